@@ -1,0 +1,122 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from 'pg';
+import Redis from 'ioredis';
+import { setupDatabase } from '../src/database/database-setup';
+
+/**
+ * `npm test`: a fresh database and Redis key prefix for this run, every test
+ * file under dist/test (unit and end-to-end, real PostgreSQL, Redis and HTTP),
+ * then clean-up, and a closing `N passed, N failed` line.
+ */
+const SERVER_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function main(): Promise<number> {
+  const runId = randomBytes(4).toString('hex');
+  const database = `cspm_test_${runId}`;
+  const prefix = `cspm-test-${runId}`;
+  const server = new URL(SERVER_URL);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(server.hostname)) throw new Error('Tests run only against 127.0.0.1');
+
+  const adminUrl = withDatabase(server, database);
+  const appUrl = new URL(adminUrl);
+  appUrl.username = 'cspm_test_app';
+  appUrl.password = 'cspm-test-app';
+  await setupDatabase(appUrl.toString(), adminUrl, (m) => process.stdout.write(`test setup: ${m}\n`));
+
+  const files = findTests(resolve(__dirname, '..', 'test'), process.argv.slice(2));
+  const tapDir = mkdtempSync(join(tmpdir(), 'cspm-tap-'));
+  const tapFile = join(tapDir, 'results.tap');
+  const env = {
+    ...process.env,
+    NODE_ENV: 'test',
+    DATABASE_URL: appUrl.toString(),
+    DATABASE_ADMIN_URL: adminUrl,
+    REDIS_URL,
+    REDIS_PREFIX: prefix,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    TEST_RUN_ID: runId,
+  };
+  let exitCode = 1;
+  try {
+    exitCode = await run(process.execPath, [
+      '--test',
+      `--test-concurrency=${process.env.TEST_CONCURRENCY ?? '2'}`,
+      '--test-reporter=spec', '--test-reporter-destination=stdout',
+      '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
+      ...files,
+    ], env);
+  } finally {
+    await dropDatabase(server, database);
+    await clearRedis(prefix);
+  }
+  const tap = readFileSync(tapFile, 'utf8');
+  const passed = Number(/^# pass (\d+)/m.exec(tap)?.[1] ?? 0);
+  const failed = Number(/^# fail (\d+)/m.exec(tap)?.[1] ?? 0) + Number(/^# cancelled (\d+)/m.exec(tap)?.[1] ?? 0);
+  process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
+  return exitCode !== 0 || failed > 0 || passed === 0 ? 1 : 0;
+}
+
+function withDatabase(server: URL, database: string): string {
+  const url = new URL(server.toString());
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+function findTests(root: string, filters: string[]): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir)) {
+      const path = join(dir, entry);
+      if (statSync(path).isDirectory()) {
+        if (entry !== 'bench') walk(path);
+      } else if (entry.endsWith('.test.js')) found.push(path);
+    }
+  };
+  walk(root);
+  const chosen = filters.length ? found.filter((f) => filters.some((x) => f.includes(x))) : found;
+  return chosen.sort();
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolveRun) => {
+    const child = spawn(command, args, { env, stdio: 'inherit' });
+    child.on('exit', (code) => resolveRun(code ?? 1));
+  });
+}
+
+async function dropDatabase(server: URL, database: string): Promise<void> {
+  const client = new Client({ connectionString: server.toString() });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function clearRedis(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`test run failed: ${(error as Error).stack}\n0 passed, 1 failed\n`);
+    process.exit(1);
+  },
+);

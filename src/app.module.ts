@@ -1,0 +1,31 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { AuthModule } from './auth/auth.module';
+import { JwtAuthGuard } from './auth/jwt-auth.guard';
+import { JsonApiExceptionFilter } from './common/errors/json-api-exception.filter';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { TenantInterceptor } from './database/tenant.interceptor';
+import { HealthModule } from './health/health.module';
+import { RequestLogInterceptor } from './logging/request-log.interceptor';
+import { RbacModule } from './rbac/rbac.module';
+import { RedisModule } from './redis/redis.module';
+
+/** Modules every process needs: configuration, databases, Redis and access control. */
+export const PLATFORM_MODULES = [ConfigModule, DatabaseModule, RedisModule, RbacModule];
+
+/** The HTTP API. Interceptor order matters: logging context first, then the tenant transaction. */
+@Module({
+  imports: [...PLATFORM_MODULES, AuthModule, HealthModule],
+  providers: [
+    { provide: APP_GUARD, useClass: JwtAuthGuard },
+    { provide: APP_INTERCEPTOR, useClass: RequestLogInterceptor },
+    { provide: APP_INTERCEPTOR, useClass: TenantInterceptor },
+    { provide: APP_FILTER, useClass: JsonApiExceptionFilter },
+  ],
+})
+export class AppModule {
+  static withWorkers(workerModules: Array<DynamicModule | (new () => unknown)>): DynamicModule {
+    return { module: AppModule, imports: workerModules };
+  }
+}

@@ -1,0 +1,6 @@
+/** What a verified access token says: set on the request by the JWT guard. */
+export interface AuthenticatedUser {
+  userId: string;
+  tenantId: string;
+  tokenId: string;
+}

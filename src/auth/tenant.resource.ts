@@ -1,0 +1,34 @@
+import { ResourceDefinition } from '../common/jsonapi/resource-definition';
+
+export interface TenantRow {
+  id: string;
+  name: string;
+  inserted_at: Date;
+  updated_at: Date;
+  membership_ids?: string[] | null;
+}
+
+export const tenantResource: ResourceDefinition<TenantRow> = {
+  type: 'tenants',
+  id: (t) => t.id,
+  attributes: (t) => ({ name: t.name, inserted_at: t.inserted_at, updated_at: t.updated_at }),
+  relationships: { memberships: { type: 'memberships', ids: (t) => t.membership_ids ?? [] } },
+};
+
+export interface MembershipRow {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  role: 'owner' | 'member';
+  date_joined: Date;
+}
+
+export const membershipResource: ResourceDefinition<MembershipRow> = {
+  type: 'memberships',
+  id: (m) => m.id,
+  attributes: (m) => ({ role: m.role, date_joined: m.date_joined }),
+  relationships: {
+    user: { type: 'users', ids: (m) => m.user_id },
+    tenant: { type: 'tenants', ids: (m) => m.tenant_id },
+  },
+};

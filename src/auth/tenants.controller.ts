@@ -1,0 +1,71 @@
+import { Body, Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { Endpoint } from '../common/http/endpoint.decorator';
+import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
+import { renderDocument } from '../common/jsonapi/document';
+import { listMeta } from '../common/jsonapi/paging';
+import { ParsedQuery, QuerySpec } from '../common/jsonapi/query-spec';
+import { parseResourceBody } from '../common/jsonapi/request-body';
+import { TenantAttributes } from './tenant.dto';
+import { membershipResource, tenantResource } from './tenant.resource';
+import { TenantsService } from './tenants.service';
+
+const TENANT_LIST: QuerySpec = {
+  filters: { name: { type: 'string', operators: ['eq', 'icontains'] } },
+  sorts: ['name', 'inserted_at', 'updated_at'],
+  defaultSort: '-inserted_at',
+  fields: { tenants: ['name', 'inserted_at', 'updated_at', 'memberships'] },
+};
+const TENANT_DETAIL: QuerySpec = { fields: TENANT_LIST.fields };
+const MEMBERSHIP_LIST: QuerySpec = {
+  filters: { role: { type: 'enum', operators: ['eq', 'in'], values: ['owner', 'member'] }, user_id: { type: 'uuid', operators: ['eq', 'in'] } },
+  sorts: ['date_joined', 'role'],
+  defaultSort: 'date_joined',
+  fields: { memberships: ['role', 'date_joined', 'user', 'tenant'] },
+};
+
+@ApiTags('Tenant')
+@Controller('tenants')
+export class TenantsController {
+  constructor(private readonly tenants: TenantsService) {}
+
+  @Get()
+  @Endpoint({ summary: 'List the tenants you belong to' })
+  async list(@JsonApiQuery(TENANT_LIST) query: ParsedQuery) {
+    const { rows, count } = await this.tenants.listMine(query);
+    return renderDocument(tenantResource, rows, { fields: query.fields, meta: listMeta(query.page, count) });
+  }
+
+  @Post()
+  @Endpoint({ summary: 'Create a tenant owned by you', status: 201 })
+  async create(@Body() body: unknown) {
+    const { attributes } = await parseResourceBody(body, { type: 'tenants', attributes: TenantAttributes });
+    return renderDocument(tenantResource, await this.tenants.create(attributes.name));
+  }
+
+  @Get(':id')
+  @Endpoint({ summary: 'A tenant you belong to' })
+  async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(TENANT_DETAIL) query: ParsedQuery) {
+    return renderDocument(tenantResource, await this.tenants.getMine(id), { fields: query.fields });
+  }
+
+  @Patch(':id')
+  @Endpoint({ summary: 'Rename the current tenant', permissions: ['manage_account'] })
+  async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
+    const { attributes } = await parseResourceBody(body, { type: 'tenants', attributes: TenantAttributes, id });
+    return renderDocument(tenantResource, await this.tenants.update(id, attributes.name));
+  }
+
+  @Delete(':id')
+  @Endpoint({ summary: 'Delete the current tenant (owners only)', ownerOnly: true, status: 204 })
+  async remove(@Param('id', UuidPipe) id: string): Promise<void> {
+    await this.tenants.softDelete(id);
+  }
+
+  @Get(':id/memberships')
+  @Endpoint({ summary: 'Memberships of the current tenant' })
+  async memberships(@Param('id', UuidPipe) id: string, @JsonApiQuery(MEMBERSHIP_LIST) query: ParsedQuery) {
+    const { rows, count } = await this.tenants.memberships(id, query);
+    return renderDocument(membershipResource, rows, { fields: query.fields, meta: listMeta(query.page, count) });
+  }
+}

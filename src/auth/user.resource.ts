@@ -1,0 +1,23 @@
+import { ResourceDefinition } from '../common/jsonapi/resource-definition';
+
+export interface UserRow {
+  id: string;
+  name: string;
+  email: string;
+  company_name: string | null;
+  date_joined: Date;
+  membership_ids: string[] | null;
+  role_ids: string[] | null;
+}
+
+export const USER_FIELDS = ['name', 'email', 'company_name', 'date_joined', 'memberships', 'roles'] as const;
+
+export const userResource: ResourceDefinition<UserRow> = {
+  type: 'users',
+  id: (u) => u.id,
+  attributes: (u) => ({ name: u.name, email: u.email, company_name: u.company_name ?? '', date_joined: u.date_joined }),
+  relationships: {
+    memberships: { type: 'memberships', ids: (u) => u.membership_ids ?? [] },
+    roles: { type: 'roles', ids: (u) => u.role_ids ?? [] },
+  },
+};

@@ -1,0 +1,21 @@
+import { tenantManager } from '../database/tenant-context';
+import { UserRow } from './user.resource';
+
+/** Users as seen from the current tenant: RLS shows only users with a membership here. */
+const USER_COLUMNS = `u.id, u.name, u.email, u.company_name, u.date_joined,
+  ARRAY(SELECT m.id FROM memberships m WHERE m.user_id = u.id ORDER BY m.date_joined) AS membership_ids,
+  ARRAY(SELECT ur.role_id FROM user_roles ur WHERE ur.user_id = u.id ORDER BY ur.inserted_at, ur.id) AS role_ids`;
+
+export async function findUser(id: string): Promise<UserRow | undefined> {
+  const rows: UserRow[] = await tenantManager().query(`SELECT ${USER_COLUMNS} FROM users u WHERE u.id = $1`, [id]);
+  return rows[0];
+}
+
+export async function updateUser(id: string, changes: Partial<{ name: string; email: string; company_name: string; password: string }>): Promise<void> {
+  const columns = Object.keys(changes) as Array<keyof typeof changes>;
+  if (columns.length === 0) return;
+  const assignments = columns.map((column, index) => `${column} = $${index + 2}`).join(', ');
+  await tenantManager().query(`UPDATE users SET ${assignments}, updated_at = now() WHERE id = $1`, [id, ...columns.map((c) => changes[c])]);
+}
+
+export { USER_COLUMNS };

@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import { ApiError } from '../common/errors/api-error';
+import { currentPrincipal } from '../database/tenant-context';
+import { TenantDatabase } from '../database/tenant-database';
+import { newId } from '../database/uuid';
+import { checkPasswordPolicy, hashPassword } from './password';
+import { createTenantWithOwner } from './tenant-provisioning';
+import { SignUpAttributes, UpdateUserAttributes } from './user.dto';
+import { UserRow } from './user.resource';
+import { findUser, updateUser } from './users.repository';
+
+@Injectable()
+export class UsersService {
+  constructor(private readonly database: TenantDatabase) {}
+
+  /** Sign-up: the user, their own tenant, an owner membership and an admin role, all or nothing. */
+  async signUp(attributes: SignUpAttributes): Promise<UserRow> {
+    const email = attributes.email.trim();
+    checkPasswordPolicy(attributes.password, email);
+    const passwordHash = await hashPassword(attributes.password);
+    const userId = newId();
+    const tenantId = await this.database.adminTransaction(async (admin) => {
+      const taken: unknown[] = await admin.query(`SELECT 1 FROM users WHERE lower(email) = lower($1)`, [email]);
+      if (taken.length > 0) throw ApiError.conflict('unique', 'A user with this email already exists.', { pointer: '/data/attributes/email' });
+      await admin.query(
+        `INSERT INTO users (id, name, email, password, company_name) VALUES ($1, $2, $3, $4, $5)`,
+        [userId, attributes.name, email, passwordHash, attributes.company_name ?? null],
+      );
+      return createTenantWithOwner(admin, userId, attributes.company_name || `${attributes.name}'s tenant`.slice(0, 100));
+    });
+    const user = await this.database.transaction(tenantId, () => findUser(userId), { readOnly: false });
+    if (!user) throw new Error('The user just created is not visible in its tenant');
+    return user;
+  }
+
+  async me(): Promise<UserRow> {
+    const user = await findUser(currentPrincipal().userId);
+    if (!user) throw ApiError.notFound();
+    return user;
+  }
+
+  async get(id: string): Promise<UserRow> {
+    const user = await findUser(id);
+    if (!user) throw ApiError.notFound();
+    return user;
+  }
+
+  /** Users change only their own profile. */
+  async updateSelf(id: string, attributes: UpdateUserAttributes): Promise<UserRow> {
+    const principal = currentPrincipal();
+    if (id !== principal.userId) {
+      if (!(await findUser(id))) throw ApiError.notFound();
+      throw ApiError.forbidden('You can change only your own user.');
+    }
+    const changes: Parameters<typeof updateUser>[1] = {};
+    if (attributes.name !== undefined) changes.name = attributes.name;
+    if (attributes.company_name !== undefined) changes.company_name = attributes.company_name;
+    if (attributes.email !== undefined) changes.email = attributes.email.trim();
+    if (attributes.password !== undefined) {
+      checkPasswordPolicy(attributes.password, changes.email ?? principal.email);
+      changes.password = await hashPassword(attributes.password);
+    }
+    await updateUser(id, changes);
+    return this.get(id);
+  }
+}

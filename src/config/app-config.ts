@@ -1,0 +1,160 @@
+import { readFileSync } from 'node:fs';
+import { bool, cleanEnv, num, str, url } from 'envalid';
+
+/**
+ * Every setting the processes read, validated once at start. A bad value stops
+ * the process with a message naming the variable, instead of failing later.
+ */
+export interface AppConfig {
+  env: 'development' | 'test' | 'production';
+  http: {
+    host: string;
+    port: number;
+    bodyLimitBytes: number;
+    corsOrigins: string[];
+    hstsMaxAgeSeconds: number;
+    trustProxy: boolean;
+    swaggerEnabled: boolean;
+    pageSizeDefault: number;
+    pageSizeMax: number;
+  };
+  database: {
+    appUrl: string;
+    adminUrl: string;
+    replicaUrl: string;
+    adminReplicaUrl: string;
+    poolSize: number;
+    statementTimeoutMs: number;
+  };
+  redis: { url: string; prefix: string };
+  jwt: {
+    algorithm: 'HS256' | 'RS256';
+    signingKey: string;
+    verifyKey: string;
+    issuer: string;
+    audience: string;
+    accessTtlSeconds: number;
+    refreshTtlSeconds: number;
+    usesDefaultSecret: boolean;
+  };
+  secretsEncryptionKey: string;
+  usesDefaultEncryptionKey: boolean;
+  throttle: { tokenPoints: number; tokenWindowSeconds: number };
+  workers: { inProcess: boolean };
+  logLevel: string;
+  debug: boolean;
+}
+
+/** Only for local development and tests; `npm run check:deploy` refuses them. */
+export const DEVELOPMENT_JWT_SECRET = 'development-only-jwt-secret-change-me-0123456789';
+export const DEVELOPMENT_ENCRYPTION_KEY = 'dev:' + Buffer.alloc(32, 7).toString('base64');
+
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppConfig {
+  const e = cleanEnv(environment, {
+    NODE_ENV: str({ choices: ['development', 'test', 'production'], default: 'development' }),
+    HOST: str({ default: '127.0.0.1' }),
+    PORT: num({ default: 8080 }),
+    BODY_LIMIT_BYTES: num({ default: 1024 * 1024 }),
+    CORS_ORIGINS: str({ default: '' }),
+    HSTS_MAX_AGE: num({ default: 31536000 }),
+    TRUST_PROXY: bool({ default: false }),
+    SWAGGER_ENABLED: bool({ default: true }),
+    DATABASE_URL: url(),
+    DATABASE_ADMIN_URL: url(),
+    DATABASE_REPLICA_URL: str({ default: '' }),
+    DATABASE_ADMIN_REPLICA_URL: str({ default: '' }),
+    DATABASE_POOL_SIZE: num({ default: 10 }),
+    DATABASE_STATEMENT_TIMEOUT_MS: num({ default: 30000 }),
+    REDIS_URL: url({ default: 'redis://127.0.0.1:6379' }),
+    REDIS_PREFIX: str({ default: 'cspm' }),
+    JWT_SECRET: str({ default: '' }),
+    JWT_PRIVATE_KEY_FILE: str({ default: '' }),
+    JWT_PUBLIC_KEY_FILE: str({ default: '' }),
+    JWT_ISSUER: str({ default: 'cspm-api' }),
+    JWT_AUDIENCE: str({ default: 'cspm-api' }),
+    JWT_ACCESS_TTL_SECONDS: num({ default: 30 * 60 }),
+    JWT_REFRESH_TTL_SECONDS: num({ default: 24 * 60 * 60 }),
+    SECRETS_ENCRYPTION_KEY: str({ default: '' }),
+    TOKEN_THROTTLE_POINTS: num({ default: 30 }),
+    TOKEN_THROTTLE_WINDOW_SECONDS: num({ default: 60 }),
+    WORKERS_IN_PROCESS: bool({ default: false }),
+    LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
+    DEBUG: bool({ default: false }),
+  }, { reporter: throwOnInvalid });
+  if (!Number.isInteger(e.PORT) || e.PORT < 0 || e.PORT > 65535) throw new Error('PORT must be an integer from 0 to 65535');
+
+  const production = e.NODE_ENV === 'production';
+  const jwt = resolveJwtKeys(e.JWT_SECRET, e.JWT_PRIVATE_KEY_FILE, e.JWT_PUBLIC_KEY_FILE, production);
+  if (!e.SECRETS_ENCRYPTION_KEY && production) {
+    throw new Error('SECRETS_ENCRYPTION_KEY is required when NODE_ENV=production');
+  }
+  if (e.BODY_LIMIT_BYTES < 1024) throw new Error('BODY_LIMIT_BYTES must be at least 1024');
+
+  return {
+    env: e.NODE_ENV,
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      bodyLimitBytes: e.BODY_LIMIT_BYTES,
+      corsOrigins: e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+      hstsMaxAgeSeconds: e.HSTS_MAX_AGE,
+      trustProxy: e.TRUST_PROXY,
+      swaggerEnabled: e.SWAGGER_ENABLED,
+      pageSizeDefault: 10,
+      pageSizeMax: 100,
+    },
+    database: {
+      appUrl: e.DATABASE_URL,
+      adminUrl: e.DATABASE_ADMIN_URL,
+      replicaUrl: e.DATABASE_REPLICA_URL || e.DATABASE_URL,
+      adminReplicaUrl: e.DATABASE_ADMIN_REPLICA_URL || e.DATABASE_ADMIN_URL,
+      poolSize: e.DATABASE_POOL_SIZE,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+    },
+    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
+    jwt: {
+      ...jwt,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      accessTtlSeconds: e.JWT_ACCESS_TTL_SECONDS,
+      refreshTtlSeconds: e.JWT_REFRESH_TTL_SECONDS,
+    },
+    secretsEncryptionKey: e.SECRETS_ENCRYPTION_KEY || DEVELOPMENT_ENCRYPTION_KEY,
+    usesDefaultEncryptionKey: !e.SECRETS_ENCRYPTION_KEY,
+    throttle: { tokenPoints: e.TOKEN_THROTTLE_POINTS, tokenWindowSeconds: e.TOKEN_THROTTLE_WINDOW_SECONDS },
+    workers: { inProcess: e.WORKERS_IN_PROCESS },
+    logLevel: e.LOG_LEVEL,
+    debug: e.DEBUG,
+  };
+}
+
+function resolveJwtKeys(
+  secret: string,
+  privateKeyFile: string,
+  publicKeyFile: string,
+  production: boolean,
+): Pick<AppConfig['jwt'], 'algorithm' | 'signingKey' | 'verifyKey' | 'usesDefaultSecret'> {
+  if (privateKeyFile || publicKeyFile) {
+    if (!privateKeyFile || !publicKeyFile) {
+      throw new Error('JWT_PRIVATE_KEY_FILE and JWT_PUBLIC_KEY_FILE must be set together');
+    }
+    return {
+      algorithm: 'RS256',
+      signingKey: readFileSync(privateKeyFile, 'utf8'),
+      verifyKey: readFileSync(publicKeyFile, 'utf8'),
+      usesDefaultSecret: false,
+    };
+  }
+  if (!secret) {
+    if (production) throw new Error('JWT_SECRET (or JWT_PRIVATE_KEY_FILE and JWT_PUBLIC_KEY_FILE) is required when NODE_ENV=production');
+    return { algorithm: 'HS256', signingKey: DEVELOPMENT_JWT_SECRET, verifyKey: DEVELOPMENT_JWT_SECRET, usesDefaultSecret: true };
+  }
+  if (secret.length < 32) throw new Error('JWT_SECRET must be at least 32 characters');
+  return { algorithm: 'HS256', signingKey: secret, verifyKey: secret, usesDefaultSecret: secret === DEVELOPMENT_JWT_SECRET };
+}
+
+/** Collects every invalid variable into one error instead of exiting the process, so callers and tests see it. */
+function throwOnInvalid({ errors }: { errors: Partial<Record<string, Error>> }): void {
+  const problems = Object.entries(errors).map(([name, error]) => `${name}: ${error?.message ?? 'invalid'}`);
+  if (problems.length > 0) throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+}

@@ -1,0 +1,114 @@
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { Logger } from '@nestjs/common';
+import { currentContext, Principal, runWithContext, TenantScope } from './tenant-context';
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const logger = new Logger('rlsTransaction');
+
+export interface RlsTransactionOptions {
+  readOnly?: boolean;
+  principal?: Principal;
+  requestId?: string;
+}
+
+/**
+ * Runs fn inside one transaction whose first statement binds the tenant
+ * (transaction-local, so a pooled connection never carries it into the next
+ * user). The same helper serves requests, jobs, scripts and tests.
+ *
+ * Nested calls for the same tenant join the open transaction and never
+ * release a runner they did not create; a nested call for another tenant is
+ * refused.
+ */
+export async function rlsTransaction<T>(
+  dataSource: DataSource,
+  tenantId: string,
+  fn: (manager: EntityManager) => Promise<T>,
+  options: RlsTransactionOptions = {},
+): Promise<T> {
+  if (typeof tenantId !== 'string' || !UUID_PATTERN.test(tenantId)) {
+    throw new Error('rlsTransaction needs a tenant id in UUID form');
+  }
+  const outer = currentContext()?.scope;
+  if (outer) {
+    if (outer.tenantId !== tenantId) throw new Error('A tenant transaction cannot open another tenant inside it');
+    if (outer.readOnly && !options.readOnly) throw new Error('A read-only tenant transaction cannot open a writable one');
+    return fn(outer.manager);
+  }
+
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  let releaseError: Error | undefined;
+  const scope: TenantScope = {
+    tenantId,
+    manager: runner.manager,
+    readOnly: options.readOnly === true,
+    afterCommit: [],
+    principal: options.principal,
+  };
+  try {
+    // One round trip: the tenant id was checked against UUID_PATTERN above, so
+    // it is safe as a literal, and the simple-query protocol allows two statements.
+    await runner.query(
+      `BEGIN${scope.readOnly ? ' READ ONLY' : ''}; SELECT set_config('api.tenant_id', '${tenantId}', true)`,
+    );
+    let result: T;
+    try {
+      result = await runWithContext({ ...currentContext(), scope }, () => fn(runner.manager));
+      await runner.query('COMMIT');
+    } catch (error) {
+      await rollbackQuietly(runner).catch((rollbackError: Error) => {
+        releaseError = rollbackError;
+      });
+      throw error;
+    }
+    await runAfterCommitHooks(scope);
+    return result;
+  } catch (error) {
+    // A connection whose transaction state is unknown is destroyed, not pooled.
+    if (!releaseError && isConnectionLevelError(error)) releaseError = error as Error;
+    throw error;
+  } finally {
+    await releaseRunner(runner, releaseError);
+  }
+}
+
+/** The same transaction wrapper, with the principal attached for permission and visibility checks. */
+export function principalTransaction<T>(
+  dataSource: DataSource,
+  principal: Principal,
+  fn: (manager: EntityManager) => Promise<T>,
+  readOnly = false,
+): Promise<T> {
+  return rlsTransaction(dataSource, principal.tenantId, fn, { principal, readOnly });
+}
+
+async function rollbackQuietly(runner: QueryRunner): Promise<void> {
+  await runner.query('ROLLBACK');
+}
+
+async function runAfterCommitHooks(scope: TenantScope): Promise<void> {
+  for (const hook of scope.afterCommit) {
+    try {
+      await hook();
+    } catch (error) {
+      // The transaction is committed; a failing hook must not turn a success into an error.
+      logger.warn(`after-commit hook failed: ${(error as Error).message}`);
+    }
+  }
+}
+
+async function releaseRunner(runner: QueryRunner, error?: Error): Promise<void> {
+  const postgresRunner = runner as QueryRunner & { releasePostgresConnection?: (err?: Error) => Promise<void> };
+  if (error && postgresRunner.releasePostgresConnection) {
+    await postgresRunner.releasePostgresConnection(error);
+    return;
+  }
+  await runner.release();
+}
+
+function isConnectionLevelError(error: unknown): boolean {
+  const code = (error as { code?: string })?.code;
+  // Class 08 (connection exception) and 57P (operator intervention) leave the session unusable.
+  return typeof code === 'string' && (code.startsWith('08') || code.startsWith('57P'));
+}

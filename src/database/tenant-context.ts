@@ -1,0 +1,69 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { EntityManager } from 'typeorm';
+
+/** What one request or job knows about who it runs for, kept in AsyncLocalStorage. */
+export interface Principal {
+  userId: string;
+  tenantId: string;
+  email?: string;
+  /** The user's first role in the tenant (earliest assignment), or null when they hold none. */
+  roleId: string | null;
+  roleIds: string[];
+  permissions: ReadonlySet<string>;
+  membershipRole: 'owner' | 'member' | null;
+  /** null means every provider of the tenant; otherwise the providers the role may see. */
+  visibleProviderIds: ReadonlySet<string> | null;
+}
+
+export interface TenantScope {
+  tenantId: string;
+  manager: EntityManager;
+  readOnly: boolean;
+  afterCommit: Array<() => Promise<void> | void>;
+  principal?: Principal;
+}
+
+export interface RequestContext {
+  requestId?: string;
+  scope?: TenantScope;
+}
+
+const storage = new AsyncLocalStorage<RequestContext>();
+
+export function runWithContext<T>(context: RequestContext, fn: () => T): T {
+  return storage.run(context, fn);
+}
+
+export function currentContext(): RequestContext | undefined {
+  return storage.getStore();
+}
+
+/**
+ * The tenant transaction of the running request or job. Throws rather than
+ * falling back to an unscoped connection: tenant data is never read without it.
+ */
+export function tenantScope(): TenantScope {
+  const scope = storage.getStore()?.scope;
+  if (!scope) {
+    throw new Error(
+      'No tenant transaction is active. Tenant data can be read only inside a request handled by ' +
+        'TenantInterceptor or inside rlsTransaction(tenantId, fn).',
+    );
+  }
+  return scope;
+}
+
+export function tenantManager(): EntityManager {
+  return tenantScope().manager;
+}
+
+export function currentPrincipal(): Principal {
+  const principal = tenantScope().principal;
+  if (!principal) throw new Error('No authenticated principal in this tenant transaction.');
+  return principal;
+}
+
+/** Runs after the surrounding tenant transaction commits; dropped if it rolls back. */
+export function afterCommit(hook: () => Promise<void> | void): void {
+  tenantScope().afterCommit.push(hook);
+}

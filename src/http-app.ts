@@ -1,0 +1,78 @@
+import { RequestMethod } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from '@fastify/helmet';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { AppConfig } from './config/app-config';
+import { sendError } from './common/errors/json-api-exception.filter';
+import { ApiError } from './common/errors/api-error';
+import { JSONAPI_MEDIA_TYPE } from './common/jsonapi/media-type';
+import { createRootLogger, PinoNestLogger } from './logging/logger';
+
+export const API_PREFIX = 'api/v1';
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Builds (but does not start listening) the HTTP API on Fastify, with every platform concern wired in. */
+export async function createHttpApp(config: AppConfig, rootModule: unknown): Promise<NestFastifyApplication> {
+  const logger = createRootLogger(config.logLevel);
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    bodyLimit: config.http.bodyLimitBytes,
+    trustProxy: config.http.trustProxy,
+    requestIdHeader: false,
+    genReqId: (request: IncomingMessage) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+  });
+  const fastify = adapter.getInstance();
+  // JSON:API's media type is parsed as JSON, within the same body limit.
+  fastify.addContentTypeParser(JSONAPI_MEDIA_TYPE, { parseAs: 'string' }, fastify.getDefaultJsonParser('error', 'error'));
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    // JSON:API forbids media type parameters such as the charset Fastify appends.
+    const type = reply.getHeader('content-type');
+    if (typeof type === 'string' && type.startsWith(JSONAPI_MEDIA_TYPE)) reply.header('content-type', JSONAPI_MEDIA_TYPE);
+  });
+
+  const app = await NestFactory.create<NestFastifyApplication>(rootModule as never, adapter, {
+    logger: new PinoNestLogger(logger),
+    abortOnError: false,
+  });
+  app.setGlobalPrefix(API_PREFIX, {
+    exclude: [
+      { path: 'health/live', method: RequestMethod.GET },
+      { path: 'health/ready', method: RequestMethod.GET },
+    ],
+  });
+  await app.register(helmet as never, {
+    // The API serves JSON; the only HTML is Swagger UI, whose inline scripts a strict CSP would block.
+    contentSecurityPolicy: false,
+    hsts: { maxAge: config.http.hstsMaxAgeSeconds, includeSubDomains: true },
+  });
+  if (config.http.corsOrigins.length > 0) app.enableCors({ origin: config.http.corsOrigins, credentials: false });
+  if (config.http.swaggerEnabled) mountSwagger(app);
+
+  // Errors raised before a route handler (body parsing, size, media type) get the same JSON:API shape.
+  fastify.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+  app.enableShutdownHooks();
+  return app;
+}
+
+function mountSwagger(app: NestFastifyApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Cloud security posture API')
+      .setDescription('Multi-tenant JSON:API for providers, scans, findings, roles and row filter rules.')
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+      .build(),
+  );
+  SwaggerModule.setup(`${API_PREFIX}/docs`, app, document, {
+    jsonDocumentUrl: `${API_PREFIX}/docs/openapi.json`,
+    swaggerOptions: { persistAuthorization: true },
+  });
+}

@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { Principal } from '../database/tenant-context';
+import { Permission, PERMISSIONS } from './permissions';
+
+interface PrincipalRow {
+  email: string;
+  membership_role: 'owner' | 'member';
+  role_id: string | null;
+  role_ids: string[] | null;
+  visible_provider_ids: string[] | null;
+  unlimited_visibility: boolean | null;
+  [permission: string]: unknown;
+}
+
+/**
+ * Loads who the caller is inside their tenant transaction, in one query: the
+ * membership (none means the token no longer grants access), the first role
+ * by assignment order (inserted_at, then id), its permissions, and the
+ * providers it may see. Read per request, so a role change holds at once.
+ */
+@Injectable()
+export class PrincipalLoader {
+  async load(manager: EntityManager, userId: string, tenantId: string): Promise<Principal | null> {
+    const rows: PrincipalRow[] = await manager.query(
+      `SELECT u.email, m.role AS membership_role,
+              r.id AS role_id, ${PERMISSIONS.map((p) => `r.${p}`).join(', ')},
+              (SELECT array_agg(ur.role_id ORDER BY ur.inserted_at, ur.id) FROM user_roles ur WHERE ur.user_id = m.user_id) AS role_ids,
+              CASE WHEN r.unlimited_visibility THEN NULL ELSE
+                COALESCE((SELECT array_agg(DISTINCT pgm.provider_id)
+                            FROM role_provider_groups rpg
+                            JOIN provider_group_memberships pgm ON pgm.provider_group_id = rpg.provider_group_id
+                           WHERE rpg.role_id = r.id), '{}')
+              END AS visible_provider_ids
+         FROM memberships m
+         JOIN users u ON u.id = m.user_id AND u.is_active
+         JOIN tenants t ON t.id = m.tenant_id AND t.deleted_at IS NULL
+         LEFT JOIN LATERAL (
+           SELECT r.* FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+            WHERE ur.user_id = m.user_id
+            ORDER BY ur.inserted_at, ur.id
+            LIMIT 1
+         ) r ON true
+        WHERE m.user_id = $1`,
+      [userId],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const permissions = new Set<Permission>(row.role_id ? PERMISSIONS.filter((p) => row[p] === true) : []);
+    return {
+      userId,
+      tenantId,
+      email: row.email,
+      roleId: row.role_id,
+      roleIds: row.role_ids ?? [],
+      permissions,
+      membershipRole: row.membership_role,
+      visibleProviderIds: row.role_id && row.unlimited_visibility ? null : new Set(row.visible_provider_ids ?? []),
+    };
+  }
+}

@@ -1,0 +1,611 @@
+import { parse, scan } from 'libpg-query';
+import type {
+  A_Const,
+  A_Expr,
+  BoolExpr,
+  BooleanTest,
+  CoalesceExpr,
+  ColumnRef,
+  FuncCall,
+  Node,
+  NullTest,
+  ParamRef,
+  ParseResult,
+  ScanToken,
+  TypeCast,
+  TypeName,
+} from 'libpg-query';
+import { ApiError } from '../../common/errors/api-error';
+import { type ColumnType, type Dataset, getDataset } from './dataset-catalog';
+
+/*
+ * Row filter clauses are untrusted admin input that ends up inside every query
+ * on a protected dataset. compileClause (once per rule change) parses a clause
+ * with the real PostgreSQL parser, accepts only an allow-listed predicate over
+ * the dataset's catalog columns, and re-renders it from the tree, so no byte of
+ * the input reaches the database unparsed. bindClause (once per request) only
+ * substitutes the table alias and parameter numbers into that rendered text.
+ */
+
+export const TEMPLATE_NAMES = ['current_user_id', 'current_user_email', 'current_tenant_id'] as const;
+export type TemplateName = (typeof TEMPLATE_NAMES)[number];
+
+/**
+ * sql is canonical SQL that is always enclosed in parentheses, so clauses can
+ * be joined with AND/OR as they are. Outside quoted literals it carries two
+ * markers, resolved by bindClause: `{col:<column>}` (becomes
+ * "<alias>"."<column>") and `{param:<template name>}` (becomes $n). params
+ * lists each template the sql uses, once.
+ */
+export interface CompiledClause {
+  sql: string;
+  params: TemplateName[];
+}
+
+export interface BindOptions {
+  tableAlias: string;
+  /** Number of parameters the surrounding query already uses. */
+  paramOffset: number;
+}
+
+/** sql uses $<paramOffset + 1 + i> for params[i]. */
+export interface BoundClause {
+  sql: string;
+  params: TemplateName[];
+}
+
+const CLAUSE_POINTER = '/data/attributes/clause';
+const MAX_CLAUSE_LENGTH = 4000;
+const WRAP_PREFIX = 'SELECT 1 WHERE (';
+const WRAP_SUFFIX = ')';
+const TEMPLATE_PATTERN = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+
+const columnMarker = (column: string): string => `{col:${column}}`;
+const paramMarker = (name: TemplateName): string => `{param:${name}}`;
+// Quoted literals and identifiers come first in the alternation so that a
+// marker-like text inside a string constant is skipped, never substituted.
+const MARKER_PATTERN = /'(?:[^']|'')*'|"(?:[^"]|"")*"|\{(col|param):([a-z_]+)\}/g;
+
+// Maps rather than object literals throughout: a parsed name such as
+// "constructor" must never hit an inherited property.
+const COMPARISON_OPERATORS = new Set(['=', '<>', '<', '<=', '>', '>=']);
+const LIKE_OPERATORS = new Map([
+  ['~~', 'LIKE'],
+  ['!~~', 'NOT LIKE'],
+  ['~~*', 'ILIKE'],
+  ['!~~*', 'NOT ILIKE'],
+]);
+const BOOLEAN_TESTS = new Map([
+  ['IS_TRUE', 'IS TRUE'],
+  ['IS_NOT_TRUE', 'IS NOT TRUE'],
+  ['IS_FALSE', 'IS FALSE'],
+  ['IS_NOT_FALSE', 'IS NOT FALSE'],
+]);
+const REFUSED_A_EXPR_KINDS = new Map([
+  ['AEXPR_OP_ANY', 'ANY (...)'],
+  ['AEXPR_OP_ALL', 'ALL (...)'],
+  ['AEXPR_DISTINCT', 'IS DISTINCT FROM'],
+  ['AEXPR_NOT_DISTINCT', 'IS NOT DISTINCT FROM'],
+  ['AEXPR_SIMILAR', 'SIMILAR TO'],
+  ['AEXPR_BETWEEN_SYM', 'BETWEEN SYMMETRIC'],
+  ['AEXPR_NOT_BETWEEN_SYM', 'NOT BETWEEN SYMMETRIC'],
+]);
+const REFUSED_NODES = new Map([
+  ['SubLink', 'subqueries (SELECT, EXISTS, IN (SELECT ...))'],
+  ['RowExpr', 'row constructors'],
+  ['A_ArrayExpr', 'arrays'],
+  ['A_Indirection', 'subscripts and field selection'],
+  ['CaseExpr', 'CASE expressions'],
+  ['CollateClause', 'COLLATE'],
+  ['NamedArgExpr', 'named function arguments'],
+  ['SQLValueFunction', 'CURRENT_USER, CURRENT_DATE and similar functions'],
+  ['MinMaxExpr', 'GREATEST and LEAST'],
+]);
+const SYSTEM_COLUMNS = new Set(['ctid', 'xmin', 'xmax', 'cmin', 'cmax', 'tableoid']);
+
+// Coarse value types, enough to refuse clauses PostgreSQL would reject on every
+// request (a text column in a boolean position, lower() of an integer, ...).
+// 'unknown' is a NULL, a string constant or a template: PostgreSQL types those
+// from their context.
+type Kind = 'boolean' | 'text' | 'number' | 'uuid' | 'timestamp' | 'unknown';
+
+const COLUMN_KINDS: Record<ColumnType, Kind> = {
+  text: 'text',
+  uuid: 'uuid',
+  timestamptz: 'timestamp',
+  boolean: 'boolean',
+  integer: 'number',
+};
+// Keyed by the name the parser produces (`int` arrives as int4, `boolean` as bool).
+const CAST_TARGETS = new Map<string, Kind>([
+  ['text', 'text'],
+  ['varchar', 'text'],
+  ['int4', 'number'],
+  ['int8', 'number'],
+  ['numeric', 'number'],
+  ['bool', 'boolean'],
+  ['date', 'timestamp'],
+  ['timestamptz', 'timestamp'],
+  ['uuid', 'uuid'],
+]);
+const CAST_TARGETS_HELP = 'text, varchar, int, integer, bigint, numeric, boolean, date, timestamptz, uuid';
+
+interface FunctionSpec {
+  argKind: Kind;
+  resultKind: Kind;
+  maxArgs: number;
+}
+const TEXT_TO_TEXT: FunctionSpec = { argKind: 'text', resultKind: 'text', maxArgs: 1 };
+const FUNCTIONS = new Map<string, FunctionSpec>([
+  ['lower', TEXT_TO_TEXT],
+  ['upper', TEXT_TO_TEXT],
+  ['length', { argKind: 'text', resultKind: 'number', maxArgs: 1 }],
+  ['abs', { argKind: 'number', resultKind: 'number', maxArgs: 1 }],
+]);
+// TRIM(...) is SQL syntax that the parser turns into one of these (the second
+// argument being the characters to strip); a direct btrim(...) call is refused.
+const TRIM_SPEC: FunctionSpec = { argKind: 'text', resultKind: 'text', maxArgs: 2 };
+const TRIM_FUNCTIONS = new Map([
+  ['btrim', TRIM_SPEC],
+  ['ltrim', TRIM_SPEC],
+  ['rtrim', TRIM_SPEC],
+]);
+const FUNCTIONS_HELP = 'lower, upper, coalesce, nullif, trim, length, abs';
+
+const NUMERIC_CONSTANT = /^-?(?:(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d[\d_]*)?|0[xX][\dA-Fa-f_]+|0[oO][0-7_]+|0[bB][01_]+)$/;
+
+export async function compileClause(clause: string, datasetName: string): Promise<CompiledClause> {
+  const dataset = getDataset(datasetName);
+  // Callers validate the rule's tables first, so this is a programming error.
+  if (!dataset) throw new Error(`compileClause: unknown dataset "${datasetName}"`);
+
+  checkRawText(clause);
+  const source = wrapClause(clause);
+  const tokens = await scanOrUndefined(source.sql);
+  if (tokens) refuseForbiddenTokens(tokens);
+  const where = extractWhereClause(await parseOrRefuse(source.sql));
+  if (!tokens || !whereSpansWholeClause(tokens, source.sql)) {
+    refuse('the clause must be one self-contained expression (check its parentheses)');
+  }
+
+  const renderer = new ClauseRenderer(dataset, source.placeholders);
+  const root = renderer.render(where);
+  if (root.kind !== 'boolean') refuse(`the clause must be a boolean expression, not ${describe(root.sql)}`);
+  renderer.assertEveryTemplateUsedAsValue();
+  return { sql: `(${root.sql})`, params: renderer.templates };
+}
+
+export function bindClause(compiled: CompiledClause, { tableAlias, paramOffset }: BindOptions): BoundClause {
+  if (!Number.isInteger(paramOffset) || paramOffset < 0) {
+    throw new RangeError('bindClause: paramOffset must be a non-negative integer');
+  }
+  const table = `${quoteIdentifier(tableAlias)}.`;
+  const sql = substituteMarkers(
+    compiled.sql,
+    (column) => table + quoteIdentifier(column),
+    (name) => {
+      const index = compiled.params.indexOf(name);
+      if (index < 0) throw new Error(`bindClause: template ${name} is used but not listed in params`);
+      return `$${paramOffset + index + 1}`;
+    },
+  );
+  return { sql, params: [...compiled.params] };
+}
+
+/** Joins compiled clauses with AND or OR; the result is again a CompiledClause. */
+export function joinClauses(clauses: readonly CompiledClause[], operator: 'AND' | 'OR'): CompiledClause {
+  if (clauses.length === 0) throw new RangeError('joinClauses needs at least one clause');
+  if (clauses.length === 1) return clauses[0];
+  return {
+    sql: `(${clauses.map((clause) => clause.sql).join(` ${operator} `)})`,
+    params: [...new Set(clauses.flatMap((clause) => clause.params))],
+  };
+}
+
+function refuse(detail: string): never {
+  throw ApiError.badRequest('invalid_clause', detail, { pointer: CLAUSE_POINTER });
+}
+
+function isTemplateName(name: string): name is TemplateName {
+  return (TEMPLATE_NAMES as readonly string[]).includes(name);
+}
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+// A backslash switches to the E'' form with backslashes doubled, which reads
+// the same whatever standard_conforming_strings is set to.
+function quoteLiteral(value: string): string {
+  const quoted = value.replace(/'/g, "''");
+  return value.includes('\\') ? `E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`;
+}
+
+function substituteMarkers(
+  sql: string,
+  column: (name: string) => string,
+  param: (name: TemplateName) => string,
+): string {
+  return sql.replace(MARKER_PATTERN, (match: string, marker: string | undefined, name: string) => {
+    if (marker === 'col') return column(name);
+    if (marker === 'param') return param(name as TemplateName);
+    return match;
+  });
+}
+
+/** The rendered form of a node, readable in an error message. */
+function describe(sql: string): string {
+  const text = substituteMarkers(sql, (column) => column, (name) => `{{ ${name} }}`);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function checkRawText(clause: string): void {
+  if (clause.trim() === '') refuse('the clause is empty');
+  if (clause.length > MAX_CLAUSE_LENGTH) refuse(`the clause is longer than ${MAX_CLAUSE_LENGTH} characters`);
+  // The parser reads a C string: it would silently stop at a NUL byte.
+  if (clause.includes('\0')) refuse('the clause contains a NUL character');
+}
+
+interface Placeholder {
+  name: TemplateName;
+  number: number;
+}
+
+interface WrappedClause {
+  sql: string;
+  /** Keyed by byte offset in sql, the unit the parser reports locations in. */
+  placeholders: Map<number, Placeholder>;
+}
+
+// Each template becomes a positional parameter; the renderer later accepts a
+// parameter only at one of these offsets, so a `$1` typed by the admin is refused.
+function wrapClause(clause: string): WrappedClause {
+  const placeholders = new Map<number, Placeholder>();
+  let sql = WRAP_PREFIX;
+  let copied = 0;
+  for (const match of clause.matchAll(TEMPLATE_PATTERN)) {
+    const name = match[1];
+    if (!isTemplateName(name)) {
+      refuse(`unknown template ${match[0]} (known: ${TEMPLATE_NAMES.map((n) => `{{ ${n} }}`).join(', ')})`);
+    }
+    // Spaces keep the parameter from merging with neighbouring tokens.
+    sql += `${clause.slice(copied, match.index)} `;
+    const number = placeholders.size + 1;
+    placeholders.set(Buffer.byteLength(sql), { name, number });
+    sql += `$${number} `;
+    copied = match.index + match[0].length;
+  }
+  return { sql: `${sql}${clause.slice(copied)}${WRAP_SUFFIX}`, placeholders };
+}
+
+// The scanner fails only on input the parser rejects too, and the parser's
+// message is the one worth reporting.
+async function scanOrUndefined(sql: string): Promise<ScanToken[] | undefined> {
+  try {
+    return (await scan(sql)).tokens;
+  } catch {
+    return undefined;
+  }
+}
+
+// Checked on tokens so that `--` or `;` inside a string constant is fine.
+function refuseForbiddenTokens(tokens: readonly ScanToken[]): void {
+  for (const token of tokens) {
+    if (token.tokenName === 'SQL_COMMENT' || token.tokenName === 'C_COMMENT') {
+      refuse(`comments are not allowed: ${token.text.length > 40 ? `${token.text.slice(0, 37)}...` : token.text}`);
+    }
+    if (token.text === ';') refuse('statement separators (";") are not allowed');
+  }
+}
+
+async function parseOrRefuse(sql: string): Promise<ParseResult> {
+  try {
+    return await parse(sql);
+  } catch (error) {
+    return refuse(`the clause is not valid SQL: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+const WRAPPER_SELECT_FIELDS = new Set(['targetList', 'whereClause', 'limitOption', 'op']);
+
+function extractWhereClause(result: ParseResult): Node {
+  if (result.stmts?.length !== 1) refuse('the clause must be a single expression, not several statements');
+  const stmt = result.stmts[0].stmt;
+  if (!stmt || !('SelectStmt' in stmt)) return refuse('the clause must be a single expression');
+  const select = stmt.SelectStmt;
+  const extra = Object.keys(select).find((field) => !WRAPPER_SELECT_FIELDS.has(field));
+  if (extra || !select.whereClause) refuse('the clause must be a single boolean expression');
+  return select.whereClause;
+}
+
+// The parenthesis opened by the wrapper must close at the very end: otherwise
+// the clause closed it itself (`a = 1) OR (b = 2`) and the WHERE expression is
+// not the clause the admin wrote.
+function whereSpansWholeClause(tokens: readonly ScanToken[], sql: string): boolean {
+  const openAt = Buffer.byteLength(WRAP_PREFIX) - 1;
+  const start = tokens.findIndex((token) => token.start === openAt && token.text === '(');
+  if (start < 0) return false;
+  let depth = 0;
+  for (let i = start; i < tokens.length; i++) {
+    if (tokens[i].text === '(') depth++;
+    if (tokens[i].text === ')') depth--;
+    if (depth === 0) return i === tokens.length - 1 && tokens[i].end === Buffer.byteLength(sql);
+  }
+  return false;
+}
+
+interface Rendered {
+  sql: string;
+  kind: Kind;
+  /** Needs parentheses when used as an operand. */
+  compound: boolean;
+}
+
+const atom = (sql: string, kind: Kind): Rendered => ({ sql, kind, compound: false });
+const predicate = (sql: string): Rendered => ({ sql, kind: 'boolean', compound: true });
+const operandSql = (rendered: Rendered): string => (rendered.compound ? `(${rendered.sql})` : rendered.sql);
+const comparable = (a: Kind, b: Kind): boolean => a === b || a === 'unknown' || b === 'unknown';
+
+/**
+ * Walks the parse tree, default deny: a node type, node field, operator,
+ * function or type that is not handled below is refused.
+ */
+class ClauseRenderer {
+  readonly templates: TemplateName[] = [];
+  private readonly usedPlaceholders = new Set<number>();
+
+  constructor(
+    private readonly dataset: Dataset,
+    private readonly placeholders: ReadonlyMap<number, Placeholder>,
+  ) {}
+
+  render(node: Node): Rendered {
+    if ('BoolExpr' in node) return this.renderBoolExpr(node.BoolExpr);
+    if ('A_Expr' in node) return this.renderAExpr(node.A_Expr);
+    if ('NullTest' in node) return this.renderNullTest(node.NullTest);
+    if ('BooleanTest' in node) return this.renderBooleanTest(node.BooleanTest);
+    if ('A_Const' in node) return this.renderConstant(node.A_Const);
+    if ('ColumnRef' in node) return this.renderColumn(node.ColumnRef);
+    if ('ParamRef' in node) return this.renderTemplate(node.ParamRef);
+    if ('TypeCast' in node) return this.renderCast(node.TypeCast);
+    if ('FuncCall' in node) return this.renderFunction(node.FuncCall);
+    if ('CoalesceExpr' in node) return this.renderCoalesce(node.CoalesceExpr);
+    const type = Object.keys(node)[0] ?? 'empty node';
+    return refuse(`${REFUSED_NODES.get(type) ?? `${type} expressions`} are not allowed`);
+  }
+
+  assertEveryTemplateUsedAsValue(): void {
+    for (const [location, { name }] of this.placeholders) {
+      if (!this.usedPlaceholders.has(location)) {
+        refuse(`the template {{ ${name} }} must stand where a value is expected, not inside quotes`);
+      }
+    }
+  }
+
+  private renderBoolean(node: Node | undefined, role: string): Rendered {
+    const rendered = this.render(required(node));
+    if (rendered.kind !== 'boolean') refuse(`${role} must be a boolean expression, not ${describe(rendered.sql)}`);
+    return rendered;
+  }
+
+  private renderOperand(node: Node | undefined): Rendered {
+    return this.render(required(node));
+  }
+
+  private renderBoolExpr(expr: BoolExpr): Rendered {
+    allowFields(expr, ['boolop', 'args', 'location'], 'boolean expression');
+    const operator = expr.boolop === 'NOT_EXPR' ? 'NOT' : expr.boolop === 'OR_EXPR' ? 'OR' : 'AND';
+    const args = (expr.args ?? []).map((arg) => this.renderBoolean(arg, `the operand of ${operator}`));
+    if (operator === 'NOT') {
+      if (args.length !== 1) refuse('NOT takes exactly one operand');
+      return predicate(`NOT ${operandSql(args[0])}`);
+    }
+    if (args.length < 2) refuse(`${operator} needs two operands`);
+    return predicate(args.map(operandSql).join(` ${operator} `));
+  }
+
+  private renderAExpr(expr: A_Expr): Rendered {
+    allowFields(expr, ['kind', 'name', 'lexpr', 'rexpr', 'rexpr_list_start', 'rexpr_list_end', 'location'], 'operator');
+    const kind = expr.kind ?? 'AEXPR_OP';
+    const refused = REFUSED_A_EXPR_KINDS.get(kind);
+    if (refused) refuse(`${refused} is not allowed`);
+    const operator = operatorName(expr.name);
+    if (kind === 'AEXPR_OP' && !COMPARISON_OPERATORS.has(operator)) {
+      refuse(`the operator ${operator} is not allowed (allowed: =, <>, !=, <, <=, >, >=)`);
+    }
+    const left = this.renderOperand(expr.lexpr);
+
+    switch (kind) {
+      case 'AEXPR_OP': {
+        const right = this.renderOperand(expr.rexpr);
+        assertComparable(left, right, operator);
+        return predicate(`${operandSql(left)} ${operator} ${operandSql(right)}`);
+      }
+      case 'AEXPR_IN': {
+        const items = listItems(expr.rexpr, 'IN').map((item) => this.renderOperand(item));
+        items.forEach((item) => assertComparable(left, item, 'IN'));
+        const keyword = operator === '<>' ? 'NOT IN' : 'IN';
+        return predicate(`${operandSql(left)} ${keyword} (${items.map(operandSql).join(', ')})`);
+      }
+      case 'AEXPR_BETWEEN':
+      case 'AEXPR_NOT_BETWEEN': {
+        const keyword = kind === 'AEXPR_BETWEEN' ? 'BETWEEN' : 'NOT BETWEEN';
+        const bounds = listItems(expr.rexpr, keyword).map((item) => this.renderOperand(item));
+        if (bounds.length !== 2) refuse(`${keyword} needs exactly two bounds`);
+        bounds.forEach((bound) => assertComparable(left, bound, keyword));
+        return predicate(`${operandSql(left)} ${keyword} ${operandSql(bounds[0])} AND ${operandSql(bounds[1])}`);
+      }
+      case 'AEXPR_LIKE':
+      case 'AEXPR_ILIKE': {
+        const keyword = LIKE_OPERATORS.get(operator);
+        if (!keyword) refuse(`the pattern operator ${operator} is not allowed`);
+        const pattern = this.renderOperand(expr.rexpr);
+        assertKind(left, 'text', keyword);
+        assertKind(pattern, 'text', keyword);
+        return predicate(`${operandSql(left)} ${keyword} ${operandSql(pattern)}`);
+      }
+      case 'AEXPR_NULLIF': {
+        const right = this.renderOperand(expr.rexpr);
+        assertComparable(left, right, 'NULLIF');
+        return atom(`NULLIF(${left.sql}, ${right.sql})`, left.kind);
+      }
+      default:
+        return refuse(`the expression kind ${kind} is not allowed`);
+    }
+  }
+
+  private renderNullTest(test: NullTest): Rendered {
+    allowFields(test, ['arg', 'nulltesttype', 'location'], 'IS NULL test');
+    const keyword = test.nulltesttype === 'IS_NOT_NULL' ? 'IS NOT NULL' : 'IS NULL';
+    return predicate(`${operandSql(this.renderOperand(test.arg))} ${keyword}`);
+  }
+
+  private renderBooleanTest(test: BooleanTest): Rendered {
+    allowFields(test, ['arg', 'booltesttype', 'location'], 'boolean test');
+    const keyword = BOOLEAN_TESTS.get(test.booltesttype ?? '');
+    if (!keyword) refuse('IS [NOT] UNKNOWN is not allowed; use IS [NOT] NULL');
+    return predicate(`${operandSql(this.renderBoolean(test.arg, `the operand of ${keyword}`))} ${keyword}`);
+  }
+
+  // Protobuf JSON leaves out zero values, hence `ival: {}` for 0 and
+  // `boolval: {}` for false.
+  private renderConstant(constant: A_Const): Rendered {
+    allowFields(constant, ['ival', 'fval', 'boolval', 'sval', 'bsval', 'isnull', 'location'], 'constant');
+    if (constant.isnull) return atom('NULL', 'unknown');
+    if (constant.boolval) return atom(constant.boolval.boolval ? 'TRUE' : 'FALSE', 'boolean');
+    if (constant.ival) return atom(String(constant.ival.ival ?? 0), 'number');
+    if (constant.fval) {
+      const text = constant.fval.fval ?? '';
+      if (!NUMERIC_CONSTANT.test(text)) refuse(`the numeric constant ${text} is not allowed`);
+      return atom(text, 'number');
+    }
+    if (constant.sval) return atom(quoteLiteral(constant.sval.sval ?? ''), 'unknown');
+    return refuse('bit-string constants are not allowed');
+  }
+
+  private renderColumn(ref: ColumnRef): Rendered {
+    allowFields(ref, ['fields', 'location'], 'column reference');
+    const parts = (ref.fields ?? []).map((field) =>
+      'String' in field ? (field.String.sval ?? '') : refuse('"*" is not allowed; name a column'),
+    );
+    const written = parts.join('.');
+    if (parts.length > 2) refuse(`the column reference ${written} is schema-qualified; write the bare column name`);
+    // The dataset's own name is accepted as a qualifier (findings.status); it
+    // is dropped here and replaced by the query's alias at bind time.
+    if (parts.length === 2 && parts[0] !== this.dataset.name) {
+      refuse(`the column reference ${written} points outside the ${this.dataset.name} dataset`);
+    }
+    const column = parts[parts.length - 1];
+    if (SYSTEM_COLUMNS.has(column)) refuse(`the system column ${column} is not allowed`);
+    const type = this.dataset.columns.get(column);
+    if (!type) {
+      const known = [...this.dataset.columns.keys()].join(', ');
+      refuse(`unknown column ${column} for the ${this.dataset.name} dataset (known: ${known})`);
+    }
+    return atom(columnMarker(column), COLUMN_KINDS[type]);
+  }
+
+  private renderTemplate(param: ParamRef): Rendered {
+    allowFields(param, ['number', 'location'], 'parameter');
+    const location = param.location ?? -1;
+    const placeholder = this.placeholders.get(location);
+    if (!placeholder || placeholder.number !== param.number) {
+      refuse(`the parameter $${param.number ?? ''} is not allowed; use a template such as {{ current_user_id }}`);
+    }
+    this.usedPlaceholders.add(location);
+    if (!this.templates.includes(placeholder.name)) this.templates.push(placeholder.name);
+    return atom(paramMarker(placeholder.name), 'unknown');
+  }
+
+  private renderCast(cast: TypeCast): Rendered {
+    allowFields(cast, ['arg', 'typeName', 'location'], 'cast');
+    const target = castTarget(cast.typeName);
+    const arg = this.renderOperand(cast.arg);
+    // Rendered with the pg_catalog schema so that the search_path cannot
+    // substitute another type of the same name.
+    return atom(`CAST(${arg.sql} AS pg_catalog.${target.name})`, target.kind);
+  }
+
+  private renderFunction(call: FuncCall): Rendered {
+    const { name, spec } = allowedFunction(call);
+    const args = (call.args ?? []).map((arg) => this.renderOperand(arg));
+    if (args.length < 1 || args.length > spec.maxArgs) {
+      refuse(`${name} takes ${spec.maxArgs === 1 ? 'one argument' : 'one or two arguments'}`);
+    }
+    args.forEach((arg) => assertKind(arg, spec.argKind, `${name}()`));
+    // pg_catalog-qualified for the same reason as casts.
+    return atom(`pg_catalog.${name}(${args.map((arg) => arg.sql).join(', ')})`, spec.resultKind);
+  }
+
+  private renderCoalesce(expr: CoalesceExpr): Rendered {
+    allowFields(expr, ['args', 'location'], 'COALESCE');
+    const args = (expr.args ?? []).map((arg) => this.renderOperand(arg));
+    if (args.length === 0) refuse('COALESCE needs at least one argument');
+    const known = args.find((arg) => arg.kind !== 'unknown') ?? args[0];
+    args.forEach((arg) => assertComparable(known, arg, 'COALESCE'));
+    return atom(`COALESCE(${args.map((arg) => arg.sql).join(', ')})`, known.kind);
+  }
+}
+
+function required(node: Node | undefined): Node {
+  return node ?? refuse('the clause has an incomplete expression');
+}
+
+function allowFields(body: object, allowed: readonly string[], what: string): void {
+  const extra = Object.keys(body).find((field) => !allowed.includes(field));
+  if (extra) refuse(`unsupported ${what} syntax (${extra})`);
+}
+
+function operatorName(name: Node[] | undefined): string {
+  const parts = (name ?? []).map((part) => ('String' in part ? (part.String.sval ?? '') : '?'));
+  if (parts.length !== 1) refuse(`the qualified operator OPERATOR(${parts.join('.')}) is not allowed`);
+  return parts[0];
+}
+
+function listItems(node: Node | undefined, keyword: string): Node[] {
+  if (!node || !('List' in node)) return refuse(`${keyword} takes a parenthesized list of values`);
+  return node.List.items ?? [];
+}
+
+function assertComparable(left: Rendered, right: Rendered, operator: string): void {
+  if (!comparable(left.kind, right.kind)) {
+    refuse(`${operator} cannot compare ${describe(left.sql)} (${left.kind}) with ${describe(right.sql)} (${right.kind})`);
+  }
+}
+
+function assertKind(value: Rendered, kind: Kind, context: string): void {
+  if (!comparable(value.kind, kind)) refuse(`${context} expects a ${kind} value, not ${describe(value.sql)} (${value.kind})`);
+}
+
+function allowedFunction(call: FuncCall): { name: string; spec: FunctionSpec } {
+  const names = (call.funcname ?? []).map((part) => ('String' in part ? (part.String.sval ?? '') : '?'));
+  const written = names.join('.');
+  const extra = Object.keys(call).find((field) => !['funcname', 'args', 'funcformat', 'location'].includes(field));
+  if (extra) refuse(`${written}(...) with *, DISTINCT, ORDER BY, FILTER, OVER or VARIADIC is not allowed`);
+
+  const name = names[names.length - 1];
+  if (call.funcformat === 'COERCE_SQL_SYNTAX') {
+    const spec = names.length === 2 && names[0] === 'pg_catalog' ? TRIM_FUNCTIONS.get(name) : undefined;
+    if (!spec) refuse(`the function ${name} is not allowed (allowed: ${FUNCTIONS_HELP})`);
+    return { name, spec };
+  }
+  if (names.length !== 1) refuse(`the schema-qualified function ${written} is not allowed; write the bare name`);
+  const spec = FUNCTIONS.get(name);
+  if (!spec) refuse(`the function ${name} is not allowed (allowed: ${FUNCTIONS_HELP})`);
+  return { name, spec };
+}
+
+function castTarget(typeName: TypeName | undefined): { name: string; kind: Kind } {
+  const type = typeName ?? refuse('a cast without a type');
+  const names = (type.names ?? []).map((part) => ('String' in part ? (part.String.sval ?? '') : '?'));
+  const written = names.join('.');
+  const name = names[names.length - 1] ?? '';
+  if (name.startsWith('reg')) refuse(`the cast to ${written} is not allowed (reg* types look up database objects)`);
+  const qualifiedByCatalog = names.length === 2 && names[0] === 'pg_catalog';
+  const kind = names.length === 1 || qualifiedByCatalog ? CAST_TARGETS.get(name) : undefined;
+  if (!kind) refuse(`the cast to ${written} is not allowed (allowed: ${CAST_TARGETS_HELP})`);
+  if (type.arrayBounds) refuse(`the cast to an array (${written}[]) is not allowed`);
+  if (type.typmods) refuse(`type modifiers in the cast to ${written} are not allowed`);
+  allowFields(type, ['names', 'typemod', 'location'], 'cast');
+  return { name, kind };
+}
