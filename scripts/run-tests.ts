@@ -6,20 +6,22 @@ import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import Redis from 'ioredis';
 import { setupDatabase } from '../src/database/database-setup';
+import { startLocalPostgres } from '../src/dev/local-postgres';
 
 /**
  * `npm test`: a fresh database and Redis key prefix for this run, every test
  * file under dist/test (unit and end-to-end, real PostgreSQL, Redis and HTTP),
  * then clean-up, and a closing `N passed, N failed` line.
  */
-const SERVER_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const DEFAULT_SERVER_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 async function main(): Promise<number> {
   const runId = randomBytes(4).toString('hex');
   const database = `cspm_test_${runId}`;
   const prefix = `cspm-test-${runId}`;
-  const server = new URL(SERVER_URL);
+  const stops: Array<() => Promise<void>> = [];
+  const server = new URL(await resolveServer(stops));
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(server.hostname)) throw new Error('Tests run only against 127.0.0.1');
 
   const adminUrl = withDatabase(server, database);
@@ -53,12 +55,31 @@ async function main(): Promise<number> {
   } finally {
     await dropDatabase(server, database);
     await clearRedis(prefix);
+    for (const stop of stops) await stop().catch(() => undefined);
   }
   const tap = readFileSync(tapFile, 'utf8');
   const passed = Number(/^# pass (\d+)/m.exec(tap)?.[1] ?? 0);
   const failed = Number(/^# fail (\d+)/m.exec(tap)?.[1] ?? 0) + Number(/^# cancelled (\d+)/m.exec(tap)?.[1] ?? 0);
   process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
   return exitCode !== 0 || failed > 0 || passed === 0 ? 1 : 0;
+}
+
+/** TEST_POSTGRES_URL, else the local server on 5432, else an embedded PostgreSQL from npm for this run. */
+async function resolveServer(stops: Array<() => Promise<void>>): Promise<string> {
+  if (process.env.TEST_POSTGRES_URL) return process.env.TEST_POSTGRES_URL;
+  const probe = new Client({ connectionString: DEFAULT_SERVER_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await probe.connect();
+    await probe.end();
+    return DEFAULT_SERVER_URL;
+  } catch {
+    process.stdout.write('test setup: no PostgreSQL on 127.0.0.1:5432; starting an embedded one\n');
+  }
+  const embedded = await startLocalPostgres(mkdtempSync(join(tmpdir(), 'cspm-test-pg-')), 54339, (m) => process.stdout.write(`test setup: ${m}\n`));
+  stops.push(embedded.stop);
+  const url = new URL(embedded.adminUrl);
+  url.pathname = '/postgres';
+  return url.toString();
 }
 
 function withDatabase(server: URL, database: string): string {

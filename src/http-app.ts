@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { DestinationStream } from 'pino';
 import { AppConfig } from './config/app-config';
 import { sendError } from './common/errors/json-api-exception.filter';
 import { ApiError } from './common/errors/api-error';
@@ -13,10 +14,20 @@ import { createRootLogger, PinoNestLogger } from './logging/logger';
 
 export const API_PREFIX = 'api/v1';
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const ACCEPTED_BODY_TYPES = new Set([JSONAPI_MEDIA_TYPE, 'application/json', 'multipart/form-data']);
+
+function hasBody(headers: IncomingMessage['headers']): boolean {
+  const length = headers['content-length'];
+  return (length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined;
+}
 
 /** Builds (but does not start listening) the HTTP API on Fastify, with every platform concern wired in. */
-export async function createHttpApp(config: AppConfig, rootModule: unknown): Promise<NestFastifyApplication> {
-  const logger = createRootLogger(config.logLevel);
+export async function createHttpApp(
+  config: AppConfig,
+  rootModule: unknown,
+  logDestination?: DestinationStream,
+): Promise<NestFastifyApplication> {
+  const logger = createRootLogger(config.logLevel, logDestination);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     bodyLimit: config.http.bodyLimitBytes,
@@ -30,6 +41,16 @@ export async function createHttpApp(config: AppConfig, rootModule: unknown): Pro
   const fastify = adapter.getInstance();
   // JSON:API's media type is parsed as JSON, within the same body limit.
   fastify.addContentTypeParser(JSONAPI_MEDIA_TYPE, { parseAs: 'string' }, fastify.getDefaultJsonParser('error', 'error'));
+  // Bodies are JSON:API (or plain JSON); multipart only for file uploads. Fastify would otherwise
+  // accept text/plain and hand the handler a string.
+  fastify.removeContentTypeParser(['text/plain']);
+  fastify.addHook('onRequest', async (request) => {
+    if (!hasBody(request.headers)) return;
+    const type = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (!ACCEPTED_BODY_TYPES.has(type)) {
+      throw new ApiError(415, 'unsupported_media_type', `Unsupported content type '${type || 'none'}'; send ${JSONAPI_MEDIA_TYPE}.`);
+    }
+  });
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
     // JSON:API forbids media type parameters such as the charset Fastify appends.

@@ -4,6 +4,7 @@ import { limitOffset } from '../common/jsonapi/paging';
 import { ParsedQuery } from '../common/jsonapi/query-spec';
 import { currentPrincipal, tenantManager } from '../database/tenant-context';
 import { TenantDatabase } from '../database/tenant-database';
+import { affected, rows } from '../database/sql';
 import { createTenantWithOwner } from './tenant-provisioning';
 import { MembershipRow, TenantRow } from './tenant.resource';
 
@@ -54,21 +55,19 @@ export class TenantsService {
 
   /** Changes apply only to the tenant of the token; any other id is 404 through RLS. */
   async update(id: string, name: string): Promise<TenantRow> {
-    const rows: TenantRow[] = await tenantManager().query(
+    const updated = await rows<TenantRow>(
+      tenantManager(),
       `UPDATE tenants SET name = $2, updated_at = now() WHERE id = $1 AND deleted_at IS NULL
        RETURNING id, name, inserted_at, updated_at`,
       [id, name],
     );
-    if (!rows[0]) throw ApiError.notFound();
-    return rows[0];
+    if (!updated[0]) throw ApiError.notFound();
+    return updated[0];
   }
 
   async softDelete(id: string): Promise<void> {
-    const rows: unknown[] = await tenantManager().query(
-      `UPDATE tenants SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING id`,
-      [id],
-    );
-    if (rows.length === 0) throw ApiError.notFound();
+    const deleted = await affected(tenantManager(), `UPDATE tenants SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL`, [id]);
+    if (deleted === 0) throw ApiError.notFound();
   }
 
   /** Owners see every membership of the tenant; members see their own. */

@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ApiError } from '../common/errors/api-error';
 import { TenantDatabase } from '../database/tenant-database';
+import { rows } from '../database/sql';
 import { isUuid, newId } from '../database/uuid';
 
 export const ACCESS_TOKEN_TYPE = 'access';
@@ -52,7 +53,8 @@ export class TokenService {
   async refresh(token: string): Promise<TokenPair> {
     const claims = this.verifyRefresh(token);
     const outcome = await this.database.transaction(claims.tenant_id, async (m) => {
-      const consumed: Array<{ user_id: string }> = await m.query(
+      const consumed = await rows<{ user_id: string }>(
+        m,
         `UPDATE refresh_tokens SET used_at = now()
           WHERE id = $1 AND user_id = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
           RETURNING user_id`,

@@ -5,7 +5,7 @@ import pino, { Logger } from 'pino';
  * Structured JSON logs. Paths that may carry credentials are redacted at the
  * source, so a careless log call cannot leak a token, password or secret.
  */
-export function createRootLogger(level: string): Logger {
+export function createRootLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino({
     level,
     base: { service: 'cspm-api', pid: process.pid },
@@ -23,7 +23,7 @@ export function createRootLogger(level: string): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  }, destination ?? pino.destination(1));
 }
 
 /** Nest's own messages (start-up, module wiring) into the same JSON stream. */

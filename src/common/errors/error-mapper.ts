@@ -22,6 +22,8 @@ const POSTGRES_CODES: Record<string, { status: number; code: string; detail: str
   '23502': { status: 400, code: 'required', detail: 'A required value is missing.' },
   '22001': { status: 400, code: 'invalid', detail: 'A value is too long.' },
   '22P02': { status: 400, code: 'invalid', detail: 'A value has the wrong format.' },
+  '22021': { status: 400, code: 'invalid', detail: 'A value holds a character that cannot be stored (such as NUL).' },
+  '22P05': { status: 400, code: 'invalid', detail: 'A value holds a character that cannot be stored.' },
   '22003': { status: 400, code: 'invalid', detail: 'A number is out of range.' },
   '22007': { status: 400, code: 'invalid', detail: 'A date or time has the wrong format.' },
   '22008': { status: 400, code: 'invalid', detail: 'A date or time is out of range.' },

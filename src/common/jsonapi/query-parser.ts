@@ -22,6 +22,7 @@ export function parseQuery(raw: Record<string, unknown>, spec: QuerySpec): Parse
   for (const [key, rawValue] of Object.entries(raw ?? {})) {
     if (Array.isArray(rawValue)) throw invalid(key, `Parameter '${key}' was given more than once.`);
     const value = String(rawValue ?? '');
+    if (value.includes('\u0000')) throw invalid(key, `Parameter '${key}' holds a NUL character.`);
 
     const filter = FILTER_KEY.exec(key);
     if (filter) {

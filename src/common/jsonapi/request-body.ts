@@ -47,7 +47,7 @@ export async function parseResourceBody<T extends object>(body: unknown, options
     throw ApiError.badRequest('invalid', 'A client-generated id is not accepted here.', { pointer: '/data/id' });
   }
 
-  const rawAttributes = data.attributes ?? {};
+  const rawAttributes = data.attributes === undefined ? {} : data.attributes;
   if (!isPlainObject(rawAttributes)) throw ApiError.badRequest('invalid', 'data.attributes must be an object.', { pointer: '/data/attributes' });
   const attributes = Object.fromEntries(Object.entries(rawAttributes).filter(([key]) => options.acceptsTenantId || !IGNORED_ATTRIBUTES.has(key)));
   const instance = plainToInstance(options.attributes, attributes, { enableImplicitConversion: false });

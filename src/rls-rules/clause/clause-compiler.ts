@@ -1,4 +1,4 @@
-import { parse, scan } from 'libpg-query';
+import { hasSqlDetails, parse, scan } from 'libpg-query';
 import type {
   A_Const,
   A_Expr,
@@ -57,7 +57,9 @@ export interface BoundClause {
 const CLAUSE_POINTER = '/data/attributes/clause';
 const MAX_CLAUSE_LENGTH = 4000;
 const WRAP_PREFIX = 'SELECT 1 WHERE (';
-const WRAP_SUFFIX = ')';
+// The newline ends a `--` comment before the closing parenthesis, so the
+// comment is reported as written.
+const WRAP_SUFFIX = '\n)';
 const TEMPLATE_PATTERN = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 
 const columnMarker = (column: string): string => `{col:${column}}`;
@@ -105,9 +107,16 @@ const SYSTEM_COLUMNS = new Set(['ctid', 'xmin', 'xmax', 'cmin', 'cmax', 'tableoi
 
 // Coarse value types, enough to refuse clauses PostgreSQL would reject on every
 // request (a text column in a boolean position, lower() of an integer, ...).
-// 'unknown' is a NULL, a string constant or a template: PostgreSQL types those
-// from their context.
-type Kind = 'boolean' | 'text' | 'number' | 'uuid' | 'timestamp' | 'unknown';
+// 'unknown' is a NULL or a string constant, which PostgreSQL types from their
+// context. 'id' is an id template: typed from context too, but always a uuid,
+// so it only fits uuid and text.
+type Kind = 'boolean' | 'text' | 'number' | 'uuid' | 'timestamp' | 'id' | 'unknown';
+
+const TEMPLATE_KINDS: Record<TemplateName, Kind> = {
+  current_user_id: 'id',
+  current_tenant_id: 'id',
+  current_user_email: 'text',
+};
 
 const COLUMN_KINDS: Record<ColumnType, Kind> = {
   text: 'text',
@@ -302,8 +311,18 @@ async function parseOrRefuse(sql: string): Promise<ParseResult> {
   try {
     return await parse(sql);
   } catch (error) {
-    return refuse(`the clause is not valid SQL: ${error instanceof Error ? error.message : String(error)}`);
+    return refuse(syntaxErrorDetail(error, sql));
   }
+}
+
+// Phrased in terms of the clause, not of the wrapper around it.
+function syntaxErrorDetail(error: unknown, sql: string): string {
+  if (!hasSqlDetails(error)) return `the clause is not valid SQL: ${String(error)}`;
+  if (error.message.startsWith('unterminated /* comment')) return 'comments are not allowed: unterminated /* comment';
+  // cursorPosition counts characters from 0; the last one is the wrapper's ")".
+  const cursor = error.sqlDetails?.cursorPosition ?? -1;
+  if (cursor >= sql.length - 1) return 'the clause is not valid SQL: it ends unexpectedly';
+  return `the clause is not valid SQL: ${error.message.replace(/\n\)"$/, '"')}`;
 }
 
 const WRAPPER_SELECT_FIELDS = new Set(['targetList', 'whereClause', 'limitOption', 'op']);
@@ -344,7 +363,16 @@ interface Rendered {
 const atom = (sql: string, kind: Kind): Rendered => ({ sql, kind, compound: false });
 const predicate = (sql: string): Rendered => ({ sql, kind: 'boolean', compound: true });
 const operandSql = (rendered: Rendered): string => (rendered.compound ? `(${rendered.sql})` : rendered.sql);
-const comparable = (a: Kind, b: Kind): boolean => a === b || a === 'unknown' || b === 'unknown';
+const ID_COMPATIBLE = new Set<Kind>(['id', 'text', 'uuid']);
+const comparable = (a: Kind, b: Kind): boolean =>
+  a === b ||
+  a === 'unknown' ||
+  b === 'unknown' ||
+  (a === 'id' && ID_COMPATIBLE.has(b)) ||
+  (b === 'id' && ID_COMPATIBLE.has(a));
+// Text converts to and from every allowed type (a bad value fails per row, as
+// any constant would); other conversions between kinds do not exist.
+const castable = (from: Kind, to: Kind): boolean => from === 'text' || to === 'text' || comparable(from, to);
 
 /**
  * Walks the parse tree, default deny: a node type, node field, operator,
@@ -371,7 +399,7 @@ class ClauseRenderer {
     if ('FuncCall' in node) return this.renderFunction(node.FuncCall);
     if ('CoalesceExpr' in node) return this.renderCoalesce(node.CoalesceExpr);
     const type = Object.keys(node)[0] ?? 'empty node';
-    return refuse(`${REFUSED_NODES.get(type) ?? `${type} expressions`} are not allowed`);
+    return refuse(`the clause may not use ${REFUSED_NODES.get(type) ?? `${type} nodes`}`);
   }
 
   assertEveryTemplateUsedAsValue(): void {
@@ -514,13 +542,16 @@ class ClauseRenderer {
     }
     this.usedPlaceholders.add(location);
     if (!this.templates.includes(placeholder.name)) this.templates.push(placeholder.name);
-    return atom(paramMarker(placeholder.name), 'unknown');
+    return atom(paramMarker(placeholder.name), TEMPLATE_KINDS[placeholder.name]);
   }
 
   private renderCast(cast: TypeCast): Rendered {
     allowFields(cast, ['arg', 'typeName', 'location'], 'cast');
     const target = castTarget(cast.typeName);
     const arg = this.renderOperand(cast.arg);
+    if (!castable(arg.kind, target.kind)) {
+      refuse(`${describe(arg.sql)} (${arg.kind}) cannot be cast to ${target.name}`);
+    }
     // Rendered with the pg_catalog schema so that the search_path cannot
     // substitute another type of the same name.
     return atom(`CAST(${arg.sql} AS pg_catalog.${target.name})`, target.kind);
@@ -583,6 +614,8 @@ function allowedFunction(call: FuncCall): { name: string; spec: FunctionSpec } {
   const extra = Object.keys(call).find((field) => !['funcname', 'args', 'funcformat', 'location'].includes(field));
   if (extra) refuse(`${written}(...) with *, DISTINCT, ORDER BY, FILTER, OVER or VARIADIC is not allowed`);
 
+  // The parser writes LIKE ... ESCAPE as a call to this function.
+  if (written === 'pg_catalog.like_escape') refuse('LIKE ... ESCAPE is not allowed');
   const name = names[names.length - 1];
   if (call.funcformat === 'COERCE_SQL_SYNTAX') {
     const spec = names.length === 2 && names[0] === 'pg_catalog' ? TRIM_FUNCTIONS.get(name) : undefined;
