@@ -3,7 +3,6 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { JsonApiExceptionFilter } from './common/errors/json-api-exception.filter';
-import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { TenantInterceptor } from './database/tenant.interceptor';
 import { HealthModule } from './health/health.module';
@@ -11,8 +10,8 @@ import { RequestLogInterceptor } from './logging/request-log.interceptor';
 import { RbacModule } from './rbac/rbac.module';
 import { RedisModule } from './redis/redis.module';
 
-/** Modules every process needs: configuration, databases, Redis and access control. */
-export const PLATFORM_MODULES = [ConfigModule, DatabaseModule, RedisModule, RbacModule];
+/** Modules every process needs besides its configuration (see withConfig): databases, Redis, access control. */
+export const PLATFORM_MODULES = [DatabaseModule, RedisModule, RbacModule];
 
 /** The HTTP API. Interceptor order matters: logging context first, then the tenant transaction. */
 @Module({

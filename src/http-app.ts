@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { DestinationStream } from 'pino';
 import { AppConfig } from './config/app-config';
+import { withConfig } from './config/config.module';
 import { sendError } from './common/errors/json-api-exception.filter';
 import { ApiError } from './common/errors/api-error';
 import { JSONAPI_MEDIA_TYPE } from './common/jsonapi/media-type';
@@ -58,7 +59,7 @@ export async function createHttpApp(
     if (typeof type === 'string' && type.startsWith(JSONAPI_MEDIA_TYPE)) reply.header('content-type', JSONAPI_MEDIA_TYPE);
   });
 
-  const app = await NestFactory.create<NestFastifyApplication>(rootModule as never, adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(withConfig(config, rootModule), adapter, {
     logger: new PinoNestLogger(logger),
     abortOnError: false,
   });
