@@ -1,0 +1,54 @@
+import { AppConfig, DEVELOPMENT_JWT_SECRET, loadConfig } from '../src/config/app-config';
+
+/**
+ * `npm run check:deploy`: refuses an unsafe production configuration and
+ * names every problem at once. Meant for a deploy pipeline, before start.
+ */
+export function deploymentProblems(environment: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  let config: AppConfig;
+  try {
+    config = loadConfig(environment);
+  } catch (error) {
+    return [(error as Error).message];
+  }
+  if (config.env !== 'production') problems.push('NODE_ENV must be production');
+  if (config.jwt.usesDefaultSecret) problems.push('JWT_SECRET is the development default; set a random secret of 32+ characters or key files');
+  if (config.jwt.algorithm === 'HS256' && config.jwt.signingKey.length < 32) problems.push('JWT_SECRET is shorter than 32 characters');
+  if (environment.JWT_SECRET === DEVELOPMENT_JWT_SECRET) problems.push('JWT_SECRET equals the published development secret');
+  if (config.usesDefaultEncryptionKey) problems.push('SECRETS_ENCRYPTION_KEY is not set; provider secrets would use the development key');
+  if (config.debug) problems.push('DEBUG is on');
+  if (['debug', 'trace'].includes(config.logLevel)) problems.push(`LOG_LEVEL=${config.logLevel} is too verbose for production`);
+  if (config.http.corsOrigins.includes('*')) problems.push('CORS_ORIGINS allows every origin (*)');
+  for (const origin of config.http.corsOrigins) {
+    if (origin.startsWith('http://') && !/^http:\/\/(localhost|127\.0\.0\.1)/.test(origin)) problems.push(`CORS origin ${origin} is not https`);
+  }
+  if (config.http.hstsMaxAgeSeconds < 15552000) problems.push('HSTS_MAX_AGE is below 180 days (15552000 seconds)');
+  if (config.jwt.accessTtlSeconds > 3600) problems.push('JWT_ACCESS_TTL_SECONDS is over one hour');
+  if (config.jwt.refreshTtlSeconds > 7 * 86400) problems.push('JWT_REFRESH_TTL_SECONDS is over seven days');
+  if (config.http.bodyLimitBytes > 10 * 1024 * 1024) problems.push('BODY_LIMIT_BYTES is over 10 MB');
+  if (config.throttle.tokenPoints > 100) problems.push('TOKEN_THROTTLE_POINTS allows over 100 token requests per window');
+  if (config.workers.inProcess) problems.push('WORKERS_IN_PROCESS=true: run workers as their own deployment (npm run start:worker)');
+  for (const [name, url] of Object.entries({
+    DATABASE_URL: config.database.appUrl,
+    DATABASE_ADMIN_URL: config.database.adminUrl,
+    DATABASE_REPLICA_URL: config.database.replicaUrl,
+  })) {
+    const parsed = new URL(url);
+    if (!parsed.password) problems.push(`${name} has no password`);
+    if (name !== 'DATABASE_ADMIN_URL' && decodeURIComponent(parsed.username) === 'postgres') problems.push(`${name} uses the postgres superuser; use the app role`);
+  }
+  if (new URL(config.database.appUrl).username === new URL(config.database.adminUrl).username) {
+    problems.push('DATABASE_URL and DATABASE_ADMIN_URL use the same role: the app role must not own tables or bypass RLS');
+  }
+  return problems;
+}
+
+if (require.main === module) {
+  const problems = deploymentProblems(process.env);
+  if (problems.length > 0) {
+    process.stderr.write(`check:deploy found ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    process.exit(1);
+  }
+  process.stdout.write('check:deploy: configuration is fit for production\n');
+}

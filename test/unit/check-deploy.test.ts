@@ -1,0 +1,44 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { deploymentProblems } from '../../scripts/check-deploy';
+
+const SAFE = {
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgres://cspm_api:app-pass@db.internal:5432/cspm',
+  DATABASE_ADMIN_URL: 'postgres://cspm_owner:owner-pass@db.internal:5432/cspm',
+  REDIS_URL: 'redis://redis.internal:6379',
+  JWT_SECRET: 'x'.repeat(24) + 'production-secret-material',
+  SECRETS_ENCRYPTION_KEY: 'k1:' + Buffer.alloc(32, 3).toString('base64'),
+  CORS_ORIGINS: 'https://app.example.com',
+};
+
+describe('check:deploy', () => {
+  it('accepts a safe production configuration', () => {
+    assert.deepEqual(deploymentProblems(SAFE), []);
+  });
+
+  it('names every problem of an unsafe one', () => {
+    const problems = deploymentProblems({
+      ...SAFE,
+      DEBUG: 'true',
+      CORS_ORIGINS: '*',
+      HSTS_MAX_AGE: '0',
+      LOG_LEVEL: 'debug',
+      WORKERS_IN_PROCESS: 'true',
+      DATABASE_URL: 'postgres://postgres@db.internal:5432/cspm',
+    });
+    for (const expected of [/DEBUG/, /CORS_ORIGINS/, /HSTS/, /LOG_LEVEL/, /WORKERS_IN_PROCESS/, /DATABASE_URL has no password/, /superuser/]) {
+      assert.ok(problems.some((p) => expected.test(p)), `missing ${expected}: ${problems.join('; ')}`);
+    }
+  });
+
+  it('refuses development defaults and missing secrets', () => {
+    const missing = deploymentProblems({ ...SAFE, JWT_SECRET: '', SECRETS_ENCRYPTION_KEY: '' });
+    assert.equal(missing.length, 1);
+    assert.match(missing[0], /JWT_SECRET/);
+    const development = deploymentProblems({ ...SAFE, NODE_ENV: 'development', JWT_SECRET: '', SECRETS_ENCRYPTION_KEY: '' });
+    assert.ok(development.some((p) => /NODE_ENV/.test(p)));
+    assert.ok(development.some((p) => /development default/.test(p)));
+    assert.ok(development.some((p) => /SECRETS_ENCRYPTION_KEY/.test(p)));
+  });
+});
