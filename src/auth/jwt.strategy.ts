@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { isUuid } from '../database/uuid';
 import { AuthenticatedUser } from './authenticated-user';
+import { jwtKeys } from './jwt-keys';
 import { ACCESS_TOKEN_TYPE } from './token.service';
 
 interface AccessClaims {
@@ -23,7 +24,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: config.jwt.verifyKey,
+      secretOrKey: jwtKeys(config.jwt).verify as unknown as string,
       algorithms: [config.jwt.algorithm],
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,

@@ -6,6 +6,7 @@ import { ApiError } from '../common/errors/api-error';
 import { TenantDatabase } from '../database/tenant-database';
 import { rows } from '../database/sql';
 import { isUuid, newId } from '../database/uuid';
+import { jwtKeys } from './jwt-keys';
 
 export const ACCESS_TOKEN_TYPE = 'access';
 export const REFRESH_TOKEN_TYPE = 'refresh';
@@ -83,7 +84,7 @@ export class TokenService {
   }
 
   private sign(claims: Record<string, unknown>, jwtid: string, expiresIn: number): string {
-    return jwt.sign(claims, this.config.jwt.signingKey, {
+    return jwt.sign(claims, jwtKeys(this.config.jwt).sign, {
       algorithm: this.config.jwt.algorithm,
       expiresIn,
       issuer: this.config.jwt.issuer,
@@ -94,7 +95,7 @@ export class TokenService {
 
   private verifyRefresh(token: string): RefreshClaims {
     try {
-      const claims = jwt.verify(token, this.config.jwt.verifyKey, {
+      const claims = jwt.verify(token, jwtKeys(this.config.jwt).verify, {
         algorithms: [this.config.jwt.algorithm],
         issuer: this.config.jwt.issuer,
         audience: this.config.jwt.audience,

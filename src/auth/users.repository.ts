@@ -1,4 +1,5 @@
 import { tenantManager } from '../database/tenant-context';
+import { preparedRows } from '../database/sql';
 import { UserRow } from './user.resource';
 
 /** Users as seen from the current tenant: RLS shows only users with a membership here. */
@@ -6,9 +7,11 @@ const USER_COLUMNS = `u.id, u.name, u.email, u.company_name, u.date_joined,
   ARRAY(SELECT m.id FROM memberships m WHERE m.user_id = u.id ORDER BY m.date_joined) AS membership_ids,
   ARRAY(SELECT ur.role_id FROM user_roles ur WHERE ur.user_id = u.id ORDER BY ur.inserted_at, ur.id) AS role_ids`;
 
+const USER_BY_ID = `SELECT ${USER_COLUMNS} FROM users u WHERE u.id = $1`;
+
 export async function findUser(id: string): Promise<UserRow | undefined> {
-  const rows: UserRow[] = await tenantManager().query(`SELECT ${USER_COLUMNS} FROM users u WHERE u.id = $1`, [id]);
-  return rows[0];
+  const found = await preparedRows<UserRow>(tenantManager(), USER_BY_ID, [id]);
+  return found[0];
 }
 
 export async function updateUser(id: string, changes: Partial<{ name: string; email: string; company_name: string; password: string }>): Promise<void> {

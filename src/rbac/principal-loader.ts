@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { Principal } from '../database/tenant-context';
+import { preparedRows } from '../database/sql';
 import { Permission, PERMISSIONS } from './permissions';
 
 interface PrincipalRow {
@@ -22,8 +23,12 @@ interface PrincipalRow {
 @Injectable()
 export class PrincipalLoader {
   async load(manager: EntityManager, userId: string, tenantId: string): Promise<Principal | null> {
-    const rows: PrincipalRow[] = await manager.query(
-      `SELECT u.email, m.role AS membership_role,
+    const [row] = await preparedRows<PrincipalRow>(manager, PRINCIPAL_SQL, [userId]);
+    return row ? toPrincipal(row, userId, tenantId) : null;
+  }
+}
+
+const PRINCIPAL_SQL = `SELECT u.email, m.role AS membership_role,
               r.id AS role_id, ${PERMISSIONS.map((p) => `r.${p}`).join(', ')},
               (SELECT array_agg(ur.role_id ORDER BY ur.inserted_at, ur.id) FROM user_roles ur WHERE ur.user_id = m.user_id) AS role_ids,
               CASE WHEN r.unlimited_visibility THEN NULL ELSE
@@ -41,21 +46,18 @@ export class PrincipalLoader {
             ORDER BY ur.inserted_at, ur.id
             LIMIT 1
          ) r ON true
-        WHERE m.user_id = $1`,
-      [userId],
-    );
-    const row = rows[0];
-    if (!row) return null;
-    const permissions = new Set<Permission>(row.role_id ? PERMISSIONS.filter((p) => row[p] === true) : []);
-    return {
-      userId,
-      tenantId,
-      email: row.email,
-      roleId: row.role_id,
-      roleIds: row.role_ids ?? [],
-      permissions,
-      membershipRole: row.membership_role,
-      visibleProviderIds: row.role_id && row.unlimited_visibility ? null : new Set(row.visible_provider_ids ?? []),
-    };
-  }
+        WHERE m.user_id = $1`;
+
+function toPrincipal(row: PrincipalRow, userId: string, tenantId: string): Principal {
+  const permissions = new Set<Permission>(row.role_id ? PERMISSIONS.filter((p) => row[p] === true) : []);
+  return {
+    userId,
+    tenantId,
+    email: row.email,
+    roleId: row.role_id,
+    roleIds: row.role_ids ?? [],
+    permissions,
+    membershipRole: row.membership_role,
+    visibleProviderIds: row.role_id && row.unlimited_visibility ? null : new Set(row.visible_provider_ids ?? []),
+  };
 }

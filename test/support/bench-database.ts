@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import Redis from 'ioredis';
+import { setupDatabase } from '../../src/database/database-setup';
+
+export interface BenchEnvironment {
+  env: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+const SERVER_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * A fresh, migrated database and Redis prefix for one benchmark run, and the
+ * environment variables that point the application at them. Dropped afterwards.
+ */
+export async function createBenchEnvironment(label: string): Promise<BenchEnvironment> {
+  const runId = randomBytes(4).toString('hex');
+  const database = `cspm_bench_${label}_${runId}`;
+  const prefix = `cspm-bench-${label}-${runId}`;
+  const admin = new URL(SERVER_URL);
+  admin.pathname = `/${database}`;
+  const app = new URL(admin.toString());
+  app.username = 'cspm_bench_app';
+  app.password = 'cspm-bench-app';
+  await setupDatabase(app.toString(), admin.toString());
+  const env = {
+    NODE_ENV: 'test',
+    DATABASE_URL: app.toString(),
+    DATABASE_ADMIN_URL: admin.toString(),
+    REDIS_URL,
+    REDIS_PREFIX: prefix,
+    LOG_LEVEL: 'silent',
+    TOKEN_THROTTLE_POINTS: '1000000',
+  };
+  return {
+    env,
+    cleanup: async () => {
+      const client = new Client({ connectionString: SERVER_URL });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+      await client.end();
+      const redis = new Redis(REDIS_URL);
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        if (keys.length) await redis.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+      redis.disconnect();
+    },
+  };
+}
