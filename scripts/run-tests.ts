@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -58,6 +58,7 @@ async function main(): Promise<number> {
     for (const stop of stops) await stop().catch(() => undefined);
   }
   const tap = readFileSync(tapFile, 'utf8');
+  rmSync(tapDir, { recursive: true, force: true });
   const passed = Number(/^# pass (\d+)/m.exec(tap)?.[1] ?? 0);
   const failed = Number(/^# fail (\d+)/m.exec(tap)?.[1] ?? 0) + Number(/^# cancelled (\d+)/m.exec(tap)?.[1] ?? 0);
   process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
