@@ -8,7 +8,6 @@ import type { IncomingMessage } from 'node:http';
 import type { DestinationStream } from 'pino';
 import { AppConfig } from './config/app-config';
 import { withConfig } from './config/config.module';
-import { sendError } from './common/errors/json-api-exception.filter';
 import { ApiError } from './common/errors/api-error';
 import { JSONAPI_MEDIA_TYPE } from './common/jsonapi/media-type';
 import { createRootLogger, PinoNestLogger } from './logging/logger';
@@ -77,8 +76,6 @@ export async function createHttpApp(
   if (config.http.corsOrigins.length > 0) app.enableCors({ origin: config.http.corsOrigins, credentials: false });
   if (config.http.swaggerEnabled) mountSwagger(app);
 
-  // Errors raised before a route handler (body parsing, size, media type) get the same JSON:API shape.
-  fastify.setErrorHandler((error, request, reply) => sendError(error, request, reply));
   app.enableShutdownHooks();
   return app;
 }
