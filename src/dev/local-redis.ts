@@ -11,11 +11,15 @@ export interface LocalRedis {
  * answers, else a redis-server from PATH on `fallbackPort`, else a message
  * saying what to install.
  */
-export async function resolveLocalRedis(fallbackPort: number, log: (message: string) => void): Promise<LocalRedis> {
-  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: async () => undefined };
-  const standard = 'redis://127.0.0.1:6379';
+export async function resolveLocalRedis(
+  fallbackPort: number,
+  log: (message: string) => void,
+  standard = 'redis://127.0.0.1:6379',
+  configuredUrl = process.env.REDIS_URL,
+): Promise<LocalRedis> {
+  if (configuredUrl) return { url: configuredUrl, stop: async () => undefined };
   if (await answers(standard)) {
-    log('Redis on 127.0.0.1:6379');
+    log(`Redis on ${new URL(standard).host}`);
     return { url: standard, stop: async () => undefined };
   }
   if (!onPath('redis-server')) {
