@@ -9,7 +9,31 @@ export interface RlsTransactionOptions {
   readOnly?: boolean;
   principal?: Principal;
   requestId?: string;
+  /** A statement sent in the same round trip as BEGIN and the tenant setting; its rows land in `scope.openingRows`. */
+  opening?: OpeningStatement;
 }
+
+/**
+ * An SQL-level prepared statement (created once per pooled connection) and
+ * its EXECUTE with literal arguments the caller has already validated (UUIDs).
+ * It lets a request load its principal without a round trip of its own.
+ */
+export interface OpeningStatement {
+  name: string;
+  prepare: string;
+  execute: string;
+}
+
+interface PgResult {
+  rows: Record<string, unknown>[];
+}
+
+interface PgClient {
+  query(text: string): Promise<PgResult | PgResult[]>;
+}
+
+/** Pooled connections on which each opening statement is already prepared. */
+const preparedOn = new WeakMap<PgClient, Set<string>>();
 
 /**
  * Runs fn inside one transaction whose first statement binds the tenant
@@ -47,11 +71,7 @@ export async function rlsTransaction<T>(
     principal: options.principal,
   };
   try {
-    // One round trip: the tenant id was checked against UUID_PATTERN above, so
-    // it is safe as a literal, and the simple-query protocol allows two statements.
-    await runner.query(
-      `BEGIN${scope.readOnly ? ' READ ONLY' : ''}; SELECT set_config('api.tenant_id', '${tenantId}', true)`,
-    );
+    await begin(runner, scope, options.opening);
     let result: T;
     try {
       result = await runWithContext({ ...currentContext(), scope }, () => fn(runner.manager));
@@ -81,6 +101,28 @@ export function principalTransaction<T>(
   readOnly = false,
 ): Promise<T> {
   return rlsTransaction(dataSource, principal.tenantId, fn, { principal, readOnly });
+}
+
+/**
+ * One round trip: the tenant id was checked against UUID_PATTERN, so it is
+ * safe as a literal, and the simple-query protocol allows several statements.
+ */
+async function begin(runner: QueryRunner, scope: TenantScope, opening?: OpeningStatement): Promise<void> {
+  const statements = [`BEGIN${scope.readOnly ? ' READ ONLY' : ''}`, `SELECT set_config('api.tenant_id', '${scope.tenantId}', true)`];
+  const client = (runner as unknown as { databaseConnection?: PgClient }).databaseConnection;
+  if (!opening || !client) {
+    await runner.query(statements.join('; '));
+    return;
+  }
+  const prepared = preparedOn.get(client) ?? new Set<string>();
+  const needsPrepare = !prepared.has(opening.name);
+  const results = await client.query([...(needsPrepare ? [opening.prepare] : []), ...statements, opening.execute].join('; '));
+  if (needsPrepare) {
+    prepared.add(opening.name);
+    preparedOn.set(client, prepared);
+  }
+  const list = Array.isArray(results) ? results : [results];
+  scope.openingRows = list[list.length - 1].rows;
 }
 
 async function rollbackQuietly(runner: QueryRunner): Promise<void> {

@@ -21,6 +21,8 @@ export interface TenantScope {
   readOnly: boolean;
   afterCommit: Array<() => Promise<void> | void>;
   principal?: Principal;
+  /** Rows of the statement sent with BEGIN (see OpeningStatement in rls-transaction.ts). */
+  openingRows?: Record<string, unknown>[];
 }
 
 export interface RequestContext {

@@ -48,11 +48,11 @@ export class TenantInterceptor implements NestInterceptor {
     return from(
       this.database.transaction(
         user.tenantId,
-        async (manager) => {
-          const principal = await this.principals.load(manager, user.userId, user.tenantId);
-          if (!principal) throw ApiError.unauthorized('The token no longer grants access to this tenant.');
+        async () => {
           const scope = currentContext()?.scope;
-          if (scope) scope.principal = principal;
+          const principal = this.principals.fromOpeningRows(scope?.openingRows, user.userId, user.tenantId);
+          if (!principal || !scope) throw ApiError.unauthorized('The token no longer grants access to this tenant.');
+          scope.principal = principal;
           if (ownerOnly && principal.membershipRole !== 'owner') throw ApiError.forbidden('Only an owner of the tenant may do this.');
           for (const permission of required) {
             if (!principal.permissions.has(permission)) {
@@ -65,7 +65,8 @@ export class TenantInterceptor implements NestInterceptor {
           }
           return lastValueFrom(next.handle(), { defaultValue: undefined });
         },
-        { readOnly, requestId: String(request.id) },
+        // The principal query travels with BEGIN and the tenant setting: one round trip, same snapshot.
+        { readOnly, requestId: String(request.id), opening: this.principals.openingStatement(user.userId) },
       ),
     );
   }

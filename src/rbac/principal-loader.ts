@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { Principal } from '../database/tenant-context';
+import { OpeningStatement } from '../database/rls-transaction';
 import { preparedRows } from '../database/sql';
+import { isUuid } from '../database/uuid';
 import { Permission, PERMISSIONS } from './permissions';
 
 interface PrincipalRow {
@@ -26,7 +28,21 @@ export class PrincipalLoader {
     const [row] = await preparedRows<PrincipalRow>(manager, PRINCIPAL_SQL, [userId]);
     return row ? toPrincipal(row, userId, tenantId) : null;
   }
+
+  /** The principal query as a statement to send together with BEGIN; `userId` must be a verified UUID. */
+  openingStatement(userId: string): OpeningStatement {
+    if (!isUuid(userId)) throw new Error('openingStatement needs a user id in UUID form');
+    return { name: PRINCIPAL_STATEMENT, prepare: `PREPARE ${PRINCIPAL_STATEMENT}(uuid) AS ${PRINCIPAL_SQL}`, execute: `EXECUTE ${PRINCIPAL_STATEMENT}('${userId}')` };
+  }
+
+  /** The principal from the opening statement's rows; null when the membership is gone. */
+  fromOpeningRows(rows: Record<string, unknown>[] | undefined, userId: string, tenantId: string): Principal | null {
+    const row = rows?.[0] as PrincipalRow | undefined;
+    return row ? toPrincipal(row, userId, tenantId) : null;
+  }
 }
+
+const PRINCIPAL_STATEMENT = 'cspm_principal';
 
 const PRINCIPAL_SQL = `SELECT u.email, m.role AS membership_role,
               r.id AS role_id, ${PERMISSIONS.map((p) => `r.${p}`).join(', ')},
