@@ -4,9 +4,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
-import Redis from 'ioredis';
 import { setupDatabase } from '../src/database/database-setup';
 import { startLocalPostgres } from '../src/dev/local-postgres';
+import { deleteRedisPrefix, dropScratchDatabase } from '../src/dev/scratch-cleanup';
 
 /**
  * `npm test`: a fresh database and Redis key prefix for this run, every test
@@ -53,8 +53,8 @@ async function main(): Promise<number> {
       ...files,
     ], env);
   } finally {
-    await dropDatabase(server, database);
-    await clearRedis(prefix);
+    await dropScratchDatabase(server.toString(), database);
+    await deleteRedisPrefix(REDIS_URL, prefix);
     for (const stop of stops) await stop().catch(() => undefined);
   }
   const tap = readFileSync(tapFile, 'utf8');
@@ -109,30 +109,6 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<n
     const child = spawn(command, args, { env, stdio: 'inherit' });
     child.on('exit', (code) => resolveRun(code ?? 1));
   });
-}
-
-async function dropDatabase(server: URL, database: string): Promise<void> {
-  const client = new Client({ connectionString: server.toString() });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
-}
-
-async function clearRedis(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 main().then(

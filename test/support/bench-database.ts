@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
-import Redis from 'ioredis';
 import { setupDatabase } from '../../src/database/database-setup';
+import { deleteRedisPrefix, dropScratchDatabase } from '../../src/dev/scratch-cleanup';
 
 export interface BenchEnvironment {
   env: Record<string, string>;
@@ -37,18 +36,8 @@ export async function createBenchEnvironment(label: string): Promise<BenchEnviro
   return {
     env,
     cleanup: async () => {
-      const client = new Client({ connectionString: SERVER_URL });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-      await client.end();
-      const redis = new Redis(REDIS_URL);
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-        if (keys.length) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-      redis.disconnect();
+      await dropScratchDatabase(SERVER_URL, database);
+      await deleteRedisPrefix(REDIS_URL, prefix);
     },
   };
 }
