@@ -5,17 +5,21 @@ import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { JsonApiExceptionFilter } from './common/errors/json-api-exception.filter';
 import { DatabaseModule } from './database/database.module';
 import { TenantInterceptor } from './database/tenant.interceptor';
+import { FindingsModule } from './findings/findings.module';
 import { HealthModule } from './health/health.module';
+import { ProvidersModule } from './providers/providers.module';
+import { AccessModule } from './rbac/access.module';
 import { RequestLogInterceptor } from './logging/request-log.interceptor';
 import { RbacModule } from './rbac/rbac.module';
 import { RedisModule } from './redis/redis.module';
+import { TasksModule } from './tasks/tasks.module';
 
 /** Modules every process needs besides its configuration (see withConfig): databases, Redis, access control. */
 export const PLATFORM_MODULES = [DatabaseModule, RedisModule, RbacModule];
 
 /** The HTTP API. Interceptor order matters: logging context first, then the tenant transaction. */
 @Module({
-  imports: [...PLATFORM_MODULES, AuthModule, HealthModule],
+  imports: [...PLATFORM_MODULES, AuthModule, HealthModule, ProvidersModule, AccessModule, TasksModule, FindingsModule],
   providers: [
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_INTERCEPTOR, useClass: RequestLogInterceptor },

@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
+import { AccessModule } from '../rbac/access.module';
+import { InvitationsController } from './invitations.controller';
+import { InvitationsService } from './invitations.service';
 import { JwtStrategy } from './jwt.strategy';
 import { SignInService } from './sign-in.service';
 import { TenantsController } from './tenants.controller';
@@ -11,9 +14,10 @@ import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [PassportModule.register({ session: false })],
-  controllers: [TokensController, UsersController, TenantsController],
-  providers: [JwtStrategy, TokenService, SignInService, UsersService, TenantsService, TokenThrottleGuard],
+  imports: [PassportModule.register({ session: false }), AccessModule],
+  // Invitations before tenants: `tenants/invitations` is a path of its own, not a tenant id.
+  controllers: [TokensController, UsersController, InvitationsController, TenantsController],
+  providers: [JwtStrategy, TokenService, SignInService, UsersService, TenantsService, InvitationsService, TokenThrottleGuard],
   exports: [TokenService, UsersService, TenantsService],
 })
 export class AuthModule {}

@@ -9,6 +9,8 @@ import { parseResourceBody } from '../common/jsonapi/request-body';
 import { TenantAttributes } from './tenant.dto';
 import { membershipResource, tenantResource } from './tenant.resource';
 import { TenantsService } from './tenants.service';
+import { TaskAccepted } from '../tasks/task-accepted.decorator';
+import { TasksService } from '../tasks/tasks.service';
 
 const TENANT_LIST: QuerySpec = {
   filters: { name: { type: 'string', operators: ['eq', 'icontains'] } },
@@ -27,7 +29,10 @@ const MEMBERSHIP_LIST: QuerySpec = {
 @ApiTags('Tenant')
 @Controller('tenants')
 export class TenantsController {
-  constructor(private readonly tenants: TenantsService) {}
+  constructor(
+    private readonly tenants: TenantsService,
+    private readonly tasks: TasksService,
+  ) {}
 
   @Get()
   @Endpoint({ summary: 'List the tenants you belong to' })
@@ -56,10 +61,12 @@ export class TenantsController {
     return renderDocument(tenantResource, await this.tenants.update(id, attributes.name));
   }
 
+  /** Soft-deleted at once (no token for it works any more); a `tenant-deletion` task removes its data. */
   @Delete(':id')
-  @Endpoint({ summary: 'Delete the current tenant (owners only)', ownerOnly: true, status: 204 })
-  async remove(@Param('id', UuidPipe) id: string): Promise<void> {
+  @TaskAccepted({ summary: 'Delete the current tenant (owners only)', ownerOnly: true })
+  async remove(@Param('id', UuidPipe) id: string) {
     await this.tenants.softDelete(id);
+    return this.tasks.enqueue({ name: 'tenant-deletion', args: {} });
   }
 
   @Get(':id/memberships')
@@ -67,5 +74,11 @@ export class TenantsController {
   async memberships(@Param('id', UuidPipe) id: string, @JsonApiQuery(MEMBERSHIP_LIST) query: ParsedQuery) {
     const { rows, count } = await this.tenants.memberships(id, query);
     return renderDocument(membershipResource, rows, { fields: query.fields, meta: listMeta(query.page, count) });
+  }
+
+  @Delete(':id/memberships/:membershipId')
+  @Endpoint({ summary: 'Remove a member from the current tenant; their sessions end at once', permissions: ['manage_users'], status: 204 })
+  async removeMembership(@Param('id', UuidPipe) id: string, @Param('membershipId', UuidPipe) membershipId: string): Promise<void> {
+    await this.tenants.removeMembership(id, membershipId);
   }
 }

@@ -1,20 +1,64 @@
-import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../common/http/endpoint.decorator';
 import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
-import { renderDocument } from '../common/jsonapi/document';
-import { ParsedQuery } from '../common/jsonapi/query-spec';
+import { IncludedSet, renderDocument } from '../common/jsonapi/document';
+import { listMeta } from '../common/jsonapi/paging';
+import { FilterSpec, ParsedQuery, QuerySpec } from '../common/jsonapi/query-spec';
 import { parseResourceBody } from '../common/jsonapi/request-body';
+import { inRelationshipBody, relationshipBodyIds, relationshipIdsToRemove } from '../rbac/relationship-ids';
+import { ROLE_FIELDS, roleResource } from '../rbac/role.resource';
+import { RolesService } from '../rbac/roles.service';
+import { membershipResource } from './tenant.resource';
 import { SignUpAttributes, UpdateUserAttributes } from './user.dto';
-import { USER_FIELDS, userResource } from './user.resource';
+import { USER_FIELDS, UserRow, userResource } from './user.resource';
 import { UsersService } from './users.service';
 
-const DETAIL_QUERY = { fields: { users: USER_FIELDS } };
+const MEMBERSHIP_FIELDS = ['role', 'date_joined', 'user', 'tenant'] as const;
+const text: FilterSpec = { type: 'string', operators: ['eq', 'icontains'] };
+
+const DETAIL_QUERY: QuerySpec = {
+  includes: ['roles', 'memberships'],
+  fields: { users: USER_FIELDS, roles: ROLE_FIELDS, memberships: MEMBERSHIP_FIELDS },
+};
+const USER_LIST: QuerySpec = {
+  ...DETAIL_QUERY,
+  filters: {
+    name: text,
+    email: text,
+    company_name: text,
+    is_active: { type: 'boolean', operators: ['eq'] },
+    date_joined: { type: 'datetime', operators: ['eq', 'gte', 'lte'] },
+    search: { type: 'string', operators: ['eq'] },
+  },
+  sorts: ['name', 'email', 'company_name', 'date_joined', 'is_active'],
+  defaultSort: 'date_joined',
+};
+const MEMBERSHIP_LIST: QuerySpec = {
+  filters: {
+    role: { type: 'enum', operators: ['eq', 'in'], values: ['owner', 'member'] },
+    tenant: { type: 'uuid', operators: ['eq'] },
+    date_joined: { type: 'datetime', operators: ['eq', 'gte', 'lte'] },
+  },
+  sorts: ['tenant', 'role', 'date_joined'],
+  defaultSort: 'date_joined',
+  fields: { memberships: MEMBERSHIP_FIELDS },
+};
 
 @ApiTags('User')
 @Controller('users')
 export class UsersController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly roles: RolesService,
+  ) {}
+
+  @Get()
+  @Endpoint({ summary: 'List the users of the tenant', permissions: ['manage_users'] })
+  async list(@JsonApiQuery(USER_LIST) query: ParsedQuery) {
+    const { rows, count } = await this.users.list(query, USER_LIST);
+    return renderDocument(userResource, rows, { fields: query.fields, meta: listMeta(query.page, count), included: await this.included(rows, query) });
+  }
 
   @Post()
   @Endpoint({ summary: 'Sign up: create a user with their own tenant', public: true, status: 201 })
@@ -26,13 +70,15 @@ export class UsersController {
   @Get('me')
   @Endpoint({ summary: 'The signed-in user' })
   async me(@JsonApiQuery(DETAIL_QUERY) query: ParsedQuery) {
-    return renderDocument(userResource, await this.users.me(), { fields: query.fields });
+    const user = await this.users.me();
+    return renderDocument(userResource, user, { fields: query.fields, included: await this.included([user], query) });
   }
 
   @Get(':id')
-  @Endpoint({ summary: 'A user of the current tenant' })
+  @Endpoint({ summary: 'A user of the current tenant (another user than yourself needs manage_users)' })
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(DETAIL_QUERY) query: ParsedQuery) {
-    return renderDocument(userResource, await this.users.get(id), { fields: query.fields });
+    const user = await this.users.get(id);
+    return renderDocument(userResource, user, { fields: query.fields, included: await this.included([user], query) });
   }
 
   @Patch(':id')
@@ -40,5 +86,41 @@ export class UsersController {
   async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'users', attributes: UpdateUserAttributes, id });
     return renderDocument(userResource, await this.users.updateSelf(id, attributes));
+  }
+
+  @Get(':id/memberships')
+  @Endpoint({ summary: 'A user’s memberships: your own in every tenant, another user’s here (needs manage_users)' })
+  async memberships(@Param('id', UuidPipe) id: string, @JsonApiQuery(MEMBERSHIP_LIST) query: ParsedQuery) {
+    const { rows, count } = await this.users.memberships(id, query, MEMBERSHIP_LIST);
+    return renderDocument(membershipResource, rows, { fields: query.fields, meta: listMeta(query.page, count) });
+  }
+
+  @Post(':id/relationships/roles')
+  @Endpoint({ summary: 'Give a user more roles (after the ones they hold)', permissions: ['manage_users'], status: 204 })
+  async addRoles(@Param('id', UuidPipe) id: string, @Body() body: unknown): Promise<void> {
+    await this.roles.addUserRoles(id, relationshipBodyIds(body, 'roles'), inRelationshipBody);
+  }
+
+  @Patch(':id/relationships/roles')
+  @Endpoint({ summary: 'Replace a user’s roles', permissions: ['manage_users'], status: 204 })
+  async replaceRoles(@Param('id', UuidPipe) id: string, @Body() body: unknown): Promise<void> {
+    await this.roles.replaceUserRoles(id, relationshipBodyIds(body, 'roles'), inRelationshipBody);
+  }
+
+  @Delete(':id/relationships/roles')
+  @Endpoint({ summary: 'Take roles from a user (all of them when there is no body); not your own', permissions: ['manage_users'], status: 204 })
+  async removeRoles(@Param('id', UuidPipe) id: string, @Body() body: unknown): Promise<void> {
+    await this.roles.removeUserRoles(id, relationshipIdsToRemove(body, 'roles'));
+  }
+
+  private async included(users: readonly UserRow[], query: ParsedQuery): Promise<IncludedSet[]> {
+    const included: IncludedSet[] = [];
+    if (query.include.includes('roles')) {
+      included.push({ definition: roleResource, rows: await this.roles.findByIds([...new Set(users.flatMap((u) => u.role_ids ?? []))]) });
+    }
+    if (query.include.includes('memberships')) {
+      included.push({ definition: membershipResource, rows: await this.users.membershipsHere(users.map((u) => u.id)) });
+    }
+    return included;
   }
 }

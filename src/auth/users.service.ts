@@ -1,10 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { ApiError } from '../common/errors/api-error';
+import { ParsedQuery, QuerySpec } from '../common/jsonapi/query-spec';
 import { currentPrincipal } from '../database/tenant-context';
 import { TenantDatabase } from '../database/tenant-database';
 import { newId } from '../database/uuid';
+import { listUserMemberships, membershipsOfUsers } from './memberships.repository';
 import { checkPasswordPolicy, hashPassword } from './password';
+import { listTenantUsers } from './tenant-users.repository';
 import { createTenantWithOwner } from './tenant-provisioning';
+import { MembershipRow } from './tenant.resource';
 import { SignUpAttributes, UpdateUserAttributes } from './user.dto';
 import { UserRow } from './user.resource';
 import { findUser, updateUser } from './users.repository';
@@ -39,10 +43,35 @@ export class UsersService {
     return user;
   }
 
+  list(query: ParsedQuery, spec: QuerySpec): Promise<{ rows: UserRow[]; count: number }> {
+    return listTenantUsers(query, spec);
+  }
+
+  /** Anyone may read their own user; reading another member needs manage_users (checked after existence, so a stranger stays 404). */
   async get(id: string): Promise<UserRow> {
     const user = await findUser(id);
     if (!user) throw ApiError.notFound();
+    const principal = currentPrincipal();
+    if (id !== principal.userId && !principal.permissions.has('manage_users')) {
+      throw ApiError.forbidden("Reading another user needs the 'manage_users' permission.");
+    }
     return user;
+  }
+
+  /**
+   * Your own memberships in every tenant you belong to (a named cross-tenant
+   * read keyed by your own id, as for the tenants list); another member's, with
+   * manage_users, only in the current tenant.
+   */
+  async memberships(userId: string, query: ParsedQuery, spec: QuerySpec): Promise<{ rows: MembershipRow[]; count: number }> {
+    await this.get(userId);
+    if (userId !== currentPrincipal().userId) return listUserMemberships(userId, query, spec);
+    return listUserMemberships(userId, query, spec, <T>(sql: string, params: unknown[]) => this.database.adminReadQuery<T>(sql, params));
+  }
+
+  /** The current tenant's memberships of these users. */
+  membershipsHere(userIds: readonly string[]): Promise<MembershipRow[]> {
+    return membershipsOfUsers(userIds);
   }
 
   /** Users change only their own profile. */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { bool, cleanEnv, num, str, url } from 'envalid';
+import { concurrencyVariable, QUEUE_NAMES, QueueName } from '../tasks/queue-names';
 
 /**
  * Every setting the processes read, validated once at start. A bad value stops
@@ -41,9 +42,40 @@ export interface AppConfig {
   usesDefaultEncryptionKey: boolean;
   throttle: { tokenPoints: number; tokenWindowSeconds: number };
   workers: { inProcess: boolean };
+  tasks: TasksConfig;
   logLevel: string;
   debug: boolean;
 }
+
+/** Background work: queues, job locks, retries, the outbox relay and the stale-task sweep. */
+export interface TasksConfig {
+  concurrency: Record<QueueName, number>;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  maxStalledCount: number;
+  retryBaseDelayMs: number;
+  retryMaxDelayMs: number;
+  outboxPollIntervalMs: number;
+  outboxBatchSize: number;
+  outboxRetryMaxDelayMs: number;
+  sweepIntervalMs: number;
+  shutdownGraceMs: number;
+  deletionBatchSize: number;
+  /** Empty: no connector can reach a cloud, so connection checks fail saying so. */
+  connectionCheckUrl: string;
+  /** Registers the test-only jobs (test-probe, test-noop); refused in production. */
+  testJobs: boolean;
+}
+
+const DEFAULT_CONCURRENCY: Record<QueueName, number> = {
+  scans: 2,
+  overview: 4,
+  compliance: 2,
+  integrations: 4,
+  deletion: 2,
+  backfill: 1,
+  'scan-reports': 2,
+};
 
 /** Only for local development and tests; `npm run check:deploy` refuses them. */
 export const DEVELOPMENT_JWT_SECRET = 'development-only-jwt-secret-change-me-0123456789';
@@ -78,6 +110,19 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     TOKEN_THROTTLE_POINTS: num({ default: 30 }),
     TOKEN_THROTTLE_WINDOW_SECONDS: num({ default: 60 }),
     WORKERS_IN_PROCESS: bool({ default: false }),
+    JOB_LOCK_DURATION_MS: num({ default: 30000 }),
+    JOB_STALLED_INTERVAL_MS: num({ default: 30000 }),
+    JOB_MAX_STALLED_COUNT: num({ default: 1 }),
+    JOB_RETRY_BASE_DELAY_MS: num({ default: 2000 }),
+    JOB_RETRY_MAX_DELAY_MS: num({ default: 10 * 60 * 1000 }),
+    OUTBOX_POLL_INTERVAL_MS: num({ default: 1000 }),
+    OUTBOX_BATCH_SIZE: num({ default: 500 }),
+    OUTBOX_RETRY_MAX_DELAY_MS: num({ default: 10000 }),
+    TASK_SWEEP_INTERVAL_MS: num({ default: 60000 }),
+    WORKER_SHUTDOWN_GRACE_MS: num({ default: 25000 }),
+    DELETION_BATCH_SIZE: num({ default: 1000 }),
+    CONNECTION_CHECK_URL: str({ default: '' }),
+    TEST_JOBS: bool({ default: false }),
     LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
     DEBUG: bool({ default: false }),
   }, { reporter: throwOnInvalid });
@@ -89,6 +134,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     throw new Error('SECRETS_ENCRYPTION_KEY is required when NODE_ENV=production');
   }
   if (e.BODY_LIMIT_BYTES < 1024) throw new Error('BODY_LIMIT_BYTES must be at least 1024');
+  const tasks = loadTasksConfig(e, environment, production);
 
   return {
     env: e.NODE_ENV,
@@ -123,8 +169,49 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     usesDefaultEncryptionKey: !e.SECRETS_ENCRYPTION_KEY,
     throttle: { tokenPoints: e.TOKEN_THROTTLE_POINTS, tokenWindowSeconds: e.TOKEN_THROTTLE_WINDOW_SECONDS },
     workers: { inProcess: e.WORKERS_IN_PROCESS },
+    tasks,
     logLevel: e.LOG_LEVEL,
     debug: e.DEBUG,
+  };
+}
+
+function loadTasksConfig(
+  e: Record<string, unknown>,
+  environment: NodeJS.ProcessEnv,
+  production: boolean,
+): TasksConfig {
+  const positive = (name: string, minimum = 1): number => {
+    const value = e[name] as number;
+    if (!Number.isInteger(value) || value < minimum) throw new Error(`${name} must be an integer of at least ${minimum}`);
+    return value;
+  };
+  const concurrency = {} as Record<QueueName, number>;
+  for (const queue of QUEUE_NAMES) {
+    const name = concurrencyVariable(queue);
+    const raw = environment[name];
+    const value = raw === undefined || raw === '' ? DEFAULT_CONCURRENCY[queue] : Number(raw);
+    if (!Number.isInteger(value) || value < 1 || value > 1000) throw new Error(`${name} must be an integer from 1 to 1000`);
+    concurrency[queue] = value;
+  }
+  const connectionCheckUrl = e.CONNECTION_CHECK_URL as string;
+  if (connectionCheckUrl && !/^https?:\/\//.test(connectionCheckUrl)) throw new Error('CONNECTION_CHECK_URL must be an http(s) URL');
+  if (e.TEST_JOBS && production) throw new Error('TEST_JOBS must not be set when NODE_ENV=production');
+  const lockDurationMs = positive('JOB_LOCK_DURATION_MS', 100);
+  return {
+    concurrency,
+    lockDurationMs,
+    stalledIntervalMs: positive('JOB_STALLED_INTERVAL_MS', 100),
+    maxStalledCount: positive('JOB_MAX_STALLED_COUNT', 0),
+    retryBaseDelayMs: positive('JOB_RETRY_BASE_DELAY_MS', 1),
+    retryMaxDelayMs: positive('JOB_RETRY_MAX_DELAY_MS', 1),
+    outboxPollIntervalMs: positive('OUTBOX_POLL_INTERVAL_MS', 10),
+    outboxBatchSize: positive('OUTBOX_BATCH_SIZE'),
+    outboxRetryMaxDelayMs: positive('OUTBOX_RETRY_MAX_DELAY_MS', 10),
+    sweepIntervalMs: positive('TASK_SWEEP_INTERVAL_MS', 100),
+    shutdownGraceMs: positive('WORKER_SHUTDOWN_GRACE_MS', 0),
+    deletionBatchSize: positive('DELETION_BATCH_SIZE'),
+    connectionCheckUrl,
+    testJobs: e.TEST_JOBS as boolean,
   };
 }
 

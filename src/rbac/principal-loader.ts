@@ -11,7 +11,8 @@ interface PrincipalRow {
   membership_role: 'owner' | 'member';
   role_id: string | null;
   role_ids: string[] | null;
-  visible_provider_ids: string[] | null;
+  /** Comma-separated: splitting a string is much cheaper than parsing a PostgreSQL array of hundreds of uuids. */
+  visible_provider_ids: string | null;
   unlimited_visibility: boolean | null;
   [permission: string]: unknown;
 }
@@ -48,10 +49,10 @@ const PRINCIPAL_SQL = `SELECT u.email, m.role AS membership_role,
               r.id AS role_id, ${PERMISSIONS.map((p) => `r.${p}`).join(', ')},
               (SELECT array_agg(ur.role_id ORDER BY ur.inserted_at, ur.id) FROM user_roles ur WHERE ur.user_id = m.user_id) AS role_ids,
               CASE WHEN r.unlimited_visibility THEN NULL ELSE
-                COALESCE((SELECT array_agg(DISTINCT pgm.provider_id)
+                COALESCE((SELECT string_agg(pgm.provider_id::text, ',')
                             FROM role_provider_groups rpg
                             JOIN provider_group_memberships pgm ON pgm.provider_group_id = rpg.provider_group_id
-                           WHERE rpg.role_id = r.id), '{}')
+                           WHERE rpg.role_id = r.id), '')
               END AS visible_provider_ids
          FROM memberships m
          JOIN users u ON u.id = m.user_id AND u.is_active
@@ -74,6 +75,7 @@ function toPrincipal(row: PrincipalRow, userId: string, tenantId: string): Princ
     roleIds: row.role_ids ?? [],
     permissions,
     membershipRole: row.membership_role,
-    visibleProviderIds: row.role_id && row.unlimited_visibility ? null : new Set(row.visible_provider_ids ?? []),
+    // A provider in several of the role's groups comes once per group; the set keeps one.
+    visibleProviderIds: row.role_id && row.unlimited_visibility ? null : new Set(row.visible_provider_ids ? row.visible_provider_ids.split(',') : []),
   };
 }

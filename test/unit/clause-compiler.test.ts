@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError } from '../../src/common/errors/api-error';
-import { bindClause, compileClause, joinClauses } from '../../src/rls-rules/clause/clause-compiler';
+import { compileClause } from '../../src/rls-rules/clause/clause-compiler';
+import { bindClause, joinClauses } from '../../src/rls-rules/clause/compiled-clause';
 import { getDataset, listDatasets } from '../../src/rls-rules/clause/dataset-catalog';
 
 /** Compiles for findings and binds with alias f and no preceding parameters. */

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { bindClause, compileClause } from '../../src/rls-rules/clause/clause-compiler';
+import { compileClause } from '../../src/rls-rules/clause/clause-compiler';
+import { bindClause } from '../../src/rls-rules/clause/compiled-clause';
 import { type CombinableRule, combineRules } from '../../src/rls-rules/clause/rule-combiner';
 
 const ANALYST = 'role-analyst';
@@ -147,5 +148,56 @@ describe('combineRules with compiled clauses', () => {
       `(("f"."status" = 'FAIL') AND (("f"."provider_id" = $2) OR (("f"."uid" = $3) OR ("f"."scan_id" = $2))))`,
     );
     assert.deepEqual(bound.params, ['current_tenant_id', 'current_user_email']);
+  });
+});
+
+describe('combineRules: OR-ed tests of one column against literals become one IN list', () => {
+  const compiled = (clause: string) => compileClause(clause, 'findings');
+
+  it('records which clauses are such a test', async () => {
+    assert.deepEqual((await compiled("region = 'eu-west-1'")).membership, { column: 'region', values: ["'eu-west-1'"] });
+    assert.deepEqual((await compiled("'eu-west-1' = findings.region")).membership, { column: 'region', values: ["'eu-west-1'"] });
+    assert.deepEqual((await compiled("severity IN ('high', 'critical')")).membership, { column: 'severity', values: ["'high'", "'critical'"] });
+    for (const clause of [
+      "region <> 'eu-west-1'",
+      "region NOT IN ('a')",
+      'region = NULL',
+      'region = {{ current_user_email }}',
+      "lower(region) = 'a'",
+      "region = 'a' OR region = 'b'",
+      "NOT (region = 'a')",
+      'region = service',
+    ]) {
+      assert.equal((await compiled(clause)).membership, undefined, clause);
+    }
+  });
+
+  it('merges a group’s members on the same column, in place of the first, keeping the others', async () => {
+    const rules = [
+      rule('r1', { groupKey: 'where', compiled: await compiled("region = 'eu-west-1'") }),
+      rule('r2', { groupKey: 'where', compiled: await compiled("region IN ('us-east-1', 'eu-west-1')") }),
+      rule('r3', { groupKey: 'where', compiled: await compiled('muted') }),
+      rule('r4', { groupKey: 'where', compiled: await compiled("region = 'ap-south-1'") }),
+      rule('r5', { groupKey: 'who', compiled: await compiled("severity = 'high'") }),
+      rule('r6', { compiled: await compiled("region = 'sa-east-1'") }),
+    ];
+    const combined = combineRules(rules, [ANALYST], 'findings');
+    assert.deepEqual(combined.rules, ['r6', 'r1', 'r2', 'r3', 'r4', 'r5'], 'every rule still counts as applied');
+    assert.equal(
+      bindClause(combined.predicate!, { tableAlias: 'f', paramOffset: 0 }).sql,
+      `(("f"."region" = 'sa-east-1') AND (("f"."region" IN ('eu-west-1', 'us-east-1', 'ap-south-1')) OR ("f"."muted")) AND ("f"."severity" = 'high'))`,
+    );
+  });
+
+  it('never merges across groups or ungrouped rules, which are ANDed', async () => {
+    const rules = [
+      rule('r1', { compiled: await compiled("region = 'a'") }),
+      rule('r2', { compiled: await compiled("region = 'b'") }),
+      rule('r3', { groupKey: 'g', compiled: await compiled("region = 'c'") }),
+    ];
+    assert.equal(
+      bindClause(combineRules(rules, [ANALYST], 'findings').predicate!, { tableAlias: 'f', paramOffset: 0 }).sql,
+      `(("f"."region" = 'a') AND ("f"."region" = 'b') AND ("f"."region" = 'c'))`,
+    );
   });
 });

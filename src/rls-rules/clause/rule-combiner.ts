@@ -1,4 +1,4 @@
-import { type CompiledClause, joinClauses } from './clause-compiler';
+import { type CompiledClause, joinClauses, mergeMemberships } from './compiled-clause';
 
 export type FilterType = 'Regular' | 'Base';
 
@@ -22,7 +22,8 @@ export interface CombinedRules {
  * Superset's semantics: a Regular rule filters the users holding one of its
  * roles; a Base rule filters everyone holding none of them (so a Base rule
  * without roles filters everyone). Applicable clauses sharing a group key are
- * ORed; the groups and the ungrouped clauses are ANDed.
+ * ORed (those testing one column against literals merged into one IN list);
+ * the groups and the ungrouped clauses are ANDed.
  *
  * The output depends only on the set of applicable rules, never on input order,
  * so it can serve as a cache key and be compared.
@@ -46,7 +47,7 @@ export function combineRules(
     if (rule.groupKey === null) terms.push(rule.compiled);
     else groups.set(rule.groupKey, [...(groups.get(rule.groupKey) ?? []), rule.compiled]);
   }
-  for (const members of groups.values()) terms.push(joinClauses(members, 'OR'));
+  for (const members of groups.values()) terms.push(joinClauses(mergeMemberships(members), 'OR'));
 
   return { rules: applicable.map((rule) => rule.id), predicate: joinClauses(terms, 'AND') };
 }

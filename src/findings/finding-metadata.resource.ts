@@ -1,0 +1,17 @@
+import { ResourceDefinition } from '../common/jsonapi/resource-definition';
+import type { FindingMetadata } from './findings.service';
+
+export const findingMetadataResource: ResourceDefinition<FindingMetadata> = {
+  type: 'findings-metadata',
+  id: () => 'findings-metadata',
+  attributes: (m) => ({
+    services: m.services,
+    regions: m.regions,
+    resource_types: m.resource_types,
+    severities: m.severities,
+    check_ids: m.check_ids,
+    // Prowler fills these from check metadata the OCSF import does not carry.
+    categories: [],
+    groups: [],
+  }),
+};

@@ -1,0 +1,172 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { ApiError } from '../common/errors/api-error';
+import { IncludedSet } from '../common/jsonapi/document';
+import { ParsedQuery } from '../common/jsonapi/query-spec';
+import { preparedRows, rows } from '../database/sql';
+import { tenantManager } from '../database/tenant-context';
+import { countSource, FindingScope, FindingSelection, selectFindings, summariesCanAnswer, summaryConditions } from './finding-selection';
+import { FINDING_COLUMNS_SQL, FindingRow } from './finding.resource';
+import { addKeysetCondition, decodeCursor, nextCursor, orderBySql, orderKeys, SortKey } from './query/keyset-cursor';
+import { cappedCount, countFromShortPage, PageCount, pageNumberMeta } from './query/page-counts';
+import { ROW_FILTER_SOURCE, RowFilterSource } from './query/row-filter-source';
+import { SqlConditions } from './query/sql-conditions';
+import { RESOURCE_COLUMNS_SQL, ResourceRow, resourceResource } from './resources/resource.resource';
+import { addScanRestriction, ingestedScans } from './scans/scan-ranges';
+import { providerScopeSql } from './query/provider-scope';
+import { includedScanResource, scansForInclude } from './scans/scan.resource';
+
+/** Sort names to keys; inserted_at is the id's own time, so it sorts by id and prunes like it. */
+const SORT_KEYS: Record<string, SortKey> = {
+  severity: { sql: 'f.severity_rank', kind: 'integer' },
+  status: { sql: 'f.status', kind: 'text' },
+  check_id: { sql: 'f.check_id', kind: 'text' },
+  inserted_at: { sql: 'f.id', kind: 'uuid' },
+};
+const ROW_KEY: Record<string, (row: FindingRow) => unknown> = {
+  'f.severity_rank': (r) => r.severity_rank,
+  'f.status': (r) => r.status,
+  'f.check_id': (r) => r.check_id,
+  'f.id': (r) => r.id,
+};
+
+export interface FindingPage {
+  rows: FindingRow[];
+  included: IncludedSet[];
+  meta?: Record<string, unknown>;
+  nextCursor?: string | null;
+}
+
+export interface FindingMetadata {
+  services: string[];
+  regions: string[];
+  resource_types: string[];
+  severities: string[];
+  check_ids: string[];
+}
+
+@Injectable()
+export class FindingsService {
+  constructor(@Optional() @Inject(ROW_FILTER_SOURCE) private readonly rowFilter: RowFilterSource | null = null) {}
+
+  async list(query: ParsedQuery, scope: FindingScope): Promise<FindingPage> {
+    const manager = tenantManager();
+    const selection = await selectFindings(manager, query.filters, scope, this.rowFilter);
+    const keys = orderKeys(query.sort, SORT_KEYS, 'f.id');
+    const page = query.page;
+    if (page.mode === 'all') throw new Error('findings lists are always paged');
+
+    if (page.mode === 'cursor') {
+      if (page.cursor) addKeysetCondition(selection.conditions, keys, decodeCursor(keys, page.cursor));
+      const fetched = await this.page(manager, selection.conditions, orderBySql(keys), page.size + 1, 0);
+      const shown = fetched.slice(0, page.size);
+      const cursor = nextCursor(keys, shown, fetched.length > page.size, (row) => keys.map((k) => ROW_KEY[k.sql](row)));
+      return { rows: shown, included: await this.included(manager, shown, query.include), nextCursor: cursor };
+    }
+
+    const offset = (page.number - 1) * page.size;
+    const shown = await this.page(manager, selection.conditions, orderBySql(keys), page.size, offset);
+    const count = countFromShortPage(offset, shown.length, page.size) ?? (await this.count(manager, selection));
+    return { rows: shown, included: await this.included(manager, shown, query.include), meta: pageNumberMeta(page, count) };
+  }
+
+  async get(id: string, include: readonly string[]): Promise<FindingPage> {
+    const manager = tenantManager();
+    const selection = await selectFindings(manager, [], 'all', this.rowFilter);
+    selection.conditions.add(`f.id = ${selection.conditions.param(id)}::uuid`);
+    const found = await this.page(manager, selection.conditions, 'f.id', 1, 0);
+    if (found.length === 0) throw ApiError.notFound('No finding with this id.');
+    return { rows: found, included: await this.included(manager, found, include) };
+  }
+
+  /**
+   * Distinct values for filter pickers. Aggregated scans answer from their
+   * summaries; only scans not aggregated yet (still being ingested) are read
+   * row by row, so the cost follows the summaries, not the findings kept.
+   */
+  async metadata(filters: ParsedQuery['filters'], scope: FindingScope): Promise<FindingMetadata> {
+    const manager = tenantManager();
+    const selection = await selectFindings(manager, filters, scope, this.rowFilter);
+    if (!summariesCanAnswer(selection)) return this.distinctValues(manager, 'findings f', selection.conditions);
+
+    const scans = selection.scans ?? (await ingestedScans(manager, (c) => providerScopeSql(c, filters)));
+    const aggregated = scans.filter((s) => s.startedAt !== null && s.aggregated);
+    const pending = scans.filter((s) => s.startedAt !== null && !s.aggregated);
+    const parts: FindingMetadata[] = [];
+    if (aggregated.length) {
+      parts.push(await this.distinctValues(manager, 'scan_summaries f', summaryConditions({ ...selection, scans: aggregated }, true)));
+    }
+    if (pending.length) {
+      const conditions = summaryConditions({ ...selection, scans: null }, false);
+      addScanRestriction(conditions, pending);
+      parts.push(await this.distinctValues(manager, 'findings f', conditions));
+    }
+    return mergeMetadata(parts);
+  }
+
+  private async distinctValues(manager: EntityManager, from: string, conditions: SqlConditions): Promise<FindingMetadata> {
+    const [row] = await rows<FindingMetadata>(
+      manager,
+      `SELECT COALESCE(array_agg(DISTINCT f.service) FILTER (WHERE f.service <> ''), '{}') AS services,
+              COALESCE(array_agg(DISTINCT f.region) FILTER (WHERE f.region <> ''), '{}') AS regions,
+              COALESCE(array_agg(DISTINCT f.resource_type) FILTER (WHERE f.resource_type <> ''), '{}') AS resource_types,
+              COALESCE(array_agg(DISTINCT f.severity), '{}') AS severities,
+              COALESCE(array_agg(DISTINCT f.check_id), '{}') AS check_ids
+         FROM ${from} ${conditions.where()}`,
+      conditions.params,
+    );
+    return row;
+  }
+
+  private async count(manager: EntityManager, selection: FindingSelection): Promise<PageCount> {
+    const source = countSource(selection);
+    if (source === null) return cappedCount(manager, 'findings f', selection.conditions);
+    const table = source === 'totals' ? 'finding_counts f' : 'scan_summaries f';
+    const conditions = summaryConditions(selection, source === 'summaries');
+    const [row] = await preparedRows<{ count: string }>(manager, `SELECT COALESCE(sum(f.findings), 0) AS count FROM ${table} ${conditions.where()}`, conditions.params);
+    return { count: Number(row.count), exact: true };
+  }
+
+  /**
+   * One page, with each finding's resource ids read for just the rows shown.
+   * Prepared per connection: its text varies only with the shape of the
+   * filters and sort (values, limit and offset are parameters), and planning
+   * it over the partitions cost as much as running it.
+   */
+  private page(manager: EntityManager, conditions: SqlConditions, orderBy: string, limit: number, offset: number): Promise<FindingRow[]> {
+    const params = [...conditions.params, limit, offset];
+    return preparedRows<FindingRow>(
+      manager,
+      `SELECT page.*, ARRAY(SELECT l.resource_id FROM resource_finding_links l
+                             WHERE l.tenant_id = page.tenant_id AND l.finding_id = page.id ORDER BY l.resource_id) AS resource_ids
+         FROM (SELECT ${FINDING_COLUMNS_SQL}, f.tenant_id FROM findings f ${conditions.where()}
+                ORDER BY ${orderBy} LIMIT $${params.length - 1} OFFSET $${params.length}) page
+        ORDER BY ${orderBy.replace(/\bf\./g, 'page.')}`,
+      params,
+    );
+  }
+
+  private async included(manager: EntityManager, findings: readonly FindingRow[], include: readonly string[]): Promise<IncludedSet[]> {
+    const sets: IncludedSet[] = [];
+    if (include.includes('scan')) sets.push({ definition: includedScanResource, rows: await scansForInclude(manager, findings.map((f) => f.scan_id)) });
+    if (include.includes('resources')) {
+      const ids = [...new Set(findings.flatMap((f) => f.resource_ids ?? []))];
+      const resources = ids.length
+        ? await rows<ResourceRow>(manager, `SELECT ${RESOURCE_COLUMNS_SQL} FROM resources r WHERE r.id = ANY($1::uuid[])`, [ids])
+        : [];
+      sets.push({ definition: resourceResource, rows: resources });
+    }
+    return sets;
+  }
+}
+
+function mergeMetadata(parts: readonly FindingMetadata[]): FindingMetadata {
+  const merge = (pick: (m: FindingMetadata) => string[]) => [...new Set(parts.flatMap(pick))].sort();
+  return {
+    services: merge((m) => m.services),
+    regions: merge((m) => m.regions),
+    resource_types: merge((m) => m.resource_types),
+    severities: merge((m) => m.severities),
+    check_ids: merge((m) => m.check_ids),
+  };
+}

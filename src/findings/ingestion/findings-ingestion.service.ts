@@ -1,0 +1,27 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { FindingPartitionsService } from '../storage/finding-partitions.service';
+import { ingestBatch } from './ingest-batch';
+import { BatchResult, IngestionRecord, IngestionScan } from './ingestion-record';
+
+/** Records per ingestBatch call that the benchmarks found fastest here. */
+export const INGESTION_BATCH_SIZE = 2000;
+
+@Injectable()
+export class FindingsIngestionService {
+  constructor(private readonly partitions: FindingPartitionsService) {}
+
+  /**
+   * Call before the scan's first tenant transaction: makes sure the month
+   * partition its finding ids fall in exists (DDL cannot wait inside the
+   * transaction that will write to it).
+   */
+  async prepareScan(scan: IngestionScan): Promise<void> {
+    await this.partitions.ensureMonthOf(scan.scanStartedAt);
+  }
+
+  /** One batch, inside the caller's tenant transaction (see ingestBatch). */
+  ingestBatch(manager: EntityManager, scan: IngestionScan, records: readonly IngestionRecord[]): Promise<BatchResult> {
+    return ingestBatch(manager, scan, records);
+  }
+}

@@ -1,0 +1,56 @@
+import type { EntityManager } from 'typeorm';
+import { tenantScope } from '../../database/tenant-context';
+import { affected, rows } from '../../database/sql';
+import { BatchResult, IngestionRecord, IngestionScan } from './ingestion-record';
+import {
+  INSERT_FINDINGS_SQL,
+  LINK_RESOURCES_SQL,
+  LINK_TAGS_SQL,
+  RECORD_SCAN_SQL,
+  RESOLVE_RESOURCE_IDS_SQL,
+  UNLINK_STALE_TAGS_SQL,
+  UPSERT_RESOURCES_SQL,
+  UPSERT_TAGS_SQL,
+} from './ingestion-sql';
+import { prepareStaging, stageRecords } from './staging-tables';
+
+/**
+ * Writes one batch of a scan's records inside the current tenant transaction:
+ * resources upserted by (provider, uid), their tags and links, findings with
+ * deterministic ids (so a retried batch inserts nothing twice), delta and
+ * first_seen_at from finding_latest, which it then moves forward, and muted
+ * from the tenant's enabled mute rules.
+ *
+ * The month partition of the scan's start must exist: FindingsIngestionService
+ * .prepareScan ensures it before the transaction opens, since the DDL would
+ * otherwise wait on this very transaction.
+ */
+export async function ingestBatch(manager: EntityManager, scan: IngestionScan, records: readonly IngestionRecord[]): Promise<BatchResult> {
+  if (tenantScope().tenantId !== scan.tenantId) throw new Error('ingestBatch: the scan belongs to another tenant than the open transaction');
+  // Ids carry milliseconds: the start is cut to them so ids and inserted_at agree.
+  const startedAt = new Date(Math.floor(scan.scanStartedAt.getTime()));
+  const { tenantId, scanId, providerId } = scan;
+
+  await rows(manager, RECORD_SCAN_SQL, [tenantId, scanId, providerId, startedAt]);
+  if (records.length === 0) return { findingsInserted: 0, resourcesUpserted: 0 };
+
+  await prepareStaging(manager);
+  const staged = await stageRecords(manager, startedAt.getTime(), scanId, records);
+
+  let resourcesUpserted = 0;
+  if (staged.resources) {
+    resourcesUpserted = await affected(manager, UPSERT_RESOURCES_SQL, [tenantId, providerId]);
+    await affected(manager, RESOLVE_RESOURCE_IDS_SQL, [tenantId, providerId]);
+  }
+  const [inserted] = await rows<{ inserted: number }>(manager, INSERT_FINDINGS_SQL, [tenantId, scanId, providerId, startedAt]);
+  if (staged.resources) {
+    await affected(manager, LINK_RESOURCES_SQL, [tenantId]);
+    if (staged.tagged) {
+      await affected(manager, UPSERT_TAGS_SQL, [tenantId]);
+      await affected(manager, LINK_TAGS_SQL, [tenantId]);
+    }
+    // Also for an untagged batch: a resource whose tags were all removed loses its links.
+    await affected(manager, UNLINK_STALE_TAGS_SQL, [tenantId]);
+  }
+  return { findingsInserted: inserted?.inserted ?? 0, resourcesUpserted };
+}

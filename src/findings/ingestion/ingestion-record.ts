@@ -1,0 +1,23 @@
+import type { OcsfRecord, OcsfResource } from '../../scans/ocsf/ocsf-record';
+
+/** What ingestion reads of a normalised OCSF record; an OcsfRecord is one. */
+export type IngestionResource = Pick<OcsfResource, 'uid' | 'name' | 'region' | 'service' | 'type' | 'tags'>;
+
+export type IngestionRecord = Pick<
+  OcsfRecord,
+  'uid' | 'checkId' | 'checkTitle' | 'status' | 'statusExtended' | 'severity' | 'muted' | 'region' | 'service' | 'resourceType' | 'compliance'
+> & { resources: IngestionResource[] };
+
+/** The scan a batch belongs to. `scanStartedAt` must be the same on every batch and retry: finding ids derive from it. */
+export interface IngestionScan {
+  tenantId: string;
+  scanId: string;
+  providerId: string;
+  scanStartedAt: Date;
+}
+
+export interface BatchResult {
+  /** Findings written by this call; a retried batch writes 0. */
+  findingsInserted: number;
+  resourcesUpserted: number;
+}

@@ -1,0 +1,105 @@
+/**
+ * The statements of one ingestion batch, in the order they run. Rows come
+ * from the session's staging tables (staging-tables.ts), filled by COPY just
+ * before; finding ids are computed while staging. Each statement lists its
+ * parameters (PostgreSQL refuses one it cannot type, so none is passed unused).
+ */
+
+/** $1 tenant, $2 scan, $3 provider, $4 scan start. */
+export const RECORD_SCAN_SQL = `
+  INSERT INTO scan_ingestions (scan_id, tenant_id, provider_id, started_at)
+  VALUES ($2, $1, $3, $4)
+  ON CONFLICT (scan_id) DO UPDATE SET last_ingested_at = now()`;
+
+/**
+ * $1 tenant, $2 provider. Unchanged resources are left alone: a scan sees the
+ * same resources every time, and rewriting them all would only churn the table.
+ */
+export const UPSERT_RESOURCES_SQL = `
+  INSERT INTO resources AS r (id, tenant_id, provider_id, uid, name, region, service, type)
+  SELECT s.id, $1, $2, s.uid, s.name, s.region, s.service, s.type FROM resource_stage s
+  ON CONFLICT (tenant_id, provider_id, uid) DO UPDATE
+     SET name = EXCLUDED.name, region = EXCLUDED.region, service = EXCLUDED.service, type = EXCLUDED.type, updated_at = now()
+   WHERE (r.name, r.region, r.service, r.type) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.region, EXCLUDED.service, EXCLUDED.type)`;
+
+/** $1 tenant, $2 provider. The staged resources take the ids they are stored under (one key look-up each). */
+export const RESOLVE_RESOURCE_IDS_SQL = `
+  UPDATE resource_stage s
+     SET id = (SELECT r.id FROM resources r WHERE r.tenant_id = $1 AND r.provider_id = $2 AND r.uid = s.uid)`;
+
+/**
+ * $1 tenant, $2 scan, $3 provider, $4 scan start. Findings, the running
+ * totals and the latest state in one statement: totals and latest state move
+ * only by the rows this insert really wrote, so a retried batch changes
+ * nothing. delta and first_seen_at are read from the latest state as it was
+ * before the statement (one snapshot for the whole statement). Mute rules are
+ * unnested once per batch and hash-joined, not probed per finding.
+ */
+export const INSERT_FINDINGS_SQL = `
+  WITH rule AS (
+    SELECT DISTINCT ON (muted.uid) muted.uid, m.reason
+      FROM mute_rules m CROSS JOIN LATERAL unnest(m.finding_uids) AS muted(uid)
+     WHERE m.enabled
+     ORDER BY muted.uid, m.inserted_at, m.id
+  ), inserted AS (
+    INSERT INTO findings (id, tenant_id, scan_id, provider_id, uid, check_id, check_title, status, status_extended,
+                          severity, delta, muted, muted_reason, first_seen_at, service, region, resource_type,
+                          resource_uid, compliance, inserted_at)
+    SELECT s.id, $1, $2, $3, s.uid, s.check_id, s.check_title, s.status, s.status_extended, s.severity,
+           CASE WHEN latest.uid IS NULL THEN 'new' WHEN latest.status <> s.status THEN 'changed' END,
+           s.muted OR rule.reason IS NOT NULL, rule.reason,
+           COALESCE(latest.first_seen_at, $4), s.service, s.region, s.resource_type, s.resource_uid, s.compliance, $4
+      FROM finding_stage s
+      -- LIMIT 1 keeps this a key look-up per staged row: joined as a set, the planner
+      -- may read the provider's whole latest state for every batch.
+      LEFT JOIN LATERAL (
+        SELECT l.uid, l.status, l.first_seen_at FROM finding_latest l
+         WHERE l.tenant_id = $1 AND l.provider_id = $3 AND l.uid = s.uid AND l.last_scan_id <> $2 LIMIT 1
+      ) latest ON true
+      LEFT JOIN rule ON rule.uid = s.uid
+    ON CONFLICT (tenant_id, id) DO NOTHING
+    RETURNING id, uid, status, severity, muted, delta
+  ), totals AS (
+    INSERT INTO finding_counts AS c (tenant_id, provider_id, status, severity, muted, delta, findings)
+    SELECT $1, $3, status, severity, muted, COALESCE(delta, ''), count(*) FROM inserted
+     GROUP BY status, severity, muted, COALESCE(delta, '')
+    ON CONFLICT (tenant_id, provider_id, status, severity, muted, delta) DO UPDATE SET findings = c.findings + EXCLUDED.findings
+  ), latest_state AS (
+    -- A scan ingested out of order never overwrites the state of a later one.
+    INSERT INTO finding_latest AS l (tenant_id, provider_id, uid, status, severity, first_seen_at, last_finding_id, last_scan_id)
+    SELECT $1, $3, uid, status, severity, $4, id, $2 FROM inserted
+    ON CONFLICT (tenant_id, provider_id, uid) DO UPDATE
+       SET status = EXCLUDED.status, severity = EXCLUDED.severity,
+           last_finding_id = EXCLUDED.last_finding_id, last_scan_id = EXCLUDED.last_scan_id
+     WHERE l.last_finding_id < EXCLUDED.last_finding_id
+  )
+  SELECT count(*)::int AS inserted FROM inserted`;
+
+/** $1 tenant. */
+export const LINK_RESOURCES_SQL = `
+  INSERT INTO resource_finding_links (tenant_id, finding_id, resource_id)
+  SELECT $1, l.finding_id, s.id FROM link_stage l JOIN resource_stage s ON s.uid = l.resource_uid
+  ON CONFLICT DO NOTHING`;
+
+/** $1 tenant. */
+export const UPSERT_TAGS_SQL = `
+  INSERT INTO resource_tags (id, tenant_id, key, value)
+  SELECT gen_random_uuid(), $1, t.key, t.value
+    FROM (SELECT DISTINCT tag.key, tag.value FROM resource_stage s, jsonb_each_text(s.tags) AS tag) t
+  ON CONFLICT (tenant_id, key, value) DO NOTHING`;
+
+/** $1 tenant. */
+export const LINK_TAGS_SQL = `
+  INSERT INTO resource_tag_links (tenant_id, resource_id, tag_id)
+  SELECT $1, s.id, t.id
+    FROM resource_stage s
+    CROSS JOIN LATERAL jsonb_each_text(s.tags) AS tag
+    JOIN resource_tags t ON t.tenant_id = $1 AND t.key = tag.key AND t.value = tag.value
+  ON CONFLICT DO NOTHING`;
+
+/** $1 tenant. A resource's tags are what its latest record says: links to tags it no longer has go. */
+export const UNLINK_STALE_TAGS_SQL = `
+  DELETE FROM resource_tag_links l
+   USING resource_stage s, resource_tags t
+   WHERE l.tenant_id = $1 AND l.resource_id = s.id AND t.id = l.tag_id
+     AND NOT (s.tags ? t.key AND s.tags ->> t.key = t.value)`;

@@ -1,0 +1,113 @@
+import type { EntityManager } from 'typeorm';
+import { tenantScope } from '../../database/tenant-context';
+import { newId } from '../../database/uuid';
+import { findingId } from '../storage/finding-ids';
+import { copyFromStdin, copyRow } from './copy-from-stdin';
+import { IngestionRecord, IngestionResource } from './ingestion-record';
+
+/**
+ * Session temporary tables a batch is copied into before the `INSERT … SELECT`
+ * statements move it under row-level security (COPY into them is allowed;
+ * into the protected tables it is not). ON COMMIT DELETE ROWS empties them
+ * with every transaction.
+ */
+const CREATE_STAGING_SQL = [
+  `CREATE TEMP TABLE IF NOT EXISTS finding_stage (
+     id uuid, uid text, check_id text, check_title text, status text, status_extended text, severity text, muted boolean,
+     service text, region text, resource_type text, resource_uid text, compliance jsonb
+   ) ON COMMIT DELETE ROWS`,
+  // One row per distinct resource of the batch; `id` becomes the stored resource's id after the upsert.
+  `CREATE TEMP TABLE IF NOT EXISTS resource_stage (
+     id uuid, uid text, name text, region text, service text, type text, tags jsonb
+   ) ON COMMIT DELETE ROWS`,
+  `CREATE TEMP TABLE IF NOT EXISTS link_stage (finding_id uuid, resource_uid text) ON COMMIT DELETE ROWS`,
+];
+const STAGING_TABLES = ['finding_stage', 'resource_stage', 'link_stage'];
+
+const FINDING_COLUMNS = [
+  'id', 'uid', 'check_id', 'check_title', 'status', 'status_extended', 'severity', 'muted',
+  'service', 'region', 'resource_type', 'resource_uid', 'compliance',
+] as const;
+const RESOURCE_COLUMNS = ['id', 'uid', 'name', 'region', 'service', 'type', 'tags'] as const;
+const LINK_COLUMNS = ['finding_id', 'resource_uid'] as const;
+
+/** Column widths of the target tables: longer values are cut rather than failing a whole scan. */
+const WIDTH = { uid: 300, checkId: 100, service: 100, region: 100, resourceType: 150 } as const;
+
+/** Transactions (tenant scopes) that already staged a batch. */
+const stagedTransactions = new WeakSet<object>();
+
+/**
+ * Empty staging tables for this batch. Creation is re-checked in every new
+ * transaction: one that rolled back took its CREATE with it.
+ */
+export async function prepareStaging(manager: EntityManager): Promise<void> {
+  const transaction = tenantScope();
+  if (stagedTransactions.has(transaction)) {
+    for (const table of STAGING_TABLES) await manager.query(`DELETE FROM ${table}`);
+    return;
+  }
+  for (const sql of CREATE_STAGING_SQL) await manager.query(sql);
+  stagedTransactions.add(transaction);
+}
+
+export interface StagedCounts {
+  findings: number;
+  resources: number;
+  tagged: boolean;
+}
+
+/** Copies the batch into the staging tables, computing each finding's deterministic id. */
+export async function stageRecords(manager: EntityManager, startedMs: number, scanId: string, records: readonly IngestionRecord[]): Promise<StagedCounts> {
+  const findingRows: string[] = [];
+  const linkRows: string[] = [];
+  // A resource appears in many findings; the last record that names it describes it.
+  const resources = new Map<string, IngestionResource>();
+  for (const record of records) {
+    const uid = record.uid.slice(0, WIDTH.uid);
+    const id = findingId(startedMs, scanId, uid);
+    findingRows.push(
+      copyRow([
+        id,
+        uid,
+        record.checkId.slice(0, WIDTH.checkId),
+        record.checkTitle,
+        record.status,
+        record.statusExtended,
+        record.severity,
+        record.muted,
+        record.service.slice(0, WIDTH.service),
+        record.region.slice(0, WIDTH.region),
+        record.resourceType.slice(0, WIDTH.resourceType),
+        record.resources[0]?.uid ?? '',
+        JSON.stringify(record.compliance ?? {}),
+      ]),
+    );
+    for (const resource of record.resources) {
+      resources.set(resource.uid, resource);
+      linkRows.push(copyRow([id, resource.uid]));
+    }
+  }
+  let tagged = false;
+  const resourceRows: string[] = [];
+  for (const resource of resources.values()) {
+    tagged ||= Object.keys(resource.tags ?? {}).length > 0;
+    resourceRows.push(
+      copyRow([
+        newId(),
+        resource.uid,
+        resource.name,
+        resource.region.slice(0, WIDTH.region),
+        resource.service.slice(0, WIDTH.service),
+        resource.type.slice(0, WIDTH.resourceType),
+        JSON.stringify(resource.tags ?? {}),
+      ]),
+    );
+  }
+  const findings = await copyFromStdin(manager, 'finding_stage', FINDING_COLUMNS, Buffer.from(findingRows.join('')));
+  if (resourceRows.length) {
+    await copyFromStdin(manager, 'resource_stage', RESOURCE_COLUMNS, Buffer.from(resourceRows.join('')));
+    await copyFromStdin(manager, 'link_stage', LINK_COLUMNS, Buffer.from(linkRows.join('')));
+  }
+  return { findings, resources: resourceRows.length, tagged };
+}

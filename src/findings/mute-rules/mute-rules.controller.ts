@@ -1,0 +1,50 @@
+import { Body, Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { Endpoint } from '../../common/http/endpoint.decorator';
+import { JsonApiQuery, UuidPipe } from '../../common/http/request-params';
+import { renderDocument } from '../../common/jsonapi/document';
+import { listMeta } from '../../common/jsonapi/paging';
+import { ParsedQuery } from '../../common/jsonapi/query-spec';
+import { parseResourceBody } from '../../common/jsonapi/request-body';
+import { MuteRuleCreateAttributes, MuteRuleUpdateAttributes } from './mute-rule.dto';
+import { MUTE_RULE_DETAIL, MUTE_RULE_LIST, muteRuleResource } from './mute-rule.resource';
+import { MuteRulesService } from './mute-rules.service';
+
+@ApiTags('Mute rules')
+@Controller('mute-rules')
+export class MuteRulesController {
+  constructor(private readonly muteRules: MuteRulesService) {}
+
+  @Get()
+  @Endpoint({ summary: 'List mute rules', permissions: ['manage_scans'] })
+  async list(@JsonApiQuery(MUTE_RULE_LIST) query: ParsedQuery) {
+    const { rows, count } = await this.muteRules.list(query);
+    return renderDocument(muteRuleResource, rows, { fields: query.fields, meta: listMeta(query.page, count) });
+  }
+
+  @Post()
+  @Endpoint({ summary: 'Create a mute rule: mutes the named findings now and their uids in later scans', status: 201, permissions: ['manage_scans'] })
+  async create(@Body() body: unknown) {
+    const { attributes } = await parseResourceBody(body, { type: 'mute-rules', attributes: MuteRuleCreateAttributes });
+    return renderDocument(muteRuleResource, await this.muteRules.create(attributes));
+  }
+
+  @Get(':id')
+  @Endpoint({ summary: 'One mute rule', permissions: ['manage_scans'] })
+  async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(MUTE_RULE_DETAIL) query: ParsedQuery) {
+    return renderDocument(muteRuleResource, await this.muteRules.get(id), { fields: query.fields });
+  }
+
+  @Patch(':id')
+  @Endpoint({ summary: 'Rename, re-word, enable or disable a mute rule', permissions: ['manage_scans'] })
+  async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
+    const { attributes } = await parseResourceBody(body, { type: 'mute-rules', attributes: MuteRuleUpdateAttributes, id });
+    return renderDocument(muteRuleResource, await this.muteRules.update(id, attributes));
+  }
+
+  @Delete(':id')
+  @Endpoint({ summary: 'Delete a mute rule (findings it muted stay muted)', status: 204, permissions: ['manage_scans'] })
+  async remove(@Param('id', UuidPipe) id: string): Promise<void> {
+    await this.muteRules.remove(id);
+  }
+}

@@ -1,0 +1,63 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { Endpoint } from '../../common/http/endpoint.decorator';
+import { JsonApiQuery } from '../../common/http/request-params';
+import { renderDocument } from '../../common/jsonapi/document';
+import { ParsedQuery } from '../../common/jsonapi/query-spec';
+import {
+  FINDINGS_OVERVIEW,
+  findingsOverviewResource,
+  PROVIDERS_COUNT_OVERVIEW,
+  PROVIDERS_OVERVIEW,
+  providerCountResource,
+  providerOverviewResource,
+  REGIONS_OVERVIEW,
+  regionOverviewResource,
+  SERVICES_OVERVIEW,
+  serviceOverviewResource,
+  SEVERITY_OVERVIEW,
+  severityOverviewResource,
+} from './overview.resources';
+import { OverviewsService } from './overviews.service';
+
+@ApiTags('Overview')
+@Controller('overviews')
+export class OverviewsController {
+  constructor(private readonly overviews: OverviewsService) {}
+
+  @Get('providers')
+  @Endpoint({ summary: 'Findings and resources of the latest scans, by provider type' })
+  async providers(@JsonApiQuery(PROVIDERS_OVERVIEW) query: ParsedQuery) {
+    return renderDocument(providerOverviewResource, await this.overviews.providers(query.filters), { fields: query.fields });
+  }
+
+  @Get('providers/count')
+  @Endpoint({ summary: 'Providers by type, scanned or not' })
+  async providerCounts(@JsonApiQuery(PROVIDERS_COUNT_OVERVIEW) query: ParsedQuery) {
+    return renderDocument(providerCountResource, await this.overviews.providerCounts(query.filters), { fields: query.fields });
+  }
+
+  @Get('findings')
+  @Endpoint({ summary: 'Findings of the latest scans by status and delta' })
+  async findings(@JsonApiQuery(FINDINGS_OVERVIEW) query: ParsedQuery) {
+    return renderDocument(findingsOverviewResource, await this.overviews.findings(query.filters));
+  }
+
+  @Get('findings_severity')
+  @Endpoint({ summary: 'Findings of the latest scans by severity' })
+  async severities(@JsonApiQuery(SEVERITY_OVERVIEW) query: ParsedQuery) {
+    return renderDocument(severityOverviewResource, await this.overviews.severities(query.filters));
+  }
+
+  @Get('services')
+  @Endpoint({ summary: 'Findings of the latest scans by service' })
+  async services(@JsonApiQuery(SERVICES_OVERVIEW) query: ParsedQuery) {
+    return renderDocument(serviceOverviewResource, await this.overviews.services(query.filters));
+  }
+
+  @Get('regions')
+  @Endpoint({ summary: 'Findings of the latest scans by provider type and region' })
+  async regions(@JsonApiQuery(REGIONS_OVERVIEW) query: ParsedQuery) {
+    return renderDocument(regionOverviewResource, await this.overviews.regions(query.filters));
+  }
+}

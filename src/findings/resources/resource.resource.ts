@@ -1,0 +1,45 @@
+import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
+
+export const RESOURCE_FIELDS = [
+  'inserted_at', 'updated_at', 'uid', 'name', 'region', 'service', 'tags', 'type', 'failed_findings_count',
+  'metadata', 'details', 'partition', 'groups', 'provider',
+] as const;
+
+export const RESOURCE_COLUMNS_SQL = `r.id, r.provider_id, r.uid, r.name, r.region, r.service, r.type, r.failed_findings_count, r.inserted_at, r.updated_at,
+  COALESCE((SELECT jsonb_object_agg(t.key, t.value) FROM resource_tag_links tl JOIN resource_tags t ON t.id = tl.tag_id
+             WHERE tl.tenant_id = r.tenant_id AND tl.resource_id = r.id), '{}'::jsonb) AS tags`;
+
+export interface ResourceRow {
+  id: string;
+  provider_id: string;
+  uid: string;
+  name: string;
+  region: string;
+  service: string;
+  type: string;
+  failed_findings_count: number;
+  tags: Record<string, string>;
+  inserted_at: Date;
+  updated_at: Date;
+}
+
+export const resourceResource: ResourceDefinition<ResourceRow> = {
+  type: 'resources',
+  id: (r) => r.id,
+  attributes: (r) => ({
+    inserted_at: r.inserted_at,
+    updated_at: r.updated_at,
+    uid: r.uid,
+    name: r.name,
+    region: r.region,
+    service: r.service,
+    tags: r.tags,
+    type: r.type,
+    failed_findings_count: r.failed_findings_count,
+    metadata: null,
+    details: null,
+    partition: null,
+    groups: null,
+  }),
+  relationships: { provider: { type: 'providers', ids: (r) => r.provider_id } },
+};

@@ -1,0 +1,56 @@
+import { Controller, Get, Param } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { Endpoint } from '../../common/http/endpoint.decorator';
+import { JsonApiQuery, UuidPipe } from '../../common/http/request-params';
+import { renderDirect } from '../query/direct-document';
+import { ParsedQuery } from '../../common/jsonapi/query-spec';
+import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
+import { nextPageLink } from '../query/next-link';
+import { RequestUrl } from '../query/request-url.decorator';
+import { RESOURCE_DETAIL, RESOURCE_LATEST_LIST, RESOURCE_LIST, RESOURCE_METADATA } from './resource-list-spec';
+import { resourceResource } from './resource.resource';
+import { ResourceMetadata, ResourcePage, ResourcesService } from './resources.service';
+
+const resourceMetadataResource: ResourceDefinition<ResourceMetadata> = {
+  type: 'resources-metadata',
+  id: () => 'resources-metadata',
+  attributes: (m) => ({ services: m.services, regions: m.regions, types: m.types, groups: [] }),
+};
+
+@ApiTags('Resource')
+@Controller('resources')
+export class ResourcesController {
+  constructor(private readonly resources: ResourcesService) {}
+
+  @Get()
+  @Endpoint({ summary: 'List resources (page numbers, or a cursor with page[cursor])' })
+  async list(@JsonApiQuery(RESOURCE_LIST) query: ParsedQuery, @RequestUrl() url: string) {
+    return renderPage(await this.resources.list(query, 'all'), query, url);
+  }
+
+  @Get('latest')
+  @Endpoint({ summary: 'List the resources the latest completed scan of each provider saw' })
+  async latest(@JsonApiQuery(RESOURCE_LATEST_LIST) query: ParsedQuery, @RequestUrl() url: string) {
+    return renderPage(await this.resources.list(query, 'latest'), query, url);
+  }
+
+  @Get('metadata')
+  @Endpoint({ summary: 'Distinct services, regions and types of the resources a filter selects' })
+  async metadata(@JsonApiQuery(RESOURCE_METADATA) query: ParsedQuery) {
+    return renderDirect(resourceMetadataResource, await this.resources.metadata(query.filters), { fields: query.fields });
+  }
+
+  @Get(':id')
+  @Endpoint({ summary: 'One resource' })
+  async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(RESOURCE_DETAIL) query: ParsedQuery) {
+    return renderDirect(resourceResource, await this.resources.get(id), { fields: query.fields });
+  }
+}
+
+function renderPage(page: ResourcePage, query: ParsedQuery, url: string) {
+  return renderDirect(resourceResource, page.rows, {
+    fields: query.fields,
+    meta: page.meta,
+    links: page.nextCursor === undefined ? undefined : { next: nextPageLink(url, page.nextCursor) },
+  });
+}

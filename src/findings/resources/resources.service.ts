@@ -1,0 +1,135 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { ApiError } from '../../common/errors/api-error';
+import { ParsedFilter, ParsedQuery } from '../../common/jsonapi/query-spec';
+import { rows } from '../../database/sql';
+import { tenantManager } from '../../database/tenant-context';
+import { addColumnFilter } from '../query/column-filters';
+import { addKeysetCondition, decodeCursor, nextCursor, orderBySql, orderKeys, SortKey } from '../query/keyset-cursor';
+import { cappedCount, countFromShortPage, pageNumberMeta } from '../query/page-counts';
+import { isProviderFilter, providerScopeSql } from '../query/provider-scope';
+import { ROW_FILTER_SOURCE, RowFilterSource } from '../query/row-filter-source';
+import { SqlConditions } from '../query/sql-conditions';
+import { addScanRestriction, latestCompletedScans, ScanRange, scansByIds } from '../scans/scan-ranges';
+import { RESOURCE_COLUMNS_SQL, ResourceRow } from './resource.resource';
+
+const COLUMNS: Record<string, string> = {
+  id: 'r.id', uid: 'r.uid', name: 'r.name', region: 'r.region', service: 'r.service', type: 'r.type',
+  inserted_at: 'r.inserted_at', updated_at: 'r.updated_at',
+};
+const SORT_KEYS: Record<string, SortKey> = {
+  uid: { sql: 'r.uid', kind: 'text' },
+  name: { sql: 'r.name', kind: 'text' },
+  region: { sql: 'r.region', kind: 'text' },
+  service: { sql: 'r.service', kind: 'text' },
+  type: { sql: 'r.type', kind: 'text' },
+  // Resource ids are UUIDv7 taken at first insert: their order is inserted_at's.
+  inserted_at: { sql: 'r.id', kind: 'uuid' },
+};
+
+export interface ResourcePage {
+  rows: ResourceRow[];
+  meta?: Record<string, unknown>;
+  nextCursor?: string | null;
+}
+
+export interface ResourceMetadata {
+  services: string[];
+  regions: string[];
+  types: string[];
+}
+
+/** Resources: every one seen, or those the latest completed scan of each provider saw. */
+@Injectable()
+export class ResourcesService {
+  constructor(@Optional() @Inject(ROW_FILTER_SOURCE) private readonly rowFilter: RowFilterSource | null = null) {}
+
+  async list(query: ParsedQuery, scope: 'all' | 'latest'): Promise<ResourcePage> {
+    const manager = tenantManager();
+    const conditions = await this.selectResources(manager, query.filters, scope);
+    const keys = orderKeys(query.sort, SORT_KEYS, 'r.id');
+    const page = query.page;
+    if (page.mode === 'all') throw new Error('resource lists are always paged');
+    if (page.mode === 'cursor') {
+      if (page.cursor) addKeysetCondition(conditions, keys, decodeCursor(keys, page.cursor));
+      const fetched = await this.page(manager, conditions, orderBySql(keys), page.size + 1, 0);
+      const shown = fetched.slice(0, page.size);
+      const valueOf = (row: ResourceRow) => keys.map((k) => row[k.sql.slice('r.'.length) as keyof ResourceRow]);
+      return { rows: shown, nextCursor: nextCursor(keys, shown, fetched.length > page.size, valueOf) };
+    }
+    const offset = (page.number - 1) * page.size;
+    const shown = await this.page(manager, conditions, orderBySql(keys), page.size, offset);
+    const count = countFromShortPage(offset, shown.length, page.size) ?? (await cappedCount(manager, 'resources r', conditions));
+    return { rows: shown, meta: pageNumberMeta(page, count) };
+  }
+
+  async get(id: string): Promise<ResourceRow> {
+    const manager = tenantManager();
+    const conditions = await this.selectResources(manager, [], 'all');
+    conditions.add(`r.id = ${conditions.param(id)}::uuid`);
+    const [found] = await this.page(manager, conditions, 'r.id', 1, 0);
+    if (!found) throw ApiError.notFound('No resource with this id.');
+    return found;
+  }
+
+  async metadata(filters: readonly ParsedFilter[]): Promise<ResourceMetadata> {
+    const manager = tenantManager();
+    const conditions = await this.selectResources(manager, filters, 'all');
+    const [row] = await rows<ResourceMetadata>(
+      manager,
+      `SELECT COALESCE(array_agg(DISTINCT r.service ORDER BY r.service) FILTER (WHERE r.service <> ''), '{}') AS services,
+              COALESCE(array_agg(DISTINCT r.region ORDER BY r.region) FILTER (WHERE r.region <> ''), '{}') AS regions,
+              COALESCE(array_agg(DISTINCT r.type ORDER BY r.type) FILTER (WHERE r.type <> ''), '{}') AS types
+         FROM resources r ${conditions.where()}`,
+      conditions.params,
+    );
+    return row;
+  }
+
+  /** The WHERE of a resources read (alias `r`): the one place its conditions, row filter rules included, are added. */
+  private async selectResources(manager: EntityManager, filters: readonly ParsedFilter[], scope: 'all' | 'latest'): Promise<SqlConditions> {
+    const conditions = new SqlConditions();
+    conditions.add(`r.provider_id = ANY(${providerScopeSql(conditions, filters)})`);
+    const scans = await this.restrictingScans(manager, filters, scope);
+    if (scans) {
+      // Seen by one of these scans: linked to one of their findings.
+      const seen = conditions.subquery();
+      addScanRestriction(seen, scans, 'l.finding_id', 'f.scan_id');
+      conditions.add(
+        `EXISTS (SELECT 1 FROM resource_finding_links l JOIN findings f ON f.tenant_id = l.tenant_id AND f.id = l.finding_id
+                  WHERE l.tenant_id = r.tenant_id AND l.resource_id = r.id AND ${seen.all()})`,
+      );
+    }
+    for (const filter of filters) {
+      if (isProviderFilter(filter) || filter.field === 'scan') continue;
+      if (filter.field === 'tag_key' || filter.field === 'tag_value') {
+        const column = filter.field === 'tag_key' ? 't.key' : 't.value';
+        conditions.add(
+          `EXISTS (SELECT 1 FROM resource_tag_links tl JOIN resource_tags t ON t.id = tl.tag_id
+                    WHERE tl.tenant_id = r.tenant_id AND tl.resource_id = r.id AND ${column} = ${conditions.param(filter.value)})`,
+        );
+        continue;
+      }
+      addColumnFilter(conditions, COLUMNS[filter.field], filter);
+    }
+    const predicate = await this.rowFilter?.predicate('resources', 'r', conditions.params.length);
+    if (predicate) conditions.addBound(predicate, conditions.params.length);
+    return conditions;
+  }
+
+  private async restrictingScans(manager: EntityManager, filters: readonly ParsedFilter[], scope: 'all' | 'latest'): Promise<ScanRange[] | null> {
+    const scopeOf = (c: SqlConditions) => providerScopeSql(c, filters);
+    if (scope === 'latest') return latestCompletedScans(manager, scopeOf);
+    const scanFilter = filters.find((f) => f.field === 'scan');
+    if (!scanFilter) return null;
+    return scansByIds(manager, (scanFilter.operator === 'in' ? scanFilter.value : [scanFilter.value]) as string[], scopeOf);
+  }
+
+  private page(manager: EntityManager, conditions: SqlConditions, orderBy: string, limit: number, offset: number): Promise<ResourceRow[]> {
+    return rows<ResourceRow>(
+      manager,
+      `SELECT ${RESOURCE_COLUMNS_SQL} FROM resources r ${conditions.where()} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`,
+      conditions.params,
+    );
+  }
+}

@@ -1,0 +1,86 @@
+import type { EntityManager } from 'typeorm';
+import { rows } from '../../database/sql';
+import { idRangeOfMs, uuidAtMs } from '../storage/finding-ids';
+import { SqlConditions } from '../query/sql-conditions';
+
+/** A scan as the read side needs it: which provider, and the millisecond all its finding ids share. */
+export interface ScanRange {
+  scanId: string;
+  providerId: string;
+  /** Null when no batch of the scan was ingested: it has no findings. */
+  startedAt: Date | null;
+  /** The summaries are up to date with the last batch. */
+  aggregated: boolean;
+}
+
+interface ScanRangeRow {
+  scan_id: string;
+  provider_id: string;
+  started_at: Date | null;
+  aggregated: boolean | null;
+}
+
+function toRange(row: ScanRangeRow): ScanRange {
+  return { scanId: row.scan_id, providerId: row.provider_id, startedAt: row.started_at, aggregated: row.aggregated === true };
+}
+
+/** The given scans, among those in the provider scope. */
+export async function scansByIds(manager: EntityManager, ids: readonly string[], scopeSql: (c: SqlConditions) => string): Promise<ScanRange[]> {
+  const conditions = new SqlConditions();
+  const scope = scopeSql(conditions);
+  const found = await rows<ScanRangeRow>(
+    manager,
+    `SELECT i.scan_id, i.provider_id, i.started_at, i.aggregated_at >= i.last_ingested_at AS aggregated
+       FROM scan_ingestions i
+      WHERE i.scan_id = ANY(${conditions.param(ids)}::uuid[]) AND i.provider_id = ANY(${scope})`,
+    conditions.params,
+  );
+  return found.map(toRange);
+}
+
+/** Every ingested scan of the providers in scope. */
+export async function ingestedScans(manager: EntityManager, scopeSql: (c: SqlConditions) => string): Promise<ScanRange[]> {
+  const conditions = new SqlConditions();
+  const scope = scopeSql(conditions);
+  const found = await rows<ScanRangeRow>(
+    manager,
+    `SELECT i.scan_id, i.provider_id, i.started_at, i.aggregated_at >= i.last_ingested_at AS aggregated
+       FROM scan_ingestions i WHERE i.provider_id = ANY(${scope})`,
+    conditions.params,
+  );
+  return found.map(toRange);
+}
+
+/** The latest completed scan of each provider in scope (by completion, then creation). */
+export async function latestCompletedScans(manager: EntityManager, scopeSql: (c: SqlConditions) => string): Promise<ScanRange[]> {
+  const conditions = new SqlConditions();
+  const scope = scopeSql(conditions);
+  const found = await rows<ScanRangeRow>(
+    manager,
+    `SELECT latest.id AS scan_id, latest.provider_id, i.started_at, i.aggregated_at >= i.last_ingested_at AS aggregated
+       FROM (SELECT DISTINCT ON (s.provider_id) s.id, s.provider_id
+               FROM scans s
+              WHERE s.state = 'completed' AND s.provider_id = ANY(${scope})
+              ORDER BY s.provider_id, s.completed_at DESC NULLS LAST, s.inserted_at DESC, s.id DESC) latest
+       LEFT JOIN scan_ingestions i ON i.scan_id = latest.id`,
+    conditions.params,
+  );
+  return found.map(toRange);
+}
+
+/**
+ * Restricts findings (alias `f`, or whatever `idColumn`/`scanColumn` name) to
+ * the given scans: by scan id, and by the id range their start times span,
+ * which is what lets PostgreSQL skip every other partition.
+ */
+export function addScanRestriction(conditions: SqlConditions, scans: readonly ScanRange[], idColumn = 'f.id', scanColumn = 'f.scan_id'): void {
+  const ingested = scans.filter((s) => s.startedAt !== null);
+  if (ingested.length === 0) {
+    conditions.add('false');
+    return;
+  }
+  const times = ingested.map((s) => s.startedAt!.getTime());
+  conditions.add(`${scanColumn} = ANY(${conditions.param(ingested.map((s) => s.scanId))}::uuid[])`);
+  conditions.add(`${idColumn} >= ${conditions.param(uuidAtMs(Math.min(...times)))}::uuid`);
+  conditions.add(`${idColumn} < ${conditions.param(idRangeOfMs(Math.max(...times)).to)}::uuid`);
+}

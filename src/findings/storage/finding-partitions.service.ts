@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import { TenantDatabase } from '../../database/tenant-database';
+import { addMonths, createMonthPartitions, partitionsOfMonth } from './finding-partitions';
+
+/** Months ahead of the current one the partition job keeps created. */
+export const PARTITION_MONTHS_AHEAD = 2;
+
+/**
+ * Keeps the monthly partitions of findings and resource_finding_links
+ * created. DDL runs as the owner role in its own transaction, with a lock
+ * timeout: creating a partition waits for every open reader of the parent.
+ */
+@Injectable()
+export class FindingPartitionsService {
+  private readonly knownMonths = new Set<string>();
+
+  constructor(private readonly database: TenantDatabase) {}
+
+  /** The scheduled partition job: the current month and the next PARTITION_MONTHS_AHEAD. Returns the partitions it created. */
+  async ensureUpcoming(now = new Date(), monthsAhead = PARTITION_MONTHS_AHEAD): Promise<string[]> {
+    const created: string[] = [];
+    for (let month = 0; month <= monthsAhead; month++) created.push(...(await this.ensureMonthOf(addMonths(now, month))));
+    return created;
+  }
+
+  /** The partitions for the month of `date`; remembered per process once they exist. */
+  async ensureMonthOf(date: Date): Promise<string[]> {
+    const key = partitionsOfMonth(date)[0].name;
+    if (this.knownMonths.has(key)) return [];
+    const created = await this.database.adminTransaction(async (manager) => {
+      await manager.query(`SET LOCAL lock_timeout = '10s'`);
+      return createMonthPartitions(manager, date);
+    });
+    this.knownMonths.add(key);
+    return created;
+  }
+}

@@ -1,0 +1,72 @@
+import { tenantIsolation } from '../../database/rls-policy-sql';
+import { uuidAt } from './finding-ids';
+
+/** The tables partitioned by month on a UUIDv7 column, and that column. */
+export const MONTHLY_PARTITIONED_TABLES = [
+  { table: 'findings', key: 'id' },
+  { table: 'resource_finding_links', key: 'finding_id' },
+] as const;
+
+export interface MonthPartition {
+  parent: string;
+  name: string;
+  /** The UUIDv7 of the month's first millisecond, the rest zero (inclusive). */
+  from: string;
+  /** The same for the next month (exclusive). */
+  to: string;
+}
+
+export function monthStart(date: Date): Date {
+  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1));
+}
+
+export function addMonths(date: Date, months: number): Date {
+  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + months, 1));
+}
+
+/** Both partitioned tables' partitions for the month that contains `date`. */
+export function partitionsOfMonth(date: Date): MonthPartition[] {
+  const start = monthStart(date);
+  const suffix = `${start.getUTCFullYear()}_${String(start.getUTCMonth() + 1).padStart(2, '0')}`;
+  return MONTHLY_PARTITIONED_TABLES.map(({ table }) => ({
+    parent: table,
+    name: `${table}_p${suffix}`,
+    from: uuidAt(start),
+    to: uuidAt(addMonths(start, 1)),
+  }));
+}
+
+/**
+ * DDL for one partition. Bounds and names come from dates, never from input.
+ * A partition is a table of its own for row-level security: reached directly
+ * it would apply no policy at all, so it gets the same four as its parent.
+ */
+export function createPartitionStatements(partition: MonthPartition): string[] {
+  return [
+    `CREATE TABLE ${partition.name} PARTITION OF ${partition.parent} FOR VALUES FROM ('${partition.from}') TO ('${partition.to}')`,
+    ...tenantIsolation(partition.name),
+  ];
+}
+
+/** Serialises partition creation between the migration, the partition job and ingestion. */
+export const PARTITION_LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtext('cspm:finding-partitions'))`;
+
+export interface SqlRunner {
+  query(sql: string, params?: unknown[]): Promise<unknown>;
+}
+
+/**
+ * Creates the month's partitions that do not exist yet; returns the names it
+ * created. Runs as the owner role, inside the caller's transaction.
+ */
+export async function createMonthPartitions(runner: SqlRunner, date: Date): Promise<string[]> {
+  await runner.query(PARTITION_LOCK_SQL);
+  const created: string[] = [];
+  for (const partition of partitionsOfMonth(date)) {
+    const existing = (await runner.query(`SELECT to_regclass($1) AS oid`, [partition.name])) as Array<{ oid: string | null }>;
+    if (existing[0]?.oid) continue;
+    for (const sql of createPartitionStatements(partition)) await runner.query(sql);
+    created.push(partition.name);
+  }
+  return created;
+}

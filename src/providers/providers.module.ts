@@ -1,0 +1,20 @@
+import { forwardRef, Module } from '@nestjs/common';
+import { AccessModule } from '../rbac/access.module';
+import { ProviderSecretsController } from './provider-secrets.controller';
+import { ProviderSecretsService } from './provider-secrets.service';
+import { ProvidersController } from './providers.controller';
+import { ProvidersService } from './providers.service';
+
+/**
+ * Providers and their encrypted secrets. Provider groups (AccessModule) check
+ * provider ids through ProvidersService, and a provider's `include=provider_groups`
+ * reads groups through ProviderGroupsService: the two modules refer to each other.
+ */
+@Module({
+  imports: [forwardRef(() => AccessModule)],
+  // The secrets controller first, so `providers/secrets` is registered before `providers/:id`.
+  controllers: [ProviderSecretsController, ProvidersController],
+  providers: [ProvidersService, ProviderSecretsService],
+  exports: [ProvidersService, ProviderSecretsService],
+})
+export class ProvidersModule {}

@@ -1,0 +1,445 @@
+import { Readable, pipeline } from 'node:stream';
+import { TextDecoder } from 'node:util';
+import { createGunzip } from 'node:zlib';
+import {
+  OcsfRecord,
+  RawOcsfFinding,
+  DETECTION_FINDING_CLASS_UID,
+  detectProviderType,
+  normaliseOcsfFinding,
+} from './ocsf-record';
+
+export interface ReadOcsfOptions {
+  /** The scan's provider type; without it the first record's type is expected of all. */
+  expectedProvider?: string;
+  /** Records per yielded batch; 1000 by default. */
+  batchSize?: number;
+  /** How many skipped records (and, in an error, bad records) are described; 10 by default. */
+  maxBadRecordsReported?: number;
+}
+
+export interface OcsfBatch {
+  records: OcsfRecord[];
+  progress: OcsfReadProgress;
+}
+
+/** Running totals when the batch was cut, for a progress figure. */
+export interface OcsfReadProgress {
+  recordsRead: number;
+  recordsSkipped: number;
+  /** Bytes of the input as given (compressed, for a gzipped file). */
+  inputBytesRead: number;
+}
+
+export interface OcsfReadSummary extends OcsfReadProgress {
+  recordsAccepted: number;
+  /** The provider type of the file's records, undefined for a file without records. */
+  providerType?: string;
+  /** The first skipped records, up to maxBadRecordsReported. */
+  skipped: BadRecord[];
+}
+
+/** A record by its 0-based position in the array and the line its `{` is on. */
+export interface BadRecord {
+  index: number;
+  line: number;
+  findingUid?: string;
+  problems: string[];
+}
+
+/** The input is not a Prowler OCSF file; nothing read from it may be kept. */
+export class OcsfFormatError extends Error {
+  constructor(
+    message: string,
+    readonly badRecords: BadRecord[] = [],
+  ) {
+    super(badRecords.length === 0 ? message : `${message}: ${badRecords.map(describeBadRecord).join('; ')}`);
+    this.name = 'OcsfFormatError';
+  }
+}
+
+const DEFAULT_BATCH_SIZE = 1000;
+const DEFAULT_MAX_BAD_RECORDS_REPORTED = 10;
+
+/**
+ * Streams a Prowler JSON-OCSF output file, plain or gzipped, as batches of
+ * normalised records, holding one batch and one partial record in memory,
+ * never the file. The generator's return value is the summary, with the
+ * skipped records' count and first reasons.
+ *
+ * Throws OcsfFormatError, before yielding the batch it would have been in,
+ * when the input is not JSON, not a top-level array, truncated, or holds
+ * records that are not Detection Findings or of another provider type.
+ * Prowler writes one JSON array of Detection Findings (an empty file when a
+ * scan has no findings at all), never JSON Lines, so a top-level object is
+ * refused as not being Prowler output rather than read as one line.
+ */
+export async function* readOcsf(input: Readable, options: ReadOcsfOptions = {}): AsyncGenerator<OcsfBatch, OcsfReadSummary> {
+  const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
+  const intake = new RecordIntake(options.expectedProvider?.toLowerCase(), options.maxBadRecordsReported ?? DEFAULT_MAX_BAD_RECORDS_REPORTED);
+  const splitter = new TopLevelArraySplitter();
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const counted = new CountedInput(input);
+  try {
+    for await (const chunk of gunzipWhenCompressed(counted.chunks())) {
+      for (const element of splitter.push(decode(decoder, chunk, true))) {
+        intake.take(element);
+        // Bad records are gathered for a batch's worth of records, to name more than the first, and no batch leaves meanwhile.
+        if (intake.hasEnoughBadRecords(batchSize)) intake.failIfBadRecords();
+        if (intake.pendingRecords >= batchSize) {
+          intake.failIfBadRecords();
+          yield intake.cutBatch(counted.bytes);
+        }
+      }
+    }
+    for (const element of splitter.push(decode(decoder, new Uint8Array(0), false))) intake.take(element);
+    splitter.end();
+  } catch (error) {
+    // A broken structure after bad records is a symptom; the records are the cause worth naming.
+    intake.failIfBadRecords();
+    throw error;
+  }
+  intake.failIfBadRecords();
+  if (intake.pendingRecords > 0) yield intake.cutBatch(counted.bytes);
+  return intake.summarise(counted.bytes);
+}
+
+/** Sorts parsed elements into accepted records, skipped ones and bad ones, and keeps the tallies. */
+class RecordIntake {
+  private records: OcsfRecord[] = [];
+  private readonly badRecords: BadRecord[] = [];
+  private readonly skipped: BadRecord[] = [];
+  private recordsRead = 0;
+  private recordsSkipped = 0;
+  private recordsAccepted = 0;
+  private firstBadRecordRead = 0;
+
+  constructor(
+    private expectedProvider: string | undefined,
+    private readonly maxReported: number,
+  ) {}
+
+  get pendingRecords(): number {
+    return this.records.length;
+  }
+
+  hasEnoughBadRecords(window: number): boolean {
+    const bad = this.badRecords.length;
+    return bad > 0 && (bad >= this.maxReported || this.recordsRead - this.firstBadRecordRead >= window);
+  }
+
+  take(element: ArrayElementText): void {
+    this.recordsRead++;
+    const position = { index: element.index, line: element.line };
+    let finding: RawOcsfFinding;
+    try {
+      // The splitter cuts elements from '{' to its matching '}', so what parses is an object.
+      finding = JSON.parse(element.text) as RawOcsfFinding;
+    } catch (error) {
+      this.addBadRecord({ ...position, problems: [`not valid JSON (${(error as Error).message})`] });
+      return;
+    }
+    if (finding.class_uid !== DETECTION_FINDING_CLASS_UID) {
+      const classUid = finding.class_uid === undefined ? 'absent' : JSON.stringify(finding.class_uid);
+      this.addBadRecord({ ...position, problems: [`not an OCSF Detection Finding (class_uid ${classUid}, expected ${DETECTION_FINDING_CLASS_UID})`] });
+      return;
+    }
+    const findingUid = findingUidOf(finding);
+    const providerType = detectProviderType(finding);
+    this.expectedProvider ??= providerType;
+    if (providerType && providerType !== this.expectedProvider) {
+      this.addBadRecord({ ...position, findingUid, problems: [`provider type '${providerType}', expected '${this.expectedProvider}'`] });
+      return;
+    }
+    const normalised = normaliseOcsfFinding(finding);
+    if (normalised.record) {
+      this.records.push(normalised.record);
+      return;
+    }
+    this.recordsSkipped++;
+    if (this.skipped.length < this.maxReported) this.skipped.push({ ...position, findingUid, problems: normalised.problems });
+  }
+
+  private addBadRecord(record: BadRecord): void {
+    if (this.badRecords.length === 0) this.firstBadRecordRead = this.recordsRead;
+    this.badRecords.push(record);
+  }
+
+  failIfBadRecords(): void {
+    if (this.badRecords.length === 0) return;
+    throw new OcsfFormatError('Not an importable Prowler OCSF file', this.badRecords.slice(0, Math.max(1, this.maxReported)));
+  }
+
+  cutBatch(inputBytesRead: number): OcsfBatch {
+    const records = this.records;
+    this.records = [];
+    this.recordsAccepted += records.length;
+    return { records, progress: { recordsRead: this.recordsRead, recordsSkipped: this.recordsSkipped, inputBytesRead } };
+  }
+
+  summarise(inputBytesRead: number): OcsfReadSummary {
+    return {
+      recordsRead: this.recordsRead,
+      recordsAccepted: this.recordsAccepted,
+      recordsSkipped: this.recordsSkipped,
+      inputBytesRead,
+      providerType: this.expectedProvider,
+      skipped: this.skipped,
+    };
+  }
+}
+
+function describeBadRecord(record: BadRecord): string {
+  const uid = record.findingUid ? ` '${record.findingUid}'` : '';
+  return `record ${record.index}${uid} (line ${record.line}): ${record.problems.join(', ')}`;
+}
+
+function findingUidOf(finding: RawOcsfFinding): string | undefined {
+  const info = finding.finding_info;
+  const uid = typeof info === 'object' && info !== null ? (info as RawOcsfFinding).uid : undefined;
+  return typeof uid === 'string' && uid !== '' ? uid : undefined;
+}
+
+function decode(decoder: TextDecoder, bytes: Uint8Array, more: boolean): string {
+  try {
+    return decoder.decode(bytes, { stream: more });
+  } catch {
+    throw new OcsfFormatError('Not a JSON file: the content is not UTF-8 text');
+  }
+}
+
+/** The input's chunks as bytes, counted as they pass. */
+class CountedInput {
+  bytes = 0;
+
+  constructor(private readonly input: Readable) {}
+
+  async *chunks(): AsyncGenerator<Buffer> {
+    for await (const chunk of this.input as AsyncIterable<Buffer | string>) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      this.bytes += bytes.length;
+      yield bytes;
+    }
+  }
+}
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+/** Passes the bytes through, or gunzips them as a stream when they start with gzip's magic bytes. */
+async function* gunzipWhenCompressed(chunks: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  let head = Buffer.alloc(0);
+  while (head.length < GZIP_MAGIC.length) {
+    const next = await chunks.next();
+    if (next.done) break;
+    head = Buffer.concat([head, next.value]);
+  }
+  const replayed = (async function* () {
+    if (head.length > 0) yield head;
+    yield* chunks;
+  })();
+  if (head[0] !== GZIP_MAGIC[0] || head[1] !== GZIP_MAGIC[1]) {
+    yield* replayed;
+    return;
+  }
+  const gunzip = createGunzip();
+  // pipeline hands any error, of the input or of zlib, to gunzip, where the loop below sees it;
+  // leaving the loop early destroys gunzip, and pipeline then closes the input.
+  pipeline(Readable.from(replayed), gunzip, () => undefined);
+  try {
+    for await (const chunk of gunzip) yield chunk as Buffer;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && code.startsWith('Z_')) {
+      throw new OcsfFormatError(`The gzip data is corrupt or truncated (${(error as Error).message})`);
+    }
+    throw error;
+  }
+}
+
+interface ArrayElementText {
+  text: string;
+  index: number;
+  line: number;
+}
+
+type SplitterState = 'beforeArray' | 'afterOpeningBracket' | 'afterComma' | 'afterElement' | 'inElement' | 'afterArray';
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
+const NEWLINE = 0x0a;
+
+/**
+ * Cuts the text of a top-level JSON array of objects into the texts of its
+ * elements, fed in chunks of any size. It follows only what it must to find
+ * where an element ends (depth, strings and their escapes); JSON.parse checks
+ * each element's own syntax.
+ */
+class TopLevelArraySplitter {
+  private state: SplitterState = 'beforeArray';
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private pieces: string[] = [];
+  private line = 1;
+  private elementLine = 0;
+  private elementCount = 0;
+
+  push(text: string): ArrayElementText[] {
+    const elements: ArrayElementText[] = [];
+    let position = 0;
+    while (position < text.length) {
+      if (this.state === 'inElement') {
+        const end = this.scanElement(text, position);
+        if (end < 0) {
+          this.pieces.push(position === 0 ? text : text.slice(position));
+          return elements;
+        }
+        this.pieces.push(text.slice(position, end));
+        elements.push({ text: this.pieces.join(''), index: this.elementCount++, line: this.elementLine });
+        this.pieces = [];
+        this.state = 'afterElement';
+        position = end;
+        continue;
+      }
+      const code = text.charCodeAt(position);
+      if (code === NEWLINE) {
+        this.line++;
+      } else if (!isWhitespace(code)) {
+        // An element is scanned from its own opening brace, so that brace is counted in its depth.
+        if (this.opensElement(code)) continue;
+      }
+      position++;
+    }
+    return elements;
+  }
+
+  /** Called once the input is exhausted. */
+  end(): void {
+    switch (this.state) {
+      case 'afterArray':
+      case 'beforeArray': // Prowler leaves the file empty when a scan has no findings.
+        return;
+      case 'inElement':
+        throw new OcsfFormatError(`Truncated file: it ends inside record ${this.elementCount}, which starts on line ${this.elementLine}`);
+      default:
+        throw new OcsfFormatError(`Truncated file: it ends after ${this.elementCount} records, before the array's closing ']'`);
+    }
+  }
+
+  /** Handles one non-whitespace character between elements; true when it starts one. */
+  private opensElement(code: number): boolean {
+    const found = `'${String.fromCharCode(code)}' on line ${this.line}`;
+    switch (this.state) {
+      case 'beforeArray':
+        if (code === OPEN_BRACE) throw new OcsfFormatError('Not a Prowler OCSF file: the top-level JSON value is an object, not an array of findings');
+        if (code !== OPEN_BRACKET) throw new OcsfFormatError(`Not a JSON file: it starts with ${found}`);
+        this.state = 'afterOpeningBracket';
+        return false;
+      case 'afterOpeningBracket':
+      case 'afterComma':
+        if (code === OPEN_BRACE) {
+          this.startElement();
+          return true;
+        }
+        if (code !== CLOSE_BRACKET || this.state === 'afterComma') {
+          throw new OcsfFormatError(`Not a Prowler OCSF file: record ${this.elementCount} is not a JSON object (it starts with ${found})`);
+        }
+        this.state = 'afterArray';
+        return false;
+      case 'afterElement':
+        if (code !== COMMA && code !== CLOSE_BRACKET) {
+          throw new OcsfFormatError(`Not valid JSON: expected ',' or ']' after record ${this.elementCount - 1}, found ${found}`);
+        }
+        this.state = code === COMMA ? 'afterComma' : 'afterArray';
+        return false;
+      case 'afterArray':
+        throw new OcsfFormatError(`Not valid JSON: unexpected ${found} after the array's closing ']'`);
+      case 'inElement':
+        throw new Error('opensElement() is only called between elements');
+    }
+  }
+
+  private startElement(): void {
+    this.state = 'inElement';
+    this.depth = 0;
+    this.inString = false;
+    this.escaped = false;
+    this.elementLine = this.line;
+  }
+
+  /**
+   * Scans from `from`, the element's opening brace or a chunk's start, and
+   * returns the position just past the brace that closes the element, or -1
+   * when the chunk ends first; the state carries over to the next chunk.
+   */
+  private scanElement(text: string, from: number): number {
+    let { depth, line } = this;
+    let position = from;
+    let end = -1;
+    while (position < text.length) {
+      if (this.inString) {
+        const afterString = this.skipString(text, position);
+        if (afterString < 0) break;
+        this.inString = false;
+        position = afterString;
+        continue;
+      }
+      const code = text.charCodeAt(position++);
+      if (code === QUOTE) {
+        this.inString = true;
+      } else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
+        depth++;
+      } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
+        if (--depth === 0) {
+          end = position;
+          break;
+        }
+      } else if (code === NEWLINE) {
+        line++;
+      }
+    }
+    this.depth = depth;
+    this.line = line;
+    return end;
+  }
+
+  /**
+   * From inside a string, the position just past its closing quote, or -1
+   * when the chunk ends first. Strings are most of a finding's text, so this
+   * jumps from quote to quote rather than reading every character: a quote
+   * closes the string unless an odd run of backslashes comes before it.
+   */
+  private skipString(text: string, from: number): number {
+    let position = from;
+    if (this.escaped) {
+      // The previous chunk ended on a backslash, so this chunk's first character is escaped.
+      position++;
+      this.escaped = false;
+    }
+    for (;;) {
+      const quote = text.indexOf('"', position);
+      if (quote < 0) {
+        this.escaped = backslashesBefore(text, text.length, position) % 2 === 1;
+        return -1;
+      }
+      if (backslashesBefore(text, quote, position) % 2 === 0) return quote + 1;
+      position = quote + 1;
+    }
+  }
+}
+
+/** How many backslashes come right before `end`, looking no further back than `start`. */
+function backslashesBefore(text: string, end: number, start: number): number {
+  let count = 0;
+  while (end - count > start && text.charCodeAt(end - count - 1) === BACKSLASH) count++;
+  return count;
+}
+
+function isWhitespace(code: number): boolean {
+  return code === 0x20 || code === NEWLINE || code === 0x0d || code === 0x09;
+}

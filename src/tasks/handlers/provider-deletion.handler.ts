@@ -1,0 +1,27 @@
+import { Injectable } from '@nestjs/common';
+import { rows } from '../../database/sql';
+import { tenantManager } from '../../database/tenant-context';
+import { ProviderDataEraser } from '../deletion/provider-data-eraser';
+import { JobArguments } from '../jobs/job-definitions';
+import { JobOutcomeError } from '../jobs/job-errors';
+import { JobHandler, JobHandlerInstance } from '../jobs/job-handler.decorator';
+import { tenantJob } from '../jobs/tenant-job.wrapper';
+
+/** Not wrapped in providerJob: its provider is deleted by design. */
+@JobHandler('provider-deletion')
+@Injectable()
+export class ProviderDeletionHandler implements JobHandlerInstance<'provider-deletion'> {
+  constructor(private readonly eraser: ProviderDataEraser) {}
+
+  readonly processor = tenantJob<JobArguments['provider-deletion'], unknown>(
+    async ({ providerId }, context) => {
+      const [provider] = await context.inTenant(() =>
+        rows<{ deleted: boolean }>(tenantManager(), `SELECT deleted_at IS NOT NULL AS deleted FROM providers WHERE id = $1`, [providerId]),
+      );
+      if (!provider) return { deleted: {}, note: 'the provider was already gone' };
+      if (!provider.deleted) throw new JobOutcomeError('provider_live', 'The provider is not marked deleted; its data was left alone.');
+      return { deleted: await this.eraser.erase(providerId, context) };
+    },
+    { transaction: 'step' },
+  );
+}

@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import { rows } from '../../database/sql';
+import { tenantManager } from '../../database/tenant-context';
+import { ProviderDataEraser } from '../deletion/provider-data-eraser';
+import { JobArguments } from '../jobs/job-definitions';
+import { JobHandler, JobHandlerInstance } from '../jobs/job-handler.decorator';
+import { tenantJob } from '../jobs/tenant-job.wrapper';
+import { DailySchedulesService } from '../schedules/daily-schedules.service';
+
+/**
+ * Deletes a soft-deleted tenant: each provider's data in batches (as a
+ * provider deletion does), then the tenant row, whose foreign keys cascade
+ * to what is left (memberships, roles, tasks, this one included).
+ */
+@JobHandler('tenant-deletion')
+@Injectable()
+export class TenantDeletionHandler implements JobHandlerInstance<'tenant-deletion'> {
+  constructor(
+    private readonly eraser: ProviderDataEraser,
+    private readonly schedules: DailySchedulesService,
+  ) {}
+
+  readonly processor = tenantJob<JobArguments['tenant-deletion'], unknown>(
+    async (_args, context) => {
+      const providers = await context.inTenant(() => rows<{ id: string }>(tenantManager(), `SELECT id FROM providers ORDER BY id`));
+      for (const [index, { id }] of providers.entries()) {
+        await context.inTenant(async () => {
+          await tenantManager().query(`UPDATE providers SET deleted_at = now(), updated_at = now() WHERE id = $1 AND deleted_at IS NULL`, [id]);
+          await this.schedules.removeForProvider(id);
+        });
+        await this.eraser.erase(id, context);
+        await context.progress(((index + 1) / (providers.length + 1)) * 100);
+      }
+      await context.inTenant(async () => {
+        // Only a tenant already soft-deleted by DELETE /tenants/{id} is removed.
+        await tenantManager().query(`DELETE FROM tenants WHERE deleted_at IS NOT NULL`);
+      });
+      return { providers: providers.length };
+    },
+    { transaction: 'step' },
+  );
+}

@@ -1,0 +1,66 @@
+import { QueueName } from '../queue-names';
+
+/**
+ * Every job's arguments, keyed by job name. The tenant travels beside them
+ * (JobData.tenantId) and reaches a job body only when its handler asks for it.
+ */
+export interface JobArguments {
+  'scan-perform': { scanId: string; providerId: string };
+  /** Fired by a provider's daily BullMQ job scheduler; it starts a scan the way a manual request does. */
+  'scan-perform-scheduled': { providerId: string };
+  'provider-deletion': { providerId: string };
+  'tenant-deletion': Record<string, never>;
+  'provider-connection-check': { providerId: string };
+  /** Test-only (TEST_JOBS=true): reports what it sees, writes rows step by step, honours or ignores its signal. */
+  'test-probe': ProbeArguments;
+  /** Test-only (TEST_JOBS=true): does nothing; the queue benchmark measures the path around it. */
+  'test-noop': { enqueuedAt: number };
+}
+
+export interface ProbeArguments {
+  providerId: string;
+  steps: number;
+  stepMs: number;
+  /** Sleeps through its signal, to exercise the hard time limit. */
+  ignoreSignal?: boolean;
+  /** Fails with a transient error on attempts up to this one (1-based), to exercise retries. */
+  failTransientlyUntilAttempt?: number;
+  /** Fails with an ordinary error, which is never retried. */
+  failPermanently?: boolean;
+}
+
+export type JobName = keyof JobArguments;
+
+/** A job request as features build it: the name decides the shape of the arguments. */
+export type JobRequest = { [N in JobName]: { name: N; args: JobArguments[N] } }[JobName];
+
+/** What BullMQ stores for a job. taskId is null for jobs no task row tracks (scheduler ticks). */
+export interface JobData<N extends JobName = JobName> {
+  tenantId: string;
+  taskId: string | null;
+  args: JobArguments[N];
+}
+
+export interface JobDefinition {
+  queue: QueueName;
+  /** Attempts in all, the first included; only transient errors use the later ones. */
+  attempts: number;
+  /** soft: the body's AbortSignal fires; hard: the job fails and the worker moves on. */
+  timeLimit: { softMs: number; hardMs: number };
+  testOnly?: boolean;
+}
+
+const MINUTE = 60 * 1000;
+const HOUR = 60 * MINUTE;
+
+export const JOB_DEFINITIONS: Record<JobName, JobDefinition> = {
+  'scan-perform': { queue: 'scans', attempts: 3, timeLimit: { softMs: 6 * HOUR, hardMs: 6 * HOUR + 10 * MINUTE } },
+  'scan-perform-scheduled': { queue: 'scans', attempts: 3, timeLimit: { softMs: MINUTE, hardMs: 2 * MINUTE } },
+  'provider-deletion': { queue: 'deletion', attempts: 5, timeLimit: { softMs: 2 * HOUR, hardMs: 2 * HOUR + 10 * MINUTE } },
+  'tenant-deletion': { queue: 'deletion', attempts: 5, timeLimit: { softMs: 6 * HOUR, hardMs: 6 * HOUR + 10 * MINUTE } },
+  'provider-connection-check': { queue: 'integrations', attempts: 3, timeLimit: { softMs: MINUTE, hardMs: 90 * 1000 } },
+  'test-probe': { queue: 'backfill', attempts: 3, timeLimit: { softMs: 3000, hardMs: 4500 }, testOnly: true },
+  'test-noop': { queue: 'backfill', attempts: 1, timeLimit: { softMs: 5000, hardMs: 10000 }, testOnly: true },
+};
+
+export const JOB_NAMES = Object.keys(JOB_DEFINITIONS) as JobName[];

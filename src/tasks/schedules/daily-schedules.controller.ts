@@ -1,0 +1,44 @@
+import { Body, Controller, Get, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { IsUUID } from 'class-validator';
+import { Endpoint } from '../../common/http/endpoint.decorator';
+import { JsonApiQuery } from '../../common/http/request-params';
+import { renderDocument } from '../../common/jsonapi/document';
+import { listMeta } from '../../common/jsonapi/paging';
+import { ParsedQuery, QuerySpec } from '../../common/jsonapi/query-spec';
+import { parseResourceBody } from '../../common/jsonapi/request-body';
+import { TaskAccepted } from '../task-accepted.decorator';
+import { DAILY_SCHEDULE_FIELDS, dailyScheduleResource } from './daily-schedule.resource';
+import { DailySchedulesService } from './daily-schedules.service';
+
+class DailyScheduleAttributes {
+  @IsUUID('all', { message: 'provider_id must be a UUID.' })
+  provider_id!: string;
+}
+
+const SCHEDULE_LIST: QuerySpec = {
+  filters: { provider: { type: 'uuid', operators: ['eq', 'in'] } },
+  sorts: ['inserted_at', 'starts_at'],
+  defaultSort: '-inserted_at',
+  fields: { 'daily-schedules': DAILY_SCHEDULE_FIELDS },
+};
+
+@ApiTags('Schedule')
+@Controller('schedules/daily')
+export class DailySchedulesController {
+  constructor(private readonly schedules: DailySchedulesService) {}
+
+  @Post()
+  @TaskAccepted({ summary: 'Scan a provider every 24 hours, starting now', permissions: ['manage_scans'] })
+  async create(@Body() body: unknown) {
+    const { attributes } = await parseResourceBody(body, { type: 'daily-schedules', attributes: DailyScheduleAttributes });
+    return this.schedules.create(attributes.provider_id.toLowerCase());
+  }
+
+  @Get()
+  @Endpoint({ summary: 'The daily scan schedules of the providers you may see' })
+  async list(@JsonApiQuery(SCHEDULE_LIST) query: ParsedQuery) {
+    const { rows, count } = await this.schedules.list(query);
+    return renderDocument(dailyScheduleResource, rows, { fields: query.fields, meta: listMeta(query.page, count) });
+  }
+}

@@ -1,0 +1,73 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { AppConfig } from './config/app-config';
+import { APP_CONFIG } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HttpConnector, PROVIDER_CONNECTOR, UnreachableCloudConnector } from './tasks/connection/provider-connector';
+import { ProviderDataEraser } from './tasks/deletion/provider-data-eraser';
+import { ProviderConnectionCheckHandler } from './tasks/handlers/provider-connection-check.handler';
+import { ProviderDeletionHandler } from './tasks/handlers/provider-deletion.handler';
+import { ScanPerformHandler } from './tasks/handlers/scan-perform.handler';
+import { ScheduledScanHandler } from './tasks/handlers/scheduled-scan.handler';
+import { TenantDeletionHandler } from './tasks/handlers/tenant-deletion.handler';
+import { SCAN_ENGINE, UnconfiguredScanEngine } from './tasks/scans/scan-engine';
+import { TasksCoreModule } from './tasks/tasks-core.module';
+import { TestNoopHandler } from './tasks/testing/test-noop.handler';
+import { TestProbeHandler } from './tasks/testing/test-probe.handler';
+import { JobHandlerRegistry } from './tasks/worker/job-handler-registry';
+import { JobRunner } from './tasks/worker/job-runner';
+import { QueueWorkers, WORKERS_ENABLED } from './tasks/worker/queue-workers';
+import { StaleTaskSweeper } from './tasks/worker/stale-task-sweeper';
+
+/** Test-only handlers are always built but registered only under TEST_JOBS (see JobHandlerRegistry). */
+const HANDLERS = [
+  ScanPerformHandler,
+  ScheduledScanHandler,
+  ProviderDeletionHandler,
+  TenantDeletionHandler,
+  ProviderConnectionCheckHandler,
+  TestProbeHandler,
+  TestNoopHandler,
+];
+
+/**
+ * The queue processors: handlers, the runner, BullMQ workers, the stale-task
+ * sweep. No HTTP. `npm run start:worker` runs it alone; the local start adds
+ * it to the API when WORKERS_IN_PROCESS is set.
+ */
+@Module({})
+export class WorkerModule {
+  /** For worker.ts: processors always run. */
+  static forWorkerProcess(): DynamicModule {
+    return WorkerModule.register(() => true);
+  }
+
+  /** For the API process: processors run only with WORKERS_IN_PROCESS=true (read from the config the process loaded). */
+  static inProcessWhenConfigured(): DynamicModule {
+    return WorkerModule.register((config) => config.workers.inProcess);
+  }
+
+  private static register(runWhen: (config: AppConfig) => boolean): DynamicModule {
+    return {
+      module: WorkerModule,
+      // Not the API's PLATFORM_MODULES: a worker needs no HTTP-side module loaded (and boots faster without).
+      imports: [DatabaseModule, TasksCoreModule, DiscoveryModule],
+      providers: [
+        { provide: WORKERS_ENABLED, inject: [APP_CONFIG], useFactory: runWhen },
+        { provide: SCAN_ENGINE, useClass: UnconfiguredScanEngine },
+        {
+          provide: PROVIDER_CONNECTOR,
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) =>
+            config.tasks.connectionCheckUrl ? new HttpConnector(config.tasks.connectionCheckUrl) : new UnreachableCloudConnector(),
+        },
+        JobHandlerRegistry,
+        JobRunner,
+        QueueWorkers,
+        StaleTaskSweeper,
+        ProviderDataEraser,
+        ...HANDLERS,
+      ],
+    };
+  }
+}

@@ -1,0 +1,194 @@
+import { fork } from 'node:child_process';
+import { createServer, IncomingMessage, ServerResponse } from 'node:http';
+import jwt from 'jsonwebtoken';
+import { Client, Pool } from 'pg';
+import { loadConfig } from '../../src/config/app-config';
+import { jwtKeys } from '../../src/auth/jwt-keys';
+import { isUuid } from '../../src/database/uuid';
+import { startApiProcess } from '../support/api-process';
+import { createBenchEnvironment } from '../support/bench-database';
+import { aggregate, appDataSource, ingestRecords, insertCompletedScan, insertProviderRow } from '../support/bench-ingestion';
+import { generateRecords } from '../support/finding-generator';
+import { signUp } from '../support/http-client';
+import { load, LoadResult } from '../support/load';
+
+/**
+ * `npm run bench:findings`: a fresh database holding FINDINGS findings of
+ * TENANTS tenants (3 providers each, ingested through the real path), the API
+ * as its own process, and at 32 and 64 connections the filtered findings page
+ * with its count and in cursor mode; beside it, in the same run, a minimal
+ * node:http + pg server (this file, forked with --baseline) that verifies the
+ * JWT, opens one transaction with the tenant setting, runs the same
+ * statements and writes a JSON:API body.
+ */
+const FINDINGS = Number(process.env.BENCH_FINDINGS ?? 200_000);
+const TENANTS = Number(process.env.BENCH_TENANTS ?? 4);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const QUERY = 'filter[severity__in]=critical,high&filter[status]=FAIL&page[size]=50';
+
+async function main(): Promise<void> {
+  const bench = await createBenchEnvironment('findings');
+  const api = await startApiProcess(bench.env);
+  const baseline = await startBaseline(bench.env);
+  try {
+    const token = await seed(api.baseUrl, bench.env);
+    const auth = { authorization: `Bearer ${token}`, accept: 'application/vnd.api+json' };
+    for (const connections of [32, 64]) {
+      const results: Record<string, LoadResult> = {};
+      for (const mode of ['count', 'cursor'] as const) {
+        const query = mode === 'cursor' ? `${QUERY}&page[cursor]=` : QUERY;
+        results[`api_${mode}`] = await load(`${api.baseUrl}/api/v1/findings?${query}`, connections, SECONDS, auth);
+        results[`baseline_${mode}`] = await load(`${baseline.url}/findings?mode=${mode}`, connections, SECONDS, auth);
+      }
+      process.stdout.write(
+        JSON.stringify({
+          bench: 'findings',
+          findings: FINDINGS,
+          tenants: TENANTS,
+          connections,
+          seconds: SECONDS,
+          ...results,
+          count_rps_ratio: ratio(results.api_count.rps, results.baseline_count.rps),
+          count_p99_ratio: ratio(results.api_count.p99_ms, results.baseline_count.p99_ms),
+          cursor_rps_ratio: ratio(results.api_cursor.rps, results.baseline_cursor.rps),
+          cursor_p99_ratio: ratio(results.api_cursor.p99_ms, results.baseline_cursor.p99_ms),
+        }) + '\n',
+      );
+    }
+  } finally {
+    baseline.stop();
+    await api.stop();
+    await bench.cleanup();
+  }
+}
+
+function ratio(a: number, b: number): number {
+  return Number((a / Math.max(b, 1e-9)).toFixed(3));
+}
+
+/** Tenants through the API (users to sign in as), their providers and scans as rows, findings through ingestion. */
+async function seed(baseUrl: string, env: Record<string, string>): Promise<string> {
+  const admin = new Client({ connectionString: env.DATABASE_ADMIN_URL });
+  await admin.connect();
+  const app = await appDataSource(env.DATABASE_URL, 1);
+  let token = '';
+  try {
+    const perProvider = Math.floor(FINDINGS / TENANTS / 3);
+    for (let t = 0; t < TENANTS; t++) {
+      const user = await signUp(baseUrl, `bench-findings-${t}`);
+      if (t === 0) token = user.access;
+      for (let p = 0; p < 3; p++) {
+        const providerId = await insertProviderRow(admin, user.tenantId, String(100000000000 + t * 10 + p));
+        const startedAt = new Date(Date.now() - (TENANTS * 3 - t * 3 - p) * 60_000);
+        const scanId = await insertCompletedScan(admin, user.tenantId, providerId, startedAt);
+        const scan = { tenantId: user.tenantId, scanId, providerId, scanStartedAt: startedAt };
+        await ingestRecords(app, scan, generateRecords({ providerKey: `${t}-${p}`, count: perProvider }));
+        await aggregate(app, user.tenantId, scanId);
+      }
+    }
+    await admin.query('VACUUM ANALYZE');
+  } finally {
+    await app.destroy();
+    await admin.end();
+  }
+  return token;
+}
+
+/** Runs the baseline server in a child process, so it does not share the load generator's event loop. */
+function startBaseline(env: Record<string, string>): Promise<{ url: string; stop: () => void }> {
+  return new Promise((resolve, reject) => {
+    const child = fork(__filename, ['--baseline'], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.once('message', (port) => resolve({ url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') }));
+    child.once('exit', (code) => reject(new Error(`baseline exited with ${code}`)));
+  });
+}
+
+const PAGE_SQL = `
+  SELECT page.*, ARRAY(SELECT l.resource_id FROM resource_finding_links l
+                        WHERE l.tenant_id = page.tenant_id AND l.finding_id = page.id ORDER BY l.resource_id) AS resource_ids
+    FROM (SELECT f.id, f.scan_id, f.uid, f.delta, f.status, f.status_extended, f.severity, f.check_id, f.check_title, f.service,
+                 f.resource_type, f.muted, f.muted_reason, f.first_seen_at, f.inserted_at, f.updated_at, f.tenant_id
+            FROM findings f
+           WHERE f.provider_id = ANY(ARRAY(SELECT p.id FROM providers p WHERE p.deleted_at IS NULL))
+             AND f.severity = ANY($1) AND f.status = $2
+           ORDER BY f.id DESC LIMIT $3) page
+   ORDER BY page.id DESC`;
+const COUNT_SQL = `
+  SELECT COALESCE(sum(f.findings), 0) AS count FROM finding_counts f
+   WHERE f.provider_id = ANY(ARRAY(SELECT p.id FROM providers p WHERE p.deleted_at IS NULL)) AND f.severity = ANY($1) AND f.status = $2`;
+
+/** The baseline: what the findings page needs and nothing else. */
+function runBaseline(): void {
+  const config = loadConfig(process.env);
+  const verifyKey = jwtKeys(config.jwt).verify;
+  const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: config.database.poolSize });
+  const server = createServer((request, response) => {
+    handle(request, response).catch(() => {
+      response.statusCode = 500;
+      response.end();
+    });
+  });
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+    let claims: { tenant_id?: string };
+    try {
+      claims = jwt.verify(token ?? '', verifyKey, { algorithms: [config.jwt.algorithm], issuer: config.jwt.issuer, audience: config.jwt.audience }) as typeof claims;
+    } catch {
+      response.statusCode = 401;
+      response.end();
+      return;
+    }
+    if (!isUuid(claims.tenant_id)) {
+      response.statusCode = 401;
+      response.end();
+      return;
+    }
+    const cursorMode = (request.url ?? '').includes('mode=cursor');
+    const params = [['critical', 'high'], 'FAIL'];
+    const client = await pool.connect();
+    try {
+      await client.query(`BEGIN READ ONLY; SELECT set_config('api.tenant_id', '${claims.tenant_id}', true)`);
+      const page = await client.query(PAGE_SQL, [...params, cursorMode ? 51 : 50]);
+      const count = cursorMode ? null : await client.query(COUNT_SQL, params);
+      await client.query('COMMIT');
+      const rows = page.rows.slice(0, 50);
+      const body = {
+        data: rows.map((f) => ({
+          type: 'findings',
+          id: f.id,
+          attributes: {
+            uid: f.uid, delta: f.delta, status: f.status, status_extended: f.status_extended, severity: f.severity, check_id: f.check_id,
+            check_metadata: { checkid: f.check_id, checktitle: f.check_title, servicename: f.service, severity: f.severity, resourcetype: f.resource_type },
+            inserted_at: f.inserted_at, updated_at: f.updated_at, first_seen_at: f.first_seen_at, muted: f.muted, muted_reason: f.muted_reason,
+          },
+          relationships: {
+            scan: { data: { type: 'scans', id: f.scan_id } },
+            resources: { data: (f.resource_ids as string[]).map((id) => ({ type: 'resources', id })) },
+          },
+        })),
+        ...(count ? { meta: { pagination: { page: 1, pages: Math.ceil(Number(count.rows[0].count) / 50), count: Number(count.rows[0].count) } } } : {}),
+        ...(cursorMode ? { links: { next: page.rows.length > 50 ? 'next' : null } } : {}),
+      };
+      response.setHeader('content-type', 'application/vnd.api+json');
+      response.end(JSON.stringify(body));
+    } finally {
+      client.release();
+    }
+  }
+
+  server.listen(0, '127.0.0.1', () => process.send?.((server.address() as { port: number }).port));
+  process.on('SIGTERM', () => {
+    server.close();
+    void pool.end().then(() => process.exit(0));
+  });
+}
+
+if (process.argv.includes('--baseline')) {
+  runBaseline();
+} else {
+  main().catch((error) => {
+    process.stderr.write(`bench:findings failed: ${(error as Error).stack}\n`);
+    process.exit(1);
+  });
+}

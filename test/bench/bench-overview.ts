@@ -1,0 +1,95 @@
+import { Client } from 'pg';
+import { startApiProcess } from '../support/api-process';
+import { createBenchEnvironment } from '../support/bench-database';
+import { aggregate, appDataSource, ingestRecords, insertCompletedScan, insertProviderRow } from '../support/bench-ingestion';
+import { generateRecords } from '../support/finding-generator';
+import { signUp } from '../support/http-client';
+
+/**
+ * `npm run bench:overview`: p50 of each overview endpoint for a tenant
+ * holding SMALL findings, then again after its history has grown to LARGE
+ * findings (more scans of its three providers, each ingested through the
+ * real path and aggregated). Overviews read the latest scans' summaries, so
+ * the two should be close.
+ */
+const SMALL = Number(process.env.BENCH_SMALL ?? 10_000);
+const LARGE = Number(process.env.BENCH_LARGE ?? 1_000_000);
+const PER_SCAN = Number(process.env.BENCH_PER_SCAN ?? 20_000);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 60);
+const ENDPOINTS = ['providers', 'providers/count', 'findings', 'findings_severity', 'services', 'regions'];
+
+async function main(): Promise<void> {
+  const bench = await createBenchEnvironment('overview');
+  const api = await startApiProcess(bench.env);
+  const admin = new Client({ connectionString: bench.env.DATABASE_ADMIN_URL });
+  await admin.connect();
+  const app = await appDataSource(bench.env.DATABASE_URL, 1);
+  try {
+    const user = await signUp(api.baseUrl, 'bench-overview');
+    const providers: string[] = [];
+    for (let p = 0; p < 3; p++) providers.push(await insertProviderRow(admin, user.tenantId, String(100000000000 + p)));
+    let stored = 0;
+    let scanNumber = 0;
+    const scanAll = async (perProvider: number) => {
+      for (const [p, providerId] of providers.entries()) {
+        const startedAt = new Date(Date.now() - 3600_000 + scanNumber++);
+        const scanId = await insertCompletedScan(admin, user.tenantId, providerId, startedAt);
+        const scan = { tenantId: user.tenantId, scanId, providerId, scanStartedAt: startedAt };
+        stored += await ingestRecords(app, scan, generateRecords({ providerKey: `overview-${p}`, count: perProvider, scanIndex: scanNumber }));
+        await aggregate(app, user.tenantId, scanId);
+      }
+    };
+    await scanAll(Math.ceil(SMALL / 3));
+    await admin.query('VACUUM ANALYZE');
+    const small = await measure(api.baseUrl, user.access);
+    const smallFindings = stored;
+
+    const ingestStart = Date.now();
+    while (stored < LARGE) await scanAll(Math.min(PER_SCAN, Math.ceil((LARGE - stored) / 3)));
+    const ingestSeconds = (Date.now() - ingestStart) / 1000;
+    await admin.query('VACUUM ANALYZE');
+    const large = await measure(api.baseUrl, user.access);
+
+    process.stdout.write(
+      JSON.stringify({
+        bench: 'overview',
+        small_findings: smallFindings,
+        large_findings: stored,
+        large_ingest_seconds: Math.round(ingestSeconds),
+        p50_ms_small: small,
+        p50_ms_large: large,
+        large_vs_small: Object.fromEntries(ENDPOINTS.map((e) => [e, Number((large[e] / small[e]).toFixed(2))])),
+      }) + '\n',
+    );
+  } finally {
+    await app.destroy();
+    await admin.end();
+    await api.stop();
+    await bench.cleanup();
+  }
+}
+
+/** Median latency of REQUESTS sequential calls per endpoint, after a few to warm up. */
+async function measure(baseUrl: string, token: string): Promise<Record<string, number>> {
+  const result: Record<string, number> = {};
+  const headers = { authorization: `Bearer ${token}`, accept: 'application/vnd.api+json' };
+  for (const endpoint of ENDPOINTS) {
+    const url = `${baseUrl}/api/v1/overviews/${endpoint}`;
+    const times: number[] = [];
+    for (let i = 0; i < REQUESTS + 5; i++) {
+      const start = process.hrtime.bigint();
+      const response = await fetch(url, { headers });
+      await response.text();
+      if (response.status !== 200) throw new Error(`${endpoint}: ${response.status}`);
+      if (i >= 5) times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    times.sort((a, b) => a - b);
+    result[endpoint] = Number(times[Math.floor(times.length / 2)].toFixed(2));
+  }
+  return result;
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench:overview failed: ${(error as Error).stack}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,139 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client } from 'pg';
+import { adminClient } from '../support/database';
+import { startTestApp, TestApp } from '../support/test-app';
+import { signUp } from '../support/http-client';
+import { generateRecords } from '../support/finding-generator';
+import { ingestScan, insertProvider, insertScan } from '../support/findings-fixtures';
+import { IngestionRecord } from '../../src/findings/ingestion/ingestion-record';
+import { findingId } from '../../src/findings/storage/finding-ids';
+
+describe('findings ingestion', () => {
+  let admin: Client;
+  let app: TestApp;
+  let tenantId: string;
+  let providerId: string;
+
+  before(async () => {
+    admin = await adminClient();
+    app = await startTestApp();
+    tenantId = (await signUp(app.baseUrl, 'ingest')).tenantId;
+    providerId = await insertProvider(admin, tenantId);
+  });
+  after(async () => {
+    await admin.end();
+    await app.close();
+  });
+
+  async function count(sql: string, params: unknown[]): Promise<number> {
+    return Number((await admin.query(sql, params)).rows[0].n);
+  }
+
+  it('ingests records, and a retried batch or scan adds nothing twice', async () => {
+    const startedAt = new Date(Date.now() - 3600_000);
+    const scanId = await insertScan(admin, tenantId, providerId, startedAt);
+    const scan = { tenantId, scanId, providerId, scanStartedAt: startedAt };
+    const records = [...generateRecords({ providerKey: 'retry', count: 1200 })];
+    assert.equal(await ingestScan(app, scan, records, { batchSize: 500 }), 1200);
+    // The same records again, cut differently: every id conflicts.
+    assert.equal(await ingestScan(app, scan, records, { batchSize: 700 }), 0);
+    assert.equal(await count(`SELECT count(*) AS n FROM findings WHERE scan_id = $1`, [scanId]), 1200);
+    assert.equal(await count(`SELECT sum(findings) AS n FROM finding_counts WHERE provider_id = $1`, [providerId]), 1200);
+    assert.equal(await count(`SELECT count(*) AS n FROM resource_finding_links l JOIN findings f ON f.id = l.finding_id WHERE f.scan_id = $1`, [scanId]), 1200);
+    assert.equal(await count(`SELECT count(*) AS n FROM finding_latest WHERE provider_id = $1`, [providerId]), 1200);
+    const resources = new Set(records.map((r) => r.resources[0].uid)).size;
+    assert.equal(await count(`SELECT count(*) AS n FROM resources WHERE provider_id = $1`, [providerId]), resources);
+    // Every finding of the scan sits in the scan's one millisecond of ids.
+    const ids = await admin.query(`SELECT min(id::text) AS lo, max(id::text) AS hi FROM findings WHERE scan_id = $1`, [scanId]);
+    assert.equal(ids.rows[0].lo.slice(0, 13), ids.rows[0].hi.slice(0, 13));
+    assert.equal(parseInt(ids.rows[0].lo.replace(/-/g, '').slice(0, 12), 16), startedAt.getTime());
+    // Ids computed while staging (TypeScript) and by the SQL function that muting uses agree.
+    const sample = await admin.query(
+      `SELECT id::text, uid, finding_uuid($2::bigint, scan_id, uid)::text AS sql_id FROM findings WHERE scan_id = $1 LIMIT 50`,
+      [scanId, startedAt.getTime()],
+    );
+    for (const row of sample.rows) {
+      assert.equal(row.id, findingId(startedAt.getTime(), scanId, row.uid));
+      assert.equal(row.sql_id, row.id);
+    }
+  });
+
+  it('sets delta new/changed and keeps first_seen_at across scans; tags are linked', async () => {
+    const provider = await insertProvider(admin, tenantId);
+    const first = new Date(Date.now() - 7200_000);
+    const second = new Date(Date.now() - 3600_000);
+    const scan1 = await insertScan(admin, tenantId, provider, first);
+    const scan2 = await insertScan(admin, tenantId, provider, second);
+    const records1 = [...generateRecords({ providerKey: 'delta', count: 600 })];
+    const records2 = [...generateRecords({ providerKey: 'delta', count: 700, scanIndex: 1, changeRate: 0.2 })];
+    await ingestScan(app, { tenantId, scanId: scan1, providerId: provider, scanStartedAt: first }, records1);
+    await ingestScan(app, { tenantId, scanId: scan2, providerId: provider, scanStartedAt: second }, records2);
+
+    const before = new Map(records1.map((r) => [r.uid, r.status]));
+    const expected = { new: 0, changed: 0, none: 0 };
+    for (const record of records2) {
+      const previous = before.get(record.uid);
+      if (previous === undefined) expected.new++;
+      else if (previous !== record.status) expected.changed++;
+      else expected.none++;
+    }
+    assert.ok(expected.changed > 0 && expected.new === 100);
+    const deltas = await admin.query(`SELECT COALESCE(delta, 'none') AS delta, count(*)::int AS n FROM findings WHERE scan_id = $1 GROUP BY 1`, [scan2]);
+    assert.deepEqual(Object.fromEntries(deltas.rows.map((r) => [r.delta, r.n])), expected);
+    const all1 = await count(`SELECT count(*) AS n FROM findings WHERE scan_id = $1 AND delta = 'new'`, [scan1]);
+    assert.equal(all1, 600);
+
+    const firstSeen = await admin.query(
+      `SELECT count(*) FILTER (WHERE first_seen_at = $2)::int AS old, count(*) FILTER (WHERE first_seen_at = $3)::int AS fresh
+         FROM findings WHERE scan_id = $1`,
+      [scan2, first, second],
+    );
+    assert.deepEqual(firstSeen.rows[0], { old: 600, fresh: 100 });
+    const latest = await admin.query(`SELECT count(*)::int AS n FROM finding_latest WHERE provider_id = $1 AND last_scan_id = $2`, [provider, scan2]);
+    assert.equal(latest.rows[0].n, 700);
+
+    const tagged = records2.filter((r) => Object.keys(r.resources[0].tags).length > 0);
+    const taggedResources = new Set(tagged.map((r) => r.resources[0].uid));
+    assert.ok(taggedResources.size > 0);
+    const links = await admin.query(
+      `SELECT r.uid, jsonb_object_agg(t.key, t.value) AS tags FROM resources r
+         JOIN resource_tag_links l ON l.resource_id = r.id JOIN resource_tags t ON t.id = l.tag_id
+        WHERE r.provider_id = $1 GROUP BY r.uid`,
+      [provider],
+    );
+    assert.equal(links.rowCount, taggedResources.size);
+    const sample = tagged[0].resources[0];
+    assert.deepEqual(links.rows.find((r) => r.uid === sample.uid)?.tags, sample.tags);
+  });
+
+  it('stores values that need escaping in COPY, and cuts over-long ones', async () => {
+    const provider = await insertProvider(admin, tenantId);
+    const startedAt = new Date(Date.now() - 600_000);
+    const scanId = await insertScan(admin, tenantId, provider, startedAt);
+    const awkward = 'tab\there\nnew line \\ backslash \r and \u0000 nul, "quotes", ünïcode';
+    const record: IngestionRecord = {
+      uid: 'u'.repeat(400),
+      checkId: 'ec2_awkward',
+      checkTitle: awkward,
+      status: 'FAIL',
+      statusExtended: awkward,
+      severity: 'high',
+      muted: true,
+      region: 'eu-west-1',
+      service: 'ec2',
+      resourceType: 'AwsEc2Instance',
+      resources: [{ uid: 'arn:awkward\\1', name: awkward, region: 'eu-west-1', service: 'ec2', type: 'AwsEc2Instance', tags: { 'k\t1': 'v\n1' } }],
+      compliance: { 'CIS-2.0': ['1.1', '1\t2'] },
+    };
+    await ingestScan(app, { tenantId, scanId, providerId: provider, scanStartedAt: startedAt }, [record]);
+    const stored = await admin.query(`SELECT uid, check_title, status_extended, muted, compliance FROM findings WHERE scan_id = $1`, [scanId]);
+    const expected = awkward.replace('\u0000', '');
+    assert.equal(stored.rows[0].uid.length, 300);
+    assert.equal(stored.rows[0].check_title, expected);
+    assert.equal(stored.rows[0].muted, true);
+    assert.deepEqual(stored.rows[0].compliance, record.compliance);
+    const resource = await admin.query(`SELECT name FROM resources WHERE provider_id = $1`, [provider]);
+    assert.equal(resource.rows[0].name, expected);
+  });
+});

@@ -1,0 +1,75 @@
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { postgresOptions } from '../../src/database/data-source-options';
+import { rlsTransaction } from '../../src/database/rls-transaction';
+import { newId } from '../../src/database/uuid';
+import { INGESTION_BATCH_SIZE } from '../../src/findings/ingestion/findings-ingestion.service';
+import { ingestBatch } from '../../src/findings/ingestion/ingest-batch';
+import { IngestionRecord, IngestionScan } from '../../src/findings/ingestion/ingestion-record';
+import { aggregateScan, aggregateScanCompliance } from '../../src/findings/overviews/scan-aggregation';
+import { createMonthPartitions } from '../../src/findings/storage/finding-partitions';
+import { batches } from './finding-generator';
+
+/**
+ * The pieces benchmarks and the seed script share: an app-role data source,
+ * tenants, providers and scans inserted as the owner role, and ingestion
+ * through the real batch path, outside any Nest application.
+ */
+export function appDataSource(url: string, poolSize = 4): Promise<DataSource> {
+  return new DataSource(postgresOptions({ name: 'bench', url, poolSize, statementTimeoutMs: 0, applicationName: 'cspm-api:bench' })).initialize();
+}
+
+export async function insertTenant(admin: Client, name: string): Promise<string> {
+  const id = newId();
+  await admin.query(`INSERT INTO tenants (id, name) VALUES ($1, $2)`, [id, name]);
+  return id;
+}
+
+export async function insertProviderRow(admin: Client, tenantId: string, uid: string, provider = 'aws'): Promise<string> {
+  const id = newId();
+  await admin.query(`INSERT INTO providers (id, tenant_id, provider, uid, alias) VALUES ($1, $2, $3, $4, $5)`, [id, tenantId, provider, uid, `${provider}-${uid}`]);
+  return id;
+}
+
+export async function insertCompletedScan(admin: Client, tenantId: string, providerId: string, startedAt: Date): Promise<string> {
+  const id = newId();
+  await admin.query(
+    `INSERT INTO scans (id, tenant_id, provider_id, name, trigger, state, progress, started_at, completed_at)
+     VALUES ($1, $2, $3, 'seeded scan', 'imported', 'completed', 100, $4, $4::timestamptz + interval '5 minutes')`,
+    [id, tenantId, providerId, startedAt],
+  );
+  return id;
+}
+
+/** Partitions for every month from `from` to two months after now, as the partition job would keep them. */
+export async function ensurePartitionsSince(admin: Client, from: Date): Promise<void> {
+  const runner = { query: (sql: string, params?: unknown[]) => admin.query(sql, params).then((r) => r.rows) };
+  const end = new Date();
+  end.setUTCMonth(end.getUTCMonth() + 2);
+  for (let month = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), 1)); month <= end; month.setUTCMonth(month.getUTCMonth() + 1)) {
+    await admin.query('BEGIN');
+    await createMonthPartitions(runner, month);
+    await admin.query('COMMIT');
+  }
+}
+
+export async function ingestRecords(
+  app: DataSource,
+  scan: IngestionScan,
+  records: Iterable<IngestionRecord>,
+  onBatch: (count: number) => void = () => undefined,
+): Promise<number> {
+  let inserted = 0;
+  for (const batch of batches(records, INGESTION_BATCH_SIZE)) {
+    inserted += (await rlsTransaction(app, scan.tenantId, (m) => ingestBatch(m, scan, batch))).findingsInserted;
+    onBatch(batch.length);
+  }
+  return inserted;
+}
+
+export function aggregate(app: DataSource, tenantId: string, scanId: string): Promise<void> {
+  return rlsTransaction(app, tenantId, async (m) => {
+    await aggregateScan(m, scanId);
+    await aggregateScanCompliance(m, scanId);
+  });
+}
