@@ -7,9 +7,10 @@ import { ProviderType } from './provider-uid-rules';
 import { ProviderRow } from './provider.resource';
 
 /**
- * Providers as the caller may see them: live (not soft-deleted) and, for a
- * limited role, in one of its provider groups. An invisible provider is
- * absent from every answer here, exactly like a missing one.
+ * Providers as the caller may see them: live (not soft-deleted), for a
+ * limited role in one of its provider groups, and within the row filter
+ * rules that apply to the caller. An invisible provider is absent from every
+ * answer here, exactly like a missing one.
  */
 const OWN_COLUMNS = 'p.id, p.provider, p.uid, p.alias, p.connected, p.connection_last_checked_at, p.inserted_at, p.updated_at';
 const RELATED_COLUMNS = `(SELECT s.id FROM provider_secrets s WHERE s.provider_id = p.id) AS secret_id,
@@ -39,14 +40,28 @@ const LIST_COLUMNS: ListColumns = {
   tieBreaker: 'p.id',
 };
 
-function liveAndVisible(params: SqlParams): string[] {
+/**
+ * The row filter rules' predicate over the alias `p`: rendered with its
+ * placeholders after the values already in `params`, to which it adds its own.
+ * Null when no rule applies to the caller.
+ */
+export type ProviderRowFilter = (paramOffset: number) => Promise<{ sql: string; params: unknown[] } | null>;
+
+async function liveAndVisible(params: SqlParams, rowFilter: ProviderRowFilter): Promise<string[]> {
+  const conditions = ['p.deleted_at IS NULL'];
   const visible = visibleProviderCondition('p.id', params);
-  return visible ? ['p.deleted_at IS NULL', visible] : ['p.deleted_at IS NULL'];
+  if (visible) conditions.push(visible);
+  const filtered = await rowFilter(params.values.length);
+  if (filtered) {
+    params.values.push(...filtered.params);
+    conditions.push(`(${filtered.sql})`);
+  }
+  return conditions;
 }
 
-export async function listProviders(query: ParsedQuery, spec: QuerySpec): Promise<{ rows: ProviderRow[]; count: number }> {
+export async function listProviders(query: ParsedQuery, spec: QuerySpec, rowFilter: ProviderRowFilter): Promise<{ rows: ProviderRow[]; count: number }> {
   const params = new SqlParams();
-  const where = [...liveAndVisible(params), ...filterConditions(query, spec, LIST_COLUMNS, params)];
+  const where = [...(await liveAndVisible(params, rowFilter)), ...filterConditions(query, spec, LIST_COLUMNS, params)];
   return pagedList<ProviderRow>({
     from: 'providers p',
     alias: 'p',
@@ -59,18 +74,18 @@ export async function listProviders(query: ParsedQuery, spec: QuerySpec): Promis
   });
 }
 
-export async function findVisibleProvider(id: string): Promise<ProviderRow | undefined> {
+export async function findVisibleProvider(id: string, rowFilter: ProviderRowFilter): Promise<ProviderRow | undefined> {
   const params = new SqlParams();
-  const where = [`p.id = ${params.add(id)}`, ...liveAndVisible(params)];
+  const where = [`p.id = ${params.add(id)}`, ...(await liveAndVisible(params, rowFilter))];
   const found = await rows<ProviderRow>(tenantManager(), `SELECT ${PROVIDER_COLUMNS} FROM providers p WHERE ${where.join(' AND ')}`, params.values);
   return found[0];
 }
 
 /** The ids among `ids` that name live providers the caller may see. */
-export async function visibleProviderIds(ids: readonly string[]): Promise<Set<string>> {
+export async function visibleProviderIds(ids: readonly string[], rowFilter: ProviderRowFilter): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const params = new SqlParams();
-  const where = [`p.id = ANY(${params.add(ids)}::uuid[])`, ...liveAndVisible(params)];
+  const where = [`p.id = ANY(${params.add(ids)}::uuid[])`, ...(await liveAndVisible(params, rowFilter))];
   const found = await rows<{ id: string }>(tenantManager(), `SELECT p.id FROM providers p WHERE ${where.join(' AND ')}`, params.values);
   return new Set(found.map((row) => row.id));
 }

@@ -4,6 +4,7 @@ import { ParsedQuery, QuerySpec } from '../common/jsonapi/query-spec';
 import { currentPrincipal } from '../database/tenant-context';
 import { newId } from '../database/uuid';
 import { PointerOf, requireKnown } from '../rbac/relationship-ids';
+import { RowFilterService } from '../rls-rules/row-filter.service';
 import { validateProviderUid } from './provider-uid-rules';
 import { CreateProviderAttributes, UpdateProviderAttributes } from './provider.dto';
 import { ProviderRow } from './provider.resource';
@@ -12,6 +13,7 @@ import {
   insertProvider,
   listProviders,
   liveProviderWithUidExists,
+  ProviderRowFilter,
   updateProvider,
   visibleProviderIds,
 } from './providers.repository';
@@ -24,8 +26,15 @@ function duplicateUid(): ApiError {
 
 @Injectable()
 export class ProvidersService {
+  /** Every read of providers goes through the row filter rules, so lists, counts, details and relationship checks agree. */
+  private readonly rowFilter: ProviderRowFilter;
+
+  constructor(rowFilters: RowFilterService) {
+    this.rowFilter = (paramOffset) => rowFilters.predicateFor('providers', 'p', paramOffset);
+  }
+
   list(query: ParsedQuery, spec: QuerySpec): Promise<{ rows: ProviderRow[]; count: number }> {
-    return listProviders(query, spec);
+    return listProviders(query, spec, this.rowFilter);
   }
 
   /**
@@ -33,14 +42,14 @@ export class ProvidersService {
    * it is missing, deleted or invisible. `pointer` names where a body referred to it.
    */
   async getVisibleProvider(id: string, pointer?: string): Promise<ProviderRow> {
-    const provider = await findVisibleProvider(id);
+    const provider = await findVisibleProvider(id, this.rowFilter);
     if (!provider) throw new ApiError(404, 'not_found', 'Provider not found.', pointer ? { pointer } : undefined);
     return provider;
   }
 
   /** Checks that every id names a provider the caller may see; 404 at the first that does not. */
   async requireVisibleProviders(ids: readonly string[], pointerOf: PointerOf): Promise<void> {
-    requireKnown(ids, await visibleProviderIds(ids), 'Provider', pointerOf);
+    requireKnown(ids, await visibleProviderIds(ids, this.rowFilter), 'Provider', pointerOf);
   }
 
   async create(attributes: CreateProviderAttributes): Promise<ProviderRow> {

@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { ROW_FILTER_SOURCE, RowFilterSource } from '../findings/query/row-filter-source';
 import { EffectiveFilterService } from './effective-filter.service';
 import { RlsRulesController } from './rls-rules.controller';
 import { RlsRulesService } from './rls-rules.service';
@@ -16,7 +17,21 @@ import { RuleSetCache } from './rule-set-cache';
 @Module({
   // The lookups controller first: its literal paths must win over ':id'.
   controllers: [RuleLookupsController, RlsRulesController],
-  providers: [RuleSetCache, RowFilterService, EffectiveFilterService, RlsRulesService, RuleLookupsService],
-  exports: [RowFilterService],
+  providers: [
+    RuleSetCache,
+    RowFilterService,
+    EffectiveFilterService,
+    RlsRulesService,
+    RuleLookupsService,
+    // The port the findings and resources reads declare for these rules.
+    {
+      provide: ROW_FILTER_SOURCE,
+      inject: [RowFilterService],
+      useFactory: (rowFilters: RowFilterService): RowFilterSource => ({
+        predicate: (dataset, tableAlias, paramOffset) => rowFilters.predicateFor(dataset, tableAlias, paramOffset),
+      }),
+    },
+  ],
+  exports: [RowFilterService, ROW_FILTER_SOURCE],
 })
 export class RlsRulesModule {}

@@ -71,6 +71,12 @@ describe('permission matrix: every endpoint refuses a role without its permissio
       success: 200,
       arrange: async () => ({ method: 'PATCH', path: `/api/v1/providers/${providerId}`, body: { data: { type: 'providers', id: providerId, attributes: { alias: uniqueName('alias') } } } }),
     },
+    'DELETE /providers/{id}': {
+      permission: 'manage_providers',
+      success: 202,
+      arrange: async () => ({ method: 'DELETE', path: `/api/v1/providers/${await createProvider(admin())}` }),
+    },
+    'POST /providers/{id}/connection': { permission: 'manage_providers', success: 202, arrange: async () => ({ method: 'POST', path: `/api/v1/providers/${providerId}/connection` }) },
     'GET /providers/secrets': { permission: 'manage_providers', success: 200, arrange: async () => ({ method: 'GET', path: '/api/v1/providers/secrets' }) },
     'POST /providers/secrets': {
       permission: 'manage_providers',

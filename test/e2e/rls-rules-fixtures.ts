@@ -1,11 +1,9 @@
-import { Module } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
 import { AppModule } from '../../src/app.module';
 import { type Principal, tenantManager } from '../../src/database/tenant-context';
 import { TenantDatabase } from '../../src/database/tenant-database';
 import type { DatasetName } from '../../src/rls-rules/clause/dataset-catalog';
-import { RlsRulesModule } from '../../src/rls-rules/rls-rules.module';
 import { type RowPredicate, RowFilterService } from '../../src/rls-rules/row-filter.service';
 import { ApiClient, signIn, signUp, type SignedUpUser } from '../support/http-client';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -16,12 +14,8 @@ import { startTestApp, type TestApp } from '../support/test-app';
  * built by hand to call RowFilterService inside a real tenant transaction.
  */
 
-// Until AppModule lists RlsRulesModule itself; importing it twice is harmless.
-@Module({ imports: [AppModule, RlsRulesModule] })
-class RulesTestRoot {}
-
 export function startRulesApp(): Promise<TestApp> {
-  return startTestApp({}, RulesTestRoot);
+  return startTestApp({}, AppModule);
 }
 
 export async function insertRole(admin: Client, tenantId: string, name: string, permissions: string[] = []): Promise<string> {
