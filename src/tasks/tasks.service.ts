@@ -6,7 +6,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { afterCommit, currentPrincipal, tenantScope } from '../database/tenant-context';
 import { newId } from '../database/uuid';
 import { TaskCancelBus } from './cancel/task-cancel-bus';
-import { JOB_DEFINITIONS, JobData, JobRequest } from './jobs/job-definitions';
+import { JOB_DEFINITIONS, JobData, JobName, JobRequest } from './jobs/job-definitions';
 import { TASK_BACKOFF } from './jobs/retry-backoff';
 import { OutboxWriter } from './outbox/outbox-writer';
 import { queueNamespace } from './queue/bullmq-connection';
@@ -81,11 +81,18 @@ export class TasksService {
    * A task that has not started ends `cancelled` at once (its job is dropped
    * from the outbox or the queue, and would be refused anyway). An executing
    * one is asked to stop through its AbortSignal and ends `cancelled` when
-   * its worker has stopped it.
+   * its worker has stopped it. Cancelling needs the permission that starts
+   * such a task: a member who may only read must not stop a deletion or a scan.
    */
   async cancel(id: string): Promise<TaskRow> {
-    const task = await this.tasks.find(id, currentPrincipal().visibleProviderIds, true);
+    const principal = currentPrincipal();
+    const task = await this.tasks.find(id, principal.visibleProviderIds, true);
     if (!task) throw ApiError.notFound();
+    const definition = Object.hasOwn(JOB_DEFINITIONS, task.name) ? JOB_DEFINITIONS[task.name as JobName] : undefined;
+    if (!definition) throw ApiError.forbidden('This task cannot be cancelled.');
+    if (definition.cancelPermission && !principal.permissions.has(definition.cancelPermission)) {
+      throw ApiError.forbidden(`Cancelling a ${task.name} task needs ${definition.cancelPermission}.`);
+    }
     if (FINISHED_STATES.includes(task.state)) {
       throw ApiError.badRequest('invalid', `The task is already ${task.state}; only a task that has not finished can be cancelled.`);
     }

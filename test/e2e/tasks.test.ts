@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalAppModule } from '../../src/local-app.module';
 import { SignedUpUser, signUp } from '../support/http-client';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -114,6 +115,7 @@ describe('tasks, processors, schedules and deletion', () => {
     const hidden = await insertProvider(alice.tenantId, 'hidden');
     const seenTask = await enqueue(app, alice.tenantId, { name: 'test-probe', args: { providerId: seen, steps: 0, stepMs: 0 } });
     const hiddenTask = await enqueue(app, alice.tenantId, { name: 'test-probe', args: { providerId: hidden, steps: 0, stepMs: 0 } });
+    const checkTask = (await alice.client.post(`/api/v1/providers/${seen}/connection`)).body.data.id as string;
     const [role] = await adminRows<{ id: string }>(`SELECT role_id AS id FROM user_roles WHERE user_id = $1`, [alice.userId]);
     const groupId = randomUUID();
     await adminRows(`UPDATE roles SET unlimited_visibility = false, manage_providers = false WHERE id = $1`, [role.id]);
@@ -122,17 +124,21 @@ describe('tasks, processors, schedules and deletion', () => {
     await adminRows(`INSERT INTO role_provider_groups (id, tenant_id, role_id, provider_group_id) VALUES ($1, $2, $3, $4)`, [randomUUID(), alice.tenantId, role.id, groupId]);
     try {
       const listed = await alice.client.get('/api/v1/tasks?page[size]=100');
-      assert.deepEqual(listed.body.data.map((t: { id: string }) => t.id), [seenTask.id]);
+      assert.deepEqual(listed.body.data.map((t: { id: string }) => t.id).sort(), [seenTask.id, checkTask].sort());
       assert.equal((await alice.client.get(`/api/v1/tasks/${seenTask.id}`)).status, 200);
       assert.equal((await alice.client.get(`/api/v1/tasks/${hiddenTask.id}`)).status, 404);
       assert.equal((await alice.client.post(`/api/v1/providers/${seen}/connection`)).status, 403);
       assert.equal((await alice.client.delete(`/api/v1/providers/${seen}`)).status, 403);
+      const cancel = await alice.client.delete(`/api/v1/tasks/${checkTask}`);
+      assert.equal(cancel.status, 403, 'cancelling a task needs the permission that starts it');
+      assert.match(cancel.body.errors[0].detail, /manage_providers/);
     } finally {
       await adminRows(`DELETE FROM provider_groups WHERE id = $1`, [groupId]);
       await adminRows(`UPDATE roles SET unlimited_visibility = true, manage_providers = true WHERE id = $1`, [role.id]);
     }
     await waitForTaskEnd(seenTask.id);
     await waitForTaskEnd(hiddenTask.id);
+    assert.notEqual((await waitForTaskEnd(checkTask)).state, 'cancelled');
   });
 
   it('a job for tenant A sees only tenant A’s rows, even right after tenant B’s job on the same worker', async () => {
@@ -193,6 +199,8 @@ describe('tasks, processors, schedules and deletion', () => {
     await waitForTaskState(first.id, 'executing');
     await waitForTaskState(second.id, 'executing');
     const waiting = await enqueue(app, alice.tenantId, { name: 'test-probe', args: long });
+    await sleep(300);
+    assert.equal((await taskRow(waiting.id)).state, 'available', 'QUEUE_CONCURRENCY_BACKFILL=2 holds a third job back');
 
     const cancelWaiting = await alice.client.delete(`/api/v1/tasks/${waiting.id}`);
     assert.equal(cancelWaiting.status, 202);

@@ -1,3 +1,4 @@
+import type { Permission } from '../../rbac/permissions';
 import { QueueName } from '../queue-names';
 
 /**
@@ -47,6 +48,8 @@ export interface JobDefinition {
   attempts: number;
   /** soft: the body's AbortSignal fires; hard: the job fails and the worker moves on. */
   timeLimit: { softMs: number; hardMs: number };
+  /** Cancelling a task needs the permission that starts it; null for test-only jobs. */
+  cancelPermission: Permission | null;
   testOnly?: boolean;
 }
 
@@ -54,13 +57,13 @@ const MINUTE = 60 * 1000;
 const HOUR = 60 * MINUTE;
 
 export const JOB_DEFINITIONS: Record<JobName, JobDefinition> = {
-  'scan-perform': { queue: 'scans', attempts: 3, timeLimit: { softMs: 6 * HOUR, hardMs: 6 * HOUR + 10 * MINUTE } },
-  'scan-perform-scheduled': { queue: 'scans', attempts: 3, timeLimit: { softMs: MINUTE, hardMs: 2 * MINUTE } },
-  'provider-deletion': { queue: 'deletion', attempts: 5, timeLimit: { softMs: 2 * HOUR, hardMs: 2 * HOUR + 10 * MINUTE } },
-  'tenant-deletion': { queue: 'deletion', attempts: 5, timeLimit: { softMs: 6 * HOUR, hardMs: 6 * HOUR + 10 * MINUTE } },
-  'provider-connection-check': { queue: 'integrations', attempts: 3, timeLimit: { softMs: MINUTE, hardMs: 90 * 1000 } },
-  'test-probe': { queue: 'backfill', attempts: 3, timeLimit: { softMs: 3000, hardMs: 4500 }, testOnly: true },
-  'test-noop': { queue: 'backfill', attempts: 1, timeLimit: { softMs: 5000, hardMs: 10000 }, testOnly: true },
+  'scan-perform': { queue: 'scans', attempts: 3, timeLimit: { softMs: 6 * HOUR, hardMs: 6 * HOUR + 10 * MINUTE }, cancelPermission: 'manage_scans' },
+  'scan-perform-scheduled': { queue: 'scans', attempts: 3, timeLimit: { softMs: MINUTE, hardMs: 2 * MINUTE }, cancelPermission: 'manage_scans' },
+  'provider-deletion': { queue: 'deletion', attempts: 5, timeLimit: { softMs: 2 * HOUR, hardMs: 2 * HOUR + 10 * MINUTE }, cancelPermission: 'manage_providers' },
+  'tenant-deletion': { queue: 'deletion', attempts: 5, timeLimit: { softMs: 6 * HOUR, hardMs: 6 * HOUR + 10 * MINUTE }, cancelPermission: 'manage_account' },
+  'provider-connection-check': { queue: 'integrations', attempts: 3, timeLimit: { softMs: MINUTE, hardMs: 90 * 1000 }, cancelPermission: 'manage_providers' },
+  'test-probe': { queue: 'backfill', attempts: 3, timeLimit: { softMs: 3000, hardMs: 4500 }, cancelPermission: null, testOnly: true },
+  'test-noop': { queue: 'backfill', attempts: 1, timeLimit: { softMs: 5000, hardMs: 10000 }, cancelPermission: null, testOnly: true },
 };
 
 export const JOB_NAMES = Object.keys(JOB_DEFINITIONS) as JobName[];

@@ -1,0 +1,51 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadConfig } from '../../src/config/app-config';
+import { concurrencyVariable, QUEUE_NAMES } from '../../src/tasks/queue-names';
+
+const ROOT = resolve(__dirname, '..', '..', '..');
+const BASE = { DATABASE_URL: 'postgres://app@127.0.0.1/db', DATABASE_ADMIN_URL: 'postgres://owner@127.0.0.1/db' };
+
+/** Every variable loadConfig validates, read from its source so a new one cannot slip past the docs. */
+function variablesInCode(): string[] {
+  const source = readFileSync(resolve(ROOT, 'src/config/app-config.ts'), 'utf8');
+  const declared = [...source.matchAll(/^\s+([A-Z][A-Z0-9_]+): (?:str|num|bool|url)\(/gm)].map((match) => match[1]);
+  assert.ok(declared.length > 30, `found only ${declared.length} variables: the pattern no longer matches app-config.ts`);
+  return [...declared, ...QUEUE_NAMES.map(concurrencyVariable)];
+}
+
+describe('configuration', () => {
+  it('gives each queue its own concurrency variable, with defaults', () => {
+    const defaults = loadConfig(BASE).tasks.concurrency;
+    assert.deepEqual(Object.keys(defaults).sort(), [...QUEUE_NAMES].sort());
+    const overrides = Object.fromEntries(QUEUE_NAMES.map((queue, index) => [concurrencyVariable(queue), String(index + 3)]));
+    const configured = loadConfig({ ...BASE, ...overrides }).tasks.concurrency;
+    QUEUE_NAMES.forEach((queue, index) => assert.equal(configured[queue], index + 3, queue));
+    assert.equal(concurrencyVariable('scan-reports'), 'QUEUE_CONCURRENCY_SCAN_REPORTS');
+  });
+
+  it('refuses a concurrency that is not a positive integer, naming the variable', () => {
+    for (const value of ['0', '-1', '1.5', 'many', '1001']) {
+      assert.throws(() => loadConfig({ ...BASE, QUEUE_CONCURRENCY_SCANS: value }), /QUEUE_CONCURRENCY_SCANS/, value);
+    }
+  });
+
+  it('refuses bad values with a message naming the variable', () => {
+    assert.throws(() => loadConfig({ ...BASE, PORT: 'eighty' }), /PORT/);
+    assert.throws(() => loadConfig({ ...BASE, JOB_LOCK_DURATION_MS: '5' }), /JOB_LOCK_DURATION_MS/);
+    assert.throws(() => loadConfig({ ...BASE, CONNECTION_CHECK_URL: 'ftp://x' }), /CONNECTION_CHECK_URL/);
+    assert.throws(() => loadConfig({ ...BASE, NODE_ENV: 'production', TEST_JOBS: 'true', JWT_SECRET: 'x'.repeat(40), SECRETS_ENCRYPTION_KEY: 'k' }), /TEST_JOBS/);
+    assert.throws(() => loadConfig({ DATABASE_ADMIN_URL: BASE.DATABASE_ADMIN_URL }), /DATABASE_URL/);
+  });
+
+  it('documents every variable in the README and in .env.example', () => {
+    const readme = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
+    const example = readFileSync(resolve(ROOT, '.env.example'), 'utf8');
+    for (const name of variablesInCode()) {
+      assert.ok(readme.includes(`\`${name}\``), `${name} is missing from the README's configuration table`);
+      assert.match(example, new RegExp(`^#? ?${name}=`, 'm'), `${name} is missing from .env.example`);
+    }
+  });
+});
