@@ -4,6 +4,7 @@ import type { Client } from 'pg';
 import { adminClient } from '../support/database';
 import { ApiClient, signUp, type SignedUpUser } from '../support/http-client';
 import type { TestApp } from '../support/test-app';
+import { startApiProcess } from '../support/api-process';
 import { addMember, createRule, grantRole, insertProviders, insertRole, predicateFor, principal, startRulesApp, visibleProviderUids } from './rls-rules-fixtures';
 
 /*
@@ -65,6 +66,35 @@ describe('row filter rules across API processes', () => {
     assert.equal((await owner.client.delete(`/api/v1/rls-rules/${id}`)).status, 204);
     assert.equal(await clauseOn(second, member.userId), null);
     assert.deepEqual(await visibleProviderUids(second, principal(owner.tenantId, [])), ['aws-1', 'gcp-1']);
+  });
+
+  it('holds at once in a separate API process (dist/src/main.js) whose cache is warm', async () => {
+    const other = await startApiProcess({ LOG_LEVEL: 'silent' });
+    try {
+      const tenant = await signUp(first.baseUrl, 'consistency-process');
+      await insertProviders(admin, tenant.tenantId, [
+        { uid: 'aws-p', provider: 'aws' },
+        { uid: 'gcp-p', provider: 'gcp' },
+      ]);
+      const role = await insertRole(admin, tenant.tenantId, 'process-analyst', ['unlimited_visibility']);
+      const member = await addMember(first.baseUrl, admin, tenant.tenantId, 'consistency-process-member', [role]);
+      const remote = new ApiClient(other.baseUrl, member.access);
+      const uids = async () => {
+        const listed = await remote.get('/api/v1/providers?sort=uid');
+        assert.equal(listed.status, 200, JSON.stringify(listed.body));
+        return listed.body.data.map((provider: { attributes: { uid: string } }) => provider.attributes.uid);
+      };
+      assert.deepEqual(await uids(), ['aws-p', 'gcp-p']);
+
+      const id = await createRule(tenant.client, { clause: "provider = 'gcp'", roles: [role] });
+      assert.deepEqual(await uids(), ['gcp-p']);
+      assert.equal((await tenant.client.patch(`/api/v1/rls-rules/${id}`, { data: { type: 'rls-rules', id, attributes: { clause: "provider = 'aws'" } } })).status, 200);
+      assert.deepEqual(await uids(), ['aws-p']);
+      assert.equal((await tenant.client.delete(`/api/v1/rls-rules/${id}`)).status, 204);
+      assert.deepEqual(await uids(), ['aws-p', 'gcp-p']);
+    } finally {
+      await other.stop();
+    }
   });
 
   it('a change to a user’s roles holds on the next request', async () => {
