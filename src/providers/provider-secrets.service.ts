@@ -124,6 +124,6 @@ export class ProviderSecretsService {
 }
 
 /** The row identity an envelope is bound to. */
-function associatedData(tenantId: string, secretId: string): string {
+export function associatedData(tenantId: string, secretId: string): string {
   return `provider-secrets:${tenantId}:${secretId}`;
 }

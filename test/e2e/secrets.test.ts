@@ -8,6 +8,8 @@ import { adminClient } from '../support/database';
 import { createProvider } from '../support/access-fixtures';
 import { ProviderSecretsService } from '../../src/providers/provider-secrets.service';
 import { TenantDatabase } from '../../src/database/tenant-database';
+import { SecretCipher } from '../../src/providers/secret-cipher';
+import { rotateSecrets } from '../../src/providers/secret-rotation';
 
 /** Collects every log line an application writes. */
 class LogCapture extends Writable {
@@ -191,6 +193,44 @@ describe('provider secrets', () => {
     const newKeyOnly = await startTestApp({ SECRETS_ENCRYPTION_KEY: `k2:${KEY_2}` });
     try {
       assert.deepEqual(await credentialsIn(newKeyOnly, admin.tenantId, providerId), { aws_access_key_id: ACCESS_KEY, aws_secret_access_key: NEW_SECRET_KEY });
+    } finally {
+      await newKeyOnly.close();
+    }
+  });
+
+  it('secrets:rotate moves every secret it can read onto the new key at once, so the old keys can go', async () => {
+    const KEY_3 = randomBytes(32).toString('base64');
+    const providers = [await createProvider(admin.client, 'aws'), await createProvider(admin.client, 'aws')];
+    const ids: string[] = [];
+    for (const provider of providers) {
+      const created = await call(admin.client, 'POST', '/api/v1/providers/secrets', secretBody(provider, { aws_access_key_id: ACCESS_KEY, aws_secret_access_key: SECRET_KEY }));
+      assert.equal(created.status, 201);
+      ids.push(created.body.data.id);
+      assert.equal((await storedRow(created.body.data.id)).key_id, 'k1');
+    }
+    const before = await Promise.all(ids.map(storedRow));
+
+    const db = await adminClient();
+    try {
+      const result = await rotateSecrets(async (sql, params) => (await db.query(sql, params)).rows, SecretCipher.fromEnv(`k3:${KEY_3},k2:${KEY_2},k1:${KEY_1}`), 2);
+      assert.ok(result.rotated >= ids.length + 1, `rotated ${result.rotated}`);
+      for (const id of [...ids, secretId]) assert.ok(!result.unreadable.includes(id));
+    } finally {
+      await db.end();
+    }
+    for (const [index, id] of [...ids, secretId].entries()) {
+      const stored = await storedRow(id);
+      assert.equal(stored.key_id, 'k3');
+      assert.match(stored.ciphertext, /^v1\.k3\./);
+      if (index < ids.length) assert.notEqual(stored.ciphertext, before[index].ciphertext);
+      assertNoPlaintext(stored.ciphertext, 'a rotated ciphertext');
+    }
+    const newKeyOnly = await startTestApp({ SECRETS_ENCRYPTION_KEY: `k3:${KEY_3}` });
+    try {
+      for (const provider of providers) {
+        assert.deepEqual(await credentialsIn(newKeyOnly, admin.tenantId, provider), { aws_access_key_id: ACCESS_KEY, aws_secret_access_key: SECRET_KEY });
+      }
+      assert.equal((await credentialsIn(newKeyOnly, admin.tenantId, providerId))?.aws_secret_access_key, NEW_SECRET_KEY);
     } finally {
       await newKeyOnly.close();
     }
