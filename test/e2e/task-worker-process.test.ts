@@ -92,6 +92,18 @@ describe('worker processes: SIGKILL, SIGTERM and stale tasks', () => {
     await stop(workers.pop()!, 'SIGTERM');
   });
 
+  it('SIGTERM: a job that ends within the grace period finishes in the leaving worker, once', async () => {
+    providerId = await insertProvider(alice.tenantId);
+    const leaving = await worker({ WORKER_SHUTDOWN_GRACE_MS: '8000' });
+    const task = await enqueue(app, alice.tenantId, { name: 'test-probe', args: { providerId, steps: 6, stepMs: 150 } });
+    await waitFor('the job to start', async () => ((await taskRow(task.id)).progress > 0 ? true : undefined));
+    assert.ok([0, 'SIGTERM'].includes((await stop(leaving, 'SIGTERM'))!), leaving.output());
+    const done = await taskRow(task.id);
+    assert.equal(done.state, 'completed', 'finished before the process exited');
+    assert.equal(done.attempts, 1);
+    assert.equal(await probeRows(task.id), 6);
+  });
+
   it('a job that stalls past its allowance is failed by BullMQ, and the sweep settles its task', async () => {
     providerId = await insertProvider(alice.tenantId);
     const noRecovery = { JOB_MAX_STALLED_COUNT: '0' };
