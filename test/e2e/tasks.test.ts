@@ -193,7 +193,8 @@ describe('tasks, processors, schedules and deletion', () => {
 
   it('cancelling: a waiting task ends cancelled at once, an executing one once its signal stopped it', async () => {
     const providerId = await insertProvider(alice.tenantId);
-    const long = { providerId, steps: 25, stepMs: 80 };
+    // Few steps of some length: the jobs must outlast the cancel requests, yet stay well inside the probe's 3 s soft limit on a busy machine.
+    const long = { providerId, steps: 12, stepMs: 150 };
     const first = await enqueue(app, alice.tenantId, { name: 'test-probe', args: long });
     const second = await enqueue(app, alice.tenantId, { name: 'test-probe', args: long });
     await waitForTaskState(first.id, 'executing');
