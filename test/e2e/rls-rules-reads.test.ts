@@ -121,6 +121,17 @@ describe('row filter rules on the API reads', () => {
       assert.equal((await analyst.get(`/api/v1/findings/${page.body.data[0].id}`)).status, 200);
     });
 
+    it('findings: latest views and metadata are computed from the same rows', async () => {
+      assert.equal(await count(analyst, '/api/v1/findings/latest'), await count(world.owner.client, '/api/v1/findings/latest?filter[severity]=critical'));
+      for (const path of ['/api/v1/findings/metadata', '/api/v1/findings/metadata/latest']) {
+        const seen = await analyst.get(path);
+        assert.equal(seen.status, 200, JSON.stringify(seen.body));
+        assert.deepEqual(seen.body.data.attributes.severities, ['critical'], path);
+        const owners = await world.owner.client.get(`${path}?filter[severity]=critical`);
+        assert.deepEqual(seen.body.data.attributes.check_ids, owners.body.data.attributes.check_ids, path);
+      }
+    });
+
     it('resources: the list, its count and details hold only the rows the rule lets through', async () => {
       const own = await count(world.owner.client, `/api/v1/resources?filter[provider]=${world.providers.aws2}`);
       assert.ok(own > 0 && own < (await count(world.owner.client, '/api/v1/resources')));
