@@ -17,6 +17,8 @@ export function deploymentProblems(environment: NodeJS.ProcessEnv): string[] {
   if (config.jwt.algorithm === 'HS256' && config.jwt.signingKey.length < 32) problems.push('JWT_SECRET is shorter than 32 characters');
   if (environment.JWT_SECRET === DEVELOPMENT_JWT_SECRET) problems.push('JWT_SECRET equals the published development secret');
   if (config.usesDefaultEncryptionKey) problems.push('SECRETS_ENCRYPTION_KEY is not set; provider secrets would use the development key');
+  if (isPlaceholder(environment.JWT_SECRET ?? '')) problems.push('JWT_SECRET is a placeholder (it says change-me)');
+  if (keyringTexts(environment.SECRETS_ENCRYPTION_KEY ?? '').some(isPlaceholder)) problems.push('SECRETS_ENCRYPTION_KEY holds a placeholder key (it says change-me)');
   if (config.debug) problems.push('DEBUG is on');
   if (['debug', 'trace'].includes(config.logLevel)) problems.push(`LOG_LEVEL=${config.logLevel} is too verbose for production`);
   if (config.http.corsOrigins.includes('*')) problems.push('CORS_ORIGINS allows every origin (*)');
@@ -36,12 +38,26 @@ export function deploymentProblems(environment: NodeJS.ProcessEnv): string[] {
   })) {
     const parsed = new URL(url);
     if (!parsed.password) problems.push(`${name} has no password`);
+    if (isPlaceholder(decodeURIComponent(parsed.password))) problems.push(`${name} has a placeholder password (change-me)`);
     if (name !== 'DATABASE_ADMIN_URL' && decodeURIComponent(parsed.username) === 'postgres') problems.push(`${name} uses the postgres superuser; use the app role`);
   }
   if (new URL(config.database.appUrl).username === new URL(config.database.adminUrl).username) {
     problems.push('DATABASE_URL and DATABASE_ADMIN_URL use the same role: the app role must not own tables or bypass RLS');
   }
   return problems;
+}
+
+/** The values shipped in docker-compose.yml and .env.example say change-me, so a copy left as it is cannot pass. */
+function isPlaceholder(value: string): boolean {
+  return /change-?me/i.test(value);
+}
+
+/** Each key of a `kid:key,…` keyring as text, whether it was written in hex or base64. */
+function keyringTexts(keyring: string): string[] {
+  return keyring
+    .split(',')
+    .map((entry) => entry.slice(entry.indexOf(':') + 1).trim())
+    .flatMap((key) => [key, Buffer.from(key, /^[0-9a-f]{64}$/i.test(key) ? 'hex' : 'base64').toString('latin1')]);
 }
 
 if (require.main === module) {

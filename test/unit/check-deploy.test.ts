@@ -1,6 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { deploymentProblems } from '../../scripts/check-deploy';
+
+/** The environment docker-compose.yml gives the api and worker services (its x-app-environment block). */
+function composeEnvironment(): Record<string, string> {
+  const compose = readFileSync(resolve(__dirname, '..', '..', '..', 'docker-compose.yml'), 'utf8');
+  const block = compose.slice(compose.indexOf('x-app-environment:'), compose.indexOf('\nservices:'));
+  return Object.fromEntries([...block.matchAll(/^ {2}([A-Z_]+): "?([^"\n]*)"?$/gm)].map((match) => [match[1], match[2]]));
+}
 
 const SAFE = {
   NODE_ENV: 'production',
@@ -40,5 +49,18 @@ describe('check:deploy', () => {
     assert.ok(development.some((p) => /NODE_ENV/.test(p)));
     assert.ok(development.some((p) => /development default/.test(p)));
     assert.ok(development.some((p) => /SECRETS_ENCRYPTION_KEY/.test(p)));
+  });
+
+  it('refuses the placeholder secrets of docker-compose.yml and .env.example', () => {
+    const compose = composeEnvironment();
+    assert.equal(compose.NODE_ENV, 'production');
+    const problems = deploymentProblems(compose);
+    for (const expected of [/JWT_SECRET is a placeholder/, /SECRETS_ENCRYPTION_KEY holds a placeholder/]) {
+      assert.ok(problems.some((p) => expected.test(p)), `missing ${expected}: ${problems.join('; ')}`);
+    }
+    const example = deploymentProblems({ ...SAFE, DATABASE_URL: 'postgres://cspm_api:change-me@127.0.0.1:5432/cspm' });
+    assert.ok(example.some((p) => /DATABASE_URL has a placeholder password/.test(p)), example.join('; '));
+    const hexKey = deploymentProblems({ ...SAFE, SECRETS_ENCRYPTION_KEY: `k1:${Buffer.from('a-key-to-change-me-0123456789abc').toString('hex')}` });
+    assert.ok(hexKey.some((p) => /SECRETS_ENCRYPTION_KEY/.test(p)), hexKey.join('; '));
   });
 });
