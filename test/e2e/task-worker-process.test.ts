@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AppModule } from '../../src/app.module';
 import { SignedUpUser, signUp } from '../support/http-client';
@@ -50,6 +50,10 @@ describe('worker processes: SIGKILL, SIGTERM and stale tasks', () => {
     app = await startTestApp(env, AppModule);
     alice = await signUp(app.baseUrl, 'procs');
   });
+  // A test that fails half-way must not leave a worker behind to take the next test's job.
+  afterEach(async () => {
+    for (const started of workers.splice(0)) await stop(started, 'SIGTERM');
+  });
   after(async () => {
     for (const started of workers) await stop(started, 'SIGKILL');
     await app.close();
@@ -77,7 +81,8 @@ describe('worker processes: SIGKILL, SIGTERM and stale tasks', () => {
   it('SIGTERM: the worker hands its running job back and exits; another worker finishes it', async () => {
     providerId = await insertProvider(alice.tenantId);
     const leaving = await worker();
-    const task = await enqueue(app, alice.tenantId, { name: 'test-probe', args: { providerId, steps: 20, stepMs: 100 } });
+    // Few steps (few transactions): both attempts stay well inside the probe's 3 s soft limit on a busy machine.
+    const task = await enqueue(app, alice.tenantId, { name: 'test-probe', args: { providerId, steps: 10, stepMs: 150 } });
     await waitFor('the job to start', async () => ((await taskRow(task.id)).progress > 0 ? true : undefined));
     const startedAt = Date.now();
     assert.ok([0, 'SIGTERM'].includes((await stop(leaving, 'SIGTERM'))!), leaving.output());
@@ -88,7 +93,7 @@ describe('worker processes: SIGKILL, SIGTERM and stale tasks', () => {
     await worker();
     const done = await waitForTaskEnd(task.id);
     assert.equal(done.state, 'completed');
-    assert.equal(await probeRows(task.id), 20);
+    assert.equal(await probeRows(task.id), 10);
     await stop(workers.pop()!, 'SIGTERM');
   });
 
@@ -108,7 +113,8 @@ describe('worker processes: SIGKILL, SIGTERM and stale tasks', () => {
     providerId = await insertProvider(alice.tenantId);
     const noRecovery = { JOB_MAX_STALLED_COUNT: '0' };
     const doomed = await worker(noRecovery);
-    const task = await enqueue(app, alice.tenantId, { name: 'test-probe', args: { providerId, steps: 20, stepMs: 100 } });
+    // Few steps (few transactions): both attempts stay well inside the probe's 3 s soft limit on a busy machine.
+    const task = await enqueue(app, alice.tenantId, { name: 'test-probe', args: { providerId, steps: 10, stepMs: 150 } });
     await waitFor('the job to start', async () => ((await taskRow(task.id)).progress > 0 ? true : undefined));
     const next = worker(noRecovery);
     await stop(doomed, 'SIGKILL');
