@@ -113,7 +113,7 @@ describe('worker processes: SIGKILL, SIGTERM and stale tasks', () => {
     providerId = await insertProvider(alice.tenantId);
     const noRecovery = { JOB_MAX_STALLED_COUNT: '0' };
     const doomed = await worker(noRecovery);
-    // Few steps (few transactions): both attempts stay well inside the probe's 3 s soft limit on a busy machine.
+    // Few steps (few transactions): the job must still be running, inside its time limit, when its worker is killed.
     const task = await enqueue(app, alice.tenantId, { name: 'test-probe', args: { providerId, steps: 10, stepMs: 150 } });
     await waitFor('the job to start', async () => ((await taskRow(task.id)).progress > 0 ? true : undefined));
     const next = worker(noRecovery);
