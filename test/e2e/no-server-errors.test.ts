@@ -2,12 +2,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startTestApp, TestApp } from '../support/test-app';
-import { SignedUpUser, signUp } from '../support/http-client';
+import { ApiClient, SignedUpUser, signUp } from '../support/http-client';
+import { inviteMember } from '../support/access-fixtures';
 
 /**
  * Every documented operation, fed odd path ids, query strings and bodies by a
- * caller holding every permission: each answer is a 4xx JSON:API error (or a
- * success), never a 500. The operations come from the OpenAPI document, so a
+ * caller holding every permission (and the ids by a member with no role):
+ * each answer is a 4xx JSON:API error (or a success), never a 500. The operations come from the OpenAPI document, so a
  * new endpoint is covered as soon as it is routed.
  */
 const BAD_IDS = ['not-a-uuid', '12345', '00000000-0000-0000-0000-00000000000g', "'%20OR%201=1", '%00'];
@@ -45,11 +46,13 @@ interface Operation {
 describe('no input ends in a 500, on any documented endpoint', () => {
   let app: TestApp;
   let owner: SignedUpUser;
+  let roleless: ApiClient;
   let operations: Operation[];
 
   before(async () => {
     app = await startTestApp();
     owner = await signUp(app.baseUrl, 'no-500');
+    roleless = (await inviteMember(app.baseUrl, owner, [], 'no-500-roleless')).client;
     const document = (await (await fetch(`${app.baseUrl}/api/v1/docs/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
     operations = Object.entries(document.paths).flatMap(([path, methods]) =>
       Object.keys(methods)
@@ -60,12 +63,12 @@ describe('no input ends in a 500, on any documented endpoint', () => {
   after(async () => app.close());
 
   /** Runs the calls a few at a time and lists every 5xx answer with what caused it. */
-  async function serverErrors(calls: Array<{ method: string; path: string; body?: string }>): Promise<string[]> {
+  async function serverErrors(calls: Array<{ method: string; path: string; body?: string }>, client: ApiClient = owner.client): Promise<string[]> {
     const failures: string[] = [];
     for (let start = 0; start < calls.length; start += 8) {
       await Promise.all(
         calls.slice(start, start + 8).map(async (call) => {
-          const result = await owner.client.request(call.method, call.path, call.body);
+          const result = await client.request(call.method, call.path, call.body);
           if (result.status >= 500) failures.push(`${call.method} ${call.path} ${call.body?.slice(0, 60) ?? ''} -> ${result.status} ${JSON.stringify(result.body).slice(0, 200)}`);
           else if (result.status >= 400 && call.path.startsWith('/api/v1')) {
             if (!Array.isArray(result.body?.errors)) failures.push(`${call.method} ${call.path} -> ${result.status} without a JSON:API error`);
@@ -91,6 +94,7 @@ describe('no input ends in a 500, on any documented endpoint', () => {
       .filter((o) => o.path.includes('{'))
       .flatMap((o) => [...BAD_IDS, randomUUID()].map((id) => ({ method: o.method, path: withIds(o.path, id), body: o.method === 'GET' || o.method === 'DELETE' ? undefined : '{}' })));
     assert.deepEqual(await serverErrors(calls), []);
+    assert.deepEqual(await serverErrors(calls, roleless), []);
     for (const o of operations.filter((x) => /\{id\}$/.test(x.path) && x.method === 'GET' && x.path.startsWith('/api/v1/'))) {
       const result = await owner.client.get(withIds(o.path, 'not-a-uuid'));
       assert.equal(result.status, 400, `${o.path} with a malformed id: ${result.status}`);
