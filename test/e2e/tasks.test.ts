@@ -19,6 +19,7 @@ import {
   waitForTaskEnd,
   waitForTaskState,
 } from '../support/tasks-fixture';
+import { allPermissions, memberWith } from '../support/access-fixtures';
 
 /**
  * Tasks end to end: the API and its workers in one process (WORKERS_IN_PROCESS),
@@ -330,6 +331,11 @@ describe('tasks, processors, schedules and deletion', () => {
     await adminRows(`INSERT INTO scans (id, tenant_id, provider_id, name, trigger) VALUES ($1, $2, $3, 'old scan', 'manual')`, [randomUUID(), carol.tenantId, providerId]);
 
     assert.equal((await alice.client.delete(`/api/v1/tenants/${carol.tenantId}`)).status, 404);
+    // Owners only: a member whose role holds every permission is refused.
+    const deputy = await memberWith(app.baseUrl, carol, allPermissions(), 'deputy');
+    const refused = await deputy.client.delete(`/api/v1/tenants/${carol.tenantId}`);
+    assert.equal(refused.status, 403, JSON.stringify(refused.body));
+    assert.equal((await carol.client.get(`/api/v1/tenants/${carol.tenantId}`)).status, 200);
     const accepted = await carol.client.delete(`/api/v1/tenants/${carol.tenantId}`);
     assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
     assert.equal(accepted.body.data.attributes.name, 'tenant-deletion');
