@@ -81,7 +81,7 @@ describe('worker processes: SIGKILL, SIGTERM and stale tasks', () => {
   it('SIGTERM: the worker hands its running job back and exits; another worker finishes it', async () => {
     providerId = await insertProvider(alice.tenantId);
     const leaving = await worker();
-    // Few steps (few transactions): both attempts stay well inside the probe's 3 s soft limit on a busy machine.
+    // Few steps (few transactions): both attempts stay well inside the probe's 5 s soft limit on a busy machine.
     const task = await enqueue(app, alice.tenantId, { name: 'test-probe', args: { providerId, steps: 10, stepMs: 150 } });
     await waitFor('the job to start', async () => ((await taskRow(task.id)).progress > 0 ? true : undefined));
     const startedAt = Date.now();

@@ -178,7 +178,8 @@ describe('tasks, processors, schedules and deletion', () => {
   it('time limits: the soft limit fires the signal, the hard limit fails the job and the worker goes on', async () => {
     const providerId = await insertProvider(alice.tenantId);
     const honours = await enqueue(app, alice.tenantId, { name: 'test-probe', args: { providerId, steps: 1, stepMs: 60000 } });
-    const ignores = await enqueue(app, alice.tenantId, { name: 'test-probe', args: { providerId, steps: 1, stepMs: 5000, ignoreSignal: true } });
+    // Sleeps past the probe's 7 s hard limit without looking at its signal.
+    const ignores = await enqueue(app, alice.tenantId, { name: 'test-probe', args: { providerId, steps: 1, stepMs: 9000, ignoreSignal: true } });
     const honoured = await waitForTaskEnd(honours.id);
     const ignored = await waitForTaskEnd(ignores.id);
     assert.equal(honoured.state, 'failed');
@@ -194,7 +195,7 @@ describe('tasks, processors, schedules and deletion', () => {
 
   it('cancelling: a waiting task ends cancelled at once, an executing one once its signal stopped it', async () => {
     const providerId = await insertProvider(alice.tenantId);
-    // Few steps of some length: the jobs must outlast the cancel requests, yet stay well inside the probe's 3 s soft limit on a busy machine.
+    // Few steps of some length: the jobs must outlast the cancel requests, yet stay well inside the probe's 5 s soft limit on a busy machine.
     const long = { providerId, steps: 12, stepMs: 150 };
     const first = await enqueue(app, alice.tenantId, { name: 'test-probe', args: long });
     const second = await enqueue(app, alice.tenantId, { name: 'test-probe', args: long });
