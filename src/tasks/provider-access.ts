@@ -3,7 +3,7 @@ import { rows } from '../database/sql';
 import { currentPrincipal, tenantManager } from '../database/tenant-context';
 
 /** A provider the caller's role cannot see answers 404, exactly like one that does not exist. */
-export function assertProviderVisible(providerId: string): void {
+function assertProviderVisible(providerId: string): void {
   const visible = currentPrincipal().visibleProviderIds;
   if (visible !== null && !visible.has(providerId)) throw ApiError.notFound();
 }

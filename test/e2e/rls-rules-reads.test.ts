@@ -84,6 +84,29 @@ describe('row filter rules on the API reads', () => {
       const refused = await linker.client.post('/api/v1/provider-groups', body(providers.get('aws-prod')!));
       assert.equal(refused.status, 404, JSON.stringify(refused.body));
     });
+
+    it('a filtered-out provider cannot be deleted, checked or scheduled either (404, nothing started)', async () => {
+      const role = await insertRole(admin, owner.tenantId, 'operator', ['unlimited_visibility', 'manage_providers', 'manage_scans']);
+      const operator = await addMember(app.baseUrl, admin, owner.tenantId, 'reads-operator', [role]);
+      await createRule(owner.client, { clause: "provider = 'azure'", roles: [role] });
+      const hidden = providers.get('k8s-prod')!;
+      const schedule = (providerId: string) => operator.client.post('/api/v1/schedules/daily', { data: { type: 'daily-schedules', attributes: { provider_id: providerId } } });
+      for (const [what, call] of [
+        ['connection check', () => operator.client.post(`/api/v1/providers/${hidden}/connection`)],
+        ['daily schedule', () => schedule(hidden)],
+        ['deletion', () => operator.client.delete(`/api/v1/providers/${hidden}`)],
+      ] as const) {
+        const refused = await call();
+        assert.equal(refused.status, 404, `${what}: ${JSON.stringify(refused.body)}`);
+      }
+      assert.equal((await owner.client.get(`/api/v1/providers/${hidden}`)).status, 200, 'still there');
+      const tasksAbout = async (providerId: string) =>
+        (await admin.query(`SELECT count(*)::int AS n FROM tasks WHERE tenant_id = $1 AND task_args::text LIKE $2`, [owner.tenantId, `%${providerId}%`])).rows[0].n;
+      assert.equal(await tasksAbout(hidden), 0);
+      const visible = providers.get('azure-x')!;
+      assert.equal((await operator.client.post(`/api/v1/providers/${visible}/connection`)).status, 202);
+      assert.equal(await tasksAbout(visible), 1);
+    });
   });
 
   describe('findings and resources', () => {

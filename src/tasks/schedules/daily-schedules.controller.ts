@@ -7,6 +7,7 @@ import { renderDocument } from '../../common/jsonapi/document';
 import { listMeta } from '../../common/jsonapi/paging';
 import { ParsedQuery, QuerySpec } from '../../common/jsonapi/query-spec';
 import { parseResourceBody } from '../../common/jsonapi/request-body';
+import { ProviderLifecycleService } from '../provider-lifecycle.service';
 import { TaskAccepted } from '../task-accepted.decorator';
 import { DAILY_SCHEDULE_FIELDS, dailyScheduleResource } from './daily-schedule.resource';
 import { DailySchedulesService } from './daily-schedules.service';
@@ -26,13 +27,16 @@ const SCHEDULE_LIST: QuerySpec = {
 @ApiTags('Schedule')
 @Controller('schedules/daily')
 export class DailySchedulesController {
-  constructor(private readonly schedules: DailySchedulesService) {}
+  constructor(
+    private readonly schedules: DailySchedulesService,
+    private readonly lifecycle: ProviderLifecycleService,
+  ) {}
 
   @Post()
   @TaskAccepted({ summary: 'Scan a provider every 24 hours, starting now', permissions: ['manage_scans'] })
   async create(@Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'daily-schedules', attributes: DailyScheduleAttributes });
-    return this.schedules.create(attributes.provider_id.toLowerCase());
+    return this.lifecycle.scheduleDaily(attributes.provider_id.toLowerCase());
   }
 
   @Get()
