@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { ScanComplianceHandler } from './findings/compliance/scan-compliance.handler';
 import { HttpConnector, PROVIDER_CONNECTOR, UnreachableCloudConnector } from './tasks/connection/provider-connector';
 import { ProviderDataEraser } from './tasks/deletion/provider-data-eraser';
 import { ProviderConnectionCheckHandler } from './tasks/handlers/provider-connection-check.handler';
@@ -26,6 +27,7 @@ const HANDLERS = [
   ProviderDeletionHandler,
   TenantDeletionHandler,
   ProviderConnectionCheckHandler,
+  ScanComplianceHandler,
   TestProbeHandler,
   TestNoopHandler,
 ];
