@@ -9,25 +9,30 @@ import { MuteRulesService } from './mute-rules/mute-rules.service';
 import { OverviewsController } from './overviews/overviews.controller';
 import { OverviewsService } from './overviews/overviews.service';
 import { rowFilterSourceProvider } from './query/row-filter-provider';
+import { ReportStorage } from './reports/report-storage';
+import { ScanReportsController } from './reports/scan-reports.controller';
+import { ScanReportsService } from './reports/scan-reports.service';
 import { ResourcesController } from './resources/resources.controller';
 import { ResourcesService } from './resources/resources.service';
 import { FindingPartitionsService } from './storage/finding-partitions.service';
 
 /**
  * Findings and resources: partitioned storage, ingestion, reads, mute rules,
- * overviews and compliance, every read under the row filter rules. Exports
- * what the scans, overview and deletion jobs call:
+ * overviews, compliance and scan reports, every read under the row filter
+ * rules. Exports what the scans, overview and deletion jobs call:
  * the ingestion service, the scan aggregation (scan-aggregation.ts, plain
  * functions over a tenant transaction) and the partition job's service.
  */
 @Module({
-  controllers: [FindingsController, ResourcesController, MuteRulesController, OverviewsController, ComplianceController],
+  controllers: [FindingsController, ResourcesController, MuteRulesController, OverviewsController, ComplianceController, ScanReportsController],
   providers: [
     FindingsService,
     ResourcesService,
     MuteRulesService,
     OverviewsService,
     ComplianceService,
+    ScanReportsService,
+    ReportStorage,
     FindingsIngestionService,
     FindingPartitionsService,
     rowFilterSourceProvider,
