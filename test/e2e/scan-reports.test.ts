@@ -183,6 +183,21 @@ describe('scan reports', () => {
     }
   });
 
+  it("deleting a provider removes its scans' report files", async () => {
+    const providerId = world.providers.azure;
+    const scanId = world.scans.azure;
+    const built = await enqueue(app, world.tenantId, { name: 'scan-report', args: { scanId, providerId } });
+    assert.equal((await waitForTaskEnd(built.id, 30000)).state, 'completed');
+    const file = join(reportsDir, world.tenantId, `${scanId}.zip`);
+    assert.ok((await stat(file)).isFile());
+
+    const deletion = await api.delete(`/api/v1/providers/${providerId}`);
+    assert.equal(deletion.status, 202, JSON.stringify(deletion.body));
+    assert.equal((await waitForTaskEnd(deletion.body.data.id, 30000)).state, 'completed');
+    assert.equal(await stat(file).catch(() => null), null);
+    assert.equal((await api.get(`/api/v1/scans/${scanId}/report`)).status, 404);
+  });
+
   it('the daily retention job removes report files older than REPORT_RETENTION_DAYS and keeps newer ones', async () => {
     const queue = inspectQueue(app.config.redis.url, env.REDIS_PREFIX, 'scan-reports');
     try {

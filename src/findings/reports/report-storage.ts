@@ -47,6 +47,11 @@ export class ReportStorage {
     await rename(workingPath, target);
   }
 
+  /** Removes the published reports of the given scans (a deleted provider's). */
+  async removeReports(tenantId: string, scanIds: readonly string[]): Promise<void> {
+    for (const scanId of scanIds) await rm(this.pathOf(tenantId, scanId), { force: true });
+  }
+
   async discard(path: string): Promise<void> {
     await rm(path, { force: true });
   }
