@@ -53,6 +53,8 @@ export interface ReportSource {
   inTenant<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T>;
   /** The row filter rules' predicate over findings `f`, rendered from $<offset + 1>; null when none applies. */
   predicateAt(offset: number): Promise<BoundPredicate | null>;
+  /** The job's signal (cancel, time limit, shutdown): checked before each page. */
+  signal?: AbortSignal;
 }
 
 /** Rows per page: enough to amortise a round trip, few enough that a page of text stays small. */
@@ -85,6 +87,7 @@ export async function forEachFindingPage(
   let after = NO_ID;
   let seen = 0;
   for (;;) {
+    source.signal?.throwIfAborted();
     const page = await source.inTenant(async (manager) => {
       const bounds = await scanBounds(manager, scanId);
       if (!bounds) return [];

@@ -26,7 +26,11 @@ export class ScanReportHandler implements JobHandlerInstance<'scan-report'> {
       if (!scan) throw new JobOutcomeError('scan_missing', 'The scan was removed.');
       const path = await this.storage.workingPath();
       try {
-        const findings = await writeScanReport(path, scan, { inTenant: (fn) => context.inTenant(fn), predicateAt: async () => null });
+        const findings = await writeScanReport(path, scan, {
+          inTenant: (fn) => context.inTenant(fn),
+          predicateAt: async () => null,
+          signal: context.signal,
+        });
         await this.storage.publish(path, tenantId, scanId);
         return { findings };
       } catch (error) {
