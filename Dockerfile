@@ -15,6 +15,8 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+# Owned by node so a named volume mounted here (the reports one in docker-compose.yml) is writable.
+RUN mkdir -p /var/lib/cspm/reports && chown node:node /var/lib/cspm/reports
 USER node
 EXPOSE 8080
 CMD ["node", "dist/src/main.js"]

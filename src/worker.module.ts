@@ -3,6 +3,11 @@ import { DiscoveryModule } from '@nestjs/core';
 import { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { ScanComplianceHandler } from './findings/compliance/scan-compliance.handler';
+import { ReportRetentionHandler } from './findings/reports/report-retention.handler';
+import { ReportRetentionScheduler } from './findings/reports/report-retention.scheduler';
+import { ReportStorage } from './findings/reports/report-storage';
+import { ScanReportHandler } from './findings/reports/scan-report.handler';
 import { HttpConnector, PROVIDER_CONNECTOR, UnreachableCloudConnector } from './tasks/connection/provider-connector';
 import { ProviderDataEraser } from './tasks/deletion/provider-data-eraser';
 import { ProviderConnectionCheckHandler } from './tasks/handlers/provider-connection-check.handler';
@@ -26,6 +31,9 @@ const HANDLERS = [
   ProviderDeletionHandler,
   TenantDeletionHandler,
   ProviderConnectionCheckHandler,
+  ScanComplianceHandler,
+  ScanReportHandler,
+  ReportRetentionHandler,
   TestProbeHandler,
   TestNoopHandler,
 ];
@@ -66,6 +74,8 @@ export class WorkerModule {
         QueueWorkers,
         StaleTaskSweeper,
         ProviderDataEraser,
+        ReportStorage,
+        ReportRetentionScheduler,
         ...HANDLERS,
       ],
     };

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { bool, cleanEnv, num, str, url } from 'envalid';
 import { concurrencyVariable, QUEUE_NAMES, QueueName } from '../tasks/queue-names';
 
@@ -43,6 +44,7 @@ export interface AppConfig {
   throttle: { tokenPoints: number; tokenWindowSeconds: number };
   workers: { inProcess: boolean };
   tasks: TasksConfig;
+  reports: ReportsConfig;
   logLevel: string;
   debug: boolean;
 }
@@ -65,6 +67,12 @@ export interface TasksConfig {
   connectionCheckUrl: string;
   /** Registers the test-only jobs (test-probe, test-noop); refused in production. */
   testJobs: boolean;
+}
+
+/** Scan reports: where the zips are kept (an absolute path) and for how many days. */
+export interface ReportsConfig {
+  dir: string;
+  retentionDays: number;
 }
 
 const DEFAULT_CONCURRENCY: Record<QueueName, number> = {
@@ -123,6 +131,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     DELETION_BATCH_SIZE: num({ default: 1000 }),
     CONNECTION_CHECK_URL: str({ default: '' }),
     TEST_JOBS: bool({ default: false }),
+    REPORTS_DIR: str({ default: '.data/reports' }),
+    REPORT_RETENTION_DAYS: num({ default: 30 }),
     LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
     DEBUG: bool({ default: false }),
   }, { reporter: throwOnInvalid });
@@ -135,6 +145,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
   }
   if (e.BODY_LIMIT_BYTES < 1024) throw new Error('BODY_LIMIT_BYTES must be at least 1024');
   const tasks = loadTasksConfig(e, environment, production);
+  const reports = loadReportsConfig(e.REPORTS_DIR, e.REPORT_RETENTION_DAYS);
 
   return {
     env: e.NODE_ENV,
@@ -170,6 +181,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     throttle: { tokenPoints: e.TOKEN_THROTTLE_POINTS, tokenWindowSeconds: e.TOKEN_THROTTLE_WINDOW_SECONDS },
     workers: { inProcess: e.WORKERS_IN_PROCESS },
     tasks,
+    reports,
     logLevel: e.LOG_LEVEL,
     debug: e.DEBUG,
   };
@@ -213,6 +225,15 @@ function loadTasksConfig(
     connectionCheckUrl,
     testJobs: e.TEST_JOBS as boolean,
   };
+}
+
+function loadReportsConfig(dir: string, retentionDays: number): ReportsConfig {
+  if (dir.trim() === '') throw new Error('REPORTS_DIR must not be empty');
+  if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650) {
+    throw new Error('REPORT_RETENTION_DAYS must be an integer from 1 to 3650');
+  }
+  // Resolved once, so the API and worker processes started from the same directory agree on it.
+  return { dir: resolve(dir), retentionDays };
 }
 
 function resolveJwtKeys(

@@ -35,7 +35,7 @@ export async function selectFindings(
   manager: EntityManager,
   filters: readonly ParsedFilter[],
   scope: FindingScope,
-  rowFilter: RowFilterSource | null,
+  rowFilter: RowFilterSource,
 ): Promise<FindingSelection> {
   const conditions = new SqlConditions();
   conditions.add(`f.provider_id = ANY(${providerScopeSql(conditions, filters)})`);
@@ -59,7 +59,7 @@ export async function selectFindings(
   }
 
   // Row filter rules: their predicate joins the same WHERE, so lists, details, counts and metadata all obey it.
-  const predicate = await rowFilter?.predicate('findings', 'f', conditions.params.length);
+  const predicate = await rowFilter.predicate('findings', 'f', conditions.params.length);
   if (predicate) conditions.addBound(predicate, conditions.params.length);
 
   return { conditions, scans, filters };

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { ComplianceController } from './compliance/compliance.controller';
+import { ComplianceService } from './compliance/compliance.service';
 import { FindingsController } from './findings.controller';
 import { FindingsService } from './findings.service';
 import { FindingsIngestionService } from './ingestion/findings-ingestion.service';
@@ -6,19 +8,33 @@ import { MuteRulesController } from './mute-rules/mute-rules.controller';
 import { MuteRulesService } from './mute-rules/mute-rules.service';
 import { OverviewsController } from './overviews/overviews.controller';
 import { OverviewsService } from './overviews/overviews.service';
+import { ReportStorage } from './reports/report-storage';
+import { ScanReportsController } from './reports/scan-reports.controller';
+import { ScanReportsService } from './reports/scan-reports.service';
 import { ResourcesController } from './resources/resources.controller';
 import { ResourcesService } from './resources/resources.service';
 import { FindingPartitionsService } from './storage/finding-partitions.service';
 
 /**
- * Findings and resources: partitioned storage, ingestion, reads, mute rules
- * and overviews. Exports what the scans, overview and deletion jobs call:
+ * Findings and resources: partitioned storage, ingestion, reads, mute rules,
+ * overviews, compliance and scan reports, every read under the row filter
+ * rules. Exports what the scans, overview and deletion jobs call:
  * the ingestion service, the scan aggregation (scan-aggregation.ts, plain
  * functions over a tenant transaction) and the partition job's service.
  */
 @Module({
-  controllers: [FindingsController, ResourcesController, MuteRulesController, OverviewsController],
-  providers: [FindingsService, ResourcesService, MuteRulesService, OverviewsService, FindingsIngestionService, FindingPartitionsService],
+  controllers: [FindingsController, ResourcesController, MuteRulesController, OverviewsController, ComplianceController, ScanReportsController],
+  providers: [
+    FindingsService,
+    ResourcesService,
+    MuteRulesService,
+    OverviewsService,
+    ComplianceService,
+    ScanReportsService,
+    ReportStorage,
+    FindingsIngestionService,
+    FindingPartitionsService,
+  ],
   exports: [FindingsIngestionService, FindingPartitionsService],
 })
 export class FindingsModule {}

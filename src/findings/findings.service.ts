@@ -47,7 +47,7 @@ export interface FindingMetadata {
 
 @Injectable()
 export class FindingsService {
-  constructor(@Optional() @Inject(ROW_FILTER_SOURCE) private readonly rowFilter: RowFilterSource | null = null) {}
+  constructor(@Inject(ROW_FILTER_SOURCE) private readonly rowFilter: RowFilterSource) {}
 
   async list(query: ParsedQuery, scope: FindingScope): Promise<FindingPage> {
     const manager = tenantManager();

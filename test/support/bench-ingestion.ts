@@ -6,7 +6,8 @@ import { newId } from '../../src/database/uuid';
 import { INGESTION_BATCH_SIZE } from '../../src/findings/ingestion/findings-ingestion.service';
 import { ingestBatch } from '../../src/findings/ingestion/ingest-batch';
 import { IngestionRecord, IngestionScan } from '../../src/findings/ingestion/ingestion-record';
-import { aggregateScan, aggregateScanCompliance } from '../../src/findings/overviews/scan-aggregation';
+import { aggregateScanCompliance } from '../../src/findings/compliance/compliance-aggregation';
+import { aggregateScan } from '../../src/findings/overviews/scan-aggregation';
 import { createMonthPartitions } from '../../src/findings/storage/finding-partitions';
 import { batches } from './finding-generator';
 

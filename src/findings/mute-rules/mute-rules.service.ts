@@ -28,7 +28,7 @@ const COLUMNS: Record<string, string> = {
  */
 @Injectable()
 export class MuteRulesService {
-  constructor(@Optional() @Inject(ROW_FILTER_SOURCE) private readonly rowFilter: RowFilterSource | null = null) {}
+  constructor(@Inject(ROW_FILTER_SOURCE) private readonly rowFilter: RowFilterSource) {}
 
   async list(query: ParsedQuery): Promise<{ rows: MuteRuleRow[]; count: number }> {
     const conditions = new SqlConditions();

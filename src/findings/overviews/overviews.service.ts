@@ -1,11 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ParsedFilter } from '../../common/jsonapi/query-spec';
 import { rows } from '../../database/sql';
 import { tenantManager } from '../../database/tenant-context';
 import { addColumnFilter } from '../query/column-filters';
 import { isProviderFilter, providerScopeSql } from '../query/provider-scope';
+import { ROW_FILTER_SOURCE, RowFilterSource } from '../query/row-filter-source';
 import { SqlConditions } from '../query/sql-conditions';
-import { latestCompletedScans } from '../scans/scan-ranges';
+import { addScanRestriction, latestCompletedScans, ScanRange } from '../scans/scan-ranges';
 import {
   FindingsOverviewRow,
   ProviderCountRow,
@@ -22,31 +23,76 @@ const STATUS_COUNTS = `
   COALESCE(sum(f.findings) FILTER (WHERE f.status = 'PASS' AND NOT f.muted), 0)::int AS pass,
   COALESCE(sum(f.findings) FILTER (WHERE f.muted), 0)::int AS muted`;
 
+/** What the overviews read: scan_summaries, or the same columns computed from the findings a caller's rules let through. */
+interface SummarySource {
+  from: string;
+  conditions: SqlConditions;
+  scans: ScanRange[];
+}
+
 /**
  * Overviews over the scan summaries of the latest completed scan of each
  * provider the caller may see: their cost follows the number of distinct
  * check/region/severity combinations, not the number of findings stored.
+ * A caller with row filter rules on findings gets figures from the rows they
+ * may see, never the tenant-wide summaries: the same statements run over
+ * those findings, grouped into the summaries' shape.
  */
 @Injectable()
 export class OverviewsService {
+  constructor(@Inject(ROW_FILTER_SOURCE) private readonly rowFilter: RowFilterSource) {}
+
   async providers(filters: readonly ParsedFilter[]): Promise<ProviderOverviewRow[]> {
-    const { conditions, scanIds } = await this.latestSummaries(filters);
-    const found = await rows<{ provider_type: string; total: number; fail: number; pass: number; muted: number; manual: number; resources: number }>(
+    const source = await this.latestSummaries(filters);
+    const { conditions } = source;
+    const found = await rows<{ provider_type: string; total: number; fail: number; pass: number; muted: number; manual: number }>(
       tenantManager(),
       `SELECT p.provider AS provider_type, ${STATUS_COUNTS},
-              COALESCE(sum(f.findings) FILTER (WHERE f.status = 'MANUAL' AND NOT f.muted), 0)::int AS manual,
-              (SELECT COALESCE(sum(i.resource_count), 0)::int FROM scan_ingestions i JOIN providers ip ON ip.id = i.provider_id
-                WHERE i.scan_id = ANY(${conditions.param(scanIds)}::uuid[]) AND ip.provider = p.provider) AS resources
-         FROM scan_summaries f JOIN providers p ON p.id = f.provider_id
+              COALESCE(sum(f.findings) FILTER (WHERE f.status = 'MANUAL' AND NOT f.muted), 0)::int AS manual
+         FROM ${source.from} JOIN providers p ON p.id = f.provider_id
         ${conditions.where()}
         GROUP BY p.provider ORDER BY p.provider`,
       conditions.params,
     );
+    const resources = await this.resourceCounts(source.scans, filters);
     return found.map((r) => ({
       provider_type: r.provider_type,
       findings: { total: r.total, fail: r.fail, pass: r.pass, muted: r.muted, manual: r.manual },
-      resources: r.resources,
+      resources: resources.get(r.provider_type) ?? 0,
     }));
+  }
+
+  /**
+   * Resources seen by the latest scans, per provider type: the scans' own
+   * counts, or, under row filter rules, the distinct resources of the
+   * findings the caller may see.
+   */
+  private async resourceCounts(scans: readonly ScanRange[], filters: readonly ParsedFilter[]): Promise<Map<string, number>> {
+    const visible = await this.visibleFindings(new SqlConditions(), scans);
+    let found: Array<{ provider_type: string; resources: number }>;
+    if (!visible) {
+      found = await rows(
+        tenantManager(),
+        `SELECT p.provider AS provider_type, COALESCE(sum(i.resource_count), 0)::int AS resources
+           FROM scan_ingestions i JOIN providers p ON p.id = i.provider_id
+          WHERE i.scan_id = ANY($1::uuid[]) GROUP BY p.provider`,
+        [scans.map((s) => s.scanId)],
+      );
+    } else {
+      for (const filter of filters) {
+        if (!isProviderFilter(filter)) addColumnFilter(visible, `f.${filter.field}`, filter);
+      }
+      found = await rows(
+        tenantManager(),
+        `SELECT p.provider AS provider_type, count(DISTINCT l.resource_id)::int AS resources
+           FROM findings f
+           JOIN resource_finding_links l ON l.tenant_id = f.tenant_id AND l.finding_id = f.id
+           JOIN providers p ON p.id = f.provider_id
+          ${visible.where()} GROUP BY p.provider`,
+        visible.params,
+      );
+    }
+    return new Map(found.map((r) => [r.provider_type, r.resources]));
   }
 
   /** Every live provider the caller may see, scanned or not, by type. */
@@ -61,7 +107,7 @@ export class OverviewsService {
   }
 
   async findings(filters: readonly ParsedFilter[]): Promise<FindingsOverviewRow> {
-    const { conditions } = await this.latestSummaries(filters);
+    const { from, conditions } = await this.latestSummaries(filters);
     const [row] = await rows<FindingsOverviewRow>(
       tenantManager(),
       `SELECT ${STATUS_COUNTS},
@@ -70,7 +116,7 @@ export class OverviewsService {
               ${deltaCount('fail_new', 'new', "f.status = 'FAIL' AND NOT f.muted")}, ${deltaCount('fail_changed', 'changed', "f.status = 'FAIL' AND NOT f.muted")},
               ${deltaCount('pass_new', 'new', "f.status = 'PASS' AND NOT f.muted")}, ${deltaCount('pass_changed', 'changed', "f.status = 'PASS' AND NOT f.muted")},
               ${deltaCount('muted_new', 'new', 'f.muted')}, ${deltaCount('muted_changed', 'changed', 'f.muted')}
-         FROM scan_summaries f ${conditions.where()}`,
+         FROM ${from} ${conditions.where()}`,
       conditions.params,
     );
     return row;
@@ -78,49 +124,73 @@ export class OverviewsService {
 
   /** Findings per severity; muted ones left out, and only the given statuses when filter[status] is set. */
   async severities(filters: readonly ParsedFilter[]): Promise<SeverityOverviewRow> {
-    const { conditions } = await this.latestSummaries(filters);
+    const { from, conditions } = await this.latestSummaries(filters);
     conditions.add('NOT f.muted');
     const [row] = await rows<SeverityOverviewRow>(
       tenantManager(),
       `SELECT ${['critical', 'high', 'medium', 'low', 'informational']
         .map((s) => `COALESCE(sum(f.findings) FILTER (WHERE f.severity = '${s}'), 0)::int AS ${s}`)
         .join(', ')}
-         FROM scan_summaries f ${conditions.where()}`,
+         FROM ${from} ${conditions.where()}`,
       conditions.params,
     );
     return row;
   }
 
   async services(filters: readonly ParsedFilter[]): Promise<ServiceOverviewRow[]> {
-    const { conditions } = await this.latestSummaries(filters);
+    const { from, conditions } = await this.latestSummaries(filters);
     return rows<ServiceOverviewRow>(
       tenantManager(),
-      `SELECT f.service, ${STATUS_COUNTS} FROM scan_summaries f ${conditions.where()} GROUP BY f.service ORDER BY f.service`,
+      `SELECT f.service, ${STATUS_COUNTS} FROM ${from} ${conditions.where()} GROUP BY f.service ORDER BY f.service`,
       conditions.params,
     );
   }
 
   async regions(filters: readonly ParsedFilter[]): Promise<RegionOverviewRow[]> {
-    const { conditions } = await this.latestSummaries(filters);
+    const { from, conditions } = await this.latestSummaries(filters);
     return rows<RegionOverviewRow>(
       tenantManager(),
       `SELECT p.provider AS provider_type, f.region, ${STATUS_COUNTS}
-         FROM scan_summaries f JOIN providers p ON p.id = f.provider_id
+         FROM ${from} JOIN providers p ON p.id = f.provider_id
         ${conditions.where()} GROUP BY p.provider, f.region ORDER BY p.provider, f.region`,
       conditions.params,
     );
   }
 
-  /** Conditions over scan_summaries (alias f) for the latest completed scan of each provider in scope. */
-  private async latestSummaries(filters: readonly ParsedFilter[]): Promise<{ conditions: SqlConditions; scanIds: string[] }> {
+  /**
+   * The source (alias f) and conditions for the latest completed scan of
+   * each provider in scope, with the request's other filters.
+   */
+  private async latestSummaries(filters: readonly ParsedFilter[]): Promise<SummarySource> {
     const scans = await latestCompletedScans(tenantManager(), (c) => providerScopeSql(c, filters));
-    const scanIds = scans.map((s) => s.scanId);
     const conditions = new SqlConditions();
-    conditions.add(`f.scan_id = ANY(${conditions.param(scanIds)}::uuid[])`);
+    const visible = await this.visibleFindings(conditions.subquery(), scans);
+    const from = visible
+      ? `(SELECT f.scan_id, f.provider_id, f.check_id, f.service, f.region, f.resource_type, f.severity, f.status, f.muted,
+                 COALESCE(f.delta, '') AS delta, count(*)::int AS findings
+            FROM findings f ${visible.where()}
+           GROUP BY f.scan_id, f.provider_id, f.check_id, f.service, f.region, f.resource_type, f.severity, f.status, f.muted, f.delta) f`
+      : 'scan_summaries f';
+    conditions.add(`f.scan_id = ANY(${conditions.param(scans.map((s) => s.scanId))}::uuid[])`);
     for (const filter of filters) {
       if (!isProviderFilter(filter)) addColumnFilter(conditions, `f.${filter.field}`, filter);
     }
-    return { conditions, scanIds };
+    return { from, conditions, scans };
+  }
+
+  /**
+   * Conditions over findings `f` of the given scans that the caller's row
+   * filter rules let through, or null when no rule applies to them. The
+   * rules' predicate goes first: its placeholders are numbered from the
+   * parameters `conditions` holds when it is asked for.
+   */
+  private async visibleFindings(conditions: SqlConditions, scans: readonly ScanRange[]): Promise<SqlConditions | null> {
+    const offset = conditions.params.length;
+    const predicate = await this.rowFilter.predicate('findings', 'f', offset);
+    if (!predicate) return null;
+    conditions.addBound(predicate, offset);
+    addScanRestriction(conditions, scans);
+    return conditions;
   }
 }
 

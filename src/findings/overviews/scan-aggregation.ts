@@ -13,9 +13,10 @@ interface IngestedScan {
  * otherwise join two such ranges by comparing every pair; with it on one
  * side, each link is one key look-up.
  */
-const SCAN_FINDINGS = `f.scan_id = $1 AND f.id >= $2::uuid AND f.id < $3::uuid`;
+export const SCAN_FINDINGS = `f.scan_id = $1 AND f.id >= $2::uuid AND f.id < $3::uuid`;
 
-async function scanBounds(manager: EntityManager, scanId: string): Promise<[string, string, string] | null> {
+/** The parameters SCAN_FINDINGS takes for one scan, or null when nothing of it was ingested. */
+export async function scanBounds(manager: EntityManager, scanId: string): Promise<[string, string, string] | null> {
   const [scan] = await rows<IngestedScan>(manager, `SELECT started_at FROM scan_ingestions WHERE scan_id = $1`, [scanId]);
   if (!scan) return null;
   const range = idRangeOfMs(scan.started_at.getTime());
@@ -60,33 +61,6 @@ export async function aggregateScan(manager: EntityManager, scanId: string): Pro
                                 JOIN resource_finding_links l ON l.tenant_id = f.tenant_id AND l.finding_id = f.id
                                WHERE ${SCAN_FINDINGS})
       WHERE scan_id = $1`,
-    bounds,
-  );
-}
-
-/**
- * Per framework, requirement and region of one scan: how many of its
- * findings passed, failed, were manual or muted, from each finding's
- * compliance mapping. For the `compliance` queue; replaces earlier rows.
- */
-export async function aggregateScanCompliance(manager: EntityManager, scanId: string): Promise<void> {
-  await affected(manager, `DELETE FROM compliance_requirement_summaries WHERE scan_id = $1`, [scanId]);
-  const bounds = await scanBounds(manager, scanId);
-  if (!bounds) return;
-  await affected(
-    manager,
-    `INSERT INTO compliance_requirement_summaries (tenant_id, scan_id, provider_id, framework, requirement_id, region, pass, fail, manual, muted, total)
-     SELECT f.tenant_id, f.scan_id, f.provider_id, left(framework.key, 200), left(requirement.id, 200), f.region,
-            count(*) FILTER (WHERE f.status = 'PASS' AND NOT f.muted),
-            count(*) FILTER (WHERE f.status = 'FAIL' AND NOT f.muted),
-            count(*) FILTER (WHERE f.status = 'MANUAL' AND NOT f.muted),
-            count(*) FILTER (WHERE f.muted),
-            count(*)
-       FROM findings f
-      CROSS JOIN LATERAL jsonb_each(f.compliance) AS framework
-      CROSS JOIN LATERAL jsonb_array_elements_text(CASE jsonb_typeof(framework.value) WHEN 'array' THEN framework.value ELSE '[]' END) AS requirement(id)
-      WHERE ${SCAN_FINDINGS}
-      GROUP BY f.tenant_id, f.scan_id, f.provider_id, left(framework.key, 200), left(requirement.id, 200), f.region`,
     bounds,
   );
 }

@@ -1,9 +1,9 @@
 import { BoundPredicate } from './sql-conditions';
 
 /**
- * Where row filter rules enter the findings and resources reads. The row
- * filter feature provides this under ROW_FILTER_SOURCE; until it does, reads
- * run without it. The predicate must be rendered for `tableAlias` with its
+ * Where row filter rules enter the findings and resources reads. The (global)
+ * row filter rules module provides it; it is required, so an application
+ * without the rules does not start rather than serving unfiltered reads. The predicate must be rendered for `tableAlias` with its
  * placeholders starting at `$<paramOffset + 1>`.
  */
 export const ROW_FILTER_SOURCE = Symbol('ROW_FILTER_SOURCE');

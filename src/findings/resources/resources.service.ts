@@ -42,7 +42,7 @@ export interface ResourceMetadata {
 /** Resources: every one seen, or those the latest completed scan of each provider saw. */
 @Injectable()
 export class ResourcesService {
-  constructor(@Optional() @Inject(ROW_FILTER_SOURCE) private readonly rowFilter: RowFilterSource | null = null) {}
+  constructor(@Inject(ROW_FILTER_SOURCE) private readonly rowFilter: RowFilterSource) {}
 
   async list(query: ParsedQuery, scope: 'all' | 'latest'): Promise<ResourcePage> {
     const manager = tenantManager();
@@ -112,7 +112,7 @@ export class ResourcesService {
       }
       addColumnFilter(conditions, COLUMNS[filter.field], filter);
     }
-    const predicate = await this.rowFilter?.predicate('resources', 'r', conditions.params.length);
+    const predicate = await this.rowFilter.predicate('resources', 'r', conditions.params.length);
     if (predicate) conditions.addBound(predicate, conditions.params.length);
     return conditions;
   }

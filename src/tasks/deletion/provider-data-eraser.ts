@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
-import { affected } from '../../database/sql';
-import { tenantManager } from '../../database/tenant-context';
+import { affected, rows } from '../../database/sql';
+import { tenantManager, tenantScope } from '../../database/tenant-context';
+import { ReportStorage } from '../../findings/reports/report-storage';
 import { TenantJobContext } from '../jobs/job-context';
 import { PROVIDER_OWNED_TABLES } from './provider-owned-tables';
 
@@ -13,12 +14,21 @@ import { PROVIDER_OWNED_TABLES } from './provider-owned-tables';
  */
 @Injectable()
 export class ProviderDataEraser {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly reports: ReportStorage,
+  ) {}
 
   /** Rows deleted per table; the provider row goes last (its secrets and group links cascade). */
   async erase(providerId: string, context: TenantJobContext): Promise<Record<string, number>> {
     const batch = this.config.tasks.deletionBatchSize;
     const deleted: Record<string, number> = {};
+    // Report files are named by scan: removed while the scan rows still say which they are.
+    const [tenantId, scans] = await context.inTenant(async () => [
+      tenantScope().tenantId,
+      await rows<{ id: string }>(tenantManager(), `SELECT id FROM scans WHERE provider_id = $1`, [providerId]),
+    ] as const);
+    await this.reports.removeReports(tenantId, scans.map((s) => s.id));
     for (const { table, belongs } of PROVIDER_OWNED_TABLES) {
       deleted[table] = 0;
       for (;;) {

@@ -12,6 +12,12 @@ export interface JobArguments {
   'provider-deletion': { providerId: string };
   'tenant-deletion': Record<string, never>;
   'provider-connection-check': { providerId: string };
+  /** After a scan: its per-framework, per-requirement compliance figures. */
+  'scan-compliance': { scanId: string; providerId: string };
+  /** After a scan: its report zip (CSV, JSON-OCSF, HTML). */
+  'scan-report': { scanId: string; providerId: string };
+  /** Fired daily by a BullMQ job scheduler (no tenant, no task row): removes report files past REPORT_RETENTION_DAYS. */
+  'scan-report-retention': Record<string, never>;
   /** Test-only (TEST_JOBS=true): reports what it sees, writes rows step by step, honours or ignores its signal. */
   'test-probe': ProbeArguments;
   /** Test-only (TEST_JOBS=true): does nothing; the queue benchmark measures the path around it. */
@@ -62,6 +68,9 @@ export const JOB_DEFINITIONS: Record<JobName, JobDefinition> = {
   'provider-deletion': { queue: 'deletion', attempts: 5, timeLimit: { softMs: 2 * HOUR, hardMs: 2 * HOUR + 10 * MINUTE }, cancelPermission: 'manage_providers' },
   'tenant-deletion': { queue: 'deletion', attempts: 5, timeLimit: { softMs: 6 * HOUR, hardMs: 6 * HOUR + 10 * MINUTE }, cancelPermission: 'manage_account' },
   'provider-connection-check': { queue: 'integrations', attempts: 3, timeLimit: { softMs: MINUTE, hardMs: 90 * 1000 }, cancelPermission: 'manage_providers' },
+  'scan-compliance': { queue: 'compliance', attempts: 3, timeLimit: { softMs: 30 * MINUTE, hardMs: 35 * MINUTE }, cancelPermission: 'manage_scans' },
+  'scan-report': { queue: 'scan-reports', attempts: 3, timeLimit: { softMs: 2 * HOUR, hardMs: 2 * HOUR + 10 * MINUTE }, cancelPermission: 'manage_scans' },
+  'scan-report-retention': { queue: 'scan-reports', attempts: 3, timeLimit: { softMs: 10 * MINUTE, hardMs: 15 * MINUTE }, cancelPermission: null },
   // Limits with room for a few seconds of steps on a busy machine; the time-limit test sleeps past them.
   'test-probe': { queue: 'backfill', attempts: 3, timeLimit: { softMs: 5000, hardMs: 7000 }, cancelPermission: null, testOnly: true },
   'test-noop': { queue: 'backfill', attempts: 1, timeLimit: { softMs: 5000, hardMs: 10000 }, cancelPermission: null, testOnly: true },

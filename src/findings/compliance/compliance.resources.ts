@@ -1,0 +1,75 @@
+import { FilterSpec, QuerySpec } from '../../common/jsonapi/query-spec';
+import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
+import { PROVIDER_FILTER_SPECS } from '../query/provider-scope';
+import { RequirementStatus } from './compliance-framework';
+
+export interface ComplianceOverviewRow {
+  compliance_id: string;
+  framework: string;
+  version: string;
+  requirements_passed: number;
+  requirements_failed: number;
+  requirements_manual: number;
+  total_requirements: number;
+}
+
+export interface RequirementDetailRow {
+  id: string;
+  framework: string;
+  version: string;
+  status: RequirementStatus;
+}
+
+export const complianceOverviewResource: ResourceDefinition<ComplianceOverviewRow> = {
+  type: 'compliance-overviews',
+  id: (r) => r.compliance_id,
+  attributes: (r) => ({
+    framework: r.framework,
+    version: r.version,
+    requirements_passed: r.requirements_passed,
+    requirements_failed: r.requirements_failed,
+    requirements_manual: r.requirements_manual,
+    total_requirements: r.total_requirements,
+  }),
+};
+
+/** `description` is the contract's; findings carry no requirement texts, so it stays empty. */
+export const requirementDetailResource: ResourceDefinition<RequirementDetailRow> = {
+  type: 'compliance-requirements-details',
+  id: (r) => r.id,
+  attributes: (r) => ({ framework: r.framework, version: r.version, description: '', status: r.status }),
+};
+
+const TEXT: FilterSpec = { type: 'string', operators: ['eq', 'icontains'] };
+
+/** The contract's filters: the scan, or the latest completed scan of each provider a provider filter selects. */
+const COMPLIANCE_FILTERS: Record<string, FilterSpec> = {
+  ...PROVIDER_FILTER_SPECS,
+  scan_id: { type: 'uuid', operators: ['eq'] },
+  compliance_id: TEXT,
+  framework: TEXT,
+  version: TEXT,
+  region: { type: 'string', operators: ['eq', 'in', 'icontains'] },
+  search: { type: 'string', operators: ['eq'] },
+};
+
+export const COMPLIANCE_OVERVIEW_LIST: QuerySpec = {
+  filters: COMPLIANCE_FILTERS,
+  sorts: ['compliance_id'],
+  defaultSort: 'compliance_id',
+  fields: {
+    'compliance-overviews': ['framework', 'version', 'requirements_passed', 'requirements_failed', 'requirements_manual', 'total_requirements'],
+  },
+};
+
+/** A framework's requirements are a bounded catalogue: one page holds them all unless the caller asks for less. */
+export const REQUIREMENTS_PAGE_SIZE = 1000;
+
+export const COMPLIANCE_REQUIREMENT_LIST: QuerySpec = {
+  filters: COMPLIANCE_FILTERS,
+  // Accepted as the contract lists it; every row of one answer shares its compliance id.
+  sorts: ['compliance_id'],
+  fields: { 'compliance-requirements-details': ['framework', 'version', 'description', 'status'] },
+  pageSizeDefault: REQUIREMENTS_PAGE_SIZE,
+  pageSizeMax: REQUIREMENTS_PAGE_SIZE,
+};

@@ -1,0 +1,100 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { FileHandle, mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
+import { isUuid } from '../../database/uuid';
+
+/** Files being written (by the job, or for one download) live here until published or sent. */
+const WORKING_FOLDER = '.tmp';
+
+/**
+ * Report zips on local disk (REPORTS_DIR): `<tenant id>/<scan id>.zip`. A
+ * zip is written under a temporary name and renamed into place, so a reader
+ * sees a whole file or none. Both names come from UUIDs, checked here, so no
+ * request value ever becomes a path by itself.
+ */
+@Injectable()
+export class ReportStorage {
+  private readonly root: string;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.root = config.reports.dir;
+  }
+
+  /** The published report of a scan, opened for reading, or null when there is none. */
+  async open(tenantId: string, scanId: string): Promise<FileHandle | null> {
+    try {
+      return await open(this.pathOf(tenantId, scanId), 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  /** A fresh path to write a zip to before it is published or sent. */
+  async workingPath(): Promise<string> {
+    const folder = join(this.root, WORKING_FOLDER);
+    await mkdir(folder, { recursive: true });
+    return join(folder, `${randomUUID()}.zip`);
+  }
+
+  /** Moves a finished zip into place, replacing the scan's earlier report. */
+  async publish(workingPath: string, tenantId: string, scanId: string): Promise<void> {
+    const target = this.pathOf(tenantId, scanId);
+    await mkdir(join(this.root, tenantId), { recursive: true });
+    await rename(workingPath, target);
+  }
+
+  /** Removes the published reports of the given scans (a deleted provider's). */
+  async removeReports(tenantId: string, scanIds: readonly string[]): Promise<void> {
+    for (const scanId of scanIds) await rm(this.pathOf(tenantId, scanId), { force: true });
+  }
+
+  async discard(path: string): Promise<void> {
+    await rm(path, { force: true });
+  }
+
+  /**
+   * Removes every file (published or left behind by a crashed writer) last
+   * written before `cutoff`, and the tenant folders that end up empty.
+   * Returns how many files went.
+   */
+  async removeOlderThan(cutoff: Date): Promise<number> {
+    let removed = 0;
+    for (const folder of await this.entries(this.root)) {
+      if (!folder.isDirectory()) continue;
+      const path = join(this.root, folder.name);
+      const files = await this.entries(path);
+      let left = files.length;
+      for (const file of files) {
+        if (!file.isFile()) continue;
+        const filePath = join(path, file.name);
+        const info = await stat(filePath).catch(() => null);
+        if (info && info.mtime < cutoff) {
+          await rm(filePath, { force: true });
+          removed++;
+          left--;
+        }
+      }
+      // rmdir, not rm -r: a report published into the folder meanwhile makes it fail, and stays.
+      if (left === 0 && folder.name !== WORKING_FOLDER) await rmdir(path).catch(() => undefined);
+    }
+    return removed;
+  }
+
+  private pathOf(tenantId: string, scanId: string): string {
+    if (!isUuid(tenantId) || !isUuid(scanId)) throw new Error('Report paths are built from a tenant id and a scan id only.');
+    return join(this.root, tenantId, `${scanId}.zip`);
+  }
+
+  private async entries(path: string) {
+    try {
+      return await readdir(path, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import { Controller, Get, Param, Res } from '@nestjs/common';
+import { ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Endpoint } from '../../common/http/endpoint.decorator';
+import { JsonApiQuery, UuidPipe } from '../../common/http/request-params';
+import { QuerySpec } from '../../common/jsonapi/query-spec';
+import { sendTaskAccepted } from '../http/task-or-document';
+import { ReportStorage } from './report-storage';
+import { ScanReportsService } from './scan-reports.service';
+
+/** The contract lists a sparse fieldset for this route; nothing else is taken. */
+const REPORT_QUERY: QuerySpec = { fields: { 'scan-reports': ['id'] } };
+
+@ApiTags('Scan')
+@Controller('scans')
+export class ScanReportsController {
+  constructor(
+    private readonly reports: ScanReportsService,
+    private readonly storage: ReportStorage,
+  ) {}
+
+  @Get(':id/report')
+  @Endpoint({ summary: "Download the scan's report zip (CSV, JSON-OCSF, HTML); 202 while it is built, 404 when there is none" })
+  @ApiProduces('application/zip')
+  async report(@Param('id', UuidPipe) id: string, @JsonApiQuery(REPORT_QUERY) _query: unknown, @Res() reply: FastifyReply) {
+    const answer = await this.reports.report(id);
+    if ('task' in answer) return sendTaskAccepted(reply, answer.task);
+    const { size } = await answer.file.stat().catch(async (error) => {
+      await answer.file.close();
+      throw error;
+    });
+    const stream = answer.file.createReadStream();
+    const builtForRequest = answer.path;
+    if (builtForRequest) stream.once('close', () => void this.storage.discard(builtForRequest));
+    return reply
+      .status(200)
+      .type('application/zip')
+      .header('content-length', size)
+      .header('content-disposition', `attachment; filename="scan-${id}-report.zip"`)
+      .send(stream);
+  }
+}
