@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { bool, cleanEnv, num, str, url } from 'envalid';
 import { concurrencyVariable, QUEUE_NAMES, QueueName } from '../tasks/queue-names';
 
@@ -43,6 +45,7 @@ export interface AppConfig {
   throttle: { tokenPoints: number; tokenWindowSeconds: number };
   workers: { inProcess: boolean };
   tasks: TasksConfig;
+  scans: ScansConfig;
   logLevel: string;
   debug: boolean;
 }
@@ -66,6 +69,22 @@ export interface TasksConfig {
   /** Registers the test-only jobs (test-probe, test-noop); refused in production. */
   testJobs: boolean;
 }
+
+/** Scan engines: OCSF imports and the Prowler CLI. */
+export interface ScansConfig {
+  /** The largest OCSF file an import accepts, as uploaded (compressed, for gzip). */
+  importMaxBytes: number;
+  /**
+   * Where uploads wait for the worker that ingests them and where Prowler
+   * writes its output: a directory the API and every worker share (a volume
+   * mounted in both when they run on different hosts).
+   */
+  spoolDir: string;
+  /** The Prowler CLI executable; empty: no scan engine, so manual and scheduled scans fail saying so. */
+  prowlerBin: string;
+}
+
+const GIB = 1024 * 1024 * 1024;
 
 const DEFAULT_CONCURRENCY: Record<QueueName, number> = {
   scans: 2,
@@ -123,6 +142,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     DELETION_BATCH_SIZE: num({ default: 1000 }),
     CONNECTION_CHECK_URL: str({ default: '' }),
     TEST_JOBS: bool({ default: false }),
+    SCAN_IMPORT_MAX_BYTES: num({ default: GIB }),
+    SCAN_SPOOL_DIR: str({ default: join(tmpdir(), 'cspm-scan-spool') }),
+    PROWLER_BIN: str({ default: '' }),
     LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
     DEBUG: bool({ default: false }),
   }, { reporter: throwOnInvalid });
@@ -135,6 +157,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
   }
   if (e.BODY_LIMIT_BYTES < 1024) throw new Error('BODY_LIMIT_BYTES must be at least 1024');
   const tasks = loadTasksConfig(e, environment, production);
+  if (!Number.isInteger(e.SCAN_IMPORT_MAX_BYTES) || e.SCAN_IMPORT_MAX_BYTES < 1024) throw new Error('SCAN_IMPORT_MAX_BYTES must be an integer of at least 1024');
+  if (!isAbsolute(e.SCAN_SPOOL_DIR)) throw new Error('SCAN_SPOOL_DIR must be an absolute path');
 
   return {
     env: e.NODE_ENV,
@@ -170,6 +194,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     throttle: { tokenPoints: e.TOKEN_THROTTLE_POINTS, tokenWindowSeconds: e.TOKEN_THROTTLE_WINDOW_SECONDS },
     workers: { inProcess: e.WORKERS_IN_PROCESS },
     tasks,
+    scans: { importMaxBytes: e.SCAN_IMPORT_MAX_BYTES, spoolDir: e.SCAN_SPOOL_DIR, prowlerBin: e.PROWLER_BIN },
     logLevel: e.LOG_LEVEL,
     debug: e.DEBUG,
   };

@@ -1,0 +1,71 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createWriteStream } from 'node:fs';
+import { access, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
+import { isUuid } from '../../database/uuid';
+
+/**
+ * Files on their way into a scan, under SCAN_SPOOL_DIR: uploads waiting for
+ * the worker that ingests them (`imports/<upload id>.ocsf`) and the output
+ * directories of Prowler runs (`runs/`). The directory is shared by the API
+ * and the workers (a volume mounted in both when they run apart), which is
+ * why an upload goes here and not into the database: it is streamed to disk
+ * once, read back once as a stream, and deleted, never held in memory or in
+ * a transaction.
+ */
+@Injectable()
+export class ScanSpool {
+  private readonly directory: string;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.directory = config.scans.spoolDir;
+  }
+
+  uploadPath(uploadId: string): string {
+    // Upload ids come from job arguments: only ids we minted may name a file.
+    if (!isUuid(uploadId)) throw new Error('An upload id must be a UUID');
+    return join(this.directory, 'imports', `${uploadId}.ocsf`);
+  }
+
+  /**
+   * Streams an upload to disk under a temporary name and renames it when
+   * complete, so a reader never sees a partial file. Answers the bytes written.
+   */
+  async receive(uploadId: string, source: Readable): Promise<number> {
+    const path = this.uploadPath(uploadId);
+    await mkdir(join(this.directory, 'imports'), { recursive: true });
+    const partial = `${path}.part`;
+    const sink = createWriteStream(partial, { flags: 'wx', mode: 0o600 });
+    try {
+      await pipeline(source, sink);
+      await rename(partial, path);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
+    return sink.bytesWritten;
+  }
+
+  async exists(uploadId: string): Promise<boolean> {
+    return access(this.uploadPath(uploadId)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  async remove(uploadId: string): Promise<void> {
+    const path = this.uploadPath(uploadId);
+    await rm(path, { force: true });
+    await rm(`${path}.part`, { force: true });
+  }
+
+  /** A fresh private directory for one engine run's output; the caller removes it. */
+  async runDirectory(scanId: string): Promise<string> {
+    await mkdir(join(this.directory, 'runs'), { recursive: true, mode: 0o700 });
+    return mkdtemp(join(this.directory, 'runs', `${scanId}-`));
+  }
+}
