@@ -12,6 +12,7 @@ import { AccessModule } from './rbac/access.module';
 import { RequestLogInterceptor } from './logging/request-log.interceptor';
 import { RbacModule } from './rbac/rbac.module';
 import { RedisModule } from './redis/redis.module';
+import { ScansModule } from './scans/scans.module';
 import { TasksModule } from './tasks/tasks.module';
 
 /** Modules every process needs besides its configuration (see withConfig): databases, Redis, access control. */
@@ -19,7 +20,7 @@ export const PLATFORM_MODULES = [DatabaseModule, RedisModule, RbacModule];
 
 /** The HTTP API. Interceptor order matters: logging context first, then the tenant transaction. */
 @Module({
-  imports: [...PLATFORM_MODULES, AuthModule, HealthModule, ProvidersModule, AccessModule, TasksModule, FindingsModule],
+  imports: [...PLATFORM_MODULES, AuthModule, HealthModule, ProvidersModule, AccessModule, TasksModule, FindingsModule, ScansModule],
   providers: [
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_INTERCEPTOR, useClass: RequestLogInterceptor },
