@@ -15,6 +15,8 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+# The scan spool (SCAN_SPOOL_DIR): created here so a volume mounted on it belongs to the app user.
+RUN mkdir -p /var/lib/cspm/scan-spool && chown node:node /var/lib/cspm/scan-spool
 USER node
 EXPOSE 8080
 CMD ["node", "dist/src/main.js"]

@@ -143,7 +143,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     CONNECTION_CHECK_URL: str({ default: '' }),
     TEST_JOBS: bool({ default: false }),
     SCAN_IMPORT_MAX_BYTES: num({ default: GIB }),
-    SCAN_SPOOL_DIR: str({ default: join(tmpdir(), 'cspm-scan-spool') }),
+    SCAN_SPOOL_DIR: str({ default: '' }),
     PROWLER_BIN: str({ default: '' }),
     LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
     DEBUG: bool({ default: false }),
@@ -158,7 +158,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
   if (e.BODY_LIMIT_BYTES < 1024) throw new Error('BODY_LIMIT_BYTES must be at least 1024');
   const tasks = loadTasksConfig(e, environment, production);
   if (!Number.isInteger(e.SCAN_IMPORT_MAX_BYTES) || e.SCAN_IMPORT_MAX_BYTES < 1024) throw new Error('SCAN_IMPORT_MAX_BYTES must be an integer of at least 1024');
-  if (!isAbsolute(e.SCAN_SPOOL_DIR)) throw new Error('SCAN_SPOOL_DIR must be an absolute path');
+  // Empty: a directory under the system's temporary one, fine for a single host; set it where API and workers run apart.
+  const spoolDir = e.SCAN_SPOOL_DIR || join(tmpdir(), 'cspm-scan-spool');
+  if (!isAbsolute(spoolDir)) throw new Error('SCAN_SPOOL_DIR must be an absolute path');
 
   return {
     env: e.NODE_ENV,
@@ -194,7 +196,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     throttle: { tokenPoints: e.TOKEN_THROTTLE_POINTS, tokenWindowSeconds: e.TOKEN_THROTTLE_WINDOW_SECONDS },
     workers: { inProcess: e.WORKERS_IN_PROCESS },
     tasks,
-    scans: { importMaxBytes: e.SCAN_IMPORT_MAX_BYTES, spoolDir: e.SCAN_SPOOL_DIR, prowlerBin: e.PROWLER_BIN },
+    scans: { importMaxBytes: e.SCAN_IMPORT_MAX_BYTES, spoolDir, prowlerBin: e.PROWLER_BIN },
     logLevel: e.LOG_LEVEL,
     debug: e.DEBUG,
   };
