@@ -184,7 +184,7 @@ describe('scan imports', () => {
       ['no provider_id', uploadImport(owner.client, {}, fixture()), 400],
       ['provider_id not a UUID', uploadImport(owner.client, { provider_id: 'nope' }, fixture()), 400],
       ['no file', uploadImport(owner.client, { provider_id: providerId }), 400],
-      ['file under another field', uploadImport(owner.client, { provider_id: providerId }, fixture(), 'upload'), 400],
+      ['file under another field', uploadImport(owner.client, { provider_id: providerId }, fixture(), { fileField: 'upload' }), 400],
       ['a name too short', uploadImport(owner.client, { provider_id: providerId, name: 'x' }, fixture()), 400],
       ['an unknown provider', uploadImport(owner.client, { provider_id: '0190e7a0-0000-7000-8000-000000000000' }, fixture()), 404],
       ['a JSON body', owner.client.post('/api/v1/scans/imports', { data: { type: 'scans' } }), 415],
@@ -203,9 +203,16 @@ describe('scan imports', () => {
     const refused = await uploadImport(reader.client, { provider_id: providerId }, fixture());
     assert.equal(refused.status, 403, JSON.stringify(refused.body));
 
+    // The provider is checked before the file is read when the form names it first, and after the file otherwise.
     const blind = await memberWith(app.baseUrl, owner, { manage_scans: true }, 'blind');
-    const hidden = await uploadImport(blind.client, { provider_id: providerId }, fixture());
-    assert.equal(hidden.status, 404, JSON.stringify(hidden.body));
+    for (const fileFirst of [false, true]) {
+      const hidden = await uploadImport(blind.client, { provider_id: providerId }, fixture(), { fileFirst });
+      assert.equal(hidden.status, 404, JSON.stringify(hidden.body));
+    }
     assert.deepEqual(spoolFiles(), []);
+
+    const late = await uploadImport(owner.client, { provider_id: providerId }, fixture(), { fileFirst: true });
+    assert.equal(late.status, 202, 'fields after the file are read too');
+    assert.equal((await waitForTaskEnd(late.body.data.id, 30000)).state, 'completed');
   });
 });

@@ -21,11 +21,15 @@ export async function uploadImport(
   client: ApiClient,
   fields: { provider_id?: string; name?: string },
   file?: Buffer | string,
-  fileField = 'file',
+  options: { fileField?: string; fileFirst?: boolean } = {},
 ): Promise<HttpResult> {
   const form = new FormData();
+  const appendFile = () => {
+    if (file !== undefined) form.append(options.fileField ?? 'file', new Blob([typeof file === 'string' ? Buffer.from(file) : file]), 'prowler-output.ocsf.json');
+  };
+  if (options.fileFirst) appendFile();
   for (const [key, value] of Object.entries(fields)) if (value !== undefined) form.append(key, value);
-  if (file !== undefined) form.append(fileField, new Blob([typeof file === 'string' ? Buffer.from(file) : file]), 'prowler-output.ocsf.json');
+  if (!options.fileFirst) appendFile();
   const response = await fetch(`${client.baseUrl}/api/v1/scans/imports`, {
     method: 'POST',
     headers: { accept: 'application/vnd.api+json', ...(client.token ? { authorization: `Bearer ${client.token}` } : {}) },

@@ -24,9 +24,18 @@ export function uploadTooLarge(maxBytes: number): ApiError {
  * Reads a `multipart/form-data` import form (`provider_id`, optional `name`,
  * and one `file`) as it arrives, streaming the file into the spool under
  * `uploadId`; never more than `maxBytes` of it. The fields may come before or
- * after the file. Throws ApiError for any form that is not one of these.
+ * after the file; a `provider_id` that comes first is handed to
+ * `checkProvider` before the file is read, so a form naming a provider the
+ * caller cannot use fails without storing anything. Throws ApiError for any
+ * form that is not one of these.
  */
-export async function receiveUpload(request: FastifyRequest, spool: ScanSpool, uploadId: string, maxBytes: number): Promise<ReceivedUpload> {
+export async function receiveUpload(
+  request: FastifyRequest,
+  spool: ScanSpool,
+  uploadId: string,
+  maxBytes: number,
+  checkProvider: (providerId: string) => Promise<void>,
+): Promise<ReceivedUpload> {
   if (!request.isMultipart()) {
     throw new ApiError(415, 'unsupported_media_type', 'Send the import as multipart/form-data with the fields provider_id and file.');
   }
@@ -42,6 +51,15 @@ export async function receiveUpload(request: FastifyRequest, spool: ScanSpool, u
           part.file.resume();
           throw ApiError.badRequest('invalid', `Unknown form field '${part.fieldname}'; the file goes in 'file'.`, { parameter: part.fieldname });
         }
+        const providerId = fields.get('provider_id');
+        if (providerId !== undefined) {
+          try {
+            await checkProvider(validProviderId(providerId));
+          } catch (error) {
+            part.file.resume();
+            throw error;
+          }
+        }
         bytes = await spool.receive(uploadId, part.file);
         if (part.file.truncated) throw uploadTooLarge(maxBytes);
       } else {
@@ -54,14 +72,18 @@ export async function receiveUpload(request: FastifyRequest, spool: ScanSpool, u
   }
 
   const providerId = fields.get('provider_id');
-  if (!providerId) throw ApiError.badRequest('required', 'The form field provider_id is required.', { parameter: 'provider_id' });
-  if (!isUuid(providerId)) throw ApiError.badRequest('invalid', 'provider_id must be a UUID.', { parameter: 'provider_id' });
+  if (providerId === undefined) throw ApiError.badRequest('required', 'The form field provider_id is required.', { parameter: 'provider_id' });
   if (bytes === undefined) throw ApiError.badRequest('required', 'The form field file (a Prowler JSON-OCSF file) is required.', { parameter: 'file' });
   const name = fields.get('name') ?? null;
   if (name !== null && (name.length < 3 || name.length > 100)) {
     throw ApiError.badRequest('invalid', 'name must be 3 to 100 characters long.', { parameter: 'name' });
   }
-  return { providerId: providerId.toLowerCase(), name, bytes };
+  return { providerId: validProviderId(providerId), name, bytes };
+}
+
+function validProviderId(value: string): string {
+  if (!isUuid(value)) throw ApiError.badRequest('invalid', 'provider_id must be a UUID.', { parameter: 'provider_id' });
+  return value.toLowerCase();
 }
 
 /**
