@@ -80,6 +80,20 @@ describe('scans through the Prowler CLI engine (a stand-in executable) and one s
       .filter((name) => name.startsWith('run-'))
       .map((name) => JSON.parse(readFileSync(join(controlDir, name), 'utf8')) as { pid: number; args: string[]; credentials: Record<string, string | null>; leaked: string[] });
 
+  /** A provider with a static AWS secret: the engine refuses to scan a provider without credentials. */
+  async function providerWithSecret(): Promise<string> {
+    const providerId = await createProvider(owner.client);
+    const secret = await owner.client.post('/api/v1/providers/secrets', {
+      data: {
+        type: 'provider-secrets',
+        attributes: { secret_type: 'static', secret: { aws_access_key_id: ACCESS_KEY, aws_secret_access_key: SECRET_KEY } },
+        relationships: { provider: { data: { type: 'providers', id: providerId } } },
+      },
+    });
+    assert.equal(secret.status, 201, JSON.stringify(secret.body));
+    return providerId;
+  }
+
   async function startScan(providerId: string, name?: string): Promise<{ taskId: string; scanId: string }> {
     const accepted = await owner.client.post('/api/v1/scans', {
       data: { type: 'scans', attributes: name ? { name } : {}, relationships: { provider: { data: { type: 'providers', id: providerId } } } },
@@ -98,15 +112,7 @@ describe('scans through the Prowler CLI engine (a stand-in executable) and one s
   }
 
   it('runs the executable with the decrypted credentials in its environment only, and ingests what it wrote', async () => {
-    const providerId = await createProvider(owner.client);
-    const secret = await owner.client.post('/api/v1/providers/secrets', {
-      data: {
-        type: 'provider-secrets',
-        attributes: { secret_type: 'static', secret: { aws_access_key_id: ACCESS_KEY, aws_secret_access_key: SECRET_KEY } },
-        relationships: { provider: { data: { type: 'providers', id: providerId } } },
-      },
-    });
-    assert.equal(secret.status, 201, JSON.stringify(secret.body));
+    const providerId = await providerWithSecret();
     const { taskId, scanId } = await startScan(providerId, 'nightly');
     const task = await waitForTaskEnd(taskId, 30000);
     assert.equal(task.state, 'completed', JSON.stringify(task.result));
@@ -129,14 +135,7 @@ describe('scans through the Prowler CLI engine (a stand-in executable) and one s
   });
 
   it('a failing run fails its scan with Prowler’s last words, credentials redacted', async () => {
-    const providerId = await createProvider(owner.client);
-    await owner.client.post('/api/v1/providers/secrets', {
-      data: {
-        type: 'provider-secrets',
-        attributes: { secret_type: 'static', secret: { aws_access_key_id: ACCESS_KEY, aws_secret_access_key: SECRET_KEY } },
-        relationships: { provider: { data: { type: 'providers', id: providerId } } },
-      },
-    });
+    const providerId = await providerWithSecret();
     writeFileSync(join(controlDir, 'fail'), '');
     try {
       const { taskId, scanId } = await startScan(providerId);
@@ -151,9 +150,20 @@ describe('scans through the Prowler CLI engine (a stand-in executable) and one s
     }
   });
 
+  it('never runs Prowler for a provider without a secret (it would scan with the worker’s own identity)', async () => {
+    const providerId = await createProvider(owner.client);
+    const pids = new Set(runs().map((r) => r.pid));
+    const { taskId, scanId } = await startScan(providerId);
+    const task = await waitForTaskEnd(taskId, 30000);
+    assert.equal(task.state, 'failed');
+    assert.equal(task.result.outcome, 'secret_missing');
+    assert.equal((await scanRow(scanId)).state, 'failed');
+    assert.equal(runs().filter((r) => !pids.has(r.pid)).length, 0, 'the executable did not run');
+  });
+
   it('a second scan of a provider waits until the first ends; another provider’s scan does not', async () => {
-    const busy = await createProvider(owner.client);
-    const other = await createProvider(owner.client);
+    const busy = await providerWithSecret();
+    const other = await providerWithSecret();
     writeFileSync(hold, '');
     const first = await startScan(busy, 'first');
     await waitForTaskState(first.taskId, 'executing', 15000);
@@ -180,7 +190,7 @@ describe('scans through the Prowler CLI engine (a stand-in executable) and one s
   });
 
   it('a cancel kills the running executable, and the waiting scan starts', async () => {
-    const providerId = await createProvider(owner.client);
+    const providerId = await providerWithSecret();
     writeFileSync(hold, '');
     const known = new Set(runs().map((r) => r.pid));
     const running = await startScan(providerId);
@@ -199,7 +209,7 @@ describe('scans through the Prowler CLI engine (a stand-in executable) and one s
   });
 
   it('a scan whose executor died, once the stale-task sweep settles it, lets the waiting scan start', async () => {
-    const providerId = await createProvider(owner.client);
+    const providerId = await providerWithSecret();
     writeFileSync(hold, '');
     const lost = await startScan(providerId);
     await waitForTaskState(lost.taskId, 'executing', 15000);

@@ -21,7 +21,6 @@ describe('Prowler invocation', () => {
       GOOGLE_SERVICE_ACCOUNT_KEY: '{"type":"service_account"}',
     });
     assert.deepEqual(credentialEnvironment('mongodbatlas', { atlas_public_key: 'a' }), { MONGODBATLAS_ATLAS_PUBLIC_KEY: 'a' });
-    assert.deepEqual(credentialEnvironment('aws', null), {});
   });
 
   it('puts nothing secret on the command line and asks for JSON-OCSF where the engine reads it', () => {

@@ -30,6 +30,10 @@ export class ProwlerCliEngine implements ScanEngine {
     const dispose = () => rm(directory, { recursive: true, force: true });
     try {
       const credentials = await run.credentials();
+      // Without a secret Prowler would fall back on whatever identity the worker itself has: never scan with that.
+      if (!credentials) {
+        throw new JobOutcomeError('secret_missing', 'The provider has no secret, so there are no credentials to scan it with; add one first.');
+      }
       const secrets = credentialEnvironment(target.provider, credentials);
       const environment: NodeJS.ProcessEnv = { ...inherited(), ...secrets };
       await run.progress(1);

@@ -18,10 +18,10 @@ const ENVIRONMENT_AUTH_FLAGS: Record<string, string[]> = { azure: ['--sp-env-aut
  * (aws_access_key_id becomes AWS_ACCESS_KEY_ID, client_secret of Azure
  * AZURE_CLIENT_SECRET); object values (a service account key) as JSON.
  */
-export function credentialEnvironment(provider: string, credentials: Record<string, unknown> | null): Record<string, string> {
+export function credentialEnvironment(provider: string, credentials: Record<string, unknown>): Record<string, string> {
   const prefix = ENVIRONMENT_PREFIX[provider] ?? `${provider.toUpperCase()}_`;
   const environment: Record<string, string> = {};
-  for (const [field, value] of Object.entries(credentials ?? {})) {
+  for (const [field, value] of Object.entries(credentials)) {
     if (value === null || value === undefined) continue;
     const name = field.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
     environment[name.startsWith(prefix) ? name : `${prefix}${name}`] = typeof value === 'string' ? value : JSON.stringify(value);
