@@ -124,6 +124,16 @@ describe('scan imports', () => {
     assert.equal((await visibleCounts(providerId)).findings, 3);
   });
 
+  it('takes a scan without findings (Prowler leaves the file empty, or writes [])', async () => {
+    for (const empty of ['', '[]\n']) {
+      const providerId = await createProvider(owner.client);
+      const task = await importAndWait(owner.client, providerId, empty);
+      assert.equal(task.attributes.state, 'completed', JSON.stringify(task.attributes.result));
+      assert.equal(task.attributes.result.findings, 0);
+      assert.equal((await scanOfTask(task)).attributes.state, 'completed');
+    }
+  });
+
   for (const bad of [
     { kind: 'not JSON', content: () => 'this is not json at all', reason: /Not a JSON file/ },
     { kind: 'JSON but not OCSF', content: () => JSON.stringify([{ hello: 'world' }, { class_uid: 1001 }]), reason: /record 0 \(line 1\): not an OCSF Detection Finding/ },

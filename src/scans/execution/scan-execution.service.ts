@@ -101,7 +101,8 @@ export class ScanExecution {
     const size = Math.max(1, (await stat(file)).size);
 
     return context.inTenant(async (manager) => {
-      const reader = readOcsf(createReadStream(file), { expectedProvider: scan.provider, batchSize: INGESTION_BATCH_SIZE });
+      const input = createReadStream(file);
+      const reader = readOcsf(input, { expectedProvider: scan.provider, batchSize: INGESTION_BATCH_SIZE });
       let findings = 0;
       let shownPercent = fromPercent;
       let summary: OcsfReadSummary;
@@ -125,7 +126,8 @@ export class ScanExecution {
         if (error instanceof OcsfFormatError) throw new JobOutcomeError('invalid_file', `The file was not imported. ${error.message}.`);
         throw error;
       } finally {
-        await reader.return(undefined as never).catch(() => undefined);
+        // Leaving early (a cancel, a failed batch) must not leave the file open.
+        input.destroy();
       }
       // A scan without findings is still a scan that ran: ingestion records it, so it reads as empty rather than missing.
       if (findings === 0) await this.findings.ingestBatch(manager, ingestionScan, []);
