@@ -9,7 +9,7 @@ import { generateOcsfRecords, writeOcsfJsonArray } from '../../src/scans/ocsf/oc
 import { createProvider, memberWith } from '../support/access-fixtures';
 import { JSONAPI, SignedUpUser, signUp } from '../support/http-client';
 import { fixtureFindings, importAndWait, newSpoolDir, uploadImport } from '../support/scans-fixture';
-import { adminRows, fastQueueEnv, waitFor, waitForTaskEnd } from '../support/tasks-fixture';
+import { adminRows, fastQueueEnv, inspectQueue, waitFor, waitForTaskEnd } from '../support/tasks-fixture';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const MAX_BYTES = 4 * 1024 * 1024;
@@ -23,9 +23,10 @@ describe('scan imports', () => {
   let app: TestApp;
   let owner: SignedUpUser;
   const spoolDir = newSpoolDir('imports');
+  const env = fastQueueEnv('scan-imports');
 
   before(async () => {
-    app = await startTestApp({ ...fastQueueEnv('scan-imports'), WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: spoolDir, SCAN_IMPORT_MAX_BYTES: String(MAX_BYTES) }, LocalAppModule);
+    app = await startTestApp({ ...env, WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: spoolDir, SCAN_IMPORT_MAX_BYTES: String(MAX_BYTES) }, LocalAppModule);
     owner = await signUp(app.baseUrl, 'importer');
   });
   after(async () => {
@@ -122,6 +123,28 @@ describe('scan imports', () => {
     assert.match(result.skipped_records[0].problems.join(), /finding_info\.uid is missing/);
     assert.match(result.skipped_records[1].problems.join(), /event_code/);
     assert.equal((await visibleCounts(providerId)).findings, 3);
+  });
+
+  it('a job run again after its scan was stored (its worker lost after the commit) adds nothing twice', async () => {
+    const providerId = await createProvider(owner.client);
+    const first = await importAndWait(owner.client, providerId, fixture());
+    assert.equal(first.attributes.state, 'completed');
+    // As if the worker died between committing the scan and settling its task: BullMQ hands the job out again.
+    await adminRows(`UPDATE tasks SET state = 'executing', completed_at = NULL, result = NULL WHERE id = $1`, [first.id]);
+    const queue = inspectQueue(app.config.redis.url, env.REDIS_PREFIX, 'scans');
+    try {
+      await queue.add('scan-import', { tenantId: owner.tenantId, taskId: first.id, args: first.attributes.task_args }, { jobId: `again-${first.id}` });
+    } finally {
+      await queue.close();
+    }
+    const again = await waitForTaskEnd(first.id, 30000);
+    assert.equal(again.state, 'completed', JSON.stringify(again.result));
+    assert.match(again.result.note, /already been stored/);
+    assert.deepEqual(await visibleCounts(providerId), { findings: 5, resources: 2 });
+    const [overviews] = await adminRows<{ n: number }>(`SELECT count(*)::int AS n FROM tasks WHERE name = 'scan-overview' AND task_args->>'scanId' = $1`, [
+      first.attributes.task_args.scanId,
+    ]);
+    assert.equal(overviews.n, 1, 'one follow-up per scan');
   });
 
   it('takes a scan without findings (Prowler leaves the file empty, or writes [])', async () => {
