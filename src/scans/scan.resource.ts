@@ -6,7 +6,7 @@ export const SCAN_STATES = TASK_STATES;
 
 export const SCAN_FIELDS = [
   'name', 'trigger', 'state', 'unique_resource_count', 'progress', 'duration', 'inserted_at', 'started_at', 'completed_at',
-  'scheduled_at', 'provider', 'task',
+  'scheduled_at', 'next_scan_at', 'provider', 'task',
 ] as const;
 
 export interface ScanRow {
@@ -24,6 +24,7 @@ export interface ScanRow {
   started_at: Date | null;
   completed_at: Date | null;
   scheduled_at: Date | null;
+  next_scan_at: Date | null;
 }
 
 /** The contract's Scan; `imported` joins manual and scheduled as a trigger. */
@@ -41,6 +42,7 @@ export const scanResource: ResourceDefinition<ScanRow> = {
     started_at: s.started_at,
     completed_at: s.completed_at,
     scheduled_at: s.scheduled_at,
+    next_scan_at: s.next_scan_at,
   }),
   relationships: {
     provider: { type: 'providers', ids: (s) => s.provider_id },

@@ -49,7 +49,8 @@ describe('scans API', () => {
     assert.deepEqual(ids(listed.body), [scans.hidden, scans.aws2]);
     const item = listed.body.data[1];
     assert.deepEqual(Object.keys(item.attributes).sort(), [
-      'completed_at', 'duration', 'inserted_at', 'name', 'progress', 'scheduled_at', 'started_at', 'state', 'trigger', 'unique_resource_count',
+      'completed_at', 'duration', 'inserted_at', 'name', 'next_scan_at', 'progress', 'scheduled_at', 'started_at', 'state', 'trigger',
+      'unique_resource_count',
     ]);
     assert.equal(item.attributes.name, 'Weekly import');
     assert.equal(item.relationships.provider.data.type, 'providers');
@@ -97,6 +98,18 @@ describe('scans API', () => {
     assert.equal(task.result.outcome, 'engine_unavailable');
     const scan = await owner.client.get(`/api/v1/scans/${accepted.body.data.attributes.task_args.scanId}`);
     assert.deepEqual([scan.body.data.attributes.state, scan.body.data.attributes.trigger, scan.body.data.attributes.name], ['failed', 'manual', 'by hand']);
+  });
+
+  it('a scheduled scan says when the next one runs (next_scan_at); others do not', async () => {
+    const scheduled = await createProvider(owner.client, 'aws', undefined, 'aws-daily');
+    const created = await owner.client.post('/api/v1/schedules/daily', { data: { type: 'daily-schedules', attributes: { provider_id: scheduled } } });
+    assert.equal(created.status, 202, JSON.stringify(created.body));
+    const scan = await owner.client.get(`/api/v1/scans/${created.body.data.attributes.task_args.scanId}`);
+    assert.equal(scan.body.data.attributes.trigger, 'scheduled');
+    const schedule = await owner.client.get(`/api/v1/schedules/daily?filter[provider]=${scheduled}`);
+    assert.equal(new Date(scan.body.data.attributes.next_scan_at).getTime(), new Date(schedule.body.data[0].attributes.next_run_at).getTime());
+    assert.equal((await owner.client.get(`/api/v1/scans/${scans.aws1}`)).body.data.attributes.next_scan_at, null);
+    await waitForTaskEnd(created.body.data.id);
   });
 
   it('needs manage_scans to start or rename (403), not to read', async () => {
