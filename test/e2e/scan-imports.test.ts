@@ -1,10 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { LocalAppModule } from '../../src/local-app.module';
+import { SpoolJanitor } from '../../src/scans/spool/spool-janitor';
 import { generateOcsfRecords, writeOcsfJsonArray } from '../../src/scans/ocsf/ocsf-generator';
 import { createProvider, memberWith } from '../support/access-fixtures';
 import { JSONAPI, SignedUpUser, signUp } from '../support/http-client';
@@ -212,6 +214,35 @@ describe('scan imports', () => {
     const scans = await owner.client.get(`/api/v1/scans?filter[provider]=${providerId}`);
     assert.equal(scans.body.data.length, 0);
     assert.deepEqual(spoolFiles(), []);
+  });
+
+  it('the spool janitor removes left-over uploads and run directories, never an upload whose import still waits', async () => {
+    const dayAgo = new Date(Date.now() - 24 * 3600_000);
+    const put = (name: string, old: boolean) => {
+      const path = join(spoolDir, 'imports', name);
+      writeFileSync(path, '[]');
+      if (old) utimesSync(path, dayAgo, dayAgo);
+    };
+    mkdirSync(join(spoolDir, 'imports'), { recursive: true });
+    const [orphan, partial, waiting, young] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    put(`${orphan}.ocsf`, true);
+    put(`${partial}.ocsf.part`, true);
+    put(`${waiting}.ocsf`, true);
+    put(`${young}.ocsf`, false);
+    // An import task that has not run yet (its scan queued behind another): its upload must stay. Its queue
+    // namespace is none of this run's, so no relay or sweep of this test touches it.
+    await adminRows(
+      `INSERT INTO tasks (id, tenant_id, name, queue, queue_namespace, state, task_args) VALUES ($1, $2, 'scan-import', 'scans', 'unused', 'available', $3)`,
+      [randomUUID(), owner.tenantId, JSON.stringify({ uploadId: waiting })],
+    );
+    const deadRun = join(spoolDir, 'runs', `${randomUUID()}-abc123`);
+    mkdirSync(deadRun, { recursive: true });
+    utimesSync(deadRun, new Date(0), new Date(0));
+
+    const removed = await app.app.get(SpoolJanitor).sweep();
+    assert.deepEqual(removed.sort(), [orphan, partial, deadRun.split('/').pop()!].sort());
+    assert.deepEqual(spoolFiles().sort(), [`${waiting}.ocsf`, `${young}.ocsf`].sort());
+    for (const id of [waiting, young]) rmSync(join(spoolDir, 'imports', `${id}.ocsf`));
   });
 
   it('refuses bad forms with 4xx, never 500', async () => {
