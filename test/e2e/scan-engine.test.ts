@@ -189,6 +189,27 @@ describe('scans through the Prowler CLI engine (a stand-in executable) and one s
     assert.ok(secondScan.started_at! >= firstScan.completed_at!, 'the second started only after the first completed');
   });
 
+  it('a waiting scan cancelled ends at once and never runs; the one behind it still does', async () => {
+    const providerId = await providerWithSecret();
+    writeFileSync(hold, '');
+    const running = await startScan(providerId);
+    await waitForTaskState(running.taskId, 'executing', 15000);
+    const dropped = await startScan(providerId);
+    const behind = await startScan(providerId);
+
+    const cancelled = await owner.client.delete(`/api/v1/tasks/${dropped.taskId}`);
+    assert.equal(cancelled.status, 202, JSON.stringify(cancelled.body));
+    assert.equal(cancelled.body.data.attributes.state, 'cancelled');
+    assert.equal((await scanRow(dropped.scanId)).state, 'cancelled');
+    assert.equal((await adminRows(`SELECT 1 FROM outbox WHERE job_id = $1`, [dropped.taskId])).length, 0);
+    assert.equal((await taskRow(behind.taskId)).state, 'available', 'still behind the running scan');
+
+    rmSync(hold);
+    assert.equal((await waitForTaskEnd(running.taskId, 30000)).state, 'completed');
+    assert.equal((await waitForTaskEnd(behind.taskId, 30000)).state, 'completed');
+    assert.equal((await taskRow(dropped.taskId)).attempts, 0, 'the cancelled scan never ran');
+  });
+
   it('a cancel kills the running executable, and the waiting scan starts', async () => {
     const providerId = await providerWithSecret();
     writeFileSync(hold, '');
