@@ -48,15 +48,23 @@ export class ProwlerCliEngine implements ScanEngine {
   private spawnProwler(args: string[], environment: NodeJS.ProcessEnv, secretValues: string[], signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     return new Promise((resolve, reject) => {
-      const child = spawn(this.executable, args, { env: environment, stdio: ['ignore', 'ignore', 'pipe'] });
+      // Its own process group, so a stop reaches whatever it started too (a wrapper script's Python, say).
+      const child = spawn(this.executable, args, { env: environment, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
       let stderr = '';
       child.stderr!.on('data', (chunk: Buffer) => {
         stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
       });
       let killTimer: NodeJS.Timeout | undefined;
+      const signalGroup = (name: NodeJS.Signals) => {
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, name);
+        } catch {
+          // The group is already gone.
+        }
+      };
       const stop = () => {
-        child.kill('SIGTERM');
-        killTimer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+        signalGroup('SIGTERM');
+        killTimer = setTimeout(() => signalGroup('SIGKILL'), STOP_GRACE_MS);
       };
       signal.addEventListener('abort', stop, { once: true });
       child.once('error', (error) => {
