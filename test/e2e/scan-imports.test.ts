@@ -108,6 +108,17 @@ describe('scan imports', () => {
     assert.deepEqual(await visibleCounts(providerId), { findings: 5, resources: 2 });
   });
 
+  it('takes a plain file of several megabytes, beyond the JSON body limit', async () => {
+    const providerId = await createProvider(owner.client);
+    const records = [...generateOcsfRecords({ providerType: 'aws', accountUid: '123456789012', count: 1200, seed: 11 })];
+    const file = Buffer.from(JSON.stringify(records));
+    assert.ok(file.length > app.config.http.bodyLimitBytes * 2 && file.length < MAX_BYTES, `${file.length} bytes`);
+    const task = await importAndWait(owner.client, providerId, file, 60000);
+    assert.equal(task.attributes.state, 'completed', JSON.stringify(task.attributes.result));
+    assert.equal(task.attributes.result.findings, 1200);
+    assert.equal((await visibleCounts(providerId)).findings, 1200);
+  });
+
   it('takes records missing optional fields, and counts and reports records missing required ones', async () => {
     const providerId = await createProvider(owner.client);
     const records = fixtureFindings();
