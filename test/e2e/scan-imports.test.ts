@@ -256,6 +256,15 @@ describe('scan imports', () => {
     for (const id of [waiting, young]) rmSync(join(spoolDir, 'imports', `${id}.ocsf`));
   });
 
+  async function rawForm(contentType: string, body: string) {
+    const response = await fetch(`${app.baseUrl}/api/v1/scans/imports`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${owner.access}`, 'content-type': contentType },
+      body,
+    });
+    return { status: response.status, body: await response.json().catch(() => undefined) };
+  }
+
   it('refuses bad forms with 4xx, never 500', async () => {
     const providerId = await createProvider(owner.client);
     const cases: Array<[string, Promise<{ status: number; body: any }>, number]> = [
@@ -266,6 +275,8 @@ describe('scan imports', () => {
       ['a name too short', uploadImport(owner.client, { provider_id: providerId, name: 'x' }, fixture()), 400],
       ['an unknown provider', uploadImport(owner.client, { provider_id: '0190e7a0-0000-7000-8000-000000000000' }, fixture()), 404],
       ['a JSON body', owner.client.post('/api/v1/scans/imports', { data: { type: 'scans' } }), 415],
+      ['multipart without a boundary', rawForm('multipart/form-data', 'provider_id=x'), 400],
+      ['a form cut off', rawForm('multipart/form-data; boundary=cut', `--cut\r\nContent-Disposition: form-data; name="file"; filename="a.json"\r\n\r\n[{"a":`), 400],
     ];
     for (const [what, response, status] of cases) {
       const answer = await response;
