@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,54 +9,14 @@ import { LocalAppModule } from '../../src/local-app.module';
 import { TasksRepository } from '../../src/tasks/tasks.repository';
 import { createProvider } from '../support/access-fixtures';
 import { SignedUpUser, signUp } from '../support/http-client';
-import { newSpoolDir, OCSF_FIXTURE } from '../support/scans-fixture';
+import { newSpoolDir, writeProwlerStandIn } from '../support/scans-fixture';
 import { adminRows, fastQueueEnv, taskRow, waitFor, waitForTaskEnd, waitForTaskState } from '../support/tasks-fixture';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const ACCESS_KEY = 'AKIASTANDINEXAMPLE01';
 const SECRET_KEY = 'stand-in-secret-key-never-on-a-command-line';
 
-/**
- * PROWLER_BIN pointed at a stand-in executable this test writes: it is not
- * Prowler and scans nothing. It records the arguments and credential
- * variables it was given, waits while the test holds a `hold` file, then
- * writes Prowler's example OCSF output (the fixture) where Prowler would,
- * `<output-directory>/<output-filename>.ocsf.json`.
- */
-function writeStandIn(controlDir: string): string {
-  const path = join(controlDir, 'prowler-stand-in.js');
-  writeFileSync(
-    path,
-    `#!${process.execPath}
-const fs = require('node:fs');
-const path = require('node:path');
-const control = ${JSON.stringify(controlDir)};
-const args = process.argv.slice(2);
-const outputDirectory = args[args.indexOf('--output-directory') + 1];
-const outputName = args[args.indexOf('--output-filename') + 1];
-fs.writeFileSync(path.join(control, 'run-' + process.pid + '.json'), JSON.stringify({
-  pid: process.pid,
-  args,
-  credentials: { AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? null, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? null },
-  leaked: Object.keys(process.env).filter((name) => /^(DATABASE|REDIS|JWT|SECRETS)_/.test(name)),
-}));
-function finish() {
-  if (fs.existsSync(path.join(control, 'fail'))) {
-    process.stderr.write('stand-in failed on purpose with ' + process.env.AWS_SECRET_ACCESS_KEY + '\\n');
-    process.exit(2);
-  }
-  fs.copyFileSync(${JSON.stringify(OCSF_FIXTURE)}, path.join(outputDirectory, outputName + '.ocsf.json'));
-}
-(function wait() {
-  if (fs.existsSync(path.join(control, 'hold'))) return setTimeout(wait, 50);
-  finish();
-})();
-`,
-  );
-  chmodSync(path, 0o755);
-  return path;
-}
-
+/** PROWLER_BIN is the stand-in executable of scans-fixture.ts (writeProwlerStandIn): it is not Prowler and scans nothing. */
 describe('scans through the Prowler CLI engine (a stand-in executable) and one scan per provider at a time', () => {
   let app: TestApp;
   let owner: SignedUpUser;
@@ -65,7 +25,7 @@ describe('scans through the Prowler CLI engine (a stand-in executable) and one s
 
   before(async () => {
     app = await startTestApp(
-      { ...fastQueueEnv('scan-engine'), WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: newSpoolDir('engine'), PROWLER_BIN: writeStandIn(controlDir) },
+      { ...fastQueueEnv('scan-engine'), WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: newSpoolDir('engine'), PROWLER_BIN: writeProwlerStandIn(controlDir) },
       LocalAppModule,
     );
     owner = await signUp(app.baseUrl, 'scanner');
@@ -229,7 +189,7 @@ describe('scans through the Prowler CLI engine (a stand-in executable) and one s
     assert.equal((await waitForTaskEnd(waiting.taskId, 30000)).state, 'completed');
   });
 
-  it('a scan whose executor died, once the stale-task sweep settles it, lets the waiting scan start', async () => {
+  it('a scan settled as lost while its job still runs: the waiting scan starts, the late results are rolled back', async () => {
     const providerId = await providerWithSecret();
     writeFileSync(hold, '');
     const lost = await startScan(providerId);

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient, HttpResult } from './http-client';
@@ -50,4 +49,45 @@ export async function importAndWait(client: ApiClient, providerId: string, file:
   const accepted = await uploadImport(client, { provider_id: providerId }, file);
   if (accepted.status !== 202) throw new Error(`import refused: ${accepted.status} ${JSON.stringify(accepted.body)}`);
   return pollTask(client, accepted.body.data.id, timeoutMs);
+}
+
+/**
+ * PROWLER_BIN pointed at a stand-in executable this test writes: it is not
+ * Prowler and scans nothing. It records the arguments and credential
+ * variables it was given, waits while the test holds a `hold` file, then
+ * writes Prowler's example OCSF output (the fixture) where Prowler would,
+ * `<output-directory>/<output-filename>.ocsf.json`.
+ */
+export function writeProwlerStandIn(controlDir: string): string {
+  const path = join(controlDir, 'prowler-stand-in.js');
+  writeFileSync(
+    path,
+    `#!${process.execPath}
+const fs = require('node:fs');
+const path = require('node:path');
+const control = ${JSON.stringify(controlDir)};
+const args = process.argv.slice(2);
+const outputDirectory = args[args.indexOf('--output-directory') + 1];
+const outputName = args[args.indexOf('--output-filename') + 1];
+fs.writeFileSync(path.join(control, 'run-' + process.pid + '.json'), JSON.stringify({
+  pid: process.pid,
+  args,
+  credentials: { AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? null, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? null },
+  leaked: Object.keys(process.env).filter((name) => /^(DATABASE|REDIS|JWT|SECRETS)_/.test(name)),
+}));
+function finish() {
+  if (fs.existsSync(path.join(control, 'fail'))) {
+    process.stderr.write('stand-in failed on purpose with ' + process.env.AWS_SECRET_ACCESS_KEY + '\\n');
+    process.exit(2);
+  }
+  fs.copyFileSync(${JSON.stringify(OCSF_FIXTURE)}, path.join(outputDirectory, outputName + '.ocsf.json'));
+}
+(function wait() {
+  if (fs.existsSync(path.join(control, 'hold'))) return setTimeout(wait, 50);
+  finish();
+})();
+`,
+  );
+  chmodSync(path, 0o755);
+  return path;
 }
