@@ -4,7 +4,7 @@ import { LocalAppModule } from '../../src/local-app.module';
 import { createGroup, createProvider, createRole, inviteMember, Member, memberWith } from '../support/access-fixtures';
 import { SignedUpUser, signUp } from '../support/http-client';
 import { fixtureFindings, importAndWait, newSpoolDir } from '../support/scans-fixture';
-import { fastQueueEnv, waitForTaskEnd } from '../support/tasks-fixture';
+import { adminRows, fastQueueEnv, waitForTaskEnd } from '../support/tasks-fixture';
 import { startTestApp, TestApp } from '../support/test-app';
 import { createRule } from './rls-rules-fixtures';
 
@@ -146,6 +146,17 @@ describe('scans API', () => {
     assert.equal(listed.body.meta.pagination.count, 1);
     assert.equal((await filtered.client.get(`/api/v1/scans/${scans.aws1}`)).status, 404);
     assert.equal((await filtered.client.get(`/api/v1/scans/${scans.aws2}`)).status, 200);
+  });
+
+  it('renders a scan that has no task (a row written by hand) with an empty task relationship', async () => {
+    const provider = await createProvider(owner.client);
+    const [row] = await adminRows<{ id: string }>(
+      `INSERT INTO scans (id, tenant_id, provider_id, name, trigger, state) VALUES (gen_random_uuid(), $1, $2, 'legacy', 'manual', 'completed') RETURNING id`,
+      [owner.tenantId, provider],
+    );
+    const scan = await owner.client.get(`/api/v1/scans/${row.id}`);
+    assert.equal(scan.status, 200, JSON.stringify(scan.body));
+    assert.ok(!scan.body.data.relationships.task?.data, JSON.stringify(scan.body.data.relationships));
   });
 
   it('answers bad input with JSON:API 4xx errors, never 500', async () => {
