@@ -22,10 +22,11 @@ describe('scans through the Prowler CLI engine (a stand-in executable) and one s
   let owner: SignedUpUser;
   const controlDir = mkdtempSync(join(tmpdir(), 'cspm-prowler-stand-in-'));
   const hold = join(controlDir, 'hold');
+  const spoolDir = newSpoolDir('engine');
 
   before(async () => {
     app = await startTestApp(
-      { ...fastQueueEnv('scan-engine'), WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: newSpoolDir('engine'), PROWLER_BIN: writeProwlerStandIn(controlDir) },
+      { ...fastQueueEnv('scan-engine'), WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: spoolDir, PROWLER_BIN: writeProwlerStandIn(controlDir) },
       LocalAppModule,
     );
     owner = await signUp(app.baseUrl, 'scanner');
@@ -33,6 +34,7 @@ describe('scans through the Prowler CLI engine (a stand-in executable) and one s
   after(async () => {
     rmSync(hold, { force: true });
     await app.close();
+    for (const directory of [controlDir, spoolDir]) rmSync(directory, { recursive: true, force: true });
   });
 
   const runs = () =>

@@ -33,6 +33,7 @@ describe('scan imports', () => {
   });
   after(async () => {
     await app.close();
+    rmSync(spoolDir, { recursive: true, force: true });
   });
 
   const spoolFiles = () => (existsSync(join(spoolDir, 'imports')) ? readdirSync(join(spoolDir, 'imports')) : []);

@@ -8,7 +8,7 @@ import { AppModule } from '../../src/app.module';
 import { createProvider } from '../support/access-fixtures';
 import { SignedUpUser, signUp } from '../support/http-client';
 import { fixtureFindings, importAndWait, newSpoolDir, writeProwlerStandIn } from '../support/scans-fixture';
-import { fastQueueEnv, spawnWorker, taskRow, waitForTaskEnd, waitForTaskState, WorkerProcess } from '../support/tasks-fixture';
+import { adminRows, fastQueueEnv, spawnWorker, waitForTaskEnd, waitForTaskState, WorkerProcess } from '../support/tasks-fixture';
 import { startTestApp, TestApp } from '../support/test-app';
 
 /**
@@ -48,6 +48,7 @@ describe('scans with separate worker processes', () => {
       await started.exited;
     }
     await app.close();
+    for (const directory of [controlDir, env.SCAN_SPOOL_DIR]) rmSync(directory, { recursive: true, force: true });
   });
 
   async function startScan(providerId: string): Promise<{ taskId: string; scanId: string }> {
@@ -91,11 +92,14 @@ describe('scans with separate worker processes', () => {
     const ended = await waitForTaskEnd(lost.taskId, 30000);
     assert.equal(ended.state, 'failed');
     assert.equal(ended.result.outcome, 'worker_lost');
-    assert.equal((await taskRow(waiting.taskId)).attempts, 0);
     await waitForTaskState(waiting.taskId, 'executing', 20000);
     rmSync(hold);
     const done = await waitForTaskEnd(waiting.taskId, 30000);
     assert.equal(done.state, 'completed', JSON.stringify(done.result));
     assert.equal(done.result.findings, 5);
+    const [lostScan, waitingScan] = await Promise.all(
+      [lost.scanId, waiting.scanId].map(async (id) => (await adminRows<{ started_at: Date; completed_at: Date }>(`SELECT started_at, completed_at FROM scans WHERE id = $1`, [id]))[0]),
+    );
+    assert.ok(waitingScan.started_at >= lostScan.completed_at, 'the waiting scan started only once the lost one was settled');
   });
 });

@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { LocalAppModule } from '../../src/local-app.module';
 import { createGroup, createProvider, createRole, inviteMember, Member, memberWith } from '../support/access-fixtures';
 import { SignedUpUser, signUp } from '../support/http-client';
@@ -20,9 +21,10 @@ describe('scans API', () => {
   let azure: string;
   let hidden: string;
   const scans: Record<string, string> = {};
+  const spoolDir = newSpoolDir('api');
 
   before(async () => {
-    app = await startTestApp({ ...fastQueueEnv('scans-api'), WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: newSpoolDir('api') }, LocalAppModule);
+    app = await startTestApp({ ...fastQueueEnv('scans-api'), WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: spoolDir }, LocalAppModule);
     owner = await signUp(app.baseUrl, 'scans-owner');
     aws = await createProvider(owner.client, 'aws', undefined, 'aws-prod');
     azure = await createProvider(owner.client, 'azure', '8b7a5a9e-6b1e-4c0e-9a43-0e7a8f0f1d2c', 'azure-main');
@@ -38,6 +40,7 @@ describe('scans API', () => {
   });
   after(async () => {
     await app.close();
+    rmSync(spoolDir, { recursive: true, force: true });
   });
 
   const ids = (body: any) => body.data.map((d: any) => d.id);
