@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { credentialEnvironment, prowlerArguments } from '../../src/scans/engines/prowler-invocation';
+import { credentialEnvironment, credentialFiles, prowlerArguments } from '../../src/scans/engines/prowler-invocation';
 import { loadConfig } from '../../src/config/app-config';
 
 const target = { scanId: 's', providerId: 'p', provider: 'aws', uid: '123456789012' };
@@ -17,10 +17,24 @@ describe('Prowler invocation', () => {
       AZURE_TENANT_ID: 't',
       AZURE_CLIENT_SECRET: 'x',
     });
-    assert.deepEqual(credentialEnvironment('gcp', { service_account_key: { type: 'service_account' } }), {
-      GOOGLE_SERVICE_ACCOUNT_KEY: '{"type":"service_account"}',
+    assert.deepEqual(credentialEnvironment('gcp', { client_id: 'id', client_secret: 's', refresh_token: 'r' }), {
+      GOOGLE_CLIENT_ID: 'id',
+      GOOGLE_CLIENT_SECRET: 's',
+      GOOGLE_REFRESH_TOKEN: 'r',
     });
     assert.deepEqual(credentialEnvironment('mongodbatlas', { atlas_public_key: 'a' }), { MONGODBATLAS_ATLAS_PUBLIC_KEY: 'a' });
+  });
+
+  it('hands a service account key and a kubeconfig over as files named by the standard variables, not as variables', () => {
+    const key = { type: 'service_account', private_key: 'k' };
+    assert.deepEqual(credentialFiles('gcp', { service_account_key: key }), [
+      { file: 'gcp-service-account.json', variable: 'GOOGLE_APPLICATION_CREDENTIALS', content: JSON.stringify(key) },
+    ]);
+    assert.deepEqual(credentialEnvironment('gcp', { service_account_key: key }), {});
+    assert.deepEqual(credentialFiles('kubernetes', { kubeconfig_content: 'apiVersion: v1' }), [
+      { file: 'kubeconfig', variable: 'KUBECONFIG', content: 'apiVersion: v1' },
+    ]);
+    assert.deepEqual(credentialFiles('aws', { aws_access_key_id: 'AKIA1' }), []);
   });
 
   it('puts nothing secret on the command line and asks for JSON-OCSF where the engine reads it', () => {

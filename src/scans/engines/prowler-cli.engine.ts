@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JobOutcomeError } from '../../tasks/jobs/job-errors';
 import { ScanEngine, ScanEngineRun, ScanOutput, ScanTarget } from '../../tasks/scans/scan-engine';
 import { ScanSpool } from '../spool/scan-spool';
-import { credentialEnvironment, prowlerArguments } from './prowler-invocation';
+import { credentialEnvironment, credentialFiles, prowlerArguments } from './prowler-invocation';
 
 /** How long Prowler gets to stop after SIGTERM before it is killed. */
 const STOP_GRACE_MS = 5000;
@@ -36,8 +36,16 @@ export class ProwlerCliEngine implements ScanEngine {
       }
       const secrets = credentialEnvironment(target.provider, credentials);
       const environment: NodeJS.ProcessEnv = { ...inherited(), ...secrets };
+      const files = credentialFiles(target.provider, credentials);
+      for (const credential of files) {
+        // The run directory is the worker's own (0700), and goes with the run.
+        const path = join(directory, credential.file);
+        await writeFile(path, credential.content, { mode: 0o600 });
+        environment[credential.variable] = path;
+      }
       await run.progress(1);
-      await this.spawnProwler(prowlerArguments(target, directory), environment, Object.values(secrets), run.signal);
+      const secretValues = [...Object.values(secrets), ...files.map((credential) => credential.content)];
+      await this.spawnProwler(prowlerArguments(target, directory), environment, secretValues, run.signal);
       return { ocsfFile: await outputFile(directory), dispose };
     } catch (error) {
       await dispose();

@@ -14,19 +14,47 @@ const ENVIRONMENT_PREFIX: Record<string, string> = { aws: 'AWS_', azure: 'AZURE_
 const ENVIRONMENT_AUTH_FLAGS: Record<string, string[]> = { azure: ['--sp-env-auth'], m365: ['--sp-env-auth'] };
 
 /**
- * A secret's fields as environment variables: `<PREFIX><FIELD>` upper-cased
+ * Secret fields that tools read from a file named by a standard variable
+ * (the Google SDKs, the Kubernetes client): they are written into the run's
+ * private directory and the variable points at the file.
+ */
+const CREDENTIAL_FILES: Record<string, Record<string, { file: string; variable: string }>> = {
+  gcp: { service_account_key: { file: 'gcp-service-account.json', variable: 'GOOGLE_APPLICATION_CREDENTIALS' } },
+  kubernetes: { kubeconfig_content: { file: 'kubeconfig', variable: 'KUBECONFIG' } },
+};
+
+export interface CredentialFile {
+  file: string;
+  variable: string;
+  content: string;
+}
+
+/** The secret's fields that go to Prowler as files (see CREDENTIAL_FILES). */
+export function credentialFiles(provider: string, credentials: Record<string, unknown>): CredentialFile[] {
+  return Object.entries(CREDENTIAL_FILES[provider] ?? {})
+    .filter(([field]) => credentials[field] !== undefined && credentials[field] !== null)
+    .map(([field, target]) => ({ ...target, content: textOf(credentials[field]) }));
+}
+
+/**
+ * The other fields as environment variables: `<PREFIX><FIELD>` upper-cased
  * (aws_access_key_id becomes AWS_ACCESS_KEY_ID, client_secret of Azure
- * AZURE_CLIENT_SECRET); object values (a service account key) as JSON.
+ * AZURE_CLIENT_SECRET); object values as JSON.
  */
 export function credentialEnvironment(provider: string, credentials: Record<string, unknown>): Record<string, string> {
   const prefix = ENVIRONMENT_PREFIX[provider] ?? `${provider.toUpperCase()}_`;
+  const asFiles = CREDENTIAL_FILES[provider] ?? {};
   const environment: Record<string, string> = {};
   for (const [field, value] of Object.entries(credentials)) {
-    if (value === null || value === undefined) continue;
+    if (value === null || value === undefined || field in asFiles) continue;
     const name = field.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
-    environment[name.startsWith(prefix) ? name : `${prefix}${name}`] = typeof value === 'string' ? value : JSON.stringify(value);
+    environment[name.startsWith(prefix) ? name : `${prefix}${name}`] = textOf(value);
   }
   return environment;
+}
+
+function textOf(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /** The command line: the provider, where to write JSON-OCSF, and nothing secret. */
