@@ -14,7 +14,7 @@ const ENVIRONMENT_PREFIX: Record<string, string> = { aws: 'AWS_', azure: 'AZURE_
 const ENVIRONMENT_AUTH_FLAGS: Record<string, string[]> = { azure: ['--sp-env-auth'], m365: ['--sp-env-auth'] };
 
 /**
- * Secret fields that tools read from a file named by a standard variable
+ * Secret fields that cloud SDKs read from a file named by a standard variable
  * (the Google SDKs, the Kubernetes client): they are written into the run's
  * private directory and the variable points at the file.
  */
