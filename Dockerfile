@@ -17,6 +17,8 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 # Owned by node so a named volume mounted here (the reports one in docker-compose.yml) is writable.
 RUN mkdir -p /var/lib/cspm/reports && chown node:node /var/lib/cspm/reports
+# The scan spool (SCAN_SPOOL_DIR): created here so a volume mounted on it belongs to the app user.
+RUN mkdir -p /var/lib/cspm/scan-spool && chown node:node /var/lib/cspm/scan-spool
 USER node
 EXPOSE 8080
 CMD ["node", "dist/src/main.js"]

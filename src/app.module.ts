@@ -13,6 +13,7 @@ import { RequestLogInterceptor } from './logging/request-log.interceptor';
 import { RbacModule } from './rbac/rbac.module';
 import { RedisModule } from './redis/redis.module';
 import { RlsRulesModule } from './rls-rules/rls-rules.module';
+import { ScansModule } from './scans/scans.module';
 import { TasksModule } from './tasks/tasks.module';
 
 /** Modules every process needs besides its configuration (see withConfig): databases, Redis, access control. */
@@ -20,7 +21,7 @@ export const PLATFORM_MODULES = [DatabaseModule, RedisModule, RbacModule];
 
 /** The HTTP API. Interceptor order matters: logging context first, then the tenant transaction. */
 @Module({
-  imports: [...PLATFORM_MODULES, AuthModule, HealthModule, ProvidersModule, AccessModule, TasksModule, FindingsModule, RlsRulesModule],
+  imports: [...PLATFORM_MODULES, AuthModule, HealthModule, ProvidersModule, AccessModule, TasksModule, FindingsModule, ScansModule, RlsRulesModule],
   providers: [
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_INTERCEPTOR, useClass: RequestLogInterceptor },

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
+import multipart from '@fastify/multipart';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { DestinationStream } from 'pino';
@@ -73,6 +74,8 @@ export async function createHttpApp(
     contentSecurityPolicy: false,
     hsts: { maxAge: config.http.hstsMaxAgeSeconds, includeSubDomains: true },
   });
+  // Multipart is parsed only where a handler asks for it (scan imports), with that handler's limits.
+  await app.register(multipart as never, { limits: { files: 1, parts: 10, fileSize: config.scans.importMaxBytes } });
   if (config.http.corsOrigins.length > 0) app.enableCors({ origin: config.http.corsOrigins, credentials: false });
   if (config.http.swaggerEnabled) mountSwagger(app);
 

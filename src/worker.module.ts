@@ -8,6 +8,8 @@ import { ReportRetentionHandler } from './findings/reports/report-retention.hand
 import { ReportRetentionScheduler } from './findings/reports/report-retention.scheduler';
 import { ReportStorage } from './findings/reports/report-storage';
 import { ScanReportHandler } from './findings/reports/scan-report.handler';
+import { ScanOverviewHandler } from './findings/overviews/scan-overview.handler';
+import { ScansWorkerModule } from './scans/scans-worker.module';
 import { HttpConnector, PROVIDER_CONNECTOR, UnreachableCloudConnector } from './tasks/connection/provider-connector';
 import { ProviderDataEraser } from './tasks/deletion/provider-data-eraser';
 import { ProviderConnectionCheckHandler } from './tasks/handlers/provider-connection-check.handler';
@@ -15,7 +17,6 @@ import { ProviderDeletionHandler } from './tasks/handlers/provider-deletion.hand
 import { ScanPerformHandler } from './tasks/handlers/scan-perform.handler';
 import { ScheduledScanHandler } from './tasks/handlers/scheduled-scan.handler';
 import { TenantDeletionHandler } from './tasks/handlers/tenant-deletion.handler';
-import { SCAN_ENGINE, UnconfiguredScanEngine } from './tasks/scans/scan-engine';
 import { TasksCoreModule } from './tasks/tasks-core.module';
 import { TestNoopHandler } from './tasks/testing/test-noop.handler';
 import { TestProbeHandler } from './tasks/testing/test-probe.handler';
@@ -34,6 +35,7 @@ const HANDLERS = [
   ScanComplianceHandler,
   ScanReportHandler,
   ReportRetentionHandler,
+  ScanOverviewHandler,
   TestProbeHandler,
   TestNoopHandler,
 ];
@@ -59,10 +61,9 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       // Not the API's PLATFORM_MODULES: a worker needs no HTTP-side module loaded (and boots faster without).
-      imports: [DatabaseModule, TasksCoreModule, DiscoveryModule],
+      imports: [DatabaseModule, TasksCoreModule, DiscoveryModule, ScansWorkerModule],
       providers: [
         { provide: WORKERS_ENABLED, inject: [APP_CONFIG], useFactory: runWhen },
-        { provide: SCAN_ENGINE, useClass: UnconfiguredScanEngine },
         {
           provide: PROVIDER_CONNECTOR,
           inject: [APP_CONFIG],

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
 import { bool, cleanEnv, num, str, url } from 'envalid';
 import { concurrencyVariable, QUEUE_NAMES, QueueName } from '../tasks/queue-names';
 
@@ -45,6 +46,7 @@ export interface AppConfig {
   workers: { inProcess: boolean };
   tasks: TasksConfig;
   reports: ReportsConfig;
+  scans: ScansConfig;
   logLevel: string;
   debug: boolean;
 }
@@ -74,6 +76,22 @@ export interface ReportsConfig {
   dir: string;
   retentionDays: number;
 }
+
+/** Scan engines: OCSF imports and the Prowler CLI. */
+export interface ScansConfig {
+  /** The largest OCSF file an import accepts, as uploaded (compressed, for gzip). */
+  importMaxBytes: number;
+  /**
+   * Where uploads wait for the worker that ingests them and where Prowler
+   * writes its output: a directory the API and every worker share (a volume
+   * mounted in both when they run on different hosts).
+   */
+  spoolDir: string;
+  /** The Prowler CLI executable; empty: no scan engine, so manual and scheduled scans fail saying so. */
+  prowlerBin: string;
+}
+
+const GIB = 1024 * 1024 * 1024;
 
 const DEFAULT_CONCURRENCY: Record<QueueName, number> = {
   scans: 2,
@@ -133,6 +151,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     TEST_JOBS: bool({ default: false }),
     REPORTS_DIR: str({ default: '.data/reports' }),
     REPORT_RETENTION_DAYS: num({ default: 30 }),
+    SCAN_IMPORT_MAX_BYTES: num({ default: GIB }),
+    SCAN_SPOOL_DIR: str({ default: '' }),
+    PROWLER_BIN: str({ default: '' }),
     LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
     DEBUG: bool({ default: false }),
   }, { reporter: throwOnInvalid });
@@ -146,6 +167,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
   if (e.BODY_LIMIT_BYTES < 1024) throw new Error('BODY_LIMIT_BYTES must be at least 1024');
   const tasks = loadTasksConfig(e, environment, production);
   const reports = loadReportsConfig(e.REPORTS_DIR, e.REPORT_RETENTION_DAYS);
+  if (!Number.isInteger(e.SCAN_IMPORT_MAX_BYTES) || e.SCAN_IMPORT_MAX_BYTES < 1024) throw new Error('SCAN_IMPORT_MAX_BYTES must be an integer of at least 1024');
+  // Empty: a directory under the system's temporary one, fine for a single host; set it where API and workers run apart.
+  const spoolDir = e.SCAN_SPOOL_DIR || join(tmpdir(), 'cspm-scan-spool');
+  if (!isAbsolute(spoolDir)) throw new Error('SCAN_SPOOL_DIR must be an absolute path');
 
   return {
     env: e.NODE_ENV,
@@ -182,6 +207,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     workers: { inProcess: e.WORKERS_IN_PROCESS },
     tasks,
     reports,
+    scans: { importMaxBytes: e.SCAN_IMPORT_MAX_BYTES, spoolDir, prowlerBin: e.PROWLER_BIN },
     logLevel: e.LOG_LEVEL,
     debug: e.DEBUG,
   };

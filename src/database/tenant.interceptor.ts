@@ -1,12 +1,12 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { from, lastValueFrom, Observable } from 'rxjs';
+import { from, lastValueFrom, mergeMap, Observable } from 'rxjs';
 import { ApiError } from '../common/errors/api-error';
 import { OWNER_ONLY, Permission, REQUIRED_PERMISSIONS } from '../rbac/permissions';
 import { PrincipalLoader } from '../rbac/principal-loader';
 import { AuthenticatedUser } from '../auth/authenticated-user';
-import { currentContext } from './tenant-context';
+import { currentContext, Principal } from './tenant-context';
 import { TenantDatabase } from './tenant-database';
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
@@ -17,6 +17,26 @@ const OUTSIDE_TENANT_TRANSACTION = 'outside_tenant_transaction';
  * tenant): it runs with a verified token but without the current tenant's transaction.
  */
 export const OutsideTenantTransaction = () => SetMetadata(OUTSIDE_TENANT_TRANSACTION, true);
+
+const AUTHORIZE_BEFORE_BODY = 'authorize_before_body';
+
+/**
+ * For an endpoint that streams a large request body (a file upload): the
+ * caller and their permissions are checked in a short transaction that ends
+ * before the handler reads the body, so no transaction (or pooled
+ * connection) waits on a slow upload. The handler finds the principal with
+ * `authorizedPrincipal(request)` and opens its own transaction for its writes.
+ */
+export const AuthorizeBeforeBody = () => SetMetadata(AUTHORIZE_BEFORE_BODY, true);
+
+const AUTHORIZED_PRINCIPAL = Symbol('authorizedPrincipal');
+
+/** The principal TenantInterceptor checked for an @AuthorizeBeforeBody() endpoint; throws anywhere else. */
+export function authorizedPrincipal(request: FastifyRequest): Principal {
+  const principal = (request as FastifyRequest & { [AUTHORIZED_PRINCIPAL]?: Principal })[AUTHORIZED_PRINCIPAL];
+  if (!principal) throw new Error('authorizedPrincipal() is only available on @AuthorizeBeforeBody() endpoints.');
+  return principal;
+}
 
 /**
  * One tenant transaction per authenticated request. Guards run before
@@ -44,29 +64,42 @@ export class TenantInterceptor implements NestInterceptor {
     const required = this.reflector.getAllAndOverride<Permission[] | undefined>(REQUIRED_PERMISSIONS, targets) ?? [];
     const ownerOnly = this.reflector.getAllAndOverride<boolean | undefined>(OWNER_ONLY, targets) === true;
     const readOnly = READ_METHODS.has(request.method);
+    const authorize = () => {
+      const scope = currentContext()?.scope;
+      const principal = this.principals.fromOpeningRows(scope?.openingRows, user.userId, user.tenantId);
+      if (!principal || !scope) throw ApiError.unauthorized('The token no longer grants access to this tenant.');
+      scope.principal = principal;
+      if (ownerOnly && principal.membershipRole !== 'owner') throw ApiError.forbidden('Only an owner of the tenant may do this.');
+      for (const permission of required) {
+        if (!principal.permissions.has(permission)) {
+          throw ApiError.forbidden(
+            principal.roleId
+              ? `Your role lacks the '${permission}' permission.`
+              : 'You hold no role in this tenant, so you cannot do this.',
+          );
+        }
+      }
+      return principal;
+    };
+    // The principal query travels with BEGIN and the tenant setting: one round trip, same snapshot.
+    const options = { readOnly, requestId: String(request.id), opening: this.principals.openingStatement(user.userId) };
 
+    if (this.reflector.getAllAndOverride<boolean>(AUTHORIZE_BEFORE_BODY, targets)) {
+      return from(this.database.transaction(user.tenantId, async () => authorize(), options)).pipe(
+        mergeMap((principal) => {
+          (request as FastifyRequest & { [AUTHORIZED_PRINCIPAL]?: Principal })[AUTHORIZED_PRINCIPAL] = principal;
+          return next.handle();
+        }),
+      );
+    }
     return from(
       this.database.transaction(
         user.tenantId,
         async () => {
-          const scope = currentContext()?.scope;
-          const principal = this.principals.fromOpeningRows(scope?.openingRows, user.userId, user.tenantId);
-          if (!principal || !scope) throw ApiError.unauthorized('The token no longer grants access to this tenant.');
-          scope.principal = principal;
-          if (ownerOnly && principal.membershipRole !== 'owner') throw ApiError.forbidden('Only an owner of the tenant may do this.');
-          for (const permission of required) {
-            if (!principal.permissions.has(permission)) {
-              throw ApiError.forbidden(
-                principal.roleId
-                  ? `Your role lacks the '${permission}' permission.`
-                  : 'You hold no role in this tenant, so you cannot do this.',
-              );
-            }
-          }
+          authorize();
           return lastValueFrom(next.handle(), { defaultValue: undefined });
         },
-        // The principal query travels with BEGIN and the tenant setting: one round trip, same snapshot.
-        { readOnly, requestId: String(request.id), opening: this.principals.openingStatement(user.userId) },
+        options,
       ),
     );
   }

@@ -21,6 +21,8 @@ export interface EnqueueOptions {
   metadata?: Record<string, unknown>;
   /** An idempotency key: enqueuing the same id twice yields the first task and no second job. */
   id?: string;
+  /** The job stays in the outbox until released (one scan per provider: see ScanStarter); the task shows `available`. */
+  held?: boolean;
 }
 
 /**
@@ -62,6 +64,7 @@ export class TasksService {
       jobId: id,
       payload: data,
       options: { attempts: definition.attempts, backoff: { type: TASK_BACKOFF }, ...(options.delayMs ? { delay: options.delayMs } : {}) },
+      held: options.held,
     });
     return inserted;
   }

@@ -1,41 +1,40 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { rows } from '../../database/sql';
-import { tenantManager } from '../../database/tenant-context';
+import { ScanExecution } from '../../scans/execution/scan-execution.service';
 import { JobArguments } from '../jobs/job-definitions';
-import { JobOutcomeError } from '../jobs/job-errors';
 import { JobHandler, JobHandlerInstance } from '../jobs/job-handler.decorator';
 import { providerJob } from '../jobs/provider-job.wrapper';
 import { tenantJob } from '../jobs/tenant-job.wrapper';
 import { SCAN_ENGINE, ScanEngine } from '../scans/scan-engine';
 
-/** Runs a scan through the engine port; manual and scheduled scans alike arrive here (see ScanStarter). */
+/** Percent of the progress bar the engine's own run stands for; ingesting its output fills the rest. */
+const ENGINE_SHARE = 50;
+
+/**
+ * Runs a scan through the engine port, then stores the engine's OCSF output
+ * as an import would; manual and scheduled scans alike arrive here (see ScanStarter).
+ */
 @JobHandler('scan-perform')
 @Injectable()
 export class ScanPerformHandler implements JobHandlerInstance<'scan-perform'> {
-  constructor(@Inject(SCAN_ENGINE) private readonly engine: ScanEngine) {}
+  constructor(
+    @Inject(SCAN_ENGINE) private readonly engine: ScanEngine,
+    private readonly execution: ScanExecution,
+  ) {}
 
   readonly processor = tenantJob<JobArguments['scan-perform'], unknown>(
     providerJob(async ({ scanId, providerId }, context) => {
-      const [target] = await context.inTenant(() =>
-        rows<{ provider: string; uid: string }>(
-          tenantManager(),
-          `WITH started AS (
-             UPDATE scans SET state = 'executing', started_at = COALESCE(started_at, now()), updated_at = now()
-              WHERE id = $1 AND state IN ('available', 'scheduled', 'executing') RETURNING provider_id
-           )
-           SELECT p.provider, p.uid FROM started JOIN providers p ON p.id = started.provider_id`,
-          [scanId],
-        ),
-      );
-      if (!target) throw new JobOutcomeError('scan_missing', 'The scan was removed or had already ended.');
-      const summary = await this.engine.run(
-        { scanId, providerId, provider: target.provider, uid: target.uid },
-        { signal: context.signal, progress: (percent) => context.progress(percent) },
-      );
-      await context.inTenant(() =>
-        tenantManager().query(`UPDATE scans SET unique_resource_count = $2, updated_at = now() WHERE id = $1`, [scanId, summary.unique_resource_count]),
-      );
-      return summary;
+      const scan = await this.execution.begin(scanId, context);
+      if (scan === 'completed') return { scan_id: scanId, note: 'the scan had already been stored' };
+      const output = await this.engine.run(scan, {
+        signal: context.signal,
+        progress: (percent) => context.progress(Math.min(ENGINE_SHARE, percent)),
+        credentials: () => this.execution.credentials(providerId, context),
+      });
+      try {
+        return await this.execution.ingestFile(scan, output.ocsfFile, context, ENGINE_SHARE);
+      } finally {
+        await output.dispose();
+      }
     }),
     { transaction: 'step' },
   );

@@ -5,4 +5,4 @@ import { JobName } from './job-definitions';
  * as its arguments: one per follow-up queue (overview, compliance, reports).
  * Each feature adds its own job here beside its definition and handler.
  */
-export const AFTER_SCAN_JOBS: readonly JobName[] = ['scan-compliance', 'scan-report'];
+export const AFTER_SCAN_JOBS: readonly JobName[] = ['scan-overview', 'scan-compliance', 'scan-report'];

@@ -3,7 +3,7 @@ import { QueueName } from '../queue-names';
 
 /** One pending hand-over to BullMQ, as stored in the `outbox` table. */
 export type OutboxOperation =
-  | { operation: 'add-job'; queue: QueueName; jobName: string; jobId: string; payload: unknown; options: JobsOptions }
+  | { operation: 'add-job'; queue: QueueName; jobName: string; jobId: string; payload: unknown; options: JobsOptions; held?: boolean }
   | { operation: 'upsert-scheduler'; queue: QueueName; jobName: string; jobId: string; payload: unknown; options: SchedulerOptions }
   | { operation: 'remove-scheduler'; queue: QueueName; jobId: string };
 

@@ -22,9 +22,12 @@ export class OutboxWriter {
 
   async write(operation: OutboxOperation): Promise<void> {
     const hasJob = operation.operation !== 'remove-scheduler';
+    // A held job waits at available_at 'infinity', which the relay never reaches, until something releases it
+    // (scans: start_next_waiting_scan, see the scan-queue migration).
+    const held = operation.operation === 'add-job' && operation.held === true;
     await tenantManager().query(
-      `INSERT INTO outbox (id, tenant_id, queue_namespace, queue, operation, job_name, job_id, payload, options)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      `INSERT INTO outbox (id, tenant_id, queue_namespace, queue, operation, job_name, job_id, payload, options, available_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $10::boolean THEN 'infinity'::timestamptz ELSE now() END)`,
       [
         newId(),
         tenantScope().tenantId,
@@ -35,6 +38,7 @@ export class OutboxWriter {
         operation.jobId,
         JSON.stringify(hasJob ? operation.payload : {}),
         JSON.stringify(hasJob ? operation.options : {}),
+        held,
       ],
     );
     afterCommit(() => this.relay.nudge());

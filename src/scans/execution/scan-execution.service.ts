@@ -1,0 +1,176 @@
+import { Injectable } from '@nestjs/common';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { EntityManager } from 'typeorm';
+import { rows } from '../../database/sql';
+import { tenantManager, tenantScope } from '../../database/tenant-context';
+import { FindingsIngestionService, INGESTION_BATCH_SIZE } from '../../findings/ingestion/findings-ingestion.service';
+import { IngestionScan } from '../../findings/ingestion/ingestion-record';
+import { idRangeOfMs } from '../../findings/storage/finding-ids';
+import { ProviderSecretsService } from '../../providers/provider-secrets.service';
+import { AFTER_SCAN_JOBS } from '../../tasks/jobs/after-scan-jobs';
+import { deterministicId } from '../../tasks/jobs/deterministic-id';
+import { JobRequest } from '../../tasks/jobs/job-definitions';
+import { JobOutcomeError } from '../../tasks/jobs/job-errors';
+import { TenantJobContext } from '../../tasks/jobs/job-context';
+import { ScanTarget } from '../../tasks/scans/scan-engine';
+import { TasksService } from '../../tasks/tasks.service';
+import { BadRecord, OcsfFormatError, OcsfReadSummary, readOcsf } from '../ocsf/ocsf-stream-reader';
+
+/** A scan its job has marked executing. `startedAt` stays the same on every attempt: finding ids derive from it. */
+export interface StartedScan extends ScanTarget {
+  tenantId: string;
+  startedAt: Date;
+}
+
+/** What a scan's task result says about its ingestion. */
+export interface ScanIngestionResult {
+  scan_id: string;
+  findings: number;
+  unique_resource_count: number;
+  records_read: number;
+  /** Records lacking a required field: counted, the first ones described, and left out. */
+  records_skipped: number;
+  skipped_records: Array<{ index: number; line: number; finding_uid?: string; problems: string[] }>;
+}
+
+interface StartedRow {
+  provider: string;
+  uid: string;
+  provider_id: string;
+  started_at: Date;
+}
+
+/**
+ * The steps every scan job shares, whatever produced its OCSF output (an
+ * upload or an engine): marking the scan executing, and storing its results.
+ */
+@Injectable()
+export class ScanExecution {
+  constructor(
+    private readonly findings: FindingsIngestionService,
+    private readonly secrets: ProviderSecretsService,
+    private readonly tasks: TasksService,
+  ) {}
+
+  /**
+   * Marks the scan executing (keeping the start of an earlier attempt).
+   * 'completed' when an earlier attempt already stored everything and only
+   * its task was left unsettled (a worker stopped in between).
+   */
+  async begin(scanId: string, context: TenantJobContext): Promise<StartedScan | 'completed'> {
+    return context.inTenant(async () => {
+      const [started] = await rows<StartedRow>(
+        tenantManager(),
+        `WITH started AS (
+           UPDATE scans SET state = 'executing', started_at = COALESCE(started_at, now()), updated_at = now()
+            WHERE id = $1 AND state IN ('available', 'scheduled', 'executing') RETURNING provider_id, started_at
+         )
+         SELECT p.provider, p.uid, started.provider_id, started.started_at FROM started JOIN providers p ON p.id = started.provider_id`,
+        [scanId],
+      );
+      if (started) {
+        const { tenantId } = tenantScope();
+        return { scanId, tenantId, providerId: started.provider_id, provider: started.provider, uid: started.uid, startedAt: started.started_at };
+      }
+      const [scan] = await rows<{ state: string }>(tenantManager(), `SELECT state FROM scans WHERE id = $1`, [scanId]);
+      if (scan?.state === 'completed') return 'completed';
+      throw new JobOutcomeError('scan_missing', 'The scan was removed or had already ended.');
+    });
+  }
+
+  /** The provider's decrypted credentials, for an engine that needs them; never logged, never stored elsewhere. */
+  credentials(providerId: string, context: TenantJobContext): Promise<Record<string, unknown> | null> {
+    return context.inTenant(() => this.secrets.credentialsFor(providerId));
+  }
+
+  /**
+   * Stores the findings of a Prowler OCSF file (plain or gzipped) as the
+   * scan's results and completes the scan, all in one transaction: a file
+   * that turns out bad halfway, a cancel or a crash leaves nothing of the
+   * scan visible, and a retry starts clean (ingestion is idempotent per
+   * scan and finding uid besides). The follow-up jobs (AFTER_SCAN_JOBS) are
+   * enqueued in the same transaction, through the outbox.
+   *
+   * Progress runs from `fromPercent` to 99 with the bytes read; 100 comes
+   * with completion.
+   */
+  async ingestFile(scan: StartedScan, file: string, context: TenantJobContext, fromPercent = 0): Promise<ScanIngestionResult> {
+    const ingestionScan: IngestionScan = { tenantId: scan.tenantId, scanId: scan.scanId, providerId: scan.providerId, scanStartedAt: scan.startedAt };
+    await this.findings.prepareScan(ingestionScan);
+    const size = Math.max(1, (await stat(file)).size);
+
+    return context.inTenant(async (manager) => {
+      const input = createReadStream(file);
+      const reader = readOcsf(input, { expectedProvider: scan.provider, batchSize: INGESTION_BATCH_SIZE });
+      let findings = 0;
+      let shownPercent = fromPercent;
+      let summary: OcsfReadSummary;
+      try {
+        for (;;) {
+          const next = await reader.next();
+          if (next.done) {
+            summary = next.value;
+            break;
+          }
+          context.signal.throwIfAborted();
+          await this.findings.ingestBatch(manager, ingestionScan, next.value.records);
+          findings += next.value.records.length;
+          const percent = Math.min(99, fromPercent + Math.floor(((99 - fromPercent) * next.value.progress.inputBytesRead) / size));
+          if (percent > shownPercent) {
+            shownPercent = percent;
+            await context.progress(percent);
+          }
+        }
+      } catch (error) {
+        if (error instanceof OcsfFormatError) throw new JobOutcomeError('invalid_file', `The file was not imported. ${error.message}.`);
+        throw error;
+      } finally {
+        // Leaving early (a cancel, a failed batch) must not leave the file open.
+        input.destroy();
+      }
+      // A scan without findings is still a scan that ran: ingestion records it, so it reads as empty rather than missing.
+      if (findings === 0) await this.findings.ingestBatch(manager, ingestionScan, []);
+      const uniqueResources = await this.complete(manager, scan);
+      return {
+        scan_id: scan.scanId,
+        findings,
+        unique_resource_count: uniqueResources,
+        records_read: summary.recordsRead,
+        records_skipped: summary.recordsSkipped,
+        skipped_records: summary.skipped.map(describeSkipped),
+      };
+    });
+  }
+
+  /**
+   * Completed, in the ingestion's own transaction, with its follow-up jobs.
+   * Ending the scan also releases the provider's next waiting scan (the
+   * scans trigger). A scan something else ended meanwhile (the stale-task
+   * sweep took its worker for lost) rolls the whole ingestion back.
+   */
+  private async complete(manager: EntityManager, scan: StartedScan): Promise<number> {
+    const range = idRangeOfMs(Math.floor(scan.startedAt.getTime()));
+    const [completed] = await rows<{ unique_resource_count: number }>(
+      manager,
+      `UPDATE scans SET state = 'completed', progress = 100, completed_at = now(), updated_at = now(),
+              unique_resource_count = (
+                SELECT count(DISTINCT l.resource_id)::int
+                  FROM findings f JOIN resource_finding_links l ON l.tenant_id = f.tenant_id AND l.finding_id = f.id
+                 WHERE f.scan_id = $1 AND f.id >= $2::uuid AND f.id < $3::uuid)
+        WHERE id = $1 AND state = 'executing'
+        RETURNING unique_resource_count`,
+      [scan.scanId, range.from, range.to],
+    );
+    if (!completed) throw new JobOutcomeError('scan_ended', 'The scan was ended by something else while its results were being stored; none were kept.');
+    for (const name of AFTER_SCAN_JOBS) {
+      const request = { name, args: { scanId: scan.scanId, providerId: scan.providerId } } as JobRequest;
+      await this.tasks.enqueue(request, { id: deterministicId('after-scan', name, scan.scanId) });
+    }
+    return completed.unique_resource_count;
+  }
+}
+
+function describeSkipped(record: BadRecord): ScanIngestionResult['skipped_records'][number] {
+  return { index: record.index, line: record.line, ...(record.findingUid ? { finding_uid: record.findingUid } : {}), problems: record.problems };
+}

@@ -1,0 +1,33 @@
+import { FilterSpec, QuerySpec } from '../common/jsonapi/query-spec';
+import { PROVIDER_FIELDS } from '../providers/provider.resource';
+import { PROVIDER_TYPES } from '../providers/provider-uid-rules';
+import { SCAN_FIELDS, SCAN_STATES, SCAN_TRIGGERS } from './scan.resource';
+
+const text: FilterSpec = { type: 'string', operators: ['eq', 'icontains', 'in'] };
+/** A plain date means that whole day (the contract's `filter[inserted_at]=2025-01-31`). */
+const timestamp: FilterSpec = { type: 'datetime', operators: ['eq', 'gte', 'lte', 'gt', 'lt'] };
+const FIELDS = { scans: SCAN_FIELDS, providers: PROVIDER_FIELDS };
+
+export const SCAN_LIST: QuerySpec = {
+  filters: {
+    id: { type: 'uuid', operators: ['eq', 'in'] },
+    name: { type: 'string', operators: ['eq', 'icontains'] },
+    provider: { type: 'uuid', operators: ['eq', 'in'] },
+    provider_type: { type: 'enum', operators: ['eq', 'in'], values: PROVIDER_TYPES },
+    provider_uid: text,
+    provider_alias: text,
+    provider_groups: { type: 'uuid', operators: ['eq', 'in'] },
+    state: { type: 'enum', operators: ['eq', 'in'], values: SCAN_STATES },
+    trigger: { type: 'enum', operators: ['eq', 'in'], values: SCAN_TRIGGERS },
+    inserted_at: timestamp,
+    started_at: timestamp,
+    completed_at: timestamp,
+    search: { type: 'string', operators: ['eq'] },
+  },
+  sorts: ['name', 'trigger', 'state', 'progress', 'attempted_at', 'started_at', 'completed_at', 'scheduled_at', 'inserted_at', 'updated_at'],
+  defaultSort: '-inserted_at',
+  includes: ['provider'],
+  fields: FIELDS,
+};
+
+export const SCAN_DETAIL: QuerySpec = { includes: ['provider'], fields: FIELDS };

@@ -1,0 +1,38 @@
+import { Module } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { FindingsIngestionService } from '../findings/ingestion/findings-ingestion.service';
+import { FindingPartitionsService } from '../findings/storage/finding-partitions.service';
+import { ProviderSecretsService } from '../providers/provider-secrets.service';
+import { ProvidersService } from '../providers/providers.service';
+import { SCAN_ENGINE, UnconfiguredScanEngine } from '../tasks/scans/scan-engine';
+import { ProwlerCliEngine } from './engines/prowler-cli.engine';
+import { ScanExecution } from './execution/scan-execution.service';
+import { ScanImportHandler } from './jobs/scan-import.handler';
+import { ScanSpool } from './spool/scan-spool';
+
+/**
+ * The scans side of the workers: the scan engine (the Prowler CLI when
+ * PROWLER_BIN is set), the import job and the shared execution steps. The
+ * ingestion and secrets services are stateless and built here too, so a
+ * worker process needs none of the HTTP feature modules.
+ */
+@Module({
+  providers: [
+    FindingPartitionsService,
+    FindingsIngestionService,
+    ProvidersService,
+    ProviderSecretsService,
+    ScanSpool,
+    ScanExecution,
+    ScanImportHandler,
+    {
+      provide: SCAN_ENGINE,
+      inject: [APP_CONFIG, ScanSpool],
+      useFactory: (config: AppConfig, spool: ScanSpool) =>
+        config.scans.prowlerBin ? new ProwlerCliEngine(config.scans.prowlerBin, spool) : new UnconfiguredScanEngine(),
+    },
+  ],
+  exports: [ScanExecution, SCAN_ENGINE],
+})
+export class ScansWorkerModule {}

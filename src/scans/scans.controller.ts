@@ -1,0 +1,71 @@
+import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { ApiError } from '../common/errors/api-error';
+import { Endpoint } from '../common/http/endpoint.decorator';
+import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
+import { IncludedSet, renderDocument } from '../common/jsonapi/document';
+import { listMeta } from '../common/jsonapi/paging';
+import { ParsedQuery } from '../common/jsonapi/query-spec';
+import { parseResourceBody, ResourceIdentifier } from '../common/jsonapi/request-body';
+import { PROVIDER_LIST } from '../providers/provider-query-specs';
+import { providerResource } from '../providers/provider.resource';
+import { ProvidersService } from '../providers/providers.service';
+import { TaskAccepted } from '../tasks/task-accepted.decorator';
+import { CreateScanAttributes, UpdateScanAttributes } from './scan.dto';
+import { SCAN_DETAIL, SCAN_LIST } from './scan-query-specs';
+import { ScanRow, scanResource } from './scan.resource';
+import { ScansService } from './scans.service';
+
+/** Reading needs no permission (visibility limits what a caller sees); starting and renaming need manage_scans. */
+@ApiTags('Scan')
+@Controller('scans')
+export class ScansController {
+  constructor(
+    private readonly scans: ScansService,
+    private readonly providers: ProvidersService,
+  ) {}
+
+  @Get()
+  @Endpoint({ summary: 'List the scans you can see' })
+  async list(@JsonApiQuery(SCAN_LIST) query: ParsedQuery) {
+    const { rows, count } = await this.scans.list(query);
+    return renderDocument(scanResource, rows, { fields: query.fields, meta: listMeta(query.page, count), included: await this.included(rows, query) });
+  }
+
+  @Post()
+  @TaskAccepted({ summary: 'Start a scan of a provider; it waits while another scan of the provider runs', permissions: ['manage_scans'] })
+  async create(@Body() body: unknown) {
+    const { attributes, relationships } = await parseResourceBody(body, {
+      type: 'scans',
+      attributes: CreateScanAttributes,
+      relationships: { provider: { type: 'providers', many: false, required: true } },
+    });
+    const provider = relationships.provider as ResourceIdentifier | null;
+    if (!provider) throw ApiError.badRequest('required', 'Relationship provider is required.', { pointer: '/data/relationships/provider' });
+    return this.scans.start(provider.id, attributes.name ?? null);
+  }
+
+  @Get(':id')
+  @Endpoint({ summary: 'A scan you can see' })
+  async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(SCAN_DETAIL) query: ParsedQuery) {
+    const scan = await this.scans.get(id);
+    return renderDocument(scanResource, scan, { fields: query.fields, included: await this.included([scan], query) });
+  }
+
+  @Patch(':id')
+  @Endpoint({ summary: 'Rename a scan', permissions: ['manage_scans'] })
+  async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
+    const { attributes } = await parseResourceBody(body, { type: 'scans', attributes: UpdateScanAttributes, id });
+    return renderDocument(scanResource, await this.scans.rename(id, attributes.name));
+  }
+
+  private async included(rows: readonly ScanRow[], query: ParsedQuery): Promise<IncludedSet[]> {
+    if (!query.include.includes('provider') || rows.length === 0) return [];
+    const ids = [...new Set(rows.map((row) => row.provider_id))];
+    const { rows: providers } = await this.providers.list(
+      { filters: [{ field: 'id', operator: 'in', value: ids }], sort: [], page: { mode: 'all' }, include: [], fields: {}, extra: {} },
+      PROVIDER_LIST,
+    );
+    return [{ definition: providerResource, rows: providers }];
+  }
+}

@@ -1,0 +1,93 @@
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiClient, HttpResult } from './http-client';
+import { pollTask } from './tasks-fixture';
+
+export const OCSF_FIXTURE = '/work/shared/fixtures/ocsf/prowler-output-aws.ocsf.json';
+
+/** The fixture's findings: Prowler's own example output, five AWS findings on two resources. */
+export function fixtureFindings(): Array<Record<string, any>> {
+  return JSON.parse(readFileSync(OCSF_FIXTURE, 'utf8'));
+}
+
+export function newSpoolDir(label: string): string {
+  return mkdtempSync(join(tmpdir(), `cspm-spool-${label}-`));
+}
+
+/** POST /api/v1/scans/imports as a browser or curl would send it: multipart/form-data. */
+export async function uploadImport(
+  client: ApiClient,
+  fields: { provider_id?: string; name?: string },
+  file?: Buffer | string,
+  options: { fileField?: string; fileFirst?: boolean } = {},
+): Promise<HttpResult> {
+  const form = new FormData();
+  const appendFile = () => {
+    if (file !== undefined) form.append(options.fileField ?? 'file', new Blob([typeof file === 'string' ? Buffer.from(file) : file]), 'prowler-output.ocsf.json');
+  };
+  if (options.fileFirst) appendFile();
+  for (const [key, value] of Object.entries(fields)) if (value !== undefined) form.append(key, value);
+  if (!options.fileFirst) appendFile();
+  const response = await fetch(`${client.baseUrl}/api/v1/scans/imports`, {
+    method: 'POST',
+    headers: { accept: 'application/vnd.api+json', ...(client.token ? { authorization: `Bearer ${client.token}` } : {}) },
+    body: form,
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // Not JSON: kept as text for the assertion message.
+  }
+  return { status: response.status, headers: response.headers, body };
+}
+
+/** Uploads, expects 202, and answers the finished task (through the API, as a client polls). */
+export async function importAndWait(client: ApiClient, providerId: string, file: Buffer | string, timeoutMs = 30000): Promise<Record<string, any>> {
+  const accepted = await uploadImport(client, { provider_id: providerId }, file);
+  if (accepted.status !== 202) throw new Error(`import refused: ${accepted.status} ${JSON.stringify(accepted.body)}`);
+  return pollTask(client, accepted.body.data.id, timeoutMs);
+}
+
+/**
+ * PROWLER_BIN pointed at a stand-in executable this test writes: it is not
+ * Prowler and scans nothing. It records the arguments and credential
+ * variables it was given, waits while the test holds a `hold` file, then
+ * writes Prowler's example OCSF output (the fixture) where Prowler would,
+ * `<output-directory>/<output-filename>.ocsf.json`.
+ */
+export function writeProwlerStandIn(controlDir: string): string {
+  const path = join(controlDir, 'prowler-stand-in.js');
+  writeFileSync(
+    path,
+    `#!${process.execPath}
+const fs = require('node:fs');
+const path = require('node:path');
+const control = ${JSON.stringify(controlDir)};
+const args = process.argv.slice(2);
+const outputDirectory = args[args.indexOf('--output-directory') + 1];
+const outputName = args[args.indexOf('--output-filename') + 1];
+fs.writeFileSync(path.join(control, 'run-' + process.pid + '.json'), JSON.stringify({
+  pid: process.pid,
+  args,
+  credentials: { AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? null, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? null },
+  leaked: Object.keys(process.env).filter((name) => /^(DATABASE|REDIS|JWT|SECRETS)_/.test(name)),
+}));
+function finish() {
+  if (fs.existsSync(path.join(control, 'fail'))) {
+    process.stderr.write('stand-in failed on purpose with ' + process.env.AWS_SECRET_ACCESS_KEY + '\\n');
+    process.exit(2);
+  }
+  fs.copyFileSync(${JSON.stringify(OCSF_FIXTURE)}, path.join(outputDirectory, outputName + '.ocsf.json'));
+}
+(function wait() {
+  if (fs.existsSync(path.join(control, 'hold'))) return setTimeout(wait, 50);
+  finish();
+})();
+`,
+  );
+  chmodSync(path, 0o755);
+  return path;
+}
