@@ -5,6 +5,7 @@ import { FindingsIngestionService } from '../findings/ingestion/findings-ingesti
 import { FindingPartitionsService } from '../findings/storage/finding-partitions.service';
 import { ProviderSecretsService } from '../providers/provider-secrets.service';
 import { ProvidersService } from '../providers/providers.service';
+import { RlsRulesModule } from '../rls-rules/rls-rules.module';
 import { SCAN_ENGINE, UnconfiguredScanEngine } from '../tasks/scans/scan-engine';
 import { ProwlerCliEngine } from './engines/prowler-cli.engine';
 import { ScanExecution } from './execution/scan-execution.service';
@@ -15,9 +16,11 @@ import { ScanSpool } from './spool/scan-spool';
  * The scans side of the workers: the scan engine (the Prowler CLI when
  * PROWLER_BIN is set), the import job and the shared execution steps. The
  * ingestion and secrets services are stateless and built here too, so a
- * worker process needs none of the HTTP feature modules.
+ * worker process needs none of the HTTP feature modules; the secrets service
+ * reaches providers through the row filter rules, hence their module.
  */
 @Module({
+  imports: [RlsRulesModule],
   providers: [
     FindingPartitionsService,
     FindingsIngestionService,
