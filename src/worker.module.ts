@@ -4,7 +4,10 @@ import { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HttpConnector, PROVIDER_CONNECTOR, UnreachableCloudConnector } from './tasks/connection/provider-connector';
+import { FindingsStorageModule } from './findings/storage/findings-storage.module';
 import { ProviderDataEraser } from './tasks/deletion/provider-data-eraser';
+import { TableVacuum } from './tasks/deletion/table-vacuum';
+import { FindingPartitionsHandler } from './tasks/handlers/finding-partitions.handler';
 import { ProviderConnectionCheckHandler } from './tasks/handlers/provider-connection-check.handler';
 import { ProviderDeletionHandler } from './tasks/handlers/provider-deletion.handler';
 import { ScanPerformHandler } from './tasks/handlers/scan-perform.handler';
@@ -26,6 +29,7 @@ const HANDLERS = [
   ProviderDeletionHandler,
   TenantDeletionHandler,
   ProviderConnectionCheckHandler,
+  FindingPartitionsHandler,
   TestProbeHandler,
   TestNoopHandler,
 ];
@@ -51,7 +55,7 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       // Not the API's PLATFORM_MODULES: a worker needs no HTTP-side module loaded (and boots faster without).
-      imports: [DatabaseModule, TasksCoreModule, DiscoveryModule],
+      imports: [DatabaseModule, TasksCoreModule, DiscoveryModule, FindingsStorageModule],
       providers: [
         { provide: WORKERS_ENABLED, inject: [APP_CONFIG], useFactory: runWhen },
         { provide: SCAN_ENGINE, useClass: UnconfiguredScanEngine },
@@ -66,6 +70,7 @@ export class WorkerModule {
         QueueWorkers,
         StaleTaskSweeper,
         ProviderDataEraser,
+        TableVacuum,
         ...HANDLERS,
       ],
     };

@@ -8,17 +8,19 @@ import { OverviewsController } from './overviews/overviews.controller';
 import { OverviewsService } from './overviews/overviews.service';
 import { ResourcesController } from './resources/resources.controller';
 import { ResourcesService } from './resources/resources.service';
-import { FindingPartitionsService } from './storage/finding-partitions.service';
+import { FindingsStorageModule } from './storage/findings-storage.module';
 
 /**
  * Findings and resources: partitioned storage, ingestion, reads, mute rules
  * and overviews. Exports what the scans, overview and deletion jobs call:
  * the ingestion service, the scan aggregation (scan-aggregation.ts, plain
- * functions over a tenant transaction) and the partition job's service.
+ * functions over a tenant transaction) and, through FindingsStorageModule,
+ * the partition job's service and the batched deletion.
  */
 @Module({
+  imports: [FindingsStorageModule],
   controllers: [FindingsController, ResourcesController, MuteRulesController, OverviewsController],
-  providers: [FindingsService, ResourcesService, MuteRulesService, OverviewsService, FindingsIngestionService, FindingPartitionsService],
-  exports: [FindingsIngestionService, FindingPartitionsService],
+  providers: [FindingsService, ResourcesService, MuteRulesService, OverviewsService, FindingsIngestionService],
+  exports: [FindingsIngestionService, FindingsStorageModule],
 })
 export class FindingsModule {}

@@ -1,19 +1,22 @@
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { affected } from '../../database/sql';
+import { affected, rows } from '../../database/sql';
+import { tenantManager } from '../../database/tenant-context';
+import { partitionsOfMonth } from './finding-partitions';
 
-/** Every table of the findings feature that holds a provider's data. */
-export const FINDINGS_TABLES = [
+/**
+ * The unpartitioned tables a provider deletion removes rows from. With the
+ * month partitions the provider's scans wrote to (providerPartitions), they
+ * are what needs a VACUUM afterwards.
+ */
+export const PROVIDER_FINDINGS_TABLES = [
   'resource_tag_links',
-  'resource_finding_links',
-  'findings',
   'finding_latest',
   'resources',
   'scan_summaries',
   'compliance_requirement_summaries',
   'finding_counts',
   'scan_ingestions',
-  'resource_tags',
-  'mute_rules',
 ] as const;
 
 /** The lower id bound of a scan's millisecond: uuid7_from_md5 with an all-zero hash. */
@@ -82,16 +85,56 @@ export const PROVIDER_DELETION_STEPS: ReadonlyArray<{ table: string; sql: string
 
 /**
  * Deletes up to `batchSize` rows of the provider from the first table that
- * still has some, in the caller's tenant transaction. Returns the rows
- * deleted; 0 means the provider's findings data is gone. Run it in short
- * transactions so other tenants' reads never wait behind one long delete,
- * then VACUUM (ANALYZE) the tables in FINDINGS_TABLES: tenants share heap
- * pages, and until dead rows are vacuumed every tenant's reads visit them.
+ * still has some, in the caller's tenant transaction. Returns the table and
+ * the rows deleted; null means the provider's findings data is gone. Run it
+ * in short transactions, so other tenants' reads never wait behind one long
+ * delete.
  */
-export async function deleteProviderBatch(manager: EntityManager, providerId: string, batchSize: number): Promise<number> {
+export async function deleteProviderBatch(manager: EntityManager, providerId: string, batchSize: number): Promise<{ table: string; deleted: number } | null> {
   for (const step of PROVIDER_DELETION_STEPS) {
     const deleted = await affected(manager, step.sql, [providerId, batchSize]);
-    if (deleted > 0) return deleted;
+    if (deleted > 0) return { table: step.table, deleted };
   }
-  return 0;
+  return null;
+}
+
+/**
+ * The month partitions (of findings and resource_finding_links) that hold the
+ * provider's findings, from the start of each of its ingested scans. Read
+ * before the deletion: scan_ingestions goes with it.
+ */
+export async function providerPartitions(manager: EntityManager, providerId: string): Promise<string[]> {
+  const months = await rows<{ month: Date }>(
+    manager,
+    `SELECT DISTINCT date_trunc('month', started_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS month FROM scan_ingestions WHERE provider_id = $1`,
+    [providerId],
+  );
+  return months.flatMap(({ month }) => partitionsOfMonth(month).map((p) => p.name));
+}
+
+/**
+ * Rows of the tenant that belong to no provider (tags are shared by the
+ * tenant's resources), for a tenant deletion once every provider's data is
+ * gone. mute_rules needs no step: it cascades from the tenant row.
+ */
+const TENANT_DELETION_SQL = `DELETE FROM resource_tags WHERE id IN (SELECT id FROM resource_tags LIMIT $1)`;
+
+/**
+ * What the deletion jobs call, each method in the caller's tenant
+ * transaction (one short transaction per batch).
+ */
+@Injectable()
+export class FindingsDeletion {
+  partitionsOf(providerId: string): Promise<string[]> {
+    return providerPartitions(tenantManager(), providerId);
+  }
+
+  deleteProviderBatch(providerId: string, batchSize: number): Promise<{ table: string; deleted: number } | null> {
+    return deleteProviderBatch(tenantManager(), providerId, batchSize);
+  }
+
+  /** Up to `batchSize` of the tenant's provider-independent rows; 0 when none is left. */
+  deleteTenantBatch(batchSize: number): Promise<number> {
+    return affected(tenantManager(), TENANT_DELETION_SQL, [batchSize]);
+  }
 }

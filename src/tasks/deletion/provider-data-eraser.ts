@@ -3,36 +3,78 @@ import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { affected } from '../../database/sql';
 import { tenantManager } from '../../database/tenant-context';
+import { FindingsDeletion, PROVIDER_FINDINGS_TABLES } from '../../findings/storage/findings-deletion';
 import { TenantJobContext } from '../jobs/job-context';
 import { PROVIDER_OWNED_TABLES } from './provider-owned-tables';
+
+export interface ProviderErasure {
+  /** Rows deleted per table, for the tables that had any. */
+  deleted: Record<string, number>;
+  /** Every table (partitions included) rows may have been deleted from: what a VACUUM should visit. */
+  touchedTables: string[];
+}
 
 /**
  * Deletes a soft-deleted provider's data: set-based batches of
  * DELETION_BATCH_SIZE rows, each in its own short transaction, so no lock is
  * held for long and a re-run continues where a stopped one left off.
+ * Findings, resources and their summaries go first (the findings feature
+ * knows how to reach them by index), then the rows of PROVIDER_OWNED_TABLES,
+ * then the provider row.
  */
 @Injectable()
 export class ProviderDataEraser {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly findings: FindingsDeletion,
+  ) {}
 
-  /** Rows deleted per table; the provider row goes last (its secrets and group links cascade). */
-  async erase(providerId: string, context: TenantJobContext): Promise<Record<string, number>> {
+  async erase(providerId: string, context: TenantJobContext): Promise<ProviderErasure> {
     const batch = this.config.tasks.deletionBatchSize;
     const deleted: Record<string, number> = {};
+    const count = (table: string, rows: number) => {
+      if (rows > 0) deleted[table] = (deleted[table] ?? 0) + rows;
+    };
+
+    // Read before the batches: the scans' ingestion rows that name the partitions go with them.
+    const partitions = await context.inTenant(() => this.findings.partitionsOf(providerId));
+    for (;;) {
+      context.signal.throwIfAborted();
+      const step = await context.inTenant(() => this.findings.deleteProviderBatch(providerId, batch));
+      if (!step) break;
+      count(step.table, step.deleted);
+    }
+
     for (const { table, belongs } of PROVIDER_OWNED_TABLES) {
-      deleted[table] = 0;
       for (;;) {
         context.signal.throwIfAborted();
-        const count = await context.inTenant(() =>
+        const rows = await context.inTenant(() =>
           affected(tenantManager(), `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE ${belongs} LIMIT $2)`, [providerId, batch]),
         );
-        deleted[table] += count;
-        if (count < batch) break;
+        count(table, rows);
+        if (rows < batch) break;
       }
     }
-    deleted.providers = await context.inTenant(() =>
-      affected(tenantManager(), `DELETE FROM providers WHERE id = $1 AND deleted_at IS NOT NULL`, [providerId]),
+    count(
+      'providers',
+      await context.inTenant(() => affected(tenantManager(), `DELETE FROM providers WHERE id = $1 AND deleted_at IS NOT NULL`, [providerId])),
     );
-    return deleted;
+    return {
+      deleted,
+      touchedTables: [...partitions, ...PROVIDER_FINDINGS_TABLES, ...PROVIDER_OWNED_TABLES.map((t) => t.table), 'providers'],
+    };
+  }
+
+  /** The tenant's rows that belong to no provider; run once every provider's data is gone. */
+  async eraseTenantLeftovers(context: TenantJobContext): Promise<Record<string, number>> {
+    const batch = this.config.tasks.deletionBatchSize;
+    let tags = 0;
+    for (;;) {
+      context.signal.throwIfAborted();
+      const rows = await context.inTenant(() => this.findings.deleteTenantBatch(batch));
+      tags += rows;
+      if (rows < batch) break;
+    }
+    return tags > 0 ? { resource_tags: tags } : {};
   }
 }

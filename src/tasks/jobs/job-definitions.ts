@@ -11,6 +11,11 @@ export interface JobArguments {
   'provider-deletion': { providerId: string };
   'tenant-deletion': Record<string, never>;
   'provider-connection-check': { providerId: string };
+  /**
+   * Fired daily by a BullMQ job scheduler: keeps the coming months' partitions of findings created.
+   * A system job: it acts for no tenant, so its envelope's tenantId is empty and it has no task row.
+   */
+  'finding-partitions': Record<string, never>;
   /** Test-only (TEST_JOBS=true): reports what it sees, writes rows step by step, honours or ignores its signal. */
   'test-probe': ProbeArguments;
   /** Test-only (TEST_JOBS=true): does nothing; the queue benchmark measures the path around it. */
@@ -59,6 +64,7 @@ export const JOB_DEFINITIONS: Record<JobName, JobDefinition> = {
   'provider-deletion': { queue: 'deletion', attempts: 5, timeLimit: { softMs: 2 * HOUR, hardMs: 2 * HOUR + 10 * MINUTE } },
   'tenant-deletion': { queue: 'deletion', attempts: 5, timeLimit: { softMs: 6 * HOUR, hardMs: 6 * HOUR + 10 * MINUTE } },
   'provider-connection-check': { queue: 'integrations', attempts: 3, timeLimit: { softMs: MINUTE, hardMs: 90 * 1000 } },
+  'finding-partitions': { queue: 'backfill', attempts: 3, timeLimit: { softMs: 5 * MINUTE, hardMs: 6 * MINUTE } },
   'test-probe': { queue: 'backfill', attempts: 3, timeLimit: { softMs: 3000, hardMs: 4500 }, testOnly: true },
   'test-noop': { queue: 'backfill', attempts: 1, timeLimit: { softMs: 5000, hardMs: 10000 }, testOnly: true },
 };

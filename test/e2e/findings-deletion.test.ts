@@ -1,0 +1,148 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client } from 'pg';
+import { LocalAppModule } from '../../src/local-app.module';
+import { addMonths, partitionsOfMonth } from '../../src/findings/storage/finding-partitions';
+import { FINDING_PARTITIONS_EVERY_MS, FINDING_PARTITIONS_SCHEDULER_ID } from '../../src/tasks/handlers/finding-partitions.handler';
+import { adminClient } from '../support/database';
+import { generateRecords } from '../support/finding-generator';
+import { ingestScan, insertProvider, insertScan } from '../support/findings-fixtures';
+import { signUp, SignedUpUser } from '../support/http-client';
+import { fastQueueEnv, inspectQueue, pollTask, waitFor } from '../support/tasks-fixture';
+import { startTestApp, TestApp } from '../support/test-app';
+
+/** Every table that holds findings data, and how a provider's rows are found in it. */
+const PROVIDER_ROWS: Record<string, string> = {
+  findings: 'SELECT count(*)::int AS n FROM findings WHERE provider_id = $1',
+  resource_finding_links: `SELECT count(*)::int AS n FROM resource_finding_links l JOIN resources r ON r.id = l.resource_id WHERE r.provider_id = $1`,
+  resource_tag_links: `SELECT count(*)::int AS n FROM resource_tag_links l JOIN resources r ON r.id = l.resource_id WHERE r.provider_id = $1`,
+  resources: 'SELECT count(*)::int AS n FROM resources WHERE provider_id = $1',
+  finding_latest: 'SELECT count(*)::int AS n FROM finding_latest WHERE provider_id = $1',
+  finding_counts: 'SELECT count(*)::int AS n FROM finding_counts WHERE provider_id = $1',
+  scan_summaries: 'SELECT count(*)::int AS n FROM scan_summaries WHERE provider_id = $1',
+  compliance_requirement_summaries: 'SELECT count(*)::int AS n FROM compliance_requirement_summaries WHERE provider_id = $1',
+  scan_ingestions: 'SELECT count(*)::int AS n FROM scan_ingestions WHERE provider_id = $1',
+  scans: 'SELECT count(*)::int AS n FROM scans WHERE provider_id = $1',
+};
+
+/**
+ * Deleting providers and tenants that hold findings, through the API and the
+ * in-process workers (real PostgreSQL, Redis and BullMQ); and the scheduled
+ * partition job.
+ */
+describe('findings deletion and the partition job', () => {
+  let admin: Client;
+  let app: TestApp;
+  const env = fastQueueEnv('findings-deletion');
+
+  before(async () => {
+    admin = await adminClient();
+    app = await startTestApp({ ...env, WORKERS_IN_PROCESS: 'true', DELETION_BATCH_SIZE: '150' }, LocalAppModule);
+  });
+  after(async () => {
+    await admin.end();
+    await app.close();
+  });
+
+  async function rowsOf(providerId: string): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const [table, sql] of Object.entries(PROVIDER_ROWS)) counts[table] = (await admin.query(sql, [providerId])).rows[0].n;
+    return counts;
+  }
+
+  /** A provider with two scans: one last month, one now (two partitions of each partitioned table). */
+  async function providerWithFindings(user: SignedUpUser, key: string, count: number): Promise<{ providerId: string; months: Date[] }> {
+    const providerId = await insertProvider(admin, user.tenantId);
+    const months = [new Date(Date.now() - 35 * 24 * 3600_000), new Date(Date.now() - 3600_000)];
+    for (const [index, startedAt] of months.entries()) {
+      const scanId = await insertScan(admin, user.tenantId, providerId, startedAt);
+      await ingestScan(app, { tenantId: user.tenantId, scanId, providerId, scanStartedAt: startedAt }, generateRecords({ providerKey: key, count, scanIndex: index }));
+    }
+    return { providerId, months };
+  }
+
+  it('DELETE provider removes its findings, resources and summaries in batches, leaves everyone else’s, and vacuums what it touched', async () => {
+    const alice = await signUp(app.baseUrl, 'deletion-alice');
+    const bob = await signUp(app.baseUrl, 'deletion-bob');
+    const doomed = await providerWithFindings(alice, 'doomed', 700);
+    const kept = await providerWithFindings(alice, 'kept', 300);
+    const neighbour = await providerWithFindings(bob, 'neighbour', 400);
+    const before = await rowsOf(doomed.providerId);
+    assert.ok(Object.entries(before).every(([table, n]) => n > 0 || table === 'resource_tag_links' || table === 'compliance_requirement_summaries'), JSON.stringify(before));
+    const keptBefore = await rowsOf(kept.providerId);
+    const neighbourBefore = await rowsOf(neighbour.providerId);
+    const startedAt = (await admin.query(`SELECT now() AS now`)).rows[0].now as Date;
+
+    const accepted = await alice.client.delete(`/api/v1/providers/${doomed.providerId}`);
+    assert.equal(accepted.status, 202);
+    // Hidden at once, before the job has run.
+    const hidden = await alice.client.get(`/api/v1/findings?filter[provider]=${doomed.providerId}&page[size]=1`);
+    assert.equal(hidden.body.meta.pagination.count, 0);
+
+    const done = await pollTask(alice.client, accepted.body.data.id, 60000);
+    assert.equal(done.attributes.state, 'completed', JSON.stringify(done.attributes.result));
+    const { deleted, vacuum } = done.attributes.result;
+    for (const table of ['findings', 'resource_finding_links', 'resources', 'finding_latest', 'finding_counts', 'scan_summaries', 'scan_ingestions', 'scans']) {
+      assert.equal(deleted[table], before[table], table);
+    }
+    assert.equal(deleted.providers, 1);
+    assert.deepEqual(Object.values(await rowsOf(doomed.providerId)), Object.values(PROVIDER_ROWS).map(() => 0));
+    assert.deepEqual(await rowsOf(kept.providerId), keptBefore);
+    assert.deepEqual(await rowsOf(neighbour.providerId), neighbourBefore);
+    const still = await alice.client.get('/api/v1/findings?page[size]=1');
+    assert.equal(still.body.meta.pagination.count, keptBefore.findings);
+
+    // Both months' partitions of both partitioned tables, and the provider's other tables, were vacuumed as their owner.
+    const partitions = doomed.months.flatMap((month) => partitionsOfMonth(month).map((p) => p.name));
+    for (const table of [...partitions, 'resources', 'finding_latest', 'scan_summaries', 'resource_tag_links']) {
+      assert.ok(vacuum.vacuumed.includes(table), `${table} in ${JSON.stringify(vacuum)}`);
+      const { rows } = await admin.query(`SELECT last_vacuum, last_analyze FROM pg_stat_user_tables WHERE relname = $1`, [table]);
+      assert.ok(rows[0].last_vacuum >= startedAt && rows[0].last_analyze >= startedAt, `${table}: ${JSON.stringify(rows[0])}`);
+    }
+    assert.ok(!vacuum.vacuumed.includes('findings'), 'the partitioned parent is never vacuumed whole');
+  });
+
+  it('DELETE tenant removes its findings data, tags included', async () => {
+    const carol = await signUp(app.baseUrl, 'deletion-carol');
+    const { providerId } = await providerWithFindings(carol, 'carol', 300);
+    const tagged = await admin.query(`SELECT count(*)::int AS n FROM resource_tags WHERE tenant_id = $1`, [carol.tenantId]);
+    assert.ok(tagged.rows[0].n > 0);
+    assert.equal((await carol.client.delete(`/api/v1/tenants/${carol.tenantId}`)).status, 202);
+    await waitFor('the tenant to be gone', async () => (await admin.query(`SELECT 1 FROM tenants WHERE id = $1`, [carol.tenantId])).rowCount === 0, 60000);
+    assert.deepEqual(Object.values(await rowsOf(providerId)), Object.values(PROVIDER_ROWS).map(() => 0));
+    for (const table of ['resource_tags', 'mute_rules', 'findings', 'resources']) {
+      const left = await admin.query(`SELECT count(*)::int AS n FROM ${table} WHERE tenant_id = $1`, [carol.tenantId]);
+      assert.equal(left.rows[0].n, 0, table);
+    }
+  });
+
+  it('a daily BullMQ job scheduler keeps the coming months’ partitions created, with their row-level security', async () => {
+    const backfill = inspectQueue(app.config.redis.url, env.REDIS_PREFIX, 'backfill');
+    try {
+      const scheduler = await waitFor('the partition scheduler', () => backfill.getJobScheduler(FINDING_PARTITIONS_SCHEDULER_ID));
+      assert.equal(Number(scheduler.every), FINDING_PARTITIONS_EVERY_MS);
+      assert.equal(scheduler.name, 'finding-partitions');
+
+      // The furthest month the job keeps is empty: drop its partitions and let a run of the job bring them back.
+      const furthest = partitionsOfMonth(addMonths(new Date(), 2)).map((p) => p.name);
+      await waitFor('the first run to create them', async () => (await admin.query(`SELECT to_regclass($1) AS oid`, [furthest[0]])).rows[0].oid);
+      for (const name of furthest) await admin.query(`DROP TABLE ${name}`);
+      const job = await backfill.add('finding-partitions', { tenantId: '', taskId: null, args: {} });
+      await waitFor('the job to finish', async () => (await job.getState()) === 'completed');
+      for (const name of furthest) {
+        const { rows } = await admin.query(
+          `SELECT c.relrowsecurity, c.relforcerowsecurity, (SELECT count(*)::int FROM pg_policies WHERE tablename = c.relname) AS policies
+             FROM pg_class c WHERE c.relname = $1`,
+          [name],
+        );
+        assert.deepEqual(rows[0], { relrowsecurity: true, relforcerowsecurity: true, policies: 4 }, name);
+      }
+
+      // A job naming a tenant is not what the scheduler makes: refused, not run.
+      const forged = await backfill.add('finding-partitions', { tenantId: '0190a000-0000-7000-8000-000000000000', taskId: null, args: {} });
+      await waitFor('the forged job to fail', async () => (await forged.getState()) === 'failed');
+    } finally {
+      await backfill.close();
+    }
+  });
+});
