@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { Client } from 'pg';
 import { LocalAppModule } from '../../src/local-app.module';
 import { addMonths, partitionsOfMonth } from '../../src/findings/storage/finding-partitions';
+import { ProviderFindingsDeletion } from '../../src/findings/storage/findings-deletion';
+import { rlsTransaction } from '../../src/database/rls-transaction';
+import { TenantDatabase } from '../../src/database/tenant-database';
 import { FINDING_PARTITIONS_EVERY_MS, FINDING_PARTITIONS_SCHEDULER_ID } from '../../src/tasks/handlers/finding-partitions.handler';
 import { adminClient } from '../support/database';
 import { generateRecords } from '../support/finding-generator';
@@ -50,10 +53,14 @@ describe('findings deletion and the partition job', () => {
     return counts;
   }
 
+  function providerMonths(): Date[] {
+    return [new Date(Date.now() - 35 * 24 * 3600_000), new Date(Date.now() - 3600_000)];
+  }
+
   /** A provider with two scans: one last month, one now (two partitions of each partitioned table). */
   async function providerWithFindings(user: SignedUpUser, key: string, count: number): Promise<{ providerId: string; months: Date[] }> {
     const providerId = await insertProvider(admin, user.tenantId);
-    const months = [new Date(Date.now() - 35 * 24 * 3600_000), new Date(Date.now() - 3600_000)];
+    const months = providerMonths();
     for (const [index, startedAt] of months.entries()) {
       const scanId = await insertScan(admin, user.tenantId, providerId, startedAt);
       await ingestScan(app, { tenantId: user.tenantId, scanId, providerId, scanStartedAt: startedAt }, generateRecords({ providerKey: key, count, scanIndex: index }));
@@ -100,6 +107,35 @@ describe('findings deletion and the partition job', () => {
       assert.ok(rows[0].last_vacuum >= startedAt && rows[0].last_analyze >= startedAt, `${table}: ${JSON.stringify(rows[0])}`);
     }
     assert.ok(!vacuum.vacuumed.includes('findings'), 'the partitioned parent is never vacuumed whole');
+  });
+
+  it('batches walk forward, and passes repeat until one finds nothing: rows written behind the deletion go too', async () => {
+    const dave = await signUp(app.baseUrl, 'deletion-dave');
+    const { providerId } = await providerWithFindings(dave, 'dave', 400);
+    const database = app.app.get(TenantDatabase);
+    const deletion = new ProviderFindingsDeletion(providerId, 100);
+    const totals: Record<string, number> = {};
+    const batch = async () => {
+      const counts = await rlsTransaction(database.app, dave.tenantId, () => deletion.next());
+      for (const [table, n] of Object.entries(counts ?? {})) totals[table] = (totals[table] ?? 0) + n;
+      return counts;
+    };
+    const first = await batch();
+    assert.deepEqual(first, { findings: 100, resource_finding_links: 100 });
+    await batch();
+    // A scan batch that commits while the deletion is under way (an ingestion that had not stopped yet).
+    const late = new Date(Date.now() - 1800_000);
+    const lateScan = await insertScan(admin, dave.tenantId, providerId, late);
+    await ingestScan(app, { tenantId: dave.tenantId, scanId: lateScan, providerId, scanStartedAt: late }, generateRecords({ providerKey: 'dave-late', count: 250 }));
+    let batches = 2;
+    while (await batch()) batches++;
+    assert.equal(totals.findings, 400 * 2 + 250);
+    assert.equal(totals.resource_finding_links, totals.findings);
+    assert.deepEqual(Object.values(await rowsOf(providerId)).slice(0, -1), Object.values(PROVIDER_ROWS).slice(0, -1).map(() => 0), 'all but the scans rows, which the eraser deletes');
+    assert.ok(batches >= Math.ceil(totals.findings / 100), `${batches} batches`);
+    assert.deepEqual(deletion.partitions.sort(), [...new Set([...providerMonths(), late].flatMap((m) => partitionsOfMonth(m).map((p) => p.name)))].sort());
+    // Nothing is left to find.
+    assert.equal(await rlsTransaction(database.app, dave.tenantId, () => new ProviderFindingsDeletion(providerId, 100).next()), null);
   });
 
   it('DELETE tenant removes its findings data, tags included', async () => {

@@ -36,13 +36,12 @@ export class ProviderDataEraser {
       if (rows > 0) deleted[table] = (deleted[table] ?? 0) + rows;
     };
 
-    // Read before the batches: the scans' ingestion rows that name the partitions go with them.
-    const partitions = await context.inTenant(() => this.findings.partitionsOf(providerId));
+    const findings = this.findings.forProvider(providerId, batch);
     for (;;) {
       context.signal.throwIfAborted();
-      const step = await context.inTenant(() => this.findings.deleteProviderBatch(providerId, batch));
+      const step = await context.inTenant(() => findings.next());
       if (!step) break;
-      count(step.table, step.deleted);
+      for (const [table, rows] of Object.entries(step)) count(table, rows);
     }
 
     for (const { table, belongs } of PROVIDER_OWNED_TABLES) {
@@ -61,7 +60,7 @@ export class ProviderDataEraser {
     );
     return {
       deleted,
-      touchedTables: [...partitions, ...PROVIDER_FINDINGS_TABLES, ...PROVIDER_OWNED_TABLES.map((t) => t.table), 'providers'],
+      touchedTables: [...findings.partitions, ...PROVIDER_FINDINGS_TABLES, ...PROVIDER_OWNED_TABLES.map((t) => t.table), 'providers'],
     };
   }
 
