@@ -30,6 +30,7 @@ const RETRY_INSTALL_MS = 60 * 1000;
 export class FindingPartitionsHandler implements JobHandlerInstance<typeof JOB>, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('FindingPartitions');
   private retryTimer?: NodeJS.Timeout;
+  private stopped = false;
 
   constructor(
     private readonly partitions: FindingPartitionsService,
@@ -47,6 +48,7 @@ export class FindingPartitionsHandler implements JobHandlerInstance<typeof JOB>,
   }
 
   onModuleDestroy(): void {
+    this.stopped = true;
     clearTimeout(this.retryTimer);
   }
 
@@ -63,6 +65,7 @@ export class FindingPartitionsHandler implements JobHandlerInstance<typeof JOB>,
         REDIS_CALL_TIMEOUT_MS,
       );
     } catch (error) {
+      if (this.stopped) return;
       this.logger.warn(`could not install the partition scheduler (${(error as Error).message}); trying again in a minute`);
       this.retryTimer = setTimeout(() => void this.installScheduler(), RETRY_INSTALL_MS);
       this.retryTimer.unref();
