@@ -1,7 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from 'pg';
+import { AppConfig } from '../../src/config/app-config';
 import { LocalAppModule } from '../../src/local-app.module';
+import { TableVacuum } from '../../src/tasks/deletion/table-vacuum';
 import { addMonths, partitionsOfMonth } from '../../src/findings/storage/finding-partitions';
 import { ProviderFindingsDeletion } from '../../src/findings/storage/findings-deletion';
 import { rlsTransaction } from '../../src/database/rls-transaction';
@@ -107,6 +109,7 @@ describe('findings deletion and the partition job', () => {
       assert.ok(rows[0].last_vacuum >= startedAt && rows[0].last_analyze >= startedAt, `${table}: ${JSON.stringify(rows[0])}`);
     }
     assert.ok(!vacuum.vacuumed.includes('findings'), 'the partitioned parent is never vacuumed whole');
+    assert.deepEqual(vacuum.notAllowed, []);
   });
 
   it('batches walk forward, and passes repeat until one finds nothing: rows written behind the deletion go too', async () => {
@@ -136,6 +139,18 @@ describe('findings deletion and the partition job', () => {
     assert.deepEqual(deletion.partitions.sort(), [...new Set([...providerMonths(), late].flatMap((m) => partitionsOfMonth(m).map((p) => p.name)))].sort());
     // Nothing is left to find.
     assert.equal(await rlsTransaction(database.app, dave.tenantId, () => new ProviderFindingsDeletion(providerId, 100).next()), null);
+  });
+
+  it('VACUUM runs only as a role allowed to, and says which tables it could not', async () => {
+    const signal = new AbortController().signal;
+    const asOwner = await new TableVacuum({ database: { adminUrl: process.env.DATABASE_ADMIN_URL } } as AppConfig).vacuumAnalyze(['scan_summaries', 'no_such_table'], signal);
+    assert.ok('vacuumed' in asOwner);
+    assert.deepEqual([asOwner.vacuumed, asOwner.notAllowed], [['scan_summaries'], []]);
+    // The app role owns nothing: PostgreSQL would skip the table with a warning; the report says so instead.
+    const asApp = await new TableVacuum({ database: { adminUrl: process.env.DATABASE_URL } } as AppConfig).vacuumAnalyze(['scan_summaries'], signal);
+    assert.ok('vacuumed' in asApp);
+    assert.deepEqual([asApp.vacuumed, asApp.notAllowed], [[], ['scan_summaries']]);
+    await assert.rejects(new TableVacuum({} as AppConfig).vacuumAnalyze(['findings; DROP TABLE x'], signal), /not a table name/);
   });
 
   it('DELETE tenant removes its findings data, tags included', async () => {

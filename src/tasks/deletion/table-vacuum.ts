@@ -5,7 +5,7 @@ import { APP_CONFIG } from '../../config/config.module';
 
 const TABLE_NAME = /^[a-z_][a-z0-9_]*$/;
 
-export type VacuumReport = { vacuumed: string[]; seconds: number } | { error: string };
+export type VacuumReport = { vacuumed: string[]; notAllowed: string[]; seconds: number } | { error: string };
 
 /**
  * VACUUM (ANALYZE) of the tables a deletion removed rows from. Tenants share
@@ -38,18 +38,30 @@ export class TableVacuum {
     try {
       await client.connect();
       await client.query('SET statement_timeout = 0');
-      const existing = await client.query<{ name: string }>(
-        `SELECT t.name FROM unnest($1::text[]) WITH ORDINALITY AS t(name, position) WHERE to_regclass(t.name) IS NOT NULL ORDER BY t.position`,
+      // Who may VACUUM a table (PostgreSQL 15): its owner, the database's owner, a superuser.
+      const existing = await client.query<{ name: string; allowed: boolean }>(
+        `SELECT t.name, (pg_has_role(c.relowner, 'USAGE') OR pg_has_role(d.datdba, 'USAGE')
+                         OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)) AS allowed
+           FROM unnest($1::text[]) WITH ORDINALITY AS t(name, position)
+           JOIN pg_class c ON c.oid = to_regclass(t.name)
+           JOIN pg_database d ON d.datname = current_database()
+          ORDER BY t.position`,
         [names],
       );
       const vacuumed: string[] = [];
-      for (const { name } of existing.rows) {
+      const notAllowed: string[] = [];
+      for (const { name, allowed } of existing.rows) {
+        if (!allowed) {
+          notAllowed.push(name);
+          continue;
+        }
         // Between tables only: a VACUUM that has started runs to its end.
         signal.throwIfAborted();
         await client.query(`VACUUM (ANALYZE) "${name}"`);
         vacuumed.push(name);
       }
-      return { vacuumed, seconds: Number(((Date.now() - started) / 1000).toFixed(2)) };
+      if (notAllowed.length > 0) this.logger.warn(`DATABASE_ADMIN_URL's role may not VACUUM ${notAllowed.join(', ')}; autovacuum is left to do it`);
+      return { vacuumed, notAllowed, seconds: Number(((Date.now() - started) / 1000).toFixed(2)) };
     } catch (error) {
       if (signal.aborted) throw error;
       this.logger.warn(`VACUUM after a deletion failed: ${(error as Error).message}`);
