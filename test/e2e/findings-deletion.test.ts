@@ -4,16 +4,15 @@ import { Client } from 'pg';
 import { AppConfig } from '../../src/config/app-config';
 import { LocalAppModule } from '../../src/local-app.module';
 import { TableVacuum } from '../../src/tasks/deletion/table-vacuum';
-import { addMonths, partitionsOfMonth } from '../../src/findings/storage/finding-partitions';
+import { partitionsOfMonth } from '../../src/findings/storage/finding-partitions';
 import { ProviderFindingsDeletion } from '../../src/findings/storage/findings-deletion';
 import { rlsTransaction } from '../../src/database/rls-transaction';
 import { TenantDatabase } from '../../src/database/tenant-database';
-import { FINDING_PARTITIONS_EVERY_MS, FINDING_PARTITIONS_SCHEDULER_ID } from '../../src/tasks/handlers/finding-partitions.handler';
 import { adminClient } from '../support/database';
 import { generateRecords } from '../support/finding-generator';
 import { ingestScan, insertProvider, insertScan } from '../support/findings-fixtures';
 import { signUp, SignedUpUser } from '../support/http-client';
-import { fastQueueEnv, inspectQueue, pollTask, waitFor } from '../support/tasks-fixture';
+import { fastQueueEnv, pollTask, waitFor } from '../support/tasks-fixture';
 import { startTestApp, TestApp } from '../support/test-app';
 
 /** Every table that holds findings data, and how a provider's rows are found in it. */
@@ -32,10 +31,9 @@ const PROVIDER_ROWS: Record<string, string> = {
 
 /**
  * Deleting providers and tenants that hold findings, through the API and the
- * in-process workers (real PostgreSQL, Redis and BullMQ); and the scheduled
- * partition job.
+ * in-process workers (real PostgreSQL, Redis and BullMQ).
  */
-describe('findings deletion and the partition job', () => {
+describe('findings deletion', () => {
   let admin: Client;
   let app: TestApp;
   const env = fastQueueEnv('findings-deletion');
@@ -164,36 +162,6 @@ describe('findings deletion and the partition job', () => {
     for (const table of ['resource_tags', 'mute_rules', 'findings', 'resources']) {
       const left = await admin.query(`SELECT count(*)::int AS n FROM ${table} WHERE tenant_id = $1`, [carol.tenantId]);
       assert.equal(left.rows[0].n, 0, table);
-    }
-  });
-
-  it('a daily BullMQ job scheduler keeps the coming months’ partitions created, with their row-level security', async () => {
-    const backfill = inspectQueue(app.config.redis.url, env.REDIS_PREFIX, 'backfill');
-    try {
-      const scheduler = await waitFor('the partition scheduler', () => backfill.getJobScheduler(FINDING_PARTITIONS_SCHEDULER_ID));
-      assert.equal(Number(scheduler.every), FINDING_PARTITIONS_EVERY_MS);
-      assert.equal(scheduler.name, 'finding-partitions');
-
-      // The furthest month the job keeps is empty: drop its partitions and let a run of the job bring them back.
-      const furthest = partitionsOfMonth(addMonths(new Date(), 2)).map((p) => p.name);
-      await waitFor('the first run to create them', async () => (await admin.query(`SELECT to_regclass($1) AS oid`, [furthest[0]])).rows[0].oid);
-      for (const name of furthest) await admin.query(`DROP TABLE ${name}`);
-      const job = await backfill.add('finding-partitions', { tenantId: '', taskId: null, args: {} });
-      await waitFor('the job to finish', async () => (await job.getState()) === 'completed');
-      for (const name of furthest) {
-        const { rows } = await admin.query(
-          `SELECT c.relrowsecurity, c.relforcerowsecurity, (SELECT count(*)::int FROM pg_policies WHERE tablename = c.relname) AS policies
-             FROM pg_class c WHERE c.relname = $1`,
-          [name],
-        );
-        assert.deepEqual(rows[0], { relrowsecurity: true, relforcerowsecurity: true, policies: 4 }, name);
-      }
-
-      // A job naming a tenant is not what the scheduler makes: refused, not run.
-      const forged = await backfill.add('finding-partitions', { tenantId: '0190a000-0000-7000-8000-000000000000', taskId: null, args: {} });
-      await waitFor('the forged job to fail', async () => (await forged.getState()) === 'failed');
-    } finally {
-      await backfill.close();
     }
   });
 });

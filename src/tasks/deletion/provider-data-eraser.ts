@@ -65,15 +65,11 @@ export class ProviderDataEraser {
   }
 
   /** The tenant's rows that belong to no provider; run once every provider's data is gone. */
-  async eraseTenantLeftovers(context: TenantJobContext): Promise<Record<string, number>> {
+  async eraseTenantLeftovers(context: TenantJobContext): Promise<void> {
     const batch = this.config.tasks.deletionBatchSize;
-    let tags = 0;
     for (;;) {
       context.signal.throwIfAborted();
-      const rows = await context.inTenant(() => this.findings.deleteTenantBatch(batch));
-      tags += rows;
-      if (rows < batch) break;
+      if ((await context.inTenant(() => this.findings.deleteTenantBatch(batch))) < batch) break;
     }
-    return tags > 0 ? { resource_tags: tags } : {};
   }
 }
