@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { affected } from '../../database/sql';
@@ -17,7 +18,10 @@ export interface ProviderErasure {
 /**
  * Deletes a soft-deleted provider's data: set-based batches of
  * DELETION_BATCH_SIZE rows, each in its own short transaction, so no lock is
- * held for long and a re-run continues where a stopped one left off.
+ * held for long and a re-run continues where a stopped one left off. After
+ * each batch it pauses for DELETION_PAUSE_PERCENT of the time the batch took:
+ * flat out, one deletion takes a whole database core from every other
+ * tenant's reads.
  * Findings, resources and their summaries go first (the findings feature
  * knows how to reach them by index), then the rows of PROVIDER_OWNED_TABLES,
  * then the provider row.
@@ -38,16 +42,14 @@ export class ProviderDataEraser {
 
     const findings = this.findings.forProvider(providerId, batch);
     for (;;) {
-      context.signal.throwIfAborted();
-      const step = await context.inTenant(() => findings.next());
+      const step = await this.paced(context, () => findings.next());
       if (!step) break;
       for (const [table, rows] of Object.entries(step)) count(table, rows);
     }
 
     for (const { table, belongs } of PROVIDER_OWNED_TABLES) {
       for (;;) {
-        context.signal.throwIfAborted();
-        const rows = await context.inTenant(() =>
+        const rows = await this.paced(context, () =>
           affected(tenantManager(), `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE ${belongs} LIMIT $2)`, [providerId, batch]),
         );
         count(table, rows);
@@ -68,8 +70,17 @@ export class ProviderDataEraser {
   async eraseTenantLeftovers(context: TenantJobContext): Promise<void> {
     const batch = this.config.tasks.deletionBatchSize;
     for (;;) {
-      context.signal.throwIfAborted();
-      if ((await context.inTenant(() => this.findings.deleteTenantBatch(batch))) < batch) break;
+      if ((await this.paced(context, () => this.findings.deleteTenantBatch(batch))) < batch) break;
     }
+  }
+
+  /** One batch in its own tenant transaction, then the pause; stops at once when the job's signal fires. */
+  private async paced<T>(context: TenantJobContext, batch: () => Promise<T>): Promise<T> {
+    context.signal.throwIfAborted();
+    const started = performance.now();
+    const result = await context.inTenant(batch);
+    const pauseMs = ((performance.now() - started) * this.config.tasks.deletionPausePercent) / 100;
+    if (pauseMs >= 1) await sleep(pauseMs, undefined, { signal: context.signal });
+    return result;
   }
 }

@@ -17,7 +17,8 @@ export type VacuumReport = { vacuumed: string[]; notAllowed: string[]; seconds: 
  * It runs as the owner role (VACUUM by anyone else skips the table with a
  * mere warning), on a connection of its own, outside any transaction (VACUUM
  * refuses to run inside one) and without the pools' statement timeout: a
- * large partition takes longer than any request may.
+ * large partition takes longer than any request may. It goes at
+ * autovacuum's default pace (a manual VACUUM otherwise runs unthrottled).
  */
 @Injectable()
 export class TableVacuum {
@@ -37,7 +38,8 @@ export class TableVacuum {
     const client = new Client({ connectionString: this.config.database.adminUrl, application_name: 'cspm-api:vacuum' });
     try {
       await client.connect();
-      await client.query('SET statement_timeout = 0');
+      // No time limit, and autovacuum's pace rather than a manual VACUUM's flat-out one: other tenants are reading.
+      await client.query(`SET statement_timeout = 0; SET vacuum_cost_delay = '2ms'; SET vacuum_cost_limit = 200`);
       // Who may VACUUM a table (PostgreSQL 15): its owner, the database's owner, a superuser.
       const existing = await client.query<{ name: string; allowed: boolean }>(
         `SELECT t.name, (pg_has_role(c.relowner, 'USAGE') OR pg_has_role(d.datdba, 'USAGE')
