@@ -16,10 +16,11 @@ const RETRY_INSTALL_MS = 60 * 1000;
 
 /**
  * Keeps the current and the next months' partitions of findings and
- * resource_finding_links created, once a day (and once at once: BullMQ runs
- * an `every` scheduler's first job immediately). Ingestion still creates a
- * month's partitions when a scan of that month arrives; this job makes sure
- * they exist before then, so no scan waits on DDL at a month's turn.
+ * resource_finding_links created, once a day, the first time as soon as a
+ * worker installs the schedule (BullMQ runs an `every` scheduler's first job
+ * at once). Ingestion still creates a month's partitions when a scan of that
+ * month arrives; this job makes sure they exist before then, so no scan
+ * waits on DDL at a month's turn.
  *
  * A system job: it reads no tenant's data, and refuses an envelope naming a
  * tenant. Its only database access is the partition service's owner-role
