@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
@@ -7,24 +8,35 @@ import { hashPassword } from '../src/auth/password';
 import { createTenantWithOwner } from '../src/auth/tenant-provisioning';
 import { postgresOptions } from '../src/database/data-source-options';
 import { setupDatabase } from '../src/database/database-setup';
+import { rlsTransaction } from '../src/database/rls-transaction';
 import { newId } from '../src/database/uuid';
-import { aggregate, appDataSource, ensurePartitionsSince, ingestRecords, insertCompletedScan, insertProviderRow } from '../test/support/bench-ingestion';
-import { generateRecords } from '../test/support/finding-generator';
+import { INGESTION_BATCH_SIZE } from '../src/findings/ingestion/findings-ingestion.service';
+import { ingestBatch } from '../src/findings/ingestion/ingest-batch';
+import { IngestionScan } from '../src/findings/ingestion/ingestion-record';
+import { GeneratedProviderType, generateOcsfRecords, writeOcsfJsonArray } from '../src/scans/ocsf/ocsf-generator';
+import { RawOcsfFinding } from '../src/scans/ocsf/ocsf-record';
+import { readOcsf } from '../src/scans/ocsf/ocsf-stream-reader';
+import { aggregate, appDataSource, ensurePartitionsSince, insertCompletedScan, insertProviderRow } from '../test/support/bench-ingestion';
+import { hash } from '../test/support/finding-generator';
 
 /**
  * `npm run seed -- --tenants 10 --findings 200000`: fills the database of
- * DATABASE_URL / DATABASE_ADMIN_URL through the real ingestion path. Each
- * tenant gets an owner who can sign in, three providers (AWS, Azure, GCP)
- * and three weekly scans per provider, so delta, first_seen_at and "latest"
- * have history behind them. Progress goes to stderr.
+ * DATABASE_URL / DATABASE_ADMIN_URL through the real ingestion path:
+ * generated Prowler JSON-OCSF output, streamed through the OCSF reader an
+ * import uses, written by the ingestion batch in tenant transactions, then
+ * aggregated. Each tenant gets an owner who can sign in, three providers
+ * (AWS, Azure, GCP) and three weekly scans per provider, about 5% of the
+ * findings changing status from one scan to the next, so delta,
+ * first_seen_at and "latest" have history behind them. Progress goes to
+ * stderr; the last line on stdout is one JSON line of what was seeded.
  */
 const SCANS_PER_PROVIDER = 3;
 const PASSWORD = 'Seeded-Password-2024';
-const PROVIDERS = [
+const PROVIDERS: ReadonlyArray<{ type: GeneratedProviderType; uid: (n: number) => string }> = [
   { type: 'aws', uid: (n: number) => String(100000000000 + n) },
   { type: 'azure', uid: () => newId() },
   { type: 'gcp', uid: (n: number) => `seeded-project-${n}` },
-] as const;
+];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { tenants: { type: 'string', default: '10' }, findings: { type: 'string', default: '200000' } } });
@@ -42,6 +54,7 @@ async function main(): Promise<void> {
   const firstScan = new Date(Date.now() - SCANS_PER_PROVIDER * week);
   await ensurePartitionsSince(admin, firstScan);
 
+  const started = Date.now();
   const progress = new ProgressBar(findings);
   const run = randomBytes(3).toString('hex');
   const scans = tenants * PROVIDERS.length * SCANS_PER_PROVIDER;
@@ -58,12 +71,15 @@ async function main(): Promise<void> {
       const tenantId = await adminSource.transaction((m) => createTenantWithOwner(m, userId, `Seeded tenant ${t}`));
       accounts.push(email);
       for (const [p, provider] of PROVIDERS.entries()) {
-        const providerId = await insertProviderRow(admin, tenantId, provider.uid(t * PROVIDERS.length + p), provider.type);
+        const accountUid = provider.uid(t * PROVIDERS.length + p);
+        const providerId = await insertProviderRow(admin, tenantId, accountUid, provider.type);
         for (let s = 0; s < SCANS_PER_PROVIDER; s++) {
           const startedAt = new Date(firstScan.getTime() + s * week + (t * PROVIDERS.length + p) * 60_000);
           const scanId = await insertCompletedScan(admin, tenantId, providerId, startedAt);
-          const records = generateRecords({ providerKey: `${run}-${t}-${p}`, count: countOf(scanNumber++), scanIndex: s });
-          await ingestRecords(app, { tenantId, scanId, providerId, scanStartedAt: startedAt }, records, (n) => progress.add(n));
+          const count = countOf(scanNumber++);
+          // One seed per provider: every scan sees the same resources and checks, so finding uids repeat across scans.
+          const records = changedStatuses(generateOcsfRecords({ providerType: provider.type, accountUid, count, seed: t * PROVIDERS.length + p + 1, scanTime: startedAt }), s);
+          await importOcsf(app, { tenantId, scanId, providerId, scanStartedAt: startedAt }, provider.type, records, (n) => progress.add(n));
           await aggregate(app, tenantId, scanId);
         }
       }
@@ -74,7 +90,41 @@ async function main(): Promise<void> {
     await adminSource.destroy();
     await admin.end();
   }
+  process.stdout.write(JSON.stringify({ seed: 'done', tenants, findings: progress.done, scans, seconds: Number(((Date.now() - started) / 1000).toFixed(1)), first_account: accounts[0] }) + '\n');
   process.stderr.write(`Seeded ${progress.done} findings in ${tenants} tenants. Sign in as ${accounts[0]}${accounts.length > 1 ? ` … ${accounts[accounts.length - 1]}` : ''} with password ${PASSWORD}\n`);
+}
+
+/**
+ * The import path for one scan: the records written as a Prowler JSON-OCSF
+ * array into a stream, read back by the OCSF reader, and each batch written
+ * in its own tenant transaction.
+ */
+async function importOcsf(
+  app: DataSource,
+  scan: IngestionScan,
+  providerType: string,
+  records: Iterable<RawOcsfFinding>,
+  onBatch: (count: number) => void,
+): Promise<void> {
+  const file = new PassThrough();
+  const writing = writeOcsfJsonArray(records, file).then(() => file.end(), (error: Error) => file.destroy(error));
+  for await (const batch of readOcsf(file, { expectedProvider: providerType, batchSize: INGESTION_BATCH_SIZE })) {
+    await rlsTransaction(app, scan.tenantId, (m) => ingestBatch(m, scan, batch.records));
+    onBatch(batch.records.length);
+  }
+  await writing;
+}
+
+/** Later scans flip the status of about one finding in twenty, chosen by uid, so delta has changes to find. */
+function* changedStatuses(records: Iterable<RawOcsfFinding>, scanIndex: number): Generator<RawOcsfFinding> {
+  for (const record of records) {
+    const uid = String((record.finding_info as { uid?: unknown } | undefined)?.uid ?? '');
+    if (scanIndex === 0 || hash(`${uid}:${scanIndex}`) % 20 !== 0) {
+      yield record;
+      continue;
+    }
+    yield { ...record, status_code: record.status_code === 'FAIL' ? 'PASS' : 'FAIL' };
+  }
 }
 
 /** A one-line bar on stderr, redrawn at most ten times a second. */

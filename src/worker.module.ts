@@ -11,7 +11,10 @@ import { ScanReportHandler } from './findings/reports/scan-report.handler';
 import { ScanOverviewHandler } from './findings/overviews/scan-overview.handler';
 import { ScansWorkerModule } from './scans/scans-worker.module';
 import { HttpConnector, PROVIDER_CONNECTOR, UnreachableCloudConnector } from './tasks/connection/provider-connector';
+import { FindingsStorageModule } from './findings/storage/findings-storage.module';
 import { ProviderDataEraser } from './tasks/deletion/provider-data-eraser';
+import { TableVacuum } from './tasks/deletion/table-vacuum';
+import { FindingPartitionsHandler } from './tasks/handlers/finding-partitions.handler';
 import { ProviderConnectionCheckHandler } from './tasks/handlers/provider-connection-check.handler';
 import { ProviderDeletionHandler } from './tasks/handlers/provider-deletion.handler';
 import { ScanPerformHandler } from './tasks/handlers/scan-perform.handler';
@@ -36,6 +39,7 @@ const HANDLERS = [
   ScanReportHandler,
   ReportRetentionHandler,
   ScanOverviewHandler,
+  FindingPartitionsHandler,
   TestProbeHandler,
   TestNoopHandler,
 ];
@@ -61,7 +65,7 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       // Not the API's PLATFORM_MODULES: a worker needs no HTTP-side module loaded (and boots faster without).
-      imports: [DatabaseModule, TasksCoreModule, DiscoveryModule, ScansWorkerModule],
+      imports: [DatabaseModule, TasksCoreModule, DiscoveryModule, ScansWorkerModule, FindingsStorageModule],
       providers: [
         { provide: WORKERS_ENABLED, inject: [APP_CONFIG], useFactory: runWhen },
         {
@@ -77,6 +81,7 @@ export class WorkerModule {
         ProviderDataEraser,
         ReportStorage,
         ReportRetentionScheduler,
+        TableVacuum,
         ...HANDLERS,
       ],
     };

@@ -13,16 +13,18 @@ import { ScanReportsController } from './reports/scan-reports.controller';
 import { ScanReportsService } from './reports/scan-reports.service';
 import { ResourcesController } from './resources/resources.controller';
 import { ResourcesService } from './resources/resources.service';
-import { FindingPartitionsService } from './storage/finding-partitions.service';
+import { FindingsStorageModule } from './storage/findings-storage.module';
 
 /**
  * Findings and resources: partitioned storage, ingestion, reads, mute rules,
  * overviews, compliance and scan reports, every read under the row filter
  * rules. Exports what the scans, overview and deletion jobs call:
  * the ingestion service, the scan aggregation (scan-aggregation.ts, plain
- * functions over a tenant transaction) and the partition job's service.
+ * functions over a tenant transaction) and, through FindingsStorageModule,
+ * the partition job's service and the batched deletion.
  */
 @Module({
+  imports: [FindingsStorageModule],
   controllers: [FindingsController, ResourcesController, MuteRulesController, OverviewsController, ComplianceController, ScanReportsController],
   providers: [
     FindingsService,
@@ -33,8 +35,7 @@ import { FindingPartitionsService } from './storage/finding-partitions.service';
     ScanReportsService,
     ReportStorage,
     FindingsIngestionService,
-    FindingPartitionsService,
   ],
-  exports: [FindingsIngestionService, FindingPartitionsService],
+  exports: [FindingsIngestionService, FindingsStorageModule],
 })
 export class FindingsModule {}

@@ -56,7 +56,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    baseline.stop();
+    await baseline.stop();
     await api.stop();
     await bench.cleanup();
   }
@@ -94,11 +94,24 @@ async function seed(baseUrl: string, env: Record<string, string>): Promise<strin
   return token;
 }
 
-/** Runs the baseline server in a child process, so it does not share the load generator's event loop. */
-function startBaseline(env: Record<string, string>): Promise<{ url: string; stop: () => void }> {
+/**
+ * Runs the baseline server in a child process, so it does not share the load
+ * generator's event loop. `stop` waits for it to exit: the scratch database is
+ * dropped right after, and a pool still connected would crash it noisily.
+ */
+function startBaseline(env: Record<string, string>): Promise<{ url: string; stop: () => Promise<void> }> {
   return new Promise((resolve, reject) => {
     const child = fork(__filename, ['--baseline'], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.once('message', (port) => resolve({ url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') }));
+    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    child.once('message', (port) =>
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        stop: () => {
+          if (child.exitCode === null) child.kill('SIGTERM');
+          return exited;
+        },
+      }),
+    );
     child.once('exit', (code) => reject(new Error(`baseline exited with ${code}`)));
   });
 }

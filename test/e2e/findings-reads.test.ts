@@ -1,11 +1,19 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from 'pg';
-import { adminClient, appClient } from '../support/database';
+import { adminClient } from '../support/database';
 import { startTestApp, TestApp } from '../support/test-app';
 import { ApiClient } from '../support/http-client';
 import { buildFindingsWorld, FindingsWorld, limitedMember } from '../support/findings-world';
-import { uuidAt } from '../../src/findings/storage/finding-ids';
+import { addMonths, partitionsOfMonth } from '../../src/findings/storage/finding-partitions';
+import { FINDING_LIST } from '../../src/findings/finding-list-spec';
+import { selectFindings } from '../../src/findings/finding-selection';
+import { cappedCount } from '../../src/findings/query/page-counts';
+import { SqlConditions } from '../../src/findings/query/sql-conditions';
+import { parseQuery } from '../../src/common/jsonapi/query-parser';
+import { TenantDatabase } from '../../src/database/tenant-database';
+import { principalTransaction, rlsTransaction } from '../../src/database/rls-transaction';
+import { Principal } from '../../src/database/tenant-context';
 
 describe('findings and resources reads', () => {
   let admin: Client;
@@ -61,6 +69,17 @@ describe('findings and resources reads', () => {
       [`filter[inserted_at__gte]=${startedAt.aws1Second.toISOString()}`, 'f.inserted_at >= $2', [startedAt.aws1Second]],
       [`filter[inserted_at__lte]=${startedAt.aws2.toISOString()}&filter[status]=FAIL`, "f.inserted_at <= $2 AND f.status = 'FAIL'", [startedAt.aws2]],
       [`filter[inserted_at__gt]=${startedAt.aws2.toISOString()}`, 'f.inserted_at > $2', [startedAt.aws2]],
+      [
+        `filter[inserted_at__gte]=${startedAt.aws1Second.toISOString()}&filter[inserted_at__lte]=${startedAt.aws2.toISOString()}`,
+        'f.inserted_at BETWEEN $2 AND $3',
+        [startedAt.aws1Second, startedAt.aws2],
+      ],
+      ['filter[status__in]=PASS,MANUAL', "f.status IN ('PASS','MANUAL')", []],
+      ['filter[check_id__in]=s3_check_03,ec2_check_01', "f.check_id IN ('s3_check_03','ec2_check_01')", []],
+      ['filter[resource_type__in]=AwsKmsResource,AwsS3Resource', "f.resource_type IN ('AwsKmsResource','AwsS3Resource')", []],
+      ['filter[muted]=true', 'f.muted', []],
+      ['filter[provider_type__in]=azure,gcp', 'f.provider_id = $2', [providers.azure]],
+      ['filter[provider_uid__in]=111111111111,222222222222', 'f.provider_id = ANY($2)', [[providers.aws1, providers.aws2]]],
     ];
     for (const [query, where, params] of cases) {
       assert.equal(await apiCount(`/api/v1/findings?${query}`), await direct(where, params), query);
@@ -70,6 +89,14 @@ describe('findings and resources reads', () => {
     assert.equal(
       await apiCount(`/api/v1/findings?filter[resource_uid]=${encodeURIComponent(sample.resource_uid)}`),
       await direct('f.resource_uid = $2', [sample.resource_uid]),
+    );
+    const other = (await admin.query(`SELECT uid, resource_uid FROM findings WHERE scan_id = $1 AND resource_uid <> $2 LIMIT 1`, [world.scans.azure, sample.resource_uid])).rows[0];
+    const uids = [sample.uid, other.uid];
+    const resourceUids = [sample.resource_uid, other.resource_uid];
+    assert.equal(await apiCount(`/api/v1/findings?filter[uid__in]=${uids.map(encodeURIComponent).join(',')}`), await direct('f.uid = ANY($2)', [uids]));
+    assert.equal(
+      await apiCount(`/api/v1/findings?filter[resource_uid__in]=${resourceUids.map(encodeURIComponent).join(',')}`),
+      await direct('f.resource_uid = ANY($2)', [resourceUids]),
     );
   });
 
@@ -84,7 +111,7 @@ describe('findings and resources reads', () => {
     assert.equal(scanFilter.status, 400);
   });
 
-  it('sorts by severity rank, critical first, and by check_id', async () => {
+  it('sorts by severity rank (critical first), check_id, status and inserted_at', async () => {
     const rank = ['critical', 'high', 'medium', 'low', 'informational'];
     for (const [sort, direction] of [['severity', 1], ['-severity', -1]] as const) {
       const result = await api.get(`/api/v1/findings?sort=${sort}&page[size]=500`);
@@ -95,6 +122,15 @@ describe('findings and resources reads', () => {
     const byCheck = await api.get('/api/v1/findings?sort=check_id&page[size]=200');
     const checks = byCheck.body.data.map((f: any) => f.attributes.check_id);
     assert.deepEqual(checks, [...checks].sort());
+    const byStatus = await api.get('/api/v1/findings?sort=-status&page[size]=500');
+    const statuses = byStatus.body.data.map((f: any) => f.attributes.status);
+    assert.deepEqual(statuses, [...statuses].sort().reverse());
+    for (const [sort, direction] of [['inserted_at', 1], ['-inserted_at', -1], ['', -1]] as const) {
+      const result = await api.get(`/api/v1/findings?page[size]=500${sort ? `&sort=${sort}` : ''}`);
+      const times = result.body.data.map((f: any) => Date.parse(f.attributes.inserted_at));
+      assert.ok(times.every((t: number, i: number) => i === 0 || (t - times[i - 1]) * direction >= 0), sort || 'default sort');
+      assert.equal(times[0], (direction === 1 ? world.startedAt.aws1First : world.startedAt.azure).getTime(), sort || 'default sort');
+    }
   });
 
   it('walks every row exactly once in cursor mode, whatever the sort', async () => {
@@ -172,27 +208,66 @@ describe('findings and resources reads', () => {
     assert.equal(overview.body.data.attributes.total, await direct('f.scan_id = $2', [world.scans.aws2]));
   });
 
-  it('prunes partitions: a date filter becomes an id range', async () => {
-    const client = await appClient();
-    try {
-      await client.query('BEGIN');
-      await client.query(`SELECT set_config('api.tenant_id', $1, true)`, [world.tenantId]);
-      const partitions = await client.query(`SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'findings'::regclass`);
-      assert.ok(partitions.rows[0].n >= 3);
-      const from = new Date(world.startedAt.aws2);
-      const plan = await client.query(
-        `EXPLAIN SELECT f.id FROM findings f WHERE f.status = 'FAIL' AND f.id >= $1::uuid AND f.id < $2::uuid ORDER BY f.id DESC LIMIT 50`,
-        [uuidAt(from), uuidAt(new Date(from.getTime() + 60_000))],
-      );
-      const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
-      const scanned = new Set(text.match(/findings_p\d{4}_\d{2}/g));
-      assert.equal(scanned.size, 1, text);
-      const month = `findings_p${from.getUTCFullYear()}_${String(from.getUTCMonth() + 1).padStart(2, '0')}`;
-      assert.ok(scanned.has(month), text);
-    } finally {
-      await client.query('ROLLBACK');
-      await client.end();
-    }
+  /** The month partitions of findings that a plan's text names. */
+  function partitionsIn(plan: Array<Record<string, string>>): Set<string> {
+    return new Set(plan.map((r) => r['QUERY PLAN']).join('\n').match(/findings_p\d{4}_\d{2}/g));
+  }
+
+  function monthPartition(date: Date): string {
+    return partitionsOfMonth(date)[0].name;
+  }
+
+  it('prunes partitions: the WHERE the API builds for filter[inserted_at__gte/__lte] is an id range', async () => {
+    const database = app.app.get(TenantDatabase);
+    const principal: Principal = {
+      userId: world.owner.userId, tenantId: world.tenantId, roleId: null, roleIds: [], permissions: new Set(), membershipRole: 'owner', visibleProviderIds: null,
+    };
+    const nextMonth = addMonths(new Date(), 1);
+    const windows: Array<[Date, Date, string[]]> = [
+      // The world's scans: one month (two when the test runs in the first hours of one).
+      [world.startedAt.aws1First, world.startedAt.azure, [...new Set([monthPartition(world.startedAt.aws1First), monthPartition(world.startedAt.azure)])]],
+      // An hour either side of the turn of the month: both months, nothing else.
+      [new Date(nextMonth.getTime() - 3600_000), new Date(nextMonth.getTime() + 3600_000), [monthPartition(new Date()), monthPartition(nextMonth)]],
+    ];
+    await principalTransaction(database.app, principal, async (manager) => {
+      const all = await manager.query(`EXPLAIN SELECT f.id FROM findings f ORDER BY f.id DESC LIMIT 50`);
+      assert.ok(partitionsIn(all).size >= 3, 'without a date filter every partition is in the plan');
+      for (const [from, to, expected] of windows) {
+        const query = parseQuery(
+          { 'filter[inserted_at__gte]': from.toISOString(), 'filter[inserted_at__lte]': to.toISOString(), 'filter[status]': 'FAIL' },
+          FINDING_LIST,
+        );
+        // No rules apply here: the plan under test is the date range's.
+        const { conditions } = await selectFindings(manager, query.filters, 'all', { predicate: async () => null });
+        const sql = `SELECT f.id FROM findings f ${conditions.where()} ORDER BY f.id DESC LIMIT 50`;
+        assert.match(conditions.where(), /f\.id >= \$\d+::uuid AND f\.id < \$\d+::uuid/);
+        // Planned with the values: pruned while planning.
+        const custom = await manager.query(`EXPLAIN ${sql}`, conditions.params);
+        assert.deepEqual([...partitionsIn(custom)].sort(), [...expected].sort(), JSON.stringify(custom));
+        // A generic plan, as a prepared statement may get after a few runs: pruned when it starts.
+        const literals = conditions.params.map((p) => `'${String(p)}'`).join(', ');
+        await manager.query(`PREPARE pruned_page AS ${sql}`);
+        await manager.query(`SET LOCAL plan_cache_mode = force_generic_plan`);
+        const generic = await manager.query(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE pruned_page(${literals})`);
+        await manager.query(`DEALLOCATE pruned_page`);
+        const text = generic.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
+        assert.match(text, /Subplans Removed: [1-9]/, text);
+        assert.deepEqual([...partitionsIn(generic)].sort(), [...expected].sort(), text);
+      }
+    }, true);
+  });
+
+  it('counts past the cap stop counting and say so', async () => {
+    const database = app.app.get(TenantDatabase);
+    const total = await direct('true');
+    await rlsTransaction(database.app, world.tenantId, async (manager) => {
+      const conditions = new SqlConditions().add('true');
+      assert.deepEqual(await cappedCount(manager, 'findings f', conditions, 100), { count: 100, exact: false });
+      assert.deepEqual(await cappedCount(manager, 'findings f', conditions, total), { count: total, exact: true });
+    });
+    // A filter no summary table holds is counted row by row, within the cap here.
+    const page = await api.get(`/api/v1/findings?filter[inserted_at__gte]=${world.startedAt.aws2.toISOString()}&page[size]=1`);
+    assert.deepEqual(page.body.meta.pagination.count_exact, true);
   });
 
   it('serves resources: list, latest, detail with tags, metadata, filters', async () => {
@@ -227,6 +302,19 @@ describe('findings and resources reads', () => {
       next = page.body.links.next;
     }
     assert.equal(walk.size, total);
+  });
+
+  it('/resources/latest stays fast when the statistics predate the tenant’s data', async () => {
+    // Analyzed before a tenant's scans arrive, a scan's one-millisecond id range looks empty to the planner.
+    await admin.query('ANALYZE resources, resource_finding_links, findings');
+    const late = await buildFindingsWorld(app, admin, 'reads-late');
+    const latest = await late.owner.client.get(`/api/v1/resources/latest?filter[provider]=${late.providers.aws1}&page[size]=1`);
+    assert.equal(latest.status, 200, JSON.stringify(latest.body));
+    const seen = (await admin.query(
+      `SELECT count(DISTINCT l.resource_id)::int AS n FROM resource_finding_links l JOIN findings f ON f.id = l.finding_id WHERE f.scan_id = $1`,
+      [late.scans.aws1Second],
+    )).rows[0].n;
+    assert.equal(latest.body.meta.pagination.count, seen);
   });
 
   it('answers bad input with 400 or 404, never 500', async () => {

@@ -14,14 +14,14 @@ export interface PageCount {
   exact: boolean;
 }
 
-/** Counts rows of `from` (which must alias its table so `conditions` apply) up to COUNT_CAP. */
-export async function cappedCount(manager: EntityManager, from: string, conditions: SqlConditions): Promise<PageCount> {
+/** Counts rows of `from` (which must alias its table so `conditions` apply) up to `cap`. */
+export async function cappedCount(manager: EntityManager, from: string, conditions: SqlConditions, cap = COUNT_CAP): Promise<PageCount> {
   const [row] = await rows<{ count: number }>(
     manager,
-    `SELECT count(*)::int AS count FROM (SELECT 1 FROM ${from} ${conditions.where()} LIMIT ${COUNT_CAP + 1}) capped`,
+    `SELECT count(*)::int AS count FROM (SELECT 1 FROM ${from} ${conditions.where()} LIMIT ${cap + 1}) capped`,
     conditions.params,
   );
-  return row.count > COUNT_CAP ? { count: COUNT_CAP, exact: false } : { count: row.count, exact: true };
+  return row.count > cap ? { count: cap, exact: false } : { count: row.count, exact: true };
 }
 
 /**

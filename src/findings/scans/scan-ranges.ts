@@ -69,18 +69,18 @@ export async function latestCompletedScans(manager: EntityManager, scopeSql: (c:
 }
 
 /**
- * Restricts findings (alias `f`, or whatever `idColumn`/`scanColumn` name) to
- * the given scans: by scan id, and by the id range their start times span,
- * which is what lets PostgreSQL skip every other partition.
+ * Restricts findings (alias `f`) to the given scans: by scan id, and by the id
+ * range their start times span, which is what lets PostgreSQL skip every
+ * other partition.
  */
-export function addScanRestriction(conditions: SqlConditions, scans: readonly ScanRange[], idColumn = 'f.id', scanColumn = 'f.scan_id'): void {
+export function addScanRestriction(conditions: SqlConditions, scans: readonly ScanRange[]): void {
   const ingested = scans.filter((s) => s.startedAt !== null);
   if (ingested.length === 0) {
     conditions.add('false');
     return;
   }
   const times = ingested.map((s) => s.startedAt!.getTime());
-  conditions.add(`${scanColumn} = ANY(${conditions.param(ingested.map((s) => s.scanId))}::uuid[])`);
-  conditions.add(`${idColumn} >= ${conditions.param(uuidAtMs(Math.min(...times)))}::uuid`);
-  conditions.add(`${idColumn} < ${conditions.param(idRangeOfMs(Math.max(...times)).to)}::uuid`);
+  conditions.add(`f.scan_id = ANY(${conditions.param(ingested.map((s) => s.scanId))}::uuid[])`);
+  conditions.add(`f.id >= ${conditions.param(uuidAtMs(Math.min(...times)))}::uuid`);
+  conditions.add(`f.id < ${conditions.param(idRangeOfMs(Math.max(...times)).to)}::uuid`);
 }

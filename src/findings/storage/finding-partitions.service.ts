@@ -16,22 +16,33 @@ export class FindingPartitionsService {
 
   constructor(private readonly database: TenantDatabase) {}
 
-  /** The scheduled partition job: the current month and the next PARTITION_MONTHS_AHEAD. Returns the partitions it created. */
+  /**
+   * The scheduled partition job: the current month and the next
+   * PARTITION_MONTHS_AHEAD, checked in the catalog every time (a partition
+   * dropped by hand comes back). Returns the partitions it created.
+   */
   async ensureUpcoming(now = new Date(), monthsAhead = PARTITION_MONTHS_AHEAD): Promise<string[]> {
     const created: string[] = [];
-    for (let month = 0; month <= monthsAhead; month++) created.push(...(await this.ensureMonthOf(addMonths(now, month))));
+    for (let month = 0; month <= monthsAhead; month++) created.push(...(await this.create(addMonths(now, month))));
     return created;
   }
 
-  /** The partitions for the month of `date`; remembered per process once they exist. */
+  /** The partitions for the month of `date`, as ingestion asks before each scan; remembered per process once they exist. */
   async ensureMonthOf(date: Date): Promise<string[]> {
-    const key = partitionsOfMonth(date)[0].name;
-    if (this.knownMonths.has(key)) return [];
+    if (this.knownMonths.has(monthKey(date))) return [];
+    return this.create(date);
+  }
+
+  private async create(date: Date): Promise<string[]> {
     const created = await this.database.adminTransaction(async (manager) => {
       await manager.query(`SET LOCAL lock_timeout = '10s'`);
       return createMonthPartitions(manager, date);
     });
-    this.knownMonths.add(key);
+    this.knownMonths.add(monthKey(date));
     return created;
   }
+}
+
+function monthKey(date: Date): string {
+  return partitionsOfMonth(date)[0].name;
 }

@@ -38,13 +38,21 @@ export function partitionsOfMonth(date: Date): MonthPartition[] {
 
 /**
  * DDL for one partition. Bounds and names come from dates, never from input.
+ * The table is made on its own and then attached: ATTACH PARTITION takes a
+ * SHARE UPDATE EXCLUSIVE lock on the parent, which readers and writers do not
+ * wait for, where CREATE TABLE … PARTITION OF would take ACCESS EXCLUSIVE and
+ * queue every query on findings behind the longest open transaction.
+ * LIKE copies the columns, the generated severity_rank and the CHECK
+ * constraints, which a partition must share with its parent; the parent's
+ * indexes are built on the (empty) table as it is attached.
  * A partition is a table of its own for row-level security: reached directly
  * it would apply no policy at all, so it gets the same four as its parent.
  */
 export function createPartitionStatements(partition: MonthPartition): string[] {
   return [
-    `CREATE TABLE ${partition.name} PARTITION OF ${partition.parent} FOR VALUES FROM ('${partition.from}') TO ('${partition.to}')`,
+    `CREATE TABLE ${partition.name} (LIKE ${partition.parent} INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING CONSTRAINTS)`,
     ...tenantIsolation(partition.name),
+    `ALTER TABLE ${partition.parent} ATTACH PARTITION ${partition.name} FOR VALUES FROM ('${partition.from}') TO ('${partition.to}')`,
   ];
 }
 

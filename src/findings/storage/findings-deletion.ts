@@ -1,64 +1,85 @@
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { affected } from '../../database/sql';
+import { affected, rows } from '../../database/sql';
+import { tenantManager } from '../../database/tenant-context';
+import { idRangeOfMs } from './finding-ids';
+import { partitionsOfMonth } from './finding-partitions';
 
-/** Every table of the findings feature that holds a provider's data. */
-export const FINDINGS_TABLES = [
+/**
+ * The unpartitioned tables a provider deletion removes rows from. With the
+ * month partitions its scans wrote to (ProviderFindingsDeletion.partitions),
+ * they are what needs a VACUUM afterwards.
+ */
+export const PROVIDER_FINDINGS_TABLES = [
   'resource_tag_links',
-  'resource_finding_links',
-  'findings',
   'finding_latest',
   'resources',
   'scan_summaries',
   'compliance_requirement_summaries',
   'finding_counts',
   'scan_ingestions',
-  'resource_tags',
-  'mute_rules',
 ] as const;
 
-/** The lower id bound of a scan's millisecond: uuid7_from_md5 with an all-zero hash. */
+/**
+ * One batch of a scan's findings and their resource links: $1 scan, $2 the
+ * last id deleted (at first the scan's lowest possible id, which no finding
+ * has), $3 the end of the scan's millisecond, $4 batch size. Walks forward
+ * in id order, so a batch never steps over the index entries earlier
+ * batches left dead; the constant id bounds keep each statement on the
+ * scan's partition of both tables.
+ */
+const FINDINGS_BATCH_SQL = `
+  WITH doomed AS (
+    SELECT f.tenant_id, f.id FROM findings f
+     WHERE f.id > $2::uuid AND f.id < $3::uuid AND f.scan_id = $1
+     ORDER BY f.id LIMIT $4
+  ), links AS (
+    DELETE FROM resource_finding_links l USING doomed d
+     WHERE l.tenant_id = d.tenant_id AND l.finding_id = d.id AND l.finding_id > $2::uuid AND l.finding_id < $3::uuid
+    RETURNING 1
+  ), gone AS (
+    DELETE FROM findings f USING doomed d
+     WHERE f.tenant_id = d.tenant_id AND f.id = d.id AND f.id > $2::uuid AND f.id < $3::uuid
+    RETURNING f.id
+  )
+  SELECT (SELECT count(*)::int FROM gone) AS findings, (SELECT count(*)::int FROM links) AS links,
+         (SELECT d.id FROM doomed d ORDER BY d.id DESC LIMIT 1) AS last`;
+
+/** One batch of the provider's resources and their tag links, in uid order after $2: $1 provider, $3 batch size. */
+const RESOURCES_BATCH_SQL = `
+  WITH doomed AS (
+    SELECT r.tenant_id, r.id, r.uid FROM resources r WHERE r.provider_id = $1 AND r.uid > $2 ORDER BY r.uid LIMIT $3
+  ), tags AS (
+    DELETE FROM resource_tag_links l USING doomed d WHERE l.tenant_id = d.tenant_id AND l.resource_id = d.id RETURNING 1
+  ), gone AS (
+    DELETE FROM resources r USING doomed d WHERE r.id = d.id RETURNING 1
+  )
+  SELECT (SELECT count(*)::int FROM gone) AS resources, (SELECT count(*)::int FROM tags) AS tag_links,
+         (SELECT max(d.uid) FROM doomed d) AS last`;
+
+/** One batch of the provider's latest finding states, in uid order after $2: $1 provider, $3 batch size. */
+const LATEST_BATCH_SQL = `
+  WITH doomed AS (
+    SELECT l.tenant_id, l.provider_id, l.uid FROM finding_latest l WHERE l.provider_id = $1 AND l.uid > $2 ORDER BY l.uid LIMIT $3
+  ), gone AS (
+    DELETE FROM finding_latest l USING doomed d
+     WHERE l.tenant_id = d.tenant_id AND l.provider_id = d.provider_id AND l.uid = d.uid RETURNING 1
+  )
+  SELECT (SELECT count(*)::int FROM gone) AS deleted, (SELECT max(d.uid) FROM doomed d) AS last`;
+
+/** The id bounds of a scan's millisecond (alias `i` for scan_ingestions), as uuid7_from_md5 with an all-zero hash. */
 const SCAN_ID_FLOOR = `uuid7_from_md5(floor(extract(epoch FROM i.started_at) * 1000)::bigint, repeat('0', 32))`;
 const SCAN_ID_CEILING = `uuid7_from_md5(floor(extract(epoch FROM i.started_at) * 1000)::bigint + 1, repeat('0', 32))`;
 
 /**
- * One provider's rows, deleted in batches: each statement takes $1 provider
- * id and $2 batch size, deletes at most $2 rows of the current tenant (RLS),
- * and is run until it deletes none, in this order (links before what they
- * link; scan_ingestions last, since findings are found through it). Findings
- * are reached scan by scan through their id range, so each batch reads only
- * index entries of that provider, never the whole table.
+ * Tables small per scan or per provider (summaries per scan and dimension,
+ * totals per provider), each statement deleting up to $2 rows of provider $1.
+ * scan_ingestions goes last, since the findings are found through it: only
+ * the rows of the scans this pass went through ($3), and only once none of
+ * their findings is left, so a scan batch that committed behind the deletion
+ * is found again by the next pass.
  */
-export const PROVIDER_DELETION_STEPS: ReadonlyArray<{ table: string; sql: string }> = [
-  {
-    table: 'resource_tag_links',
-    sql: `DELETE FROM resource_tag_links WHERE (tenant_id, resource_id, tag_id) IN (
-            SELECT l.tenant_id, l.resource_id, l.tag_id FROM resources r
-              JOIN resource_tag_links l ON l.tenant_id = r.tenant_id AND l.resource_id = r.id
-             WHERE r.provider_id = $1 LIMIT $2)`,
-  },
-  {
-    table: 'resource_finding_links',
-    sql: `DELETE FROM resource_finding_links WHERE (tenant_id, finding_id, resource_id) IN (
-            SELECT l.tenant_id, l.finding_id, l.resource_id FROM resources r
-              JOIN resource_finding_links l ON l.tenant_id = r.tenant_id AND l.resource_id = r.id
-             WHERE r.provider_id = $1 LIMIT $2)`,
-  },
-  {
-    table: 'findings',
-    sql: `DELETE FROM findings WHERE (tenant_id, id) IN (
-            SELECT f.tenant_id, f.id FROM scan_ingestions i
-             CROSS JOIN LATERAL (
-               SELECT f.tenant_id, f.id FROM findings f
-                WHERE f.tenant_id = i.tenant_id AND f.id >= ${SCAN_ID_FLOOR} AND f.id < ${SCAN_ID_CEILING} AND f.scan_id = i.scan_id
-                LIMIT $2) f
-             WHERE i.provider_id = $1 LIMIT $2)`,
-  },
-  {
-    table: 'finding_latest',
-    sql: `DELETE FROM finding_latest WHERE (tenant_id, provider_id, uid) IN (
-            SELECT tenant_id, provider_id, uid FROM finding_latest WHERE provider_id = $1 LIMIT $2)`,
-  },
-  { table: 'resources', sql: `DELETE FROM resources WHERE id IN (SELECT id FROM resources WHERE provider_id = $1 LIMIT $2)` },
+const SMALL_TABLE_STEPS: ReadonlyArray<{ table: string; sql: string; withScans?: true }> = [
   {
     table: 'scan_summaries',
     sql: `DELETE FROM scan_summaries WHERE ctid = ANY(ARRAY(
@@ -77,21 +98,170 @@ export const PROVIDER_DELETION_STEPS: ReadonlyArray<{ table: string; sql: string
     sql: `DELETE FROM finding_counts WHERE (tenant_id, provider_id, status, severity, muted, delta) IN (
             SELECT tenant_id, provider_id, status, severity, muted, delta FROM finding_counts WHERE provider_id = $1 LIMIT $2)`,
   },
-  { table: 'scan_ingestions', sql: `DELETE FROM scan_ingestions WHERE scan_id IN (SELECT scan_id FROM scan_ingestions WHERE provider_id = $1 LIMIT $2)` },
+  {
+    table: 'scan_ingestions',
+    sql: `DELETE FROM scan_ingestions WHERE scan_id IN (
+            SELECT i.scan_id FROM scan_ingestions i
+             WHERE i.provider_id = $1 AND i.scan_id = ANY($3::uuid[])
+               AND NOT EXISTS (SELECT 1 FROM findings f
+                                WHERE f.tenant_id = i.tenant_id AND f.id >= ${SCAN_ID_FLOOR} AND f.id < ${SCAN_ID_CEILING} AND f.scan_id = i.scan_id)
+             LIMIT $2)`,
+    withScans: true,
+  },
 ];
 
+interface ScanToDelete {
+  scanId: string;
+  /** The last id deleted so far; starts below every id of the scan's millisecond. */
+  after: string;
+  before: string;
+}
+
+type Phase = 'findings' | 'resources' | 'latest' | 'small';
+
+export type BatchCounts = Record<string, number>;
+
 /**
- * Deletes up to `batchSize` rows of the provider from the first table that
- * still has some, in the caller's tenant transaction. Returns the rows
- * deleted; 0 means the provider's findings data is gone. Run it in short
- * transactions so other tenants' reads never wait behind one long delete,
- * then VACUUM (ANALYZE) the tables in FINDINGS_TABLES: tenants share heap
- * pages, and until dead rows are vacuumed every tenant's reads visit them.
+ * One provider's findings data, deleted batch by batch: each `next()` runs
+ * one batch in the caller's tenant transaction, so the caller decides the
+ * transactions (short ones: other tenants' reads never wait behind one long
+ * delete) and can stop between any two. Findings are reached scan by scan
+ * through their id range (findings have no provider index, and need none
+ * for reads), resources and latest states through their provider keys, each
+ * walked forward with a keyset so the cost stays linear in the rows.
+ *
+ * A pass runs every phase once; passes repeat until one deletes nothing,
+ * which catches rows a still-running ingestion batch committed behind it.
  */
-export async function deleteProviderBatch(manager: EntityManager, providerId: string, batchSize: number): Promise<number> {
-  for (const step of PROVIDER_DELETION_STEPS) {
-    const deleted = await affected(manager, step.sql, [providerId, batchSize]);
-    if (deleted > 0) return deleted;
+export class ProviderFindingsDeletion {
+  private phase: Phase = 'findings';
+  private scans: ScanToDelete[] | null = null;
+  /** The scans this pass loaded: their findings are gone once the findings phase is over. */
+  private passScans: string[] = [];
+  private resourceAfter = '';
+  private latestAfter = '';
+  private smallStep = 0;
+  private deletedThisPass = 0;
+  private readonly months = new Map<string, Date>();
+
+  constructor(
+    private readonly providerId: string,
+    private readonly batchSize: number,
+  ) {}
+
+  /** The month partitions (of findings and resource_finding_links) the deleted scans were in. */
+  get partitions(): string[] {
+    return [...this.months.values()].flatMap((month) => partitionsOfMonth(month).map((p) => p.name));
   }
-  return 0;
+
+  /** One batch in the current tenant transaction: rows deleted per table, or null once a whole pass found nothing. */
+  async next(): Promise<BatchCounts | null> {
+    const manager = tenantManager();
+    for (;;) {
+      const counts = await this.step(manager);
+      if (counts === null) {
+        if (this.deletedThisPass === 0) return null;
+        this.startPass();
+        continue;
+      }
+      const deleted = Object.values(counts).reduce((a, b) => a + b, 0);
+      if (deleted > 0) {
+        this.deletedThisPass += deleted;
+        return counts;
+      }
+    }
+  }
+
+  /** Runs the current phase's next batch: rows deleted per table ({} when the phase moved on), null at the end of the pass. */
+  private async step(manager: EntityManager): Promise<BatchCounts | null> {
+    switch (this.phase) {
+      case 'findings': {
+        if (this.scans === null) {
+          this.scans = await this.loadScans(manager);
+          this.passScans = this.scans.map((s) => s.scanId);
+        }
+        const scan = this.scans[0];
+        if (!scan) return this.advance('resources');
+        const [row] = await rows<{ findings: number; links: number; last: string | null }>(manager, FINDINGS_BATCH_SQL, [
+          scan.scanId, scan.after, scan.before, this.batchSize,
+        ]);
+        if (row.last === null) {
+          this.scans.shift();
+          return {};
+        }
+        scan.after = row.last;
+        return { findings: row.findings, resource_finding_links: row.links };
+      }
+      case 'resources': {
+        const [row] = await rows<{ resources: number; tag_links: number; last: string | null }>(manager, RESOURCES_BATCH_SQL, [
+          this.providerId, this.resourceAfter, this.batchSize,
+        ]);
+        if (row.last === null) return this.advance('latest');
+        this.resourceAfter = row.last;
+        return { resources: row.resources, resource_tag_links: row.tag_links };
+      }
+      case 'latest': {
+        const [row] = await rows<{ deleted: number; last: string | null }>(manager, LATEST_BATCH_SQL, [this.providerId, this.latestAfter, this.batchSize]);
+        if (row.last === null) return this.advance('small');
+        this.latestAfter = row.last;
+        return { finding_latest: row.deleted };
+      }
+      case 'small': {
+        const step = SMALL_TABLE_STEPS[this.smallStep];
+        if (!step) return null;
+        const deleted = await affected(manager, step.sql, [this.providerId, this.batchSize, ...(step.withScans ? [this.passScans] : [])]);
+        if (deleted === 0) this.smallStep++;
+        return { [step.table]: deleted };
+      }
+    }
+  }
+
+  private advance(phase: Phase): BatchCounts {
+    this.phase = phase;
+    return {};
+  }
+
+  private startPass(): void {
+    this.phase = 'findings';
+    this.scans = null;
+    this.resourceAfter = '';
+    this.latestAfter = '';
+    this.smallStep = 0;
+    this.deletedThisPass = 0;
+  }
+
+  /** The provider's ingested scans, oldest first, with the id range each one's findings share. */
+  private async loadScans(manager: EntityManager): Promise<ScanToDelete[]> {
+    const scans = await rows<{ scan_id: string; started_at: Date }>(
+      manager,
+      `SELECT scan_id, started_at FROM scan_ingestions WHERE provider_id = $1 ORDER BY started_at, scan_id`,
+      [this.providerId],
+    );
+    return scans.map(({ scan_id, started_at }) => {
+      const month = partitionsOfMonth(started_at)[0].name;
+      this.months.set(month, started_at);
+      const range = idRangeOfMs(started_at.getTime());
+      return { scanId: scan_id, after: range.from, before: range.to };
+    });
+  }
+}
+
+/**
+ * Rows of the tenant that belong to no provider (tags are shared by the
+ * tenant's resources), for a tenant deletion once every provider's data is
+ * gone. mute_rules needs no step: it cascades from the tenant row.
+ */
+const TENANT_DELETION_SQL = `DELETE FROM resource_tags WHERE id IN (SELECT id FROM resource_tags LIMIT $1)`;
+
+/** What the deletion jobs call; each batch runs in the caller's tenant transaction. */
+@Injectable()
+export class FindingsDeletion {
+  forProvider(providerId: string, batchSize: number): ProviderFindingsDeletion {
+    return new ProviderFindingsDeletion(providerId, batchSize);
+  }
+
+  /** Up to `batchSize` of the tenant's provider-independent rows; 0 when none is left. */
+  deleteTenantBatch(batchSize: number): Promise<number> {
+    return affected(tenantManager(), TENANT_DELETION_SQL, [batchSize]);
+  }
 }

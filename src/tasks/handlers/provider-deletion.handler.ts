@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { rows } from '../../database/sql';
 import { tenantManager } from '../../database/tenant-context';
 import { ProviderDataEraser } from '../deletion/provider-data-eraser';
+import { TableVacuum } from '../deletion/table-vacuum';
 import { JobArguments } from '../jobs/job-definitions';
 import { JobOutcomeError } from '../jobs/job-errors';
 import { JobHandler, JobHandlerInstance } from '../jobs/job-handler.decorator';
@@ -11,7 +12,10 @@ import { tenantJob } from '../jobs/tenant-job.wrapper';
 @JobHandler('provider-deletion')
 @Injectable()
 export class ProviderDeletionHandler implements JobHandlerInstance<'provider-deletion'> {
-  constructor(private readonly eraser: ProviderDataEraser) {}
+  constructor(
+    private readonly eraser: ProviderDataEraser,
+    private readonly vacuum: TableVacuum,
+  ) {}
 
   readonly processor = tenantJob<JobArguments['provider-deletion'], unknown>(
     async ({ providerId }, context) => {
@@ -20,7 +24,8 @@ export class ProviderDeletionHandler implements JobHandlerInstance<'provider-del
       );
       if (!provider) return { deleted: {}, note: 'the provider was already gone' };
       if (!provider.deleted) throw new JobOutcomeError('provider_live', 'The provider is not marked deleted; its data was left alone.');
-      return { deleted: await this.eraser.erase(providerId, context) };
+      const erased = await this.eraser.erase(providerId, context);
+      return { deleted: erased.deleted, vacuum: await this.vacuum.vacuumAnalyze(erased.touchedTables, context.signal) };
     },
     { transaction: 'step' },
   );

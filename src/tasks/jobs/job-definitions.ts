@@ -22,6 +22,11 @@ export interface JobArguments {
   'scan-report': { scanId: string; providerId: string };
   /** Fired daily by a BullMQ job scheduler (no tenant, no task row): removes report files past REPORT_RETENTION_DAYS. */
   'scan-report-retention': Record<string, never>;
+  /**
+   * Fired daily by a BullMQ job scheduler: keeps the coming months' partitions of findings created.
+   * A system job: it acts for no tenant, so its envelope's tenantId is empty and it has no task row.
+   */
+  'finding-partitions': Record<string, never>;
   /** Test-only (TEST_JOBS=true): reports what it sees, writes rows step by step, honours or ignores its signal. */
   'test-probe': ProbeArguments;
   /** Test-only (TEST_JOBS=true): does nothing; the queue benchmark measures the path around it. */
@@ -77,6 +82,7 @@ export const JOB_DEFINITIONS: Record<JobName, JobDefinition> = {
   'scan-compliance': { queue: 'compliance', attempts: 3, timeLimit: { softMs: 30 * MINUTE, hardMs: 35 * MINUTE }, cancelPermission: 'manage_scans' },
   'scan-report': { queue: 'scan-reports', attempts: 3, timeLimit: { softMs: 2 * HOUR, hardMs: 2 * HOUR + 10 * MINUTE }, cancelPermission: 'manage_scans' },
   'scan-report-retention': { queue: 'scan-reports', attempts: 3, timeLimit: { softMs: 10 * MINUTE, hardMs: 15 * MINUTE }, cancelPermission: null },
+  'finding-partitions': { queue: 'backfill', attempts: 3, timeLimit: { softMs: 5 * MINUTE, hardMs: 6 * MINUTE }, cancelPermission: null },
   // Limits with room for a few seconds of steps on a busy machine; the time-limit test sleeps past them.
   'test-probe': { queue: 'backfill', attempts: 3, timeLimit: { softMs: 5000, hardMs: 7000 }, cancelPermission: null, testOnly: true },
   'test-noop': { queue: 'backfill', attempts: 1, timeLimit: { softMs: 5000, hardMs: 10000 }, cancelPermission: null, testOnly: true },

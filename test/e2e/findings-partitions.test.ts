@@ -1,0 +1,84 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client } from 'pg';
+import { LocalAppModule } from '../../src/local-app.module';
+import { FindingPartitionsService } from '../../src/findings/storage/finding-partitions.service';
+import { addMonths, partitionsOfMonth } from '../../src/findings/storage/finding-partitions';
+import { FINDING_PARTITIONS_EVERY_MS, FINDING_PARTITIONS_SCHEDULER_ID } from '../../src/tasks/handlers/finding-partitions.handler';
+import { adminClient } from '../support/database';
+import { fastQueueEnv, inspectQueue, waitFor } from '../support/tasks-fixture';
+import { startTestApp, TestApp } from '../support/test-app';
+
+/** The monthly partitions of findings and resource_finding_links: the scheduled job that keeps them, and how they are made. */
+describe('finding partitions', () => {
+  let admin: Client;
+  let app: TestApp;
+  const env = fastQueueEnv('findings-partitions');
+
+  before(async () => {
+    admin = await adminClient();
+    app = await startTestApp({ ...env, WORKERS_IN_PROCESS: 'true' }, LocalAppModule);
+  });
+  after(async () => {
+    await admin.end();
+    await app.close();
+  });
+
+  async function partitionState(name: string): Promise<Record<string, unknown> | undefined> {
+    const { rows } = await admin.query(
+      `SELECT i.inhparent::regclass::text AS parent, c.relrowsecurity, c.relforcerowsecurity,
+              (SELECT count(*)::int FROM pg_policies WHERE tablename = c.relname) AS policies,
+              (SELECT count(*)::int FROM pg_index x WHERE x.indrelid = c.oid) > 0 AS indexed
+         FROM pg_class c LEFT JOIN pg_inherits i ON i.inhrelid = c.oid WHERE c.relname = $1`,
+      [name],
+    );
+    return rows[0];
+  }
+
+  it('a daily BullMQ job scheduler keeps the coming months’ partitions created, with their row-level security', async () => {
+    const backfill = inspectQueue(app.config.redis.url, env.REDIS_PREFIX, 'backfill');
+    try {
+      const scheduler = await waitFor('the partition scheduler', () => backfill.getJobScheduler(FINDING_PARTITIONS_SCHEDULER_ID));
+      assert.equal(Number(scheduler.every), FINDING_PARTITIONS_EVERY_MS);
+      assert.equal(scheduler.name, 'finding-partitions');
+
+      // The furthest month the job keeps holds nothing yet: take its partitions away (without
+      // blocking other tests' queries on findings) and let a run of the job bring them back.
+      const furthest = partitionsOfMonth(addMonths(new Date(), 2));
+      for (const { parent, name } of furthest) {
+        await admin.query(`ALTER TABLE ${parent} DETACH PARTITION ${name} CONCURRENTLY`);
+        await admin.query(`DROP TABLE ${name}`);
+      }
+      const job = await backfill.add('finding-partitions', { tenantId: '', taskId: null, args: {} });
+      await waitFor('the job to finish', async () => (await job.getState()) === 'completed');
+      for (const { parent, name } of furthest) {
+        assert.deepEqual(await partitionState(name), { parent, relrowsecurity: true, relforcerowsecurity: true, policies: 4, indexed: true }, name);
+      }
+
+      // A job naming a tenant is not one the scheduler makes: refused, not run.
+      const forged = await backfill.add('finding-partitions', { tenantId: '0190a000-0000-7000-8000-000000000000', taskId: null, args: {} });
+      await waitFor('the forged job to fail', async () => (await forged.getState()) === 'failed');
+    } finally {
+      await backfill.close();
+    }
+  });
+
+  it('creating a partition does not wait for open transactions on findings, nor make queries wait', async () => {
+    const reader = await adminClient();
+    try {
+      await reader.query('BEGIN');
+      await reader.query('SELECT count(*) FROM findings');
+      await reader.query('SELECT count(*) FROM resource_finding_links');
+      const month = addMonths(new Date(), 30);
+      const started = Date.now();
+      const created = await app.app.get(FindingPartitionsService).ensureUpcoming(month, 0);
+      assert.deepEqual(created, partitionsOfMonth(month).map((p) => p.name));
+      // Far below the 10 s lock timeout that an ACCESS EXCLUSIVE lock on the parent would have run into.
+      assert.ok(Date.now() - started < 5000, `${Date.now() - started} ms`);
+      await reader.query('SELECT count(*) FROM findings');
+      await reader.query('COMMIT');
+    } finally {
+      await reader.end();
+    }
+  });
+});
