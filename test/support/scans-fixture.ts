@@ -2,9 +2,10 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient, HttpResult } from './http-client';
+import { OCSF_FIXTURE } from './ocsf-fixture-path';
 import { pollTask } from './tasks-fixture';
 
-export const OCSF_FIXTURE = '/work/shared/fixtures/ocsf/prowler-output-aws.ocsf.json';
+export { OCSF_FIXTURE };
 
 /** The fixture's findings: Prowler's own example output, five AWS findings on two resources. */
 export function fixtureFindings(): Array<Record<string, any>> {

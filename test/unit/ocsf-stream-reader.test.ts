@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { setFlagsFromString } from 'node:v8';
@@ -11,9 +11,10 @@ import { gzipSync } from 'node:zlib';
 import { OcsfRecord, RawOcsfFinding } from '../../src/scans/ocsf/ocsf-record';
 import { OcsfBatch, OcsfFormatError, OcsfReadSummary, ReadOcsfOptions, readOcsf } from '../../src/scans/ocsf/ocsf-stream-reader';
 import { GenerateOcsfOptions, generateOcsfRecords, writeOcsfJsonArray } from '../../src/scans/ocsf/ocsf-generator';
+import { OCSF_FIXTURE } from '../support/ocsf-fixture-path';
 
 // Prowler's own example output, placeholders filled: five AWS findings, 2-space indented.
-const FIXTURE_PATH = resolve(__dirname, '../../../../shared/fixtures/ocsf/prowler-output-aws.ocsf.json');
+const FIXTURE_PATH = OCSF_FIXTURE;
 const FIXTURE_BYTES = readFileSync(FIXTURE_PATH);
 const FIXTURE_FINDINGS = JSON.parse(FIXTURE_BYTES.toString('utf8')) as RawOcsfFinding[];
 
