@@ -13,14 +13,18 @@ import { load, LoadResult } from '../support/load';
  * over FINDINGS findings of one tenant, for three members in one run: one to
  * whom no rule applies, one to whom 20 rules apply that every row passes (the
  * cost of applying rules), and one to whom 20 rules apply that leave a
- * fraction of the rows. Rounds alternate, so drift in the machine's load
- * affects every side alike.
+ * fraction of the rows. Each is measured with the page's count and in cursor
+ * mode (no count): under rules the count cannot come from the running totals,
+ * so the two modes separate the cost of counting from the cost of the rules'
+ * predicate. Rounds alternate, so drift in the machine's load affects every
+ * side alike.
  */
 const FINDINGS = Number(process.env.BENCH_FINDINGS ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ROUNDS = 2;
 const PAGE = '/api/v1/findings?filter[status]=FAIL&page[size]=50';
+const CURSOR_PAGE = `${PAGE}&page[cursor]=`;
 
 interface BenchRule {
   clause: string;
@@ -87,10 +91,14 @@ async function main(): Promise<void> {
       counts[name] = page.body.meta.pagination.count;
     }
 
-    const results: Record<string, LoadResult[]> = { without: [], with_20: [], with_20_selective: [] };
+    const results: Record<string, LoadResult[]> = {};
     for (const who of Object.values(members)) await load(`${api.baseUrl}${PAGE}`, CONNECTIONS, 1, headers(who.access));
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, who] of Object.entries(members)) results[name].push(await load(`${api.baseUrl}${PAGE}`, CONNECTIONS, SECONDS, headers(who.access)));
+      for (const [mode, page] of [['', PAGE], ['cursor_', CURSOR_PAGE]] as const) {
+        for (const [name, who] of Object.entries(members)) {
+          (results[mode + name] ??= []).push(await load(`${api.baseUrl}${page}`, CONNECTIONS, SECONDS, headers(who.access)));
+        }
+      }
     }
     const mean = (values: number[]) => Math.round(values.reduce((sum, value) => sum + value, 0) / values.length);
     const rps = (name: string) => mean(results[name].map((r) => r.rps));
@@ -110,6 +118,14 @@ async function main(): Promise<void> {
         rps_with_20_selective: rps('with_20_selective'),
         p99_ms_with_20_selective: p99('with_20_selective'),
         ratio_selective: Number((rps('with_20_selective') / Math.max(rps('without'), 1)).toFixed(3)),
+        cursor: {
+          rps_without: rps('cursor_without'),
+          rps_with_20: rps('cursor_with_20'),
+          ratio: Number((rps('cursor_with_20') / Math.max(rps('cursor_without'), 1)).toFixed(3)),
+          rps_with_20_selective: rps('cursor_with_20_selective'),
+          ratio_selective: Number((rps('cursor_with_20_selective') / Math.max(rps('cursor_without'), 1)).toFixed(3)),
+          p99_ms: { without: p99('cursor_without'), with_20: p99('cursor_with_20'), with_20_selective: p99('cursor_with_20_selective') },
+        },
         counted: counts,
         failed_requests: failures,
       }) + '\n',
