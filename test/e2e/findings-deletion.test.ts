@@ -24,6 +24,7 @@ const PROVIDER_ROWS: Record<string, string> = {
   finding_latest: 'SELECT count(*)::int AS n FROM finding_latest WHERE provider_id = $1',
   finding_counts: 'SELECT count(*)::int AS n FROM finding_counts WHERE provider_id = $1',
   scan_summaries: 'SELECT count(*)::int AS n FROM scan_summaries WHERE provider_id = $1',
+  scan_overview_summaries: 'SELECT count(*)::int AS n FROM scan_overview_summaries WHERE provider_id = $1',
   compliance_requirement_summaries: 'SELECT count(*)::int AS n FROM compliance_requirement_summaries WHERE provider_id = $1',
   scan_ingestions: 'SELECT count(*)::int AS n FROM scan_ingestions WHERE provider_id = $1',
   scans: 'SELECT count(*)::int AS n FROM scans WHERE provider_id = $1',
@@ -89,7 +90,7 @@ describe('findings deletion', () => {
     const done = await pollTask(alice.client, accepted.body.data.id, 60000);
     assert.equal(done.attributes.state, 'completed', JSON.stringify(done.attributes.result));
     const { deleted, vacuum } = done.attributes.result;
-    for (const table of ['findings', 'resource_finding_links', 'resources', 'finding_latest', 'finding_counts', 'scan_summaries', 'scan_ingestions', 'scans']) {
+    for (const table of ['findings', 'resource_finding_links', 'resources', 'finding_latest', 'finding_counts', 'scan_summaries', 'scan_overview_summaries', 'scan_ingestions', 'scans']) {
       assert.equal(deleted[table], before[table], table);
     }
     assert.equal(deleted.providers, 1);
@@ -101,7 +102,7 @@ describe('findings deletion', () => {
 
     // Both months' partitions of both partitioned tables, and the provider's other tables, were vacuumed as their owner.
     const partitions = doomed.months.flatMap((month) => partitionsOfMonth(month).map((p) => p.name));
-    for (const table of [...partitions, 'resources', 'finding_latest', 'scan_summaries', 'resource_tag_links']) {
+    for (const table of [...partitions, 'resources', 'finding_latest', 'scan_summaries', 'scan_overview_summaries', 'resource_tag_links']) {
       assert.ok(vacuum.vacuumed.includes(table), `${table} in ${JSON.stringify(vacuum)}`);
       const { rows } = await admin.query(`SELECT last_vacuum, last_analyze FROM pg_stat_user_tables WHERE relname = $1`, [table]);
       assert.ok(rows[0].last_vacuum >= startedAt && rows[0].last_analyze >= startedAt, `${table}: ${JSON.stringify(rows[0])}`);

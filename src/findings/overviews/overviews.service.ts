@@ -23,17 +23,25 @@ const STATUS_COUNTS = `
   COALESCE(sum(f.findings) FILTER (WHERE f.status = 'PASS' AND NOT f.muted), 0)::int AS pass,
   COALESCE(sum(f.findings) FILTER (WHERE f.muted), 0)::int AS muted`;
 
-/** What the overviews read: scan_summaries, or the same columns computed from the findings a caller's rules let through. */
+/**
+ * What the overviews read: scan_overview_summaries, or the same columns
+ * computed from the findings a caller's rules let through.
+ */
 interface SummarySource {
   from: string;
   conditions: SqlConditions;
   scans: ScanRange[];
+  /** Row filter rules apply to the caller: figures come from the findings they may see. */
+  ruleFiltered: boolean;
 }
 
 /**
- * Overviews over the scan summaries of the latest completed scan of each
- * provider the caller may see: their cost follows the number of distinct
- * check/region/severity combinations, not the number of findings stored.
+ * Overviews over the scan overview summaries of the latest completed scan of
+ * each provider the caller may see: their cost follows the number of distinct
+ * service/region/severity/status combinations, not the number of findings
+ * or checks stored. No overview filters on check_id or resource_type (their
+ * query specs reject both), so the summaries without those columns serve
+ * every request.
  * A caller with row filter rules on findings gets figures from the rows they
  * may see, never the tenant-wide summaries: the same statements run over
  * those findings, grouped into the summaries' shape.
@@ -54,7 +62,7 @@ export class OverviewsService {
         GROUP BY p.provider ORDER BY p.provider`,
       conditions.params,
     );
-    const resources = await this.resourceCounts(source.scans, filters);
+    const resources = await this.resourceCounts(source, filters);
     return found.map((r) => ({
       provider_type: r.provider_type,
       findings: { total: r.total, fail: r.fail, pass: r.pass, muted: r.muted, manual: r.manual },
@@ -67,8 +75,9 @@ export class OverviewsService {
    * counts, or, under row filter rules, the distinct resources of the
    * findings the caller may see.
    */
-  private async resourceCounts(scans: readonly ScanRange[], filters: readonly ParsedFilter[]): Promise<Map<string, number>> {
-    const visible = await this.visibleFindings(new SqlConditions(), scans);
+  private async resourceCounts(source: SummarySource, filters: readonly ParsedFilter[]): Promise<Map<string, number>> {
+    const { scans } = source;
+    const visible = source.ruleFiltered ? await this.visibleFindings(new SqlConditions(), scans) : null;
     let found: Array<{ provider_type: string; resources: number }>;
     if (!visible) {
       found = await rows(
@@ -170,12 +179,12 @@ export class OverviewsService {
                  COALESCE(f.delta, '') AS delta, count(*)::int AS findings
             FROM findings f ${visible.where()}
            GROUP BY f.scan_id, f.provider_id, f.check_id, f.service, f.region, f.resource_type, f.severity, f.status, f.muted, f.delta) f`
-      : 'scan_summaries f';
+      : 'scan_overview_summaries f';
     conditions.add(`f.scan_id = ANY(${conditions.param(scans.map((s) => s.scanId))}::uuid[])`);
     for (const filter of filters) {
       if (!isProviderFilter(filter)) addColumnFilter(conditions, `f.${filter.field}`, filter);
     }
-    return { from, conditions, scans };
+    return { from, conditions, scans, ruleFiltered: visible !== null };
   }
 
   /**

@@ -24,13 +24,14 @@ export async function scanBounds(manager: EntityManager, scanId: string): Promis
 }
 
 /**
- * Fills the overview summaries of one scan (replacing earlier ones, so it can
- * run again after a retry or a mute), the failed-findings count of the
- * resources it saw, and its resource count. Runs in the caller's tenant
+ * Fills the summaries of one scan and the coarser ones the overviews read
+ * (replacing earlier ones, so it can run again after a retry or a mute), the
+ * failed-findings count of the resources it saw, and its resource count. Runs in the caller's tenant
  * transaction; the `overview` queue calls it after each scan.
  */
 export async function aggregateScan(manager: EntityManager, scanId: string): Promise<void> {
   await affected(manager, `DELETE FROM scan_summaries WHERE scan_id = $1`, [scanId]);
+  await affected(manager, `DELETE FROM scan_overview_summaries WHERE scan_id = $1`, [scanId]);
   const bounds = await scanBounds(manager, scanId);
   if (!bounds) return;
   await affected(
@@ -41,6 +42,15 @@ export async function aggregateScan(manager: EntityManager, scanId: string): Pro
        FROM findings f WHERE ${SCAN_FINDINGS}
       GROUP BY f.tenant_id, f.scan_id, f.provider_id, f.check_id, f.service, f.region, f.resource_type, f.severity, f.status, f.muted, f.delta`,
     bounds,
+  );
+  // The overviews' coarser rows, from the summaries just written rather than from the findings again.
+  await affected(
+    manager,
+    `INSERT INTO scan_overview_summaries (tenant_id, scan_id, provider_id, service, region, severity, status, muted, delta, findings)
+     SELECT s.tenant_id, s.scan_id, s.provider_id, s.service, s.region, s.severity, s.status, s.muted, s.delta, sum(s.findings)
+       FROM scan_summaries s WHERE s.scan_id = $1
+      GROUP BY s.tenant_id, s.scan_id, s.provider_id, s.service, s.region, s.severity, s.status, s.muted, s.delta`,
+    [scanId],
   );
   await affected(
     manager,
