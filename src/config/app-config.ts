@@ -149,7 +149,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     TASK_SWEEP_INTERVAL_MS: num({ default: 60000 }),
     WORKER_SHUTDOWN_GRACE_MS: num({ default: 25000 }),
     DELETION_BATCH_SIZE: num({ default: 1000 }),
-    DELETION_PAUSE_PERCENT: num({ default: 100 }),
+    DELETION_PAUSE_PERCENT: num({ default: 200 }),
     CONNECTION_CHECK_URL: str({ default: '' }),
     TEST_JOBS: bool({ default: false }),
     REPORTS_DIR: str({ default: '.data/reports' }),
