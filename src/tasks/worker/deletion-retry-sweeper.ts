@@ -9,7 +9,7 @@ import { queueNamespace } from '../queue/bullmq-connection';
 import { TasksService } from '../tasks.service';
 import { WORKERS_ENABLED } from './queue-workers';
 
-/** A soft-deleted provider (providerId set) or tenant (providerId null) whose data no task is removing. */
+/** A soft-deleted provider (provider_id set) or tenant (provider_id null) whose data no task is removing. */
 interface Abandoned {
   tenant_id: string;
   provider_id: string | null;
