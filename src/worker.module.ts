@@ -23,6 +23,7 @@ import { TenantDeletionHandler } from './tasks/handlers/tenant-deletion.handler'
 import { TasksCoreModule } from './tasks/tasks-core.module';
 import { TestNoopHandler } from './tasks/testing/test-noop.handler';
 import { TestProbeHandler } from './tasks/testing/test-probe.handler';
+import { DeletionRetrySweeper } from './tasks/worker/deletion-retry-sweeper';
 import { JobHandlerRegistry } from './tasks/worker/job-handler-registry';
 import { JobRunner } from './tasks/worker/job-runner';
 import { QueueWorkers, WORKERS_ENABLED } from './tasks/worker/queue-workers';
@@ -46,8 +47,8 @@ const HANDLERS = [
 
 /**
  * The queue processors: handlers, the runner, BullMQ workers, the stale-task
- * sweep. No HTTP. `npm run start:worker` runs it alone; the local start adds
- * it to the API when WORKERS_IN_PROCESS is set.
+ * and deletion-retry sweeps. No HTTP. `npm run start:worker` runs it alone;
+ * the local start adds it to the API when WORKERS_IN_PROCESS is set.
  */
 @Module({})
 export class WorkerModule {
@@ -78,6 +79,7 @@ export class WorkerModule {
         JobRunner,
         QueueWorkers,
         StaleTaskSweeper,
+        DeletionRetrySweeper,
         ProviderDataEraser,
         ReportStorage,
         ReportRetentionScheduler,

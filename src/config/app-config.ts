@@ -65,6 +65,8 @@ export interface TasksConfig {
   sweepIntervalMs: number;
   shutdownGraceMs: number;
   deletionBatchSize: number;
+  /** A soft-deleted provider or tenant whose deletion task failed or was cancelled gets a new one once that task has been over this long. */
+  deletionRetryAfterMs: number;
   /** After each deletion batch, a pause of this share (%) of the time the batch took: other tenants keep most of the machine. */
   deletionPausePercent: number;
   /** Empty: no connector can reach a cloud, so connection checks fail saying so. */
@@ -149,6 +151,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     TASK_SWEEP_INTERVAL_MS: num({ default: 60000 }),
     WORKER_SHUTDOWN_GRACE_MS: num({ default: 25000 }),
     DELETION_BATCH_SIZE: num({ default: 1000 }),
+    DELETION_RETRY_AFTER_MS: num({ default: 10 * 60 * 1000 }),
     DELETION_PAUSE_PERCENT: num({ default: 200 }),
     CONNECTION_CHECK_URL: str({ default: '' }),
     TEST_JOBS: bool({ default: false }),
@@ -251,6 +254,7 @@ function loadTasksConfig(
     sweepIntervalMs: positive('TASK_SWEEP_INTERVAL_MS', 100),
     shutdownGraceMs: positive('WORKER_SHUTDOWN_GRACE_MS', 0),
     deletionBatchSize: positive('DELETION_BATCH_SIZE'),
+    deletionRetryAfterMs: positive('DELETION_RETRY_AFTER_MS', 1000),
     deletionPausePercent: positive('DELETION_PAUSE_PERCENT', 0),
     connectionCheckUrl,
     testJobs: e.TEST_JOBS as boolean,
