@@ -45,6 +45,26 @@ describe('Prowler invocation', () => {
     assert.ok(args.includes('--ignore-exit-code-3'));
     assert.ok(prowlerArguments({ ...target, provider: 'azure' }, '/d').includes('--sp-env-auth'));
   });
+
+  it('passes an AWS role to assume as the flags Prowler reads, keeping the keys that assume it in the environment', () => {
+    const role = {
+      role_arn: 'arn:aws:iam::123456789012:role/ProwlerScan',
+      external_id: 'tenant-external-id',
+      role_session_name: 'cspm-scan',
+      session_duration: 3600,
+      aws_access_key_id: 'AKIAEXAMPLE',
+      aws_secret_access_key: 'secret-key-value',
+    };
+    const args = prowlerArguments(target, '/d', role);
+    const flag = (name: string) => args[args.indexOf(name) + 1];
+    assert.equal(flag('--role'), role.role_arn);
+    assert.equal(flag('--external-id'), role.external_id);
+    assert.equal(flag('--role-session-name'), 'cspm-scan');
+    assert.equal(flag('--session-duration'), '3600');
+    assert.ok(!args.some((arg) => arg.includes('secret-key-value') || arg.includes('AKIAEXAMPLE')));
+    assert.deepEqual(credentialEnvironment('aws', role), { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret-key-value' });
+    assert.ok(!prowlerArguments(target, '/d', { aws_access_key_id: 'AKIAEXAMPLE' }).includes('--role'));
+  });
 });
 
 describe('scans configuration', () => {

@@ -45,7 +45,7 @@ export class ProwlerCliEngine implements ScanEngine {
       }
       await run.progress(1);
       const secretValues = [...Object.values(secrets), ...files.map((credential) => credential.content)];
-      await this.spawnProwler(prowlerArguments(target, directory), environment, secretValues, run.signal);
+      await this.spawnProwler(prowlerArguments(target, directory, credentials), environment, secretValues, run.signal);
       return { ocsfFile: await outputFile(directory), dispose };
     } catch (error) {
       await dispose();

@@ -23,6 +23,16 @@ const CREDENTIAL_FILES: Record<string, Record<string, { file: string; variable: 
   kubernetes: { kubeconfig_content: { file: 'kubeconfig', variable: 'KUBECONFIG' } },
 };
 
+/**
+ * Role-assumption settings Prowler takes only as flags, not from the
+ * environment. None is a secret: an ARN names the role, and AWS documents the
+ * external id as an identifier against confused deputies, not a credential;
+ * the keys that do the assuming stay in the environment.
+ */
+const FLAG_FIELDS: Record<string, Record<string, string>> = {
+  aws: { role_arn: '--role', external_id: '--external-id', role_session_name: '--role-session-name', session_duration: '--session-duration' },
+};
+
 export interface CredentialFile {
   file: string;
   variable: string;
@@ -44,9 +54,10 @@ export function credentialFiles(provider: string, credentials: Record<string, un
 export function credentialEnvironment(provider: string, credentials: Record<string, unknown>): Record<string, string> {
   const prefix = ENVIRONMENT_PREFIX[provider] ?? `${provider.toUpperCase()}_`;
   const asFiles = CREDENTIAL_FILES[provider] ?? {};
+  const asFlags = FLAG_FIELDS[provider] ?? {};
   const environment: Record<string, string> = {};
   for (const [field, value] of Object.entries(credentials)) {
-    if (value === null || value === undefined || field in asFiles) continue;
+    if (value === null || value === undefined || field in asFiles || field in asFlags) continue;
     const name = field.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
     environment[name.startsWith(prefix) ? name : `${prefix}${name}`] = textOf(value);
   }
@@ -57,11 +68,15 @@ function textOf(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-/** The command line: the provider, where to write JSON-OCSF, and nothing secret. */
-export function prowlerArguments(target: ScanTarget, outputDirectory: string): string[] {
+/** The command line: the provider, its role-assumption flags, where to write JSON-OCSF, and nothing secret. */
+export function prowlerArguments(target: ScanTarget, outputDirectory: string, credentials: Record<string, unknown> = {}): string[] {
+  const roleFlags = Object.entries(FLAG_FIELDS[target.provider] ?? {})
+    .filter(([field]) => credentials[field] !== undefined && credentials[field] !== null)
+    .flatMap(([field, flag]) => [flag, textOf(credentials[field])]);
   return [
     target.provider,
     ...(ENVIRONMENT_AUTH_FLAGS[target.provider] ?? []),
+    ...roleFlags,
     '--output-formats', 'json-ocsf',
     '--output-directory', outputDirectory,
     '--output-filename', PROWLER_OUTPUT_NAME,
