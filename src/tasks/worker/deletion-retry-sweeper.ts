@@ -8,6 +8,7 @@ import { deterministicId } from '../jobs/deterministic-id';
 import { queueNamespace } from '../queue/bullmq-connection';
 import { TasksService } from '../tasks.service';
 import { WORKERS_ENABLED } from './queue-workers';
+import { PeriodicPass } from './periodic-pass';
 
 /** A soft-deleted provider (provider_id set) or tenant (provider_id null) whose data no task is removing. */
 interface Abandoned {
@@ -51,8 +52,7 @@ function needsRetry(deletedAt: string): string {
 @Injectable()
 export class DeletionRetrySweeper implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('DeletionRetrySweeper');
-  private timer?: NodeJS.Timeout;
-  private running: Promise<void> | null = null;
+  private readonly periodic = new PeriodicPass(this.logger, () => this.sweep());
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -62,19 +62,11 @@ export class DeletionRetrySweeper implements OnApplicationBootstrap, OnModuleDes
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.enabled) return;
-    this.timer = setInterval(() => {
-      this.running ??= this.sweep()
-        .then(() => undefined)
-        .catch((error) => this.logger.warn(`sweep failed: ${(error as Error).message}`))
-        .finally(() => (this.running = null));
-    }, this.config.tasks.sweepIntervalMs);
-    this.timer.unref();
+    if (this.enabled) this.periodic.start(this.config.tasks.sweepIntervalMs);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  onModuleDestroy(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** One pass; answers for how many providers and tenants it enqueued a deletion task. */

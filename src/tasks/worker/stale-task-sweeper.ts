@@ -9,6 +9,7 @@ import { QueueRegistry, REDIS_CALL_TIMEOUT_MS, withTimeout } from '../queue/queu
 import { QueueName } from '../queue-names';
 import { TasksRepository } from '../tasks.repository';
 import { WORKERS_ENABLED } from './queue-workers';
+import { PeriodicPass } from './periodic-pass';
 
 interface UnfinishedTask {
   id: string;
@@ -38,8 +39,7 @@ const SWEEP_BATCH = 200;
 @Injectable()
 export class StaleTaskSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('StaleTaskSweeper');
-  private timer?: NodeJS.Timeout;
-  private running: Promise<void> | null = null;
+  private readonly periodic = new PeriodicPass(this.logger, () => this.sweep());
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -50,19 +50,11 @@ export class StaleTaskSweeper implements OnApplicationBootstrap, OnModuleDestroy
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.enabled) return;
-    this.timer = setInterval(() => {
-      this.running ??= this.sweep()
-        .then(() => undefined)
-        .catch((error) => this.logger.warn(`sweep failed: ${(error as Error).message}`))
-        .finally(() => (this.running = null));
-    }, this.config.tasks.sweepIntervalMs);
-    this.timer.unref();
+    if (this.enabled) this.periodic.start(this.config.tasks.sweepIntervalMs);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  onModuleDestroy(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** One pass; answers how many tasks it settled. */
