@@ -27,12 +27,26 @@ describe('deletion retry sweep', () => {
   });
   after(() => app.close());
 
-  async function softDeletedProvider(tenantId: string, scans = 0): Promise<string> {
+  async function providerWithScans(tenantId: string, scans = 0): Promise<string> {
     const providerId = await insertProvider(tenantId);
     for (let i = 0; i < scans; i++) {
       await adminRows(`INSERT INTO scans (id, tenant_id, provider_id, name, trigger) VALUES ($1, $2, $3, 'old scan', 'manual')`, [randomUUID(), tenantId, providerId]);
     }
+    return providerId;
+  }
+
+  /**
+   * The last step of every setup: other processes of the suite run their own
+   * sweeps, and a provider soft-deleted before its task rows exist would look
+   * to them like one whose deletion never started.
+   */
+  async function softDelete(providerId: string): Promise<void> {
     await adminRows(`UPDATE providers SET deleted_at = now() - interval '2 hours' WHERE id = $1`, [providerId]);
+  }
+
+  async function softDeletedProvider(tenantId: string, scans = 0): Promise<string> {
+    const providerId = await providerWithScans(tenantId, scans);
+    await softDelete(providerId);
     return providerId;
   }
 
@@ -54,8 +68,9 @@ describe('deletion retry sweep', () => {
     );
 
   it('a provider whose deletion was cancelled gets one new deletion task, even from concurrent sweeps, and its data goes', async () => {
-    const providerId = await softDeletedProvider(alice.tenantId, 3);
+    const providerId = await providerWithScans(alice.tenantId, 3);
     const cancelled = await endedTask(alice.tenantId, 'provider-deletion', providerId, 'cancelled', '1 hour');
+    await softDelete(providerId);
 
     await Promise.all([sweeper.sweep(), sweeper.sweep(), sweeper.sweep()]);
     const tasks = await deletionTasks(providerId);
@@ -68,8 +83,9 @@ describe('deletion retry sweep', () => {
   });
 
   it('a failed deletion is retried too, and a soft-deleted provider with no deletion task at all gets one', async () => {
-    const failedOne = await softDeletedProvider(alice.tenantId, 1);
+    const failedOne = await providerWithScans(alice.tenantId, 1);
     await endedTask(alice.tenantId, 'provider-deletion', failedOne, 'failed', '1 hour');
+    await softDelete(failedOne);
     const orphan = await softDeletedProvider(alice.tenantId, 1);
 
     await sweeper.sweep();
@@ -82,11 +98,11 @@ describe('deletion retry sweep', () => {
   });
 
   it('leaves alone a deletion that ended within the back-off, one that completed, and one still live', async () => {
-    const recent = await softDeletedProvider(alice.tenantId);
+    const recent = await providerWithScans(alice.tenantId);
     await endedTask(alice.tenantId, 'provider-deletion', recent, 'failed', '1 minute');
-    const completed = await softDeletedProvider(alice.tenantId);
+    const completed = await providerWithScans(alice.tenantId);
     await endedTask(alice.tenantId, 'provider-deletion', completed, 'completed', '1 hour');
-    const live = await softDeletedProvider(alice.tenantId);
+    const live = await providerWithScans(alice.tenantId);
     await endedTask(alice.tenantId, 'provider-deletion', live, 'cancelled', '2 hours');
     const database = app.app.get(TenantDatabase);
     const tasksService = app.app.get(TasksService);
@@ -94,6 +110,7 @@ describe('deletion retry sweep', () => {
     await database.transaction(alice.tenantId, () =>
       tasksService.enqueue({ name: 'provider-deletion', args: { providerId: live } }, { delayMs: 60 * 60 * 1000 }),
     );
+    for (const providerId of [recent, completed, live]) await softDelete(providerId);
 
     await sweeper.sweep();
     await sweeper.sweep();
@@ -111,8 +128,8 @@ describe('deletion retry sweep', () => {
     const carol = await signUp(app.baseUrl, 'carol');
     const providerId = await insertProvider(carol.tenantId);
     await adminRows(`INSERT INTO scans (id, tenant_id, provider_id, name, trigger) VALUES ($1, $2, $3, 'old scan', 'manual')`, [randomUUID(), carol.tenantId, providerId]);
-    await adminRows(`UPDATE tenants SET deleted_at = now() - interval '2 hours' WHERE id = $1`, [carol.tenantId]);
     await endedTask(carol.tenantId, 'tenant-deletion', null, 'failed', '1 hour');
+    await adminRows(`UPDATE tenants SET deleted_at = now() - interval '2 hours' WHERE id = $1`, [carol.tenantId]);
 
     await sweeper.sweep();
     await waitFor('the tenant to be gone', async () => (await adminRows(`SELECT 1 FROM tenants WHERE id = $1`, [carol.tenantId])).length === 0);
