@@ -38,23 +38,26 @@ export async function renderDocument<Row>(
 ): Promise<JsonApiDocument> {
   const document: JsonApiDocument = { data: await renderData(definition, rows, options.fields) };
   if (options.included && options.included.length > 0) {
-    const included: unknown[] = [];
-    const seen = new Set<string>();
+    const rendered: Array<{ type: string; id: string }> = [];
     for (const set of options.included) {
-      const data = (await renderData(set.definition, set.rows as unknown[], options.fields)) as Array<{ type: string; id: string }>;
-      for (const item of data) {
-        const key = `${item.type}:${item.id}`;
-        if (!seen.has(key)) {
-          seen.add(key);
-          included.push(item);
-        }
-      }
+      rendered.push(...((await renderData(set.definition, set.rows as unknown[], options.fields)) as Array<{ type: string; id: string }>));
     }
-    document.included = included;
+    document.included = uniqueResources(rendered);
   }
   if (options.links) document.links = options.links;
   if (options.meta) document.meta = options.meta;
   return document;
+}
+
+/** Each resource once, first occurrence kept: a compound document lists an included resource only once. */
+export function uniqueResources<Item extends { type: string; id: string }>(items: readonly Item[]): Item[] {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const key = `${item.type}:${item.id}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 export interface PageInfo {

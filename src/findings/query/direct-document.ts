@@ -1,4 +1,4 @@
-import { JsonApiDocument, RenderOptions } from '../../common/jsonapi/document';
+import { JsonApiDocument, RenderOptions, uniqueResources } from '../../common/jsonapi/document';
 import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
 
 /**
@@ -13,19 +13,9 @@ export function renderDirect<Row>(definition: ResourceDefinition<Row>, rows: Row
     data: Array.isArray(rows) ? (rows as readonly Row[]).map((row) => resourceObject(definition, row, fields[definition.type])) : resourceObject(definition, rows as Row, fields[definition.type]),
   };
   if (options.included && options.included.length > 0) {
-    const seen = new Set<string>();
-    const included: unknown[] = [];
-    for (const set of options.included) {
-      for (const row of set.rows) {
-        const item = resourceObject(set.definition, row, fields[set.definition.type]);
-        const key = `${item.type}:${item.id}`;
-        if (!seen.has(key)) {
-          seen.add(key);
-          included.push(item);
-        }
-      }
-    }
-    document.included = included;
+    document.included = uniqueResources(
+      options.included.flatMap((set) => set.rows.map((row) => resourceObject(set.definition, row, fields[set.definition.type]))),
+    );
   }
   if (options.links) document.links = options.links;
   if (options.meta) document.meta = options.meta;
