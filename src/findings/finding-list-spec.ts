@@ -1,7 +1,7 @@
 import { FilterSpec, QuerySpec } from '../common/jsonapi/query-spec';
 import { PROVIDER_FILTER_SPECS } from './query/provider-scope';
 import { RESOURCE_FIELDS } from './resources/resource.resource';
-import { SCAN_FIELDS } from './scans/scan.resource';
+import { SCAN_FIELDS } from '../scans/scan.resource';
 
 export const STATUSES = ['FAIL', 'PASS', 'MANUAL'] as const;
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'informational'] as const;

@@ -13,6 +13,7 @@ import { ScanReportsController } from './reports/scan-reports.controller';
 import { ScanReportsService } from './reports/scan-reports.service';
 import { ResourcesController } from './resources/resources.controller';
 import { ResourcesService } from './resources/resources.service';
+import { ScansModule } from '../scans/scans.module';
 import { FindingsStorageModule } from './storage/findings-storage.module';
 
 /**
@@ -24,7 +25,7 @@ import { FindingsStorageModule } from './storage/findings-storage.module';
  * the partition job's service and the batched deletion.
  */
 @Module({
-  imports: [FindingsStorageModule],
+  imports: [FindingsStorageModule, ScansModule],
   controllers: [FindingsController, ResourcesController, MuteRulesController, OverviewsController, ComplianceController, ScanReportsController],
   providers: [
     FindingsService,

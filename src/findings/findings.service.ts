@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { ApiError } from '../common/errors/api-error';
 import { IncludedSet } from '../common/jsonapi/document';
@@ -14,7 +14,8 @@ import { SqlConditions } from './query/sql-conditions';
 import { RESOURCE_COLUMNS_SQL, ResourceRow, resourceResource } from './resources/resource.resource';
 import { addScanRestriction, ingestedScans } from './scans/scan-ranges';
 import { providerScopeSql } from './query/provider-scope';
-import { includedScanResource, scansForInclude } from './scans/scan.resource';
+import { scanResource } from '../scans/scan.resource';
+import { ScansRepository } from '../scans/scans.repository';
 
 /** Sort names to keys; inserted_at is the id's own time, so it sorts by id and prunes like it. */
 const SORT_KEYS: Record<string, SortKey> = {
@@ -47,7 +48,10 @@ export interface FindingMetadata {
 
 @Injectable()
 export class FindingsService {
-  constructor(@Inject(ROW_FILTER_SOURCE) private readonly rowFilter: RowFilterSource) {}
+  constructor(
+    @Inject(ROW_FILTER_SOURCE) private readonly rowFilter: RowFilterSource,
+    private readonly scans: ScansRepository,
+  ) {}
 
   async list(query: ParsedQuery, scope: FindingScope): Promise<FindingPage> {
     const manager = tenantManager();
@@ -146,15 +150,21 @@ export class FindingsService {
     );
   }
 
+  private async readableResources(manager: EntityManager, ids: readonly string[]): Promise<ResourceRow[]> {
+    const conditions = new SqlConditions();
+    conditions.add(`r.id = ANY(${conditions.param(ids)}::uuid[])`);
+    const predicate = await this.rowFilter.predicate('resources', 'r', conditions.params.length);
+    if (predicate) conditions.addBound(predicate, conditions.params.length);
+    return rows<ResourceRow>(manager, `SELECT ${RESOURCE_COLUMNS_SQL} FROM resources r ${conditions.where()}`, conditions.params);
+  }
+
   private async included(manager: EntityManager, findings: readonly FindingRow[], include: readonly string[]): Promise<IncludedSet[]> {
     const sets: IncludedSet[] = [];
-    if (include.includes('scan')) sets.push({ definition: includedScanResource, rows: await scansForInclude(manager, findings.map((f) => f.scan_id)) });
+    // Included rows are reads of their own datasets: the `scans` and `resources` rules apply to them as to their lists.
+    if (include.includes('scan')) sets.push({ definition: scanResource, rows: await this.scans.findMany(findings.map((f) => f.scan_id)) });
     if (include.includes('resources')) {
       const ids = [...new Set(findings.flatMap((f) => f.resource_ids ?? []))];
-      const resources = ids.length
-        ? await rows<ResourceRow>(manager, `SELECT ${RESOURCE_COLUMNS_SQL} FROM resources r WHERE r.id = ANY($1::uuid[])`, [ids])
-        : [];
-      sets.push({ definition: resourceResource, rows: resources });
+      sets.push({ definition: resourceResource, rows: ids.length ? await this.readableResources(manager, ids) : [] });
     }
     return sets;
   }

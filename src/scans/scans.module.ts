@@ -19,5 +19,7 @@ import { SpoolJanitor } from './spool/spool-janitor';
   // The imports controller first, so `scans/imports` is registered before `scans/:id`.
   controllers: [ScanImportsController, ScansController],
   providers: [ScansRepository, ScansService, ScanImportsService, ScanSpool, SpoolJanitor],
+  // The findings reads render `include=scan` with the same resource and the same read rules.
+  exports: [ScansRepository],
 })
 export class ScansModule {}

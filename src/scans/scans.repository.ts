@@ -76,6 +76,14 @@ export class ScansRepository {
     return found;
   }
 
+  /** The scans among `ids` the caller may read (as `find`), for a compound document's `included`. */
+  async findMany(ids: readonly string[]): Promise<ScanRow[]> {
+    if (ids.length === 0) return [];
+    const params = new SqlParams();
+    const where = [`s.id = ANY(${params.add([...new Set(ids)])}::uuid[])`, ...(await this.readable(params))];
+    return rows<ScanRow>(tenantManager(), `SELECT ${COLUMNS} FROM ${FROM} WHERE ${where.join(' AND ')}`, params.values);
+  }
+
   async rename(id: string, name: string | null): Promise<void> {
     await affected(tenantManager(), `UPDATE scans SET name = $2, updated_at = now() WHERE id = $1`, [id, name]);
   }

@@ -112,10 +112,12 @@ describe('row filter rules on the API reads', () => {
   describe('findings and resources', () => {
     let world: FindingsWorld;
     let analyst: ApiClient;
+    let analystRole: string;
 
     before(async () => {
       world = await buildFindingsWorld(app, admin, 'reads-findings', 60);
       const role = await insertRole(admin, world.tenantId, 'critical-only', ['unlimited_visibility']);
+      analystRole = role;
       analyst = (await addMember(app.baseUrl, admin, world.tenantId, 'reads-findings-analyst', [role])).client;
       await createRule(world.owner.client, { clause: "severity = 'critical'", roles: [role], tables: ['findings'] });
       await createRule(world.owner.client, { clause: `provider_id = '${world.providers.aws2}'`, roles: [role], tables: ['resources'] });
@@ -161,6 +163,22 @@ describe('row filter rules on the API reads', () => {
       assert.equal(await count(analyst, '/api/v1/resources'), own);
       const elsewhere = await world.owner.client.get(`/api/v1/resources?filter[provider]=${world.providers.aws1}&page[size]=1`);
       assert.equal((await analyst.get(`/api/v1/resources/${elsewhere.body.data[0].id}`)).status, 404);
+    });
+
+    it('included resources and scans obey their own datasets\' rules, as their lists do', async () => {
+      // Critical findings of every provider are visible; resources only of aws2 (the rule above); scans, from here on, only of aws2.
+      await createRule(world.owner.client, { clause: `provider_id = '${world.providers.aws2}'`, roles: [analystRole], tables: ['scans'] });
+      const page = await analyst.get('/api/v1/findings?include=resources,scan&page[size]=100');
+      assert.equal(page.status, 200, JSON.stringify(page.body));
+      const scansOfPage = new Set(page.body.data.map((f: { relationships: { scan: { data: { id: string } } } }) => f.relationships.scan.data.id));
+      assert.ok(scansOfPage.size > 1, 'the page holds findings of several scans');
+      const included = (type: string) => page.body.included.filter((r: { type: string }) => r.type === type).map((r: { id: string }) => r.id).sort();
+
+      assert.ok(included('resources').length > 0);
+      const readable = ids(await analyst.get('/api/v1/resources?page[size]=100'));
+      for (const id of included('resources')) assert.ok(readable.includes(id), `resource ${id} is not in the analyst's resources list`);
+      assert.deepEqual(included('scans'), ids(await analyst.get('/api/v1/scans?page[size]=100')).filter((id) => scansOfPage.has(id)));
+      assert.deepEqual(included('scans'), [world.scans.aws2]);
     });
   });
 });

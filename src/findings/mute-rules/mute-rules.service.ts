@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ApiError } from '../../common/errors/api-error';
 import { limitOffset } from '../../common/jsonapi/paging';
 import { ParsedQuery } from '../../common/jsonapi/query-spec';
