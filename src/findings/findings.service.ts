@@ -8,7 +8,8 @@ import { tenantManager } from '../database/tenant-context';
 import { countSource, FindingScope, FindingSelection, selectFindings, summariesCanAnswer, summaryConditions } from './finding-selection';
 import { FINDING_COLUMNS_SQL, FindingRow } from './finding.resource';
 import { addKeysetCondition, decodeCursor, nextCursor, orderBySql, orderKeys, SortKey } from './query/keyset-cursor';
-import { cappedCount, countFromShortPage, PageCount, pageNumberMeta } from './query/page-counts';
+import { FindingCountCache } from './query/finding-count-cache';
+import { countFromShortPage, PageCount, pageNumberMeta } from './query/page-counts';
 import { ROW_FILTER_SOURCE, RowFilterSource } from './query/row-filter-source';
 import { SqlConditions } from './query/sql-conditions';
 import { RESOURCE_COLUMNS_SQL, ResourceRow, resourceResource } from './resources/resource.resource';
@@ -51,6 +52,7 @@ export class FindingsService {
   constructor(
     @Inject(ROW_FILTER_SOURCE) private readonly rowFilter: RowFilterSource,
     private readonly scans: ScansRepository,
+    private readonly countCache: FindingCountCache,
   ) {}
 
   async list(query: ParsedQuery, scope: FindingScope): Promise<FindingPage> {
@@ -124,7 +126,7 @@ export class FindingsService {
 
   private async count(manager: EntityManager, selection: FindingSelection): Promise<PageCount> {
     const source = countSource(selection);
-    if (source === null) return cappedCount(manager, 'findings f', selection.conditions);
+    if (source === null) return this.countCache.count(manager, selection.conditions, selection.filters);
     const table = source === 'totals' ? 'finding_counts f' : 'scan_summaries f';
     const conditions = summaryConditions(selection, source === 'summaries');
     const [row] = await preparedRows<{ count: string }>(manager, `SELECT COALESCE(sum(f.findings), 0) AS count FROM ${table} ${conditions.where()}`, conditions.params);

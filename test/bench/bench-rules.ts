@@ -17,12 +17,13 @@ import { load, LoadResult } from '../support/load';
  * mode (no count): under rules the count cannot come from the running totals,
  * so the two modes separate the cost of counting from the cost of the rules'
  * predicate. Rounds alternate, so drift in the machine's load affects every
- * side alike.
+ * side alike; each ratio is the median of the rounds' own ratios, and each
+ * rate the median of the rounds' rates.
  */
 const FINDINGS = Number(process.env.BENCH_FINDINGS ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const ROUNDS = 2;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PAGE = '/api/v1/findings?filter[status]=FAIL&page[size]=50';
 const CURSOR_PAGE = `${PAGE}&page[cursor]=`;
 
@@ -100,30 +101,37 @@ async function main(): Promise<void> {
         }
       }
     }
-    const mean = (values: number[]) => Math.round(values.reduce((sum, value) => sum + value, 0) / values.length);
-    const rps = (name: string) => mean(results[name].map((r) => r.rps));
+    const median = (values: number[]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      const middle = Math.floor(sorted.length / 2);
+      return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    };
+    const rps = (name: string) => Math.round(median(results[name].map((r) => r.rps)));
     const p99 = (name: string) => Math.max(...results[name].map((r) => r.p99_ms));
+    const ratio = (name: string, base: string) =>
+      Number(median(results[name].map((r, round) => r.rps / Math.max(results[base][round].rps, 1))).toFixed(3));
     const failures = Object.values(results).flat().reduce((sum, r) => sum + r.errors + r.non2xx, 0);
     process.stdout.write(
       JSON.stringify({
         bench: 'rules',
         findings: FINDINGS,
         connections: CONNECTIONS,
+        rounds: ROUNDS,
         seconds_each: SECONDS * ROUNDS,
         rps_without: rps('without'),
         p99_ms_without: p99('without'),
         rps_with_20: rps('with_20'),
         p99_ms_with_20: p99('with_20'),
-        ratio: Number((rps('with_20') / Math.max(rps('without'), 1)).toFixed(3)),
+        ratio: ratio('with_20', 'without'),
         rps_with_20_selective: rps('with_20_selective'),
         p99_ms_with_20_selective: p99('with_20_selective'),
-        ratio_selective: Number((rps('with_20_selective') / Math.max(rps('without'), 1)).toFixed(3)),
+        ratio_selective: ratio('with_20_selective', 'without'),
         cursor: {
           rps_without: rps('cursor_without'),
           rps_with_20: rps('cursor_with_20'),
-          ratio: Number((rps('cursor_with_20') / Math.max(rps('cursor_without'), 1)).toFixed(3)),
+          ratio: ratio('cursor_with_20', 'cursor_without'),
           rps_with_20_selective: rps('cursor_with_20_selective'),
-          ratio_selective: Number((rps('cursor_with_20_selective') / Math.max(rps('cursor_without'), 1)).toFixed(3)),
+          ratio_selective: ratio('cursor_with_20_selective', 'cursor_without'),
           p99_ms: { without: p99('cursor_without'), with_20: p99('cursor_with_20'), with_20_selective: p99('cursor_with_20_selective') },
         },
         counted: counts,

@@ -23,6 +23,7 @@ const PROVIDER_ROWS: Record<string, string> = {
   resources: 'SELECT count(*)::int AS n FROM resources WHERE provider_id = $1',
   finding_latest: 'SELECT count(*)::int AS n FROM finding_latest WHERE provider_id = $1',
   finding_counts: 'SELECT count(*)::int AS n FROM finding_counts WHERE provider_id = $1',
+  finding_versions: 'SELECT count(*)::int AS n FROM finding_versions WHERE provider_id = $1',
   scan_summaries: 'SELECT count(*)::int AS n FROM scan_summaries WHERE provider_id = $1',
   scan_overview_summaries: 'SELECT count(*)::int AS n FROM scan_overview_summaries WHERE provider_id = $1',
   compliance_requirement_summaries: 'SELECT count(*)::int AS n FROM compliance_requirement_summaries WHERE provider_id = $1',
@@ -90,7 +91,7 @@ describe('findings deletion', () => {
     const done = await pollTask(alice.client, accepted.body.data.id, 60000);
     assert.equal(done.attributes.state, 'completed', JSON.stringify(done.attributes.result));
     const { deleted, vacuum } = done.attributes.result;
-    for (const table of ['findings', 'resource_finding_links', 'resources', 'finding_latest', 'finding_counts', 'scan_summaries', 'scan_overview_summaries', 'scan_ingestions', 'scans']) {
+    for (const table of ['findings', 'resource_finding_links', 'resources', 'finding_latest', 'finding_counts', 'finding_versions', 'scan_summaries', 'scan_overview_summaries', 'scan_ingestions', 'scans']) {
       assert.equal(deleted[table], before[table], table);
     }
     assert.equal(deleted.providers, 1);

@@ -29,7 +29,8 @@ export const RESOLVE_RESOURCE_IDS_SQL = `
 
 /**
  * $1 tenant, $2 scan, $3 provider, $4 scan start. Findings, the running
- * totals and the latest state in one statement: totals and latest state move
+ * totals, the latest state and the provider's findings version (see
+ * finding_versions) in one statement: totals and latest state move
  * only by the rows this insert really wrote, so a retried batch changes
  * nothing. delta and first_seen_at are read from the latest state as it was
  * before the statement (one snapshot for the whole statement). Mute rules are
@@ -72,6 +73,10 @@ export const INSERT_FINDINGS_SQL = `
        SET status = EXCLUDED.status, severity = EXCLUDED.severity,
            last_finding_id = EXCLUDED.last_finding_id, last_scan_id = EXCLUDED.last_scan_id
      WHERE l.last_finding_id < EXCLUDED.last_finding_id
+  ), version AS (
+    INSERT INTO finding_versions AS v (tenant_id, provider_id, version)
+    SELECT $1, $3, 1 WHERE EXISTS (SELECT 1 FROM inserted)
+    ON CONFLICT (tenant_id, provider_id) DO UPDATE SET version = v.version + 1
   )
   SELECT count(*)::int AS inserted FROM inserted`;
 

@@ -5,8 +5,9 @@ import { rows } from '../../database/sql';
  * Mutes every stored finding with one of `uids`, in every scan since the uid
  * was first seen. No index on uid is needed: a finding's id is a function of
  * its scan and uid (finding_uuid), so the ids are computed from the scans of
- * the uid's provider and looked up by primary key. The running totals move
- * with the findings; the scans touched are returned, their summaries stale.
+ * the uid's provider and looked up by primary key. The running totals and
+ * the providers' findings versions move with the findings; the scans touched
+ * are returned, their summaries stale.
  */
 export async function muteFindingsByUid(manager: EntityManager, uids: readonly string[], reason: string): Promise<string[]> {
   const touched = await rows<{ scan_id: string }>(
@@ -28,6 +29,10 @@ export async function muteFindingsByUid(manager: EntityManager, uids: readonly s
          FROM muted CROSS JOIN (VALUES (false), (true)) AS side(muted)
         GROUP BY provider_id, status, severity, delta, side.muted
        ON CONFLICT (tenant_id, provider_id, status, severity, muted, delta) DO UPDATE SET findings = c.findings + EXCLUDED.findings
+     ), version AS (
+       INSERT INTO finding_versions AS v (tenant_id, provider_id, version)
+       SELECT DISTINCT NULLIF(current_setting('api.tenant_id', true), '')::uuid, provider_id, 1 FROM muted
+       ON CONFLICT (tenant_id, provider_id) DO UPDATE SET version = v.version + 1
      )
      SELECT DISTINCT scan_id FROM muted`,
     [uids, reason],

@@ -18,6 +18,7 @@ export const PROVIDER_FINDINGS_TABLES = [
   'scan_overview_summaries',
   'compliance_requirement_summaries',
   'finding_counts',
+  'finding_versions',
   'scan_ingestions',
 ] as const;
 
@@ -104,6 +105,11 @@ const SMALL_TABLE_STEPS: ReadonlyArray<{ table: string; sql: string; withScans?:
     table: 'finding_counts',
     sql: `DELETE FROM finding_counts WHERE (tenant_id, provider_id, status, severity, muted, delta) IN (
             SELECT tenant_id, provider_id, status, severity, muted, delta FROM finding_counts WHERE provider_id = $1 LIMIT $2)`,
+  },
+  {
+    table: 'finding_versions',
+    sql: `DELETE FROM finding_versions WHERE (tenant_id, provider_id) IN (
+            SELECT tenant_id, provider_id FROM finding_versions WHERE provider_id = $1 LIMIT $2)`,
   },
   {
     table: 'scan_ingestions',
