@@ -9,11 +9,11 @@ import { LocalAppModule } from '../../src/local-app.module';
 import { TasksRepository } from '../../src/tasks/tasks.repository';
 import { createProvider } from '../support/access-fixtures';
 import { SignedUpUser, signUp } from '../support/http-client';
-import { newSpoolDir, writeProwlerStandIn } from '../support/scans-fixture';
+import { awsProvider, newSpoolDir, scanAccount, writeProwlerStandIn } from '../support/scans-fixture';
 import { adminRows, fastQueueEnv, taskRow, waitFor, waitForTaskEnd, waitForTaskState } from '../support/tasks-fixture';
 import { startTestApp, TestApp } from '../support/test-app';
 
-const ACCESS_KEY = 'AKIASTANDINEXAMPLE01';
+const ACCESS_KEY_PREFIX = 'AKIASTANDINEXAM';
 const SECRET_KEY = 'stand-in-secret-key-never-on-a-command-line';
 
 /** PROWLER_BIN is the stand-in executable of scans-fixture.ts (writeProwlerStandIn): it is not Prowler and scans nothing. */
@@ -42,13 +42,19 @@ describe('scans through the Prowler CLI engine (a stand-in executable) and one s
       .filter((name) => name.startsWith('run-'))
       .map((name) => JSON.parse(readFileSync(join(controlDir, name), 'utf8')) as { pid: number; args: string[]; credentials: Record<string, string | null>; leaked: string[] });
 
+  /** Each provider's access key: the stand-in writes findings of the account the key was tied to, the provider's own. */
+  const accessKeys = new Map<string, string>();
+
   /** A provider with a static AWS secret: the engine refuses to scan a provider without credentials. */
   async function providerWithSecret(): Promise<string> {
-    const providerId = await createProvider(owner.client);
+    const { id: providerId, uid } = await awsProvider(owner.client);
+    const accessKey = `${ACCESS_KEY_PREFIX}${String(accessKeys.size).padStart(4, '0')}`;
+    accessKeys.set(providerId, accessKey);
+    scanAccount(controlDir, accessKey, uid);
     const secret = await owner.client.post('/api/v1/providers/secrets', {
       data: {
         type: 'provider-secrets',
-        attributes: { secret_type: 'static', secret: { aws_access_key_id: ACCESS_KEY, aws_secret_access_key: SECRET_KEY } },
+        attributes: { secret_type: 'static', secret: { aws_access_key_id: accessKey, aws_secret_access_key: SECRET_KEY } },
         relationships: { provider: { data: { type: 'providers', id: providerId } } },
       },
     });
@@ -75,17 +81,18 @@ describe('scans through the Prowler CLI engine (a stand-in executable) and one s
 
   it('runs the executable with the decrypted credentials in its environment only, and ingests what it wrote', async () => {
     const providerId = await providerWithSecret();
+    const accessKey = accessKeys.get(providerId)!;
     const { taskId, scanId } = await startScan(providerId, 'nightly');
     const task = await waitForTaskEnd(taskId, 30000);
     assert.equal(task.state, 'completed', JSON.stringify(task.result));
     assert.equal(task.result.findings, 5);
 
-    const run = runs().find((r) => r.credentials.AWS_ACCESS_KEY_ID === ACCESS_KEY);
+    const run = runs().find((r) => r.credentials.AWS_ACCESS_KEY_ID === accessKey);
     assert.ok(run, 'the stand-in saw the credentials in its environment');
     assert.equal(run.credentials.AWS_SECRET_ACCESS_KEY, SECRET_KEY);
     assert.equal(run.args[0], 'aws');
     assert.ok(run.args.includes('json-ocsf'));
-    assert.ok(!run.args.join(' ').includes(ACCESS_KEY) && !run.args.join(' ').includes(SECRET_KEY), 'no credential on the command line');
+    assert.ok(!run.args.join(' ').includes(accessKey) && !run.args.join(' ').includes(SECRET_KEY), 'no credential on the command line');
     assert.deepEqual(run.leaked, [], 'none of the worker’s own secrets reach the child');
 
     const scan = await owner.client.get(`/api/v1/scans/${scanId}`);
@@ -94,6 +101,19 @@ describe('scans through the Prowler CLI engine (a stand-in executable) and one s
     assert.equal(scan.body.data.attributes.unique_resource_count, 2);
     const findings = await owner.client.get(`/api/v1/findings?filter[scan]=${scanId}`);
     assert.equal(findings.body.meta.pagination.count, 5);
+  });
+
+  it('fails a scan whose credentials are of another account than the provider’s, and keeps none of its findings', async () => {
+    const providerId = await providerWithSecret();
+    scanAccount(controlDir, accessKeys.get(providerId)!, '999999999999');
+    const { taskId, scanId } = await startScan(providerId);
+    const task = await waitForTaskEnd(taskId, 30000);
+    assert.equal(task.state, 'failed');
+    assert.equal(task.result.outcome, 'invalid_file');
+    assert.match(task.result.error, /record 0 '[^']+' \(line \d+\): account '999999999999', expected '\d{12}'/);
+    assert.equal((await scanRow(scanId)).state, 'failed');
+    const [stored] = await adminRows<{ n: number }>(`SELECT count(*)::int AS n FROM findings WHERE scan_id = $1`, [scanId]);
+    assert.equal(stored.n, 0);
   });
 
   it('a failing run fails its scan with Prowler’s last words, credentials redacted', async () => {

@@ -10,7 +10,7 @@ import { SpoolJanitor } from '../../src/scans/spool/spool-janitor';
 import { generateOcsfRecords, writeOcsfJsonArray } from '../../src/scans/ocsf/ocsf-generator';
 import { createProvider, memberWith } from '../support/access-fixtures';
 import { JSONAPI, SignedUpUser, signUp } from '../support/http-client';
-import { fixtureFindings, importAndWait, newSpoolDir, uploadImport } from '../support/scans-fixture';
+import { awsProvider, fixtureFindings, importAndWait, newSpoolDir, uploadImport } from '../support/scans-fixture';
 import { adminRows, fastQueueEnv, inspectQueue, waitFor, waitForTaskEnd } from '../support/tasks-fixture';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -37,7 +37,7 @@ describe('scan imports', () => {
   });
 
   const spoolFiles = () => (existsSync(join(spoolDir, 'imports')) ? readdirSync(join(spoolDir, 'imports')) : []);
-  const fixture = () => JSON.stringify(fixtureFindings());
+  const fixture = (accountUid?: string) => JSON.stringify(fixtureFindings(accountUid));
 
   async function scanOfTask(task: Record<string, any>) {
     const scan = await owner.client.get(`/api/v1/scans/${task.attributes.task_args.scanId}`);
@@ -54,8 +54,8 @@ describe('scan imports', () => {
   }
 
   it('imports Prowler’s example output: the scan completes, its findings and resources show, the overviews fill', async () => {
-    const providerId = await createProvider(owner.client);
-    const accepted = await uploadImport(owner.client, { provider_id: providerId, name: 'imported example' }, fixture());
+    const { id: providerId, uid } = await awsProvider(owner.client);
+    const accepted = await uploadImport(owner.client, { provider_id: providerId, name: 'imported example' }, fixture(uid));
     assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
     assert.equal(accepted.headers.get('content-type'), JSONAPI);
     assert.equal(accepted.headers.get('content-location'), `/api/v1/tasks/${accepted.body.data.id}`);
@@ -102,16 +102,16 @@ describe('scan imports', () => {
   });
 
   it('takes a gzipped file, recognised by its magic bytes', async () => {
-    const providerId = await createProvider(owner.client);
-    const task = await importAndWait(owner.client, providerId, gzipSync(Buffer.from(fixture())));
+    const { id: providerId, uid } = await awsProvider(owner.client);
+    const task = await importAndWait(owner.client, providerId, gzipSync(Buffer.from(fixture(uid))));
     assert.equal(task.attributes.state, 'completed', JSON.stringify(task.attributes.result));
     assert.equal(task.attributes.result.findings, 5);
     assert.deepEqual(await visibleCounts(providerId), { findings: 5, resources: 2 });
   });
 
   it('takes a plain file of several megabytes, beyond the JSON body limit', async () => {
-    const providerId = await createProvider(owner.client);
-    const records = [...generateOcsfRecords({ providerType: 'aws', accountUid: '123456789012', count: 1200, seed: 11 })];
+    const { id: providerId, uid } = await awsProvider(owner.client);
+    const records = [...generateOcsfRecords({ providerType: 'aws', accountUid: uid, count: 1200, seed: 11 })];
     const file = Buffer.from(JSON.stringify(records));
     assert.ok(file.length > app.config.http.bodyLimitBytes * 2 && file.length < MAX_BYTES, `${file.length} bytes`);
     const task = await importAndWait(owner.client, providerId, file, 60000);
@@ -121,8 +121,8 @@ describe('scan imports', () => {
   });
 
   it('takes records missing optional fields, and counts and reports records missing required ones', async () => {
-    const providerId = await createProvider(owner.client);
-    const records = fixtureFindings();
+    const { id: providerId, uid } = await awsProvider(owner.client);
+    const records = fixtureFindings(uid);
     delete records[0].finding_info.title;
     delete records[0].status_detail;
     delete records[0].unmapped;
@@ -140,8 +140,8 @@ describe('scan imports', () => {
   });
 
   it('a job run again after its scan was stored (its worker lost after the commit) adds nothing twice', async () => {
-    const providerId = await createProvider(owner.client);
-    const first = await importAndWait(owner.client, providerId, fixture());
+    const { id: providerId, uid } = await awsProvider(owner.client);
+    const first = await importAndWait(owner.client, providerId, fixture(uid));
     assert.equal(first.attributes.state, 'completed');
     // As if the worker died between committing the scan and settling its task: BullMQ hands the job out again.
     await adminRows(`UPDATE tasks SET state = 'executing', completed_at = NULL, result = NULL WHERE id = $1`, [first.id]);
@@ -176,17 +176,26 @@ describe('scan imports', () => {
     { kind: 'JSON but not OCSF', content: () => JSON.stringify([{ hello: 'world' }, { class_uid: 1001 }]), reason: /record 0 \(line 1\): not an OCSF Detection Finding/ },
     {
       kind: 'records of another provider type',
-      content: () => {
-        const records = fixtureFindings();
+      content: (accountUid: string) => {
+        const records = fixtureFindings(accountUid);
         records[3].cloud.provider = 'azure';
         return JSON.stringify(records, null, 1);
       },
       reason: /record 3 'prowler-aws-account_security_contact[^']*' \(line \d+\): provider type 'azure', expected 'aws'/,
     },
+    {
+      kind: 'records of another account than the provider’s',
+      content: (accountUid: string) => {
+        const records = fixtureFindings(accountUid);
+        records[2].cloud.account.uid = '999999999999';
+        return JSON.stringify(records, null, 1);
+      },
+      reason: /record 2 '[^']*' \(line \d+\): account '999999999999', expected '\d{12}'/,
+    },
   ]) {
     it(`fails a file that is ${bad.kind} with a reason naming it, and leaves nothing visible`, async () => {
-      const providerId = await createProvider(owner.client);
-      const task = await importAndWait(owner.client, providerId, bad.content());
+      const { id: providerId, uid } = await awsProvider(owner.client);
+      const task = await importAndWait(owner.client, providerId, bad.content(uid));
       assert.equal(task.attributes.state, 'failed');
       assert.equal(task.attributes.result.outcome, 'invalid_file');
       assert.match(task.attributes.result.error, bad.reason);
@@ -198,12 +207,12 @@ describe('scan imports', () => {
   }
 
   it('a bad record after thousands of good ones rolls the whole import back: no half-written scan', async () => {
-    const providerId = await createProvider(owner.client);
+    const { id: providerId, uid } = await awsProvider(owner.client);
     const stream = new PassThrough();
     const chunks: Buffer[] = [];
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    const good = [...generateOcsfRecords({ providerType: 'aws', accountUid: '123456789012', count: 4500, seed: 7 })];
-    const badOne = { ...fixtureFindings()[0], cloud: { ...fixtureFindings()[0].cloud, provider: 'gcp' } };
+    const good = [...generateOcsfRecords({ providerType: 'aws', accountUid: uid, count: 4500, seed: 7 })];
+    const badOne = { ...fixtureFindings(uid)[0], cloud: { ...fixtureFindings(uid)[0].cloud, provider: 'gcp' } };
     await writeOcsfJsonArray([...good, badOne], stream);
     stream.end();
     const task = await importAndWait(owner.client, providerId, gzipSync(Buffer.concat(chunks)), 60000);
@@ -288,9 +297,9 @@ describe('scan imports', () => {
   });
 
   it('needs manage_scans (403 before the body is read) and a provider the caller can see (404)', async () => {
-    const providerId = await createProvider(owner.client);
+    const { id: providerId, uid } = await awsProvider(owner.client);
     const reader = await memberWith(app.baseUrl, owner, { unlimited_visibility: true }, 'reader');
-    const refused = await uploadImport(reader.client, { provider_id: providerId }, fixture());
+    const refused = await uploadImport(reader.client, { provider_id: providerId }, fixture(uid));
     assert.equal(refused.status, 403, JSON.stringify(refused.body));
 
     // The provider is checked before the file is read when the form names it first, and after the file otherwise.
@@ -301,7 +310,7 @@ describe('scan imports', () => {
     }
     assert.deepEqual(spoolFiles(), []);
 
-    const late = await uploadImport(owner.client, { provider_id: providerId }, fixture(), { fileFirst: true });
+    const late = await uploadImport(owner.client, { provider_id: providerId }, fixture(uid), { fileFirst: true });
     assert.equal(late.status, 202, 'fields after the file are read too');
     assert.equal((await waitForTaskEnd(late.body.data.id, 30000)).state, 'completed');
   });

@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { AppModule } from '../../src/app.module';
-import { createProvider } from '../support/access-fixtures';
 import { SignedUpUser, signUp } from '../support/http-client';
-import { fixtureFindings, importAndWait, newSpoolDir, writeProwlerStandIn } from '../support/scans-fixture';
+import { awsProvider, fixtureFindings, importAndWait, newSpoolDir, scanAccount, writeProwlerStandIn } from '../support/scans-fixture';
 import { adminRows, fastQueueEnv, spawnWorker, waitForTaskEnd, waitForTaskState, WorkerProcess } from '../support/tasks-fixture';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -61,8 +60,8 @@ describe('scans with separate worker processes', () => {
 
   it('an import received by the API is ingested by a worker process through the shared spool', async () => {
     await worker();
-    const providerId = await createProvider(owner.client);
-    const task = await importAndWait(owner.client, providerId, gzipSync(JSON.stringify(fixtureFindings())), 60000);
+    const { id: providerId, uid } = await awsProvider(owner.client);
+    const task = await importAndWait(owner.client, providerId, gzipSync(JSON.stringify(fixtureFindings(uid))), 60000);
     assert.equal(task.attributes.state, 'completed', `${JSON.stringify(task.attributes.result)}\n${workers[0].output()}`);
     assert.equal(task.attributes.result.findings, 5);
     const findings = await owner.client.get(`/api/v1/findings?filter[scan]=${task.attributes.task_args.scanId}`);
@@ -70,7 +69,8 @@ describe('scans with separate worker processes', () => {
   });
 
   it('a worker killed mid-scan: the sweep fails its scan as worker_lost and the waiting scan runs', async () => {
-    const providerId = await createProvider(owner.client);
+    const { id: providerId, uid } = await awsProvider(owner.client);
+    scanAccount(controlDir, 'AKIAPROCSEXAMPLE0001', uid);
     const secret = await owner.client.post('/api/v1/providers/secrets', {
       data: {
         type: 'provider-secrets',

@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { LocalAppModule } from '../../src/local-app.module';
 import { createGroup, createProvider, createRole, inviteMember, Member, memberWith } from '../support/access-fixtures';
 import { SignedUpUser, signUp } from '../support/http-client';
-import { fixtureFindings, importAndWait, newSpoolDir } from '../support/scans-fixture';
+import { awsProvider, fixtureFindings, importAndWait, newSpoolDir } from '../support/scans-fixture';
 import { adminRows, fastQueueEnv, waitForTaskEnd } from '../support/tasks-fixture';
 import { startTestApp, TestApp } from '../support/test-app';
 import { createRule } from './rls-rules-fixtures';
@@ -26,12 +26,12 @@ describe('scans API', () => {
   before(async () => {
     app = await startTestApp({ ...fastQueueEnv('scans-api'), WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: spoolDir }, LocalAppModule);
     owner = await signUp(app.baseUrl, 'scans-owner');
-    aws = await createProvider(owner.client, 'aws', undefined, 'aws-prod');
+    const awsProd = await awsProvider(owner.client, 'aws-prod');
     azure = await createProvider(owner.client, 'azure', '8b7a5a9e-6b1e-4c0e-9a43-0e7a8f0f1d2c', 'azure-main');
-    hidden = await createProvider(owner.client, 'aws', undefined, 'aws-hidden');
-    const fixture = JSON.stringify(fixtureFindings());
-    for (const [label, provider] of [['aws1', aws], ['aws2', aws], ['hidden', hidden]] as const) {
-      const task = await importAndWait(owner.client, provider, fixture);
+    const awsHidden = await awsProvider(owner.client, 'aws-hidden');
+    [aws, hidden] = [awsProd.id, awsHidden.id];
+    for (const [label, provider] of [['aws1', awsProd], ['aws2', awsProd], ['hidden', awsHidden]] as const) {
+      const task = await importAndWait(owner.client, provider.id, JSON.stringify(fixtureFindings(provider.uid)));
       assert.equal(task.attributes.state, 'completed', JSON.stringify(task.attributes.result));
       scans[label] = task.attributes.task_args.scanId;
     }

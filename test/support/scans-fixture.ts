@@ -1,15 +1,31 @@
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createProvider, randomAwsUid } from './access-fixtures';
 import { ApiClient, HttpResult } from './http-client';
 import { OCSF_FIXTURE } from './ocsf-fixture-path';
 import { pollTask } from './tasks-fixture';
 
 export { OCSF_FIXTURE };
 
-/** The fixture's findings: Prowler's own example output, five AWS findings on two resources. */
-export function fixtureFindings(): Array<Record<string, any>> {
-  return JSON.parse(readFileSync(OCSF_FIXTURE, 'utf8'));
+/** The AWS account the fixture's findings name (cloud.account.uid). */
+export const FIXTURE_ACCOUNT = '123456789012';
+
+/**
+ * The fixture's findings: Prowler's own example output, five AWS findings on
+ * two resources, as a scan of `accountUid` would hold them (an AWS provider
+ * takes only findings of the account its uid names).
+ */
+export function fixtureFindings(accountUid = FIXTURE_ACCOUNT): Array<Record<string, any>> {
+  const findings: Array<Record<string, any>> = JSON.parse(readFileSync(OCSF_FIXTURE, 'utf8'));
+  for (const finding of findings) finding.cloud.account.uid = accountUid;
+  return findings;
+}
+
+/** An AWS provider with a fresh account id as its uid, for findings of that account to be imported into. */
+export async function awsProvider(client: ApiClient, alias?: string): Promise<{ id: string; uid: string }> {
+  const uid = randomAwsUid();
+  return { id: await createProvider(client, 'aws', uid, alias), uid };
 }
 
 export function newSpoolDir(label: string): string {
@@ -57,7 +73,9 @@ export async function importAndWait(client: ApiClient, providerId: string, file:
  * Prowler and scans nothing. It records the arguments and credential
  * variables it was given, waits while the test holds a `hold` file, then
  * writes Prowler's example OCSF output (the fixture) where Prowler would,
- * `<output-directory>/<output-filename>.ocsf.json`.
+ * `<output-directory>/<output-filename>.ocsf.json`. Its findings name the
+ * account the test tied to the access key it was given (scanAccount), as
+ * Prowler names the account its credentials are of.
  */
 export function writeProwlerStandIn(controlDir: string): string {
   const path = join(controlDir, 'prowler-stand-in.js');
@@ -81,7 +99,10 @@ function finish() {
     process.stderr.write('stand-in failed on purpose with ' + process.env.AWS_SECRET_ACCESS_KEY + '\\n');
     process.exit(2);
   }
-  fs.copyFileSync(${JSON.stringify(OCSF_FIXTURE)}, path.join(outputDirectory, outputName + '.ocsf.json'));
+  const findings = JSON.parse(fs.readFileSync(${JSON.stringify(OCSF_FIXTURE)}, 'utf8'));
+  const accountFile = path.join(control, 'account-' + process.env.AWS_ACCESS_KEY_ID);
+  if (fs.existsSync(accountFile)) for (const finding of findings) finding.cloud.account.uid = fs.readFileSync(accountFile, 'utf8');
+  fs.writeFileSync(path.join(outputDirectory, outputName + '.ocsf.json'), JSON.stringify(findings, null, 2));
 }
 (function wait() {
   if (fs.existsSync(path.join(control, 'hold'))) return setTimeout(wait, 50);
@@ -91,4 +112,9 @@ function finish() {
   );
   chmodSync(path, 0o755);
   return path;
+}
+
+/** Ties an access key to an account: the stand-in run with that key writes findings of that account. */
+export function scanAccount(controlDir: string, accessKeyId: string, accountUid: string): void {
+  writeFileSync(join(controlDir, `account-${accessKeyId}`), accountUid);
 }

@@ -181,6 +181,22 @@ describe("readOcsf on Prowler's example output", () => {
     const { summary } = await readAll(inChunks(FIXTURE_BYTES), { expectedProvider: 'AWS' });
     assert.equal(summary.recordsAccepted, 5);
   });
+
+  it('refuses a file naming another account than the one expected, naming the records; records without an account pass', async () => {
+    const { summary } = await readAll(inChunks(FIXTURE_BYTES), { expectedProvider: 'aws', expectedAccount: '123456789012' });
+    assert.equal(summary.recordsAccepted, 5);
+
+    const findings = fixtureCopy();
+    withField(findings[1], 'cloud.account.uid', '210987654321');
+    withField(findings[3], 'cloud.account', undefined);
+    const { error, batches } = await readError(fromText(asPrettyArray(findings)), { expectedProvider: 'aws', expectedAccount: '123456789012' });
+    assert.equal(batches, 0, 'nothing is handed on from a file of another account');
+    assert.deepEqual(error.badRecords.map((r) => [r.index, r.problems]), [[1, ["account '210987654321', expected '123456789012'"]]]);
+    assert.match(error.message, /record 1 '[^']+' \(line \d+\): account '210987654321', expected '123456789012'/);
+
+    const { summary: unchecked } = await readAll(fromText(asPrettyArray(findings)), { expectedProvider: 'aws' });
+    assert.equal(unchecked.recordsAccepted, 5, 'without an expected account nothing is compared');
+  });
 });
 
 describe('readOcsf normalisation', () => {

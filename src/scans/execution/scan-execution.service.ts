@@ -102,7 +102,7 @@ export class ScanExecution {
 
     return context.inTenant(async (manager) => {
       const input = createReadStream(file);
-      const reader = readOcsf(input, { expectedProvider: scan.provider, batchSize: INGESTION_BATCH_SIZE });
+      const reader = readOcsf(input, { expectedProvider: scan.provider, expectedAccount: accountOf(scan), batchSize: INGESTION_BATCH_SIZE });
       let findings = 0;
       let shownPercent = fromPercent;
       let summary: OcsfReadSummary;
@@ -173,4 +173,14 @@ export class ScanExecution {
 
 function describeSkipped(record: BadRecord): ScanIngestionResult['skipped_records'][number] {
   return { index: record.index, line: record.line, ...(record.findingUid ? { finding_uid: record.findingUid } : {}), problems: record.problems };
+}
+
+/**
+ * The account a provider's findings must name. An AWS provider's uid is its
+ * account id, which Prowler writes as cloud.account.uid. Other providers'
+ * uids are not always what Prowler writes there (a Microsoft 365 provider is
+ * known by its domain, its findings by the tenant id), so they are not compared.
+ */
+function accountOf(scan: StartedScan): string | undefined {
+  return scan.provider === 'aws' ? scan.uid : undefined;
 }

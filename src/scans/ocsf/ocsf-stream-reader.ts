@@ -12,6 +12,12 @@ import {
 export interface ReadOcsfOptions {
   /** The scan's provider type; without it the first record's type is expected of all. */
   expectedProvider?: string;
+  /**
+   * The account every record must be of (cloud.account.uid), when the
+   * provider's uid is that account: a file of another account is refused
+   * rather than filed under this provider. Records without an account pass.
+   */
+  expectedAccount?: string;
   /** Records per yielded batch; 1000 by default. */
   batchSize?: number;
   /** How many skipped records (and, in an error, bad records) are described; 10 by default. */
@@ -69,14 +75,19 @@ const DEFAULT_MAX_BAD_RECORDS_REPORTED = 10;
  *
  * Throws OcsfFormatError, before yielding the batch it would have been in,
  * when the input is not JSON, not a top-level array, truncated, or holds
- * records that are not Detection Findings or of another provider type.
+ * records that are not Detection Findings, or of another provider type or
+ * account.
  * Prowler writes one JSON array of Detection Findings (an empty file when a
  * scan has no findings at all), never JSON Lines, so a top-level object is
  * refused as not being Prowler output rather than read as one line.
  */
 export async function* readOcsf(input: Readable, options: ReadOcsfOptions = {}): AsyncGenerator<OcsfBatch, OcsfReadSummary> {
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
-  const intake = new RecordIntake(options.expectedProvider?.toLowerCase(), options.maxBadRecordsReported ?? DEFAULT_MAX_BAD_RECORDS_REPORTED);
+  const intake = new RecordIntake(
+    options.expectedProvider?.toLowerCase(),
+    options.expectedAccount,
+    options.maxBadRecordsReported ?? DEFAULT_MAX_BAD_RECORDS_REPORTED,
+  );
   const splitter = new TopLevelArraySplitter();
   const decoder = new TextDecoder('utf-8', { fatal: true });
   const counted = new CountedInput(input);
@@ -116,6 +127,7 @@ class RecordIntake {
 
   constructor(
     private expectedProvider: string | undefined,
+    private readonly expectedAccount: string | undefined,
     private readonly maxReported: number,
   ) {}
 
@@ -149,6 +161,11 @@ class RecordIntake {
     this.expectedProvider ??= providerType;
     if (providerType && providerType !== this.expectedProvider) {
       this.addBadRecord({ ...position, findingUid, problems: [`provider type '${providerType}', expected '${this.expectedProvider}'`] });
+      return;
+    }
+    const accountUid = accountUidOf(finding);
+    if (this.expectedAccount !== undefined && accountUid !== undefined && accountUid !== this.expectedAccount) {
+      this.addBadRecord({ ...position, findingUid, problems: [`account '${accountUid}', expected '${this.expectedAccount}'`] });
       return;
     }
     const normalised = normaliseOcsfFinding(finding);
@@ -197,6 +214,13 @@ function describeBadRecord(record: BadRecord): string {
 function findingUidOf(finding: RawOcsfFinding): string | undefined {
   const info = finding.finding_info;
   const uid = typeof info === 'object' && info !== null ? (info as RawOcsfFinding).uid : undefined;
+  return typeof uid === 'string' && uid !== '' ? uid : undefined;
+}
+
+function accountUidOf(finding: RawOcsfFinding): string | undefined {
+  const cloud = finding.cloud;
+  const account = typeof cloud === 'object' && cloud !== null ? (cloud as RawOcsfFinding).account : undefined;
+  const uid = typeof account === 'object' && account !== null ? (account as RawOcsfFinding).uid : undefined;
   return typeof uid === 'string' && uid !== '' ? uid : undefined;
 }
 
