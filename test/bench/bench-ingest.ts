@@ -1,16 +1,31 @@
 import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { Client } from 'pg';
+import { pipelined } from '../../src/common/pipelined';
+import { rlsTransaction } from '../../src/database/rls-transaction';
 import { copyRow, copyWithClient } from '../../src/findings/ingestion/copy-from-stdin';
+import { INGESTION_BATCH_SIZE } from '../../src/findings/ingestion/findings-ingestion.service';
+import { encodeBatch, writeBatch } from '../../src/findings/ingestion/ingest-batch';
 import { IngestionRecord } from '../../src/findings/ingestion/ingestion-record';
+import { generateOcsfRecords, writeOcsfJsonArray } from '../../src/scans/ocsf/ocsf-generator';
+import { RawOcsfFinding } from '../../src/scans/ocsf/ocsf-record';
+import { readOcsf } from '../../src/scans/ocsf/ocsf-stream-reader';
 import { createBenchEnvironment } from '../support/bench-database';
 import { appDataSource, ingestRecords, insertCompletedScan, insertProviderRow, insertTenant } from '../support/bench-ingestion';
 import { generateRecords } from '../support/finding-generator';
 
 /**
- * `npm run bench:ingest`: findings per second through ingestBatch (staging
- * COPY + INSERT … SELECT under RLS, with resources, links, latest state and
- * totals), beside a plain COPY of the same finding rows into an unprotected
- * table without RLS, in the same run.
+ * `npm run bench:ingest`: findings per second through the batch path
+ * (staging COPY + INSERT … SELECT under RLS, with resources, links, latest
+ * state and totals) from records already in memory, and as an import reads
+ * them (a gzipped OCSF file through the OCSF reader, one transaction), beside
+ * a plain COPY of the same number of finding rows into an unprotected table
+ * without RLS, in the same run.
  */
 const FINDINGS = Number(process.env.BENCH_FINDINGS ?? 100_000);
 
@@ -31,12 +46,35 @@ async function main(): Promise<void> {
     const ingestSeconds = Number(process.hrtime.bigint() - ingestStart) / 1e9;
     if (inserted !== FINDINGS) throw new Error(`ingested ${inserted} of ${FINDINGS}`);
 
+    // The same number of findings again, as an import reads them: a gzipped Prowler OCSF file through the OCSF reader, in one transaction.
+    const file = join(mkdtempSync(join(tmpdir(), 'bench-ingest-')), 'scan.ocsf.json.gz');
+    await writeOcsfFile(file, generateOcsfRecords({ providerType: 'aws', accountUid: '210987654321', count: FINDINGS, seed: 5 }));
+    const importProvider = await insertProviderRow(admin, tenantId, '210987654321');
+    const importScan = { tenantId, providerId: importProvider, scanStartedAt: new Date(), scanId: '' };
+    importScan.scanId = await insertCompletedScan(admin, tenantId, importProvider, importScan.scanStartedAt);
+    const importStart = process.hrtime.bigint();
+    const imported = await rlsTransaction(app, tenantId, async (m) => {
+      let written = 0;
+      await pipelined(
+        readOcsf(createReadStream(file), { expectedProvider: 'aws', expectedAccount: '210987654321', batchSize: INGESTION_BATCH_SIZE }),
+        (batch) => encodeBatch(importScan, batch.records),
+        async (encoded) => {
+          written += (await writeBatch(m, importScan, encoded)).findingsInserted;
+        },
+      );
+      return written;
+    });
+    const importSeconds = Number(process.hrtime.bigint() - importStart) / 1e9;
+    rmSync(dirname(file), { recursive: true, force: true });
+    if (imported !== FINDINGS) throw new Error(`imported ${imported} of ${FINDINGS}`);
+
     await admin.query(`CREATE TABLE plain_findings (LIKE findings INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING CONSTRAINTS INCLUDING INDEXES)`);
     const copyStart = process.hrtime.bigint();
     await copyWithClient(admin, `COPY plain_findings (${PLAIN_COLUMNS.join(', ')}) FROM STDIN`, plainCopyPayload(records, tenantId, scanId, providerId, startedAt));
     const copySeconds = Number(process.hrtime.bigint() - copyStart) / 1e9;
 
     const ingestRate = Math.round(FINDINGS / ingestSeconds);
+    const importRate = Math.round(FINDINGS / importSeconds);
     const copyRate = Math.round(FINDINGS / copySeconds);
     process.stdout.write(
       JSON.stringify({
@@ -46,6 +84,9 @@ async function main(): Promise<void> {
         ingest_findings_per_s: ingestRate,
         plain_copy_findings_per_s: copyRate,
         ratio: Number((ingestRate / copyRate).toFixed(3)),
+        import_seconds: Number(importSeconds.toFixed(2)),
+        import_findings_per_s: importRate,
+        import_ratio: Number((importRate / copyRate).toFixed(3)),
       }) + '\n',
     );
   } finally {
@@ -53,6 +94,14 @@ async function main(): Promise<void> {
     await admin.end();
     await bench.cleanup();
   }
+}
+
+async function writeOcsfFile(path: string, records: Iterable<RawOcsfFinding>): Promise<void> {
+  const json = new PassThrough();
+  const written = pipeline(json, createGzip(), createWriteStream(path));
+  await writeOcsfJsonArray(records, json);
+  json.end();
+  await written;
 }
 
 const PLAIN_COLUMNS = [

@@ -4,7 +4,8 @@ import { postgresOptions } from '../../src/database/data-source-options';
 import { rlsTransaction } from '../../src/database/rls-transaction';
 import { newId } from '../../src/database/uuid';
 import { INGESTION_BATCH_SIZE } from '../../src/findings/ingestion/findings-ingestion.service';
-import { ingestBatch } from '../../src/findings/ingestion/ingest-batch';
+import { pipelined } from '../../src/common/pipelined';
+import { encodeBatch, writeBatch } from '../../src/findings/ingestion/ingest-batch';
 import { IngestionRecord, IngestionScan } from '../../src/findings/ingestion/ingestion-record';
 import { aggregateScanCompliance } from '../../src/findings/compliance/compliance-aggregation';
 import { aggregateScan } from '../../src/findings/overviews/scan-aggregation';
@@ -61,10 +62,17 @@ export async function ingestRecords(
   onBatch: (count: number) => void = () => undefined,
 ): Promise<number> {
   let inserted = 0;
-  for (const batch of batches(records, INGESTION_BATCH_SIZE)) {
-    inserted += (await rlsTransaction(app, scan.tenantId, (m) => ingestBatch(m, scan, batch))).findingsInserted;
-    onBatch(batch.length);
-  }
+  // As an import does: the next batch is encoded while this one is written.
+  await pipelined(
+    (async function* () {
+      yield* batches(records, INGESTION_BATCH_SIZE);
+    })(),
+    (batch) => encodeBatch(scan, batch),
+    async (encoded, batch) => {
+      inserted += (await rlsTransaction(app, scan.tenantId, (m) => writeBatch(m, scan, encoded))).findingsInserted;
+      onBatch(batch.length);
+    },
+  );
   return inserted;
 }
 

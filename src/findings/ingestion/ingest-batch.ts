@@ -12,10 +12,32 @@ import {
   UPSERT_RESOURCES_SQL,
   UPSERT_TAGS_SQL,
 } from './ingestion-sql';
-import { prepareStaging, stageRecords } from './staging-tables';
+import { copyStage, encodeStage, prepareStaging, StagePayload } from './staging-tables';
+
+/** A batch ready to be written: its scan's start as ids carry it, and its records encoded for the staging tables (null for none). */
+export interface EncodedBatch {
+  startedAt: Date;
+  records: number;
+  payload: StagePayload | null;
+}
 
 /**
- * Writes one batch of a scan's records inside the current tenant transaction:
+ * Encodes a batch of a scan's records. It needs no transaction, so the next
+ * batch can be encoded while the current one is written (see pipelined).
+ */
+export async function encodeBatch(scan: IngestionScan, records: readonly IngestionRecord[]): Promise<EncodedBatch> {
+  // Ids carry milliseconds: the start is cut to them so ids and inserted_at agree.
+  const startedAt = new Date(Math.floor(scan.scanStartedAt.getTime()));
+  return { startedAt, records: records.length, payload: records.length ? await encodeStage(startedAt.getTime(), scan.scanId, records) : null };
+}
+
+/** Encodes and writes one batch (see writeBatch). */
+export async function ingestBatch(manager: EntityManager, scan: IngestionScan, records: readonly IngestionRecord[]): Promise<BatchResult> {
+  return writeBatch(manager, scan, await encodeBatch(scan, records));
+}
+
+/**
+ * Writes one encoded batch of a scan inside the current tenant transaction:
  * resources upserted by (provider, uid), their tags and links, findings with
  * deterministic ids (so a retried batch inserts nothing twice), delta and
  * first_seen_at from finding_latest, which it then moves forward, and muted
@@ -25,27 +47,26 @@ import { prepareStaging, stageRecords } from './staging-tables';
  * .prepareScan ensures it before the transaction opens, since the DDL would
  * otherwise wait on this very transaction.
  */
-export async function ingestBatch(manager: EntityManager, scan: IngestionScan, records: readonly IngestionRecord[]): Promise<BatchResult> {
-  if (tenantScope().tenantId !== scan.tenantId) throw new Error('ingestBatch: the scan belongs to another tenant than the open transaction');
-  // Ids carry milliseconds: the start is cut to them so ids and inserted_at agree.
-  const startedAt = new Date(Math.floor(scan.scanStartedAt.getTime()));
+export async function writeBatch(manager: EntityManager, scan: IngestionScan, batch: EncodedBatch): Promise<BatchResult> {
+  if (tenantScope().tenantId !== scan.tenantId) throw new Error('writeBatch: the scan belongs to another tenant than the open transaction');
   const { tenantId, scanId, providerId } = scan;
+  const { startedAt, payload } = batch;
 
   await rows(manager, RECORD_SCAN_SQL, [tenantId, scanId, providerId, startedAt]);
-  if (records.length === 0) return { findingsInserted: 0, resourcesUpserted: 0 };
+  if (payload === null) return { findingsInserted: 0, resourcesUpserted: 0 };
 
   await prepareStaging(manager);
-  const staged = await stageRecords(manager, startedAt.getTime(), scanId, records);
+  await copyStage(manager, payload);
 
   let resourcesUpserted = 0;
-  if (staged.resources) {
+  if (payload.resourceCount) {
     resourcesUpserted = await affected(manager, UPSERT_RESOURCES_SQL, [tenantId, providerId]);
     await affected(manager, RESOLVE_RESOURCE_IDS_SQL, [tenantId, providerId]);
   }
   const [inserted] = await rows<{ inserted: number }>(manager, INSERT_FINDINGS_SQL, [tenantId, scanId, providerId, startedAt]);
-  if (staged.resources) {
+  if (payload.resourceCount) {
     await affected(manager, LINK_RESOURCES_SQL, [tenantId]);
-    if (staged.tagged) {
+    if (payload.tagged) {
       await affected(manager, UPSERT_TAGS_SQL, [tenantId]);
       await affected(manager, LINK_TAGS_SQL, [tenantId]);
     }

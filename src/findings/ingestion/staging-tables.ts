@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { EntityManager } from 'typeorm';
 import { tenantScope } from '../../database/tenant-context';
 import { newId } from '../../database/uuid';
@@ -39,31 +40,47 @@ const stagedTransactions = new WeakSet<object>();
 
 /**
  * Empty staging tables for this batch. Creation is re-checked in every new
- * transaction: one that rolled back took its CREATE with it.
+ * transaction: one that rolled back took its CREATE with it. Within one
+ * transaction (an import writes every batch in one) they are truncated, not
+ * deleted from: deleted rows stay in the table until the transaction ends, so
+ * every later batch would scan all the earlier ones again.
  */
 export async function prepareStaging(manager: EntityManager): Promise<void> {
   const transaction = tenantScope();
   if (stagedTransactions.has(transaction)) {
-    for (const table of STAGING_TABLES) await manager.query(`DELETE FROM ${table}`);
+    await manager.query(`TRUNCATE ${STAGING_TABLES.join(', ')}`);
     return;
   }
   for (const sql of CREATE_STAGING_SQL) await manager.query(sql);
   stagedTransactions.add(transaction);
 }
 
-export interface StagedCounts {
-  findings: number;
-  resources: number;
+/** A batch encoded as COPY text for the three staging tables, built before its transaction needs it. */
+export interface StagePayload {
+  findings: Buffer;
+  resources: Buffer;
+  links: Buffer;
+  resourceCount: number;
   tagged: boolean;
 }
 
-/** Copies the batch into the staging tables, computing each finding's deterministic id. */
-export async function stageRecords(manager: EntityManager, startedMs: number, scanId: string, records: readonly IngestionRecord[]): Promise<StagedCounts> {
+/** Records encoded between two yields to the event loop: short enough that a database reply waits at most a few milliseconds. */
+const ENCODE_SLICE = 50;
+
+/**
+ * Encodes a batch for the staging tables, computing each finding's
+ * deterministic id. It touches no connection, so it can run while the
+ * previous batch's statements do; it yields to the event loop every
+ * ENCODE_SLICE records so that those statements' replies are not held up.
+ */
+export async function encodeStage(startedMs: number, scanId: string, records: readonly IngestionRecord[]): Promise<StagePayload> {
   const findingRows: string[] = [];
   const linkRows: string[] = [];
   // A resource appears in many findings; the last record that names it describes it.
   const resources = new Map<string, IngestionResource>();
-  for (const record of records) {
+  for (let index = 0; index < records.length; index++) {
+    if (index > 0 && index % ENCODE_SLICE === 0) await yieldToEventLoop();
+    const record = records[index];
     const uid = record.uid.slice(0, WIDTH.uid);
     const id = findingId(startedMs, scanId, uid);
     findingRows.push(
@@ -104,10 +121,20 @@ export async function stageRecords(manager: EntityManager, startedMs: number, sc
       ]),
     );
   }
-  const findings = await copyFromStdin(manager, 'finding_stage', FINDING_COLUMNS, Buffer.from(findingRows.join('')));
-  if (resourceRows.length) {
-    await copyFromStdin(manager, 'resource_stage', RESOURCE_COLUMNS, Buffer.from(resourceRows.join('')));
-    await copyFromStdin(manager, 'link_stage', LINK_COLUMNS, Buffer.from(linkRows.join('')));
+  return {
+    findings: Buffer.from(findingRows.join('')),
+    resources: Buffer.from(resourceRows.join('')),
+    links: Buffer.from(linkRows.join('')),
+    resourceCount: resourceRows.length,
+    tagged,
+  };
+}
+
+/** Copies an encoded batch into the (prepared, empty) staging tables. */
+export async function copyStage(manager: EntityManager, payload: StagePayload): Promise<void> {
+  await copyFromStdin(manager, 'finding_stage', FINDING_COLUMNS, payload.findings);
+  if (payload.resourceCount > 0) {
+    await copyFromStdin(manager, 'resource_stage', RESOURCE_COLUMNS, payload.resources);
+    await copyFromStdin(manager, 'link_stage', LINK_COLUMNS, payload.links);
   }
-  return { findings, resources: resourceRows.length, tagged };
 }

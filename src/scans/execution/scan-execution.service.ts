@@ -5,6 +5,7 @@ import type { EntityManager } from 'typeorm';
 import { rows } from '../../database/sql';
 import { tenantManager, tenantScope } from '../../database/tenant-context';
 import { FindingsIngestionService, INGESTION_BATCH_SIZE } from '../../findings/ingestion/findings-ingestion.service';
+import { pipelined } from '../../common/pipelined';
 import { IngestionScan } from '../../findings/ingestion/ingestion-record';
 import { idRangeOfMs } from '../../findings/storage/finding-ids';
 import { ProviderSecretsService } from '../../providers/provider-secrets.service';
@@ -107,21 +108,21 @@ export class ScanExecution {
       let shownPercent = fromPercent;
       let summary: OcsfReadSummary;
       try {
-        for (;;) {
-          const next = await reader.next();
-          if (next.done) {
-            summary = next.value;
-            break;
-          }
-          context.signal.throwIfAborted();
-          await this.findings.ingestBatch(manager, ingestionScan, next.value.records);
-          findings += next.value.records.length;
-          const percent = Math.min(99, fromPercent + Math.floor(((99 - fromPercent) * next.value.progress.inputBytesRead) / size));
-          if (percent > shownPercent) {
-            shownPercent = percent;
-            await context.progress(percent);
-          }
-        }
+        // The next batch is read, parsed and encoded while the database writes this one.
+        summary = await pipelined(
+          reader,
+          (batch) => this.findings.encodeBatch(ingestionScan, batch.records),
+          async (encoded, batch) => {
+            context.signal.throwIfAborted();
+            await this.findings.writeBatch(manager, ingestionScan, encoded);
+            findings += batch.records.length;
+            const percent = Math.min(99, fromPercent + Math.floor(((99 - fromPercent) * batch.progress.inputBytesRead) / size));
+            if (percent > shownPercent) {
+              shownPercent = percent;
+              await context.progress(percent);
+            }
+          },
+        );
       } catch (error) {
         if (error instanceof OcsfFormatError) throw new JobOutcomeError('invalid_file', `The file was not imported. ${error.message}.`);
         throw error;
