@@ -1,20 +1,21 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
 import { pipelined } from '../../src/common/pipelined';
 import { rlsTransaction } from '../../src/database/rls-transaction';
 import { copyRow, copyWithClient } from '../../src/findings/ingestion/copy-from-stdin';
 import { INGESTION_BATCH_SIZE } from '../../src/findings/ingestion/findings-ingestion.service';
-import { encodeBatch, writeBatch } from '../../src/findings/ingestion/ingest-batch';
-import { IngestionRecord } from '../../src/findings/ingestion/ingestion-record';
+import { writeBatch } from '../../src/findings/ingestion/ingest-batch';
+import { IngestionRecord, IngestionScan } from '../../src/findings/ingestion/ingestion-record';
 import { generateOcsfRecords, writeOcsfJsonArray } from '../../src/scans/ocsf/ocsf-generator';
 import { RawOcsfFinding } from '../../src/scans/ocsf/ocsf-record';
-import { readOcsf } from '../../src/scans/ocsf/ocsf-stream-reader';
+import { EncodedOcsfBatches } from '../../src/scans/execution/encoded-ocsf-batches';
 import { createBenchEnvironment } from '../support/bench-database';
 import { appDataSource, ingestRecords, insertCompletedScan, insertProviderRow, insertTenant } from '../support/bench-ingestion';
 import { generateRecords } from '../support/finding-generator';
@@ -23,77 +24,100 @@ import { generateRecords } from '../support/finding-generator';
  * `npm run bench:ingest`: findings per second through the batch path
  * (staging COPY + INSERT … SELECT under RLS, with resources, links, latest
  * state and totals) from records already in memory, and as an import reads
- * them (a gzipped OCSF file through the OCSF reader, one transaction), beside
- * a plain COPY of the same number of finding rows into an unprotected table
- * without RLS, in the same run.
+ * them (a gzipped OCSF file read and encoded on the import's worker thread,
+ * written in one transaction), beside a plain COPY of the same number of
+ * finding rows into an unprotected table without RLS. Rounds repeat the three
+ * on emptied tables, in a rotating order; each ratio is the median of the
+ * rounds' own ratios, so drift in the machine's load affects both sides alike.
  */
 const FINDINGS = Number(process.env.BENCH_FINDINGS ?? 100_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const IMPORT_ACCOUNT = '210987654321';
+
+/** What a round writes, emptied before the next one so every round starts alike. */
+const ROUND_TABLES = ['findings', 'resource_finding_links', 'resources', 'resource_tags', 'resource_tag_links', 'finding_latest', 'finding_counts', 'finding_versions', 'scan_ingestions', 'plain_findings'];
+
+type Side = 'ingest' | 'import' | 'copy';
 
 async function main(): Promise<void> {
   const bench = await createBenchEnvironment('ingest');
   const admin = new Client({ connectionString: bench.env.DATABASE_ADMIN_URL });
   await admin.connect();
   const app = await appDataSource(bench.env.DATABASE_URL, 1);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-ingest-'));
   try {
     const tenantId = await insertTenant(admin, 'bench ingest');
     const providerId = await insertProviderRow(admin, tenantId, '123456789012');
-    const startedAt = new Date();
-    const scanId = await insertCompletedScan(admin, tenantId, providerId, startedAt);
+    const importProvider = await insertProviderRow(admin, tenantId, IMPORT_ACCOUNT);
     const records = [...generateRecords({ providerKey: 'bench', count: FINDINGS })];
-
-    const ingestStart = process.hrtime.bigint();
-    const inserted = await ingestRecords(app, { tenantId, scanId, providerId, scanStartedAt: startedAt }, records);
-    const ingestSeconds = Number(process.hrtime.bigint() - ingestStart) / 1e9;
-    if (inserted !== FINDINGS) throw new Error(`ingested ${inserted} of ${FINDINGS}`);
-
-    // The same number of findings again, as an import reads them: a gzipped Prowler OCSF file through the OCSF reader, in one transaction.
-    const file = join(mkdtempSync(join(tmpdir(), 'bench-ingest-')), 'scan.ocsf.json.gz');
-    await writeOcsfFile(file, generateOcsfRecords({ providerType: 'aws', accountUid: '210987654321', count: FINDINGS, seed: 5 }));
-    const importProvider = await insertProviderRow(admin, tenantId, '210987654321');
-    const importScan = { tenantId, providerId: importProvider, scanStartedAt: new Date(), scanId: '' };
-    importScan.scanId = await insertCompletedScan(admin, tenantId, importProvider, importScan.scanStartedAt);
-    const importStart = process.hrtime.bigint();
-    const imported = await rlsTransaction(app, tenantId, async (m) => {
-      let written = 0;
-      await pipelined(
-        readOcsf(createReadStream(file), { expectedProvider: 'aws', expectedAccount: '210987654321', batchSize: INGESTION_BATCH_SIZE }),
-        (batch) => encodeBatch(importScan, batch.records),
-        async (encoded) => {
-          written += (await writeBatch(m, importScan, encoded)).findingsInserted;
-        },
-      );
-      return written;
-    });
-    const importSeconds = Number(process.hrtime.bigint() - importStart) / 1e9;
-    rmSync(dirname(file), { recursive: true, force: true });
-    if (imported !== FINDINGS) throw new Error(`imported ${imported} of ${FINDINGS}`);
-
+    const file = join(dir, 'scan.ocsf.json.gz');
+    await writeOcsfFile(file, generateOcsfRecords({ providerType: 'aws', accountUid: IMPORT_ACCOUNT, count: FINDINGS, seed: 5 }));
     await admin.query(`CREATE TABLE plain_findings (LIKE findings INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING CONSTRAINTS INCLUDING INDEXES)`);
-    const copyStart = process.hrtime.bigint();
-    await copyWithClient(admin, `COPY plain_findings (${PLAIN_COLUMNS.join(', ')}) FROM STDIN`, plainCopyPayload(records, tenantId, scanId, providerId, startedAt));
-    const copySeconds = Number(process.hrtime.bigint() - copyStart) / 1e9;
 
-    const ingestRate = Math.round(FINDINGS / ingestSeconds);
-    const importRate = Math.round(FINDINGS / importSeconds);
-    const copyRate = Math.round(FINDINGS / copySeconds);
+    const seconds: Record<Side, number[]> = { ingest: [], import: [], copy: [] };
+    const sides: Side[] = ['ingest', 'import', 'copy'];
+    for (let round = 0; round < ROUNDS; round++) {
+      await admin.query(`TRUNCATE ${ROUND_TABLES.join(', ')}`);
+      await admin.query('VACUUM ANALYZE');
+      for (const side of [...sides.slice(round % 3), ...sides.slice(0, round % 3)]) {
+        const startedAt = new Date(Date.now() - (ROUNDS - round) * 60_000);
+        const scan = { tenantId, providerId: side === 'import' ? importProvider : providerId, scanStartedAt: startedAt, scanId: '' };
+        scan.scanId = await insertCompletedScan(admin, tenantId, scan.providerId, startedAt);
+        const start = process.hrtime.bigint();
+        const written =
+          side === 'ingest' ? await ingestRecords(app, scan, records) : side === 'import' ? await importFile(app, scan, file) : await plainCopy(admin, records, scan);
+        seconds[side].push(Number(process.hrtime.bigint() - start) / 1e9);
+        if (written !== FINDINGS) throw new Error(`${side} wrote ${written} of ${FINDINGS}`);
+      }
+    }
+
+    const rate = (side: Side) => Math.round(FINDINGS / median(seconds[side]));
+    const ratio = (side: Side) => Number(median(seconds[side].map((s, round) => seconds.copy[round] / s)).toFixed(3));
     process.stdout.write(
       JSON.stringify({
         bench: 'ingest',
         findings: FINDINGS,
-        ingest_seconds: Number(ingestSeconds.toFixed(2)),
-        ingest_findings_per_s: ingestRate,
-        plain_copy_findings_per_s: copyRate,
-        ratio: Number((ingestRate / copyRate).toFixed(3)),
-        import_seconds: Number(importSeconds.toFixed(2)),
-        import_findings_per_s: importRate,
-        import_ratio: Number((importRate / copyRate).toFixed(3)),
+        rounds: ROUNDS,
+        ingest_findings_per_s: rate('ingest'),
+        import_findings_per_s: rate('import'),
+        plain_copy_findings_per_s: rate('copy'),
+        ratio: ratio('ingest'),
+        import_ratio: ratio('import'),
+        seconds,
       }) + '\n',
     );
   } finally {
+    rmSync(dir, { recursive: true, force: true });
     await app.destroy();
     await admin.end();
     await bench.cleanup();
   }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** An import as the scan-import job runs it: the worker thread reads and encodes, this one writes, all in one transaction. */
+function importFile(app: DataSource, scan: IngestionScan, file: string): Promise<number> {
+  return rlsTransaction(app, scan.tenantId, async (m) => {
+    let written = 0;
+    const batches = new EncodedOcsfBatches(file, { expectedProvider: 'aws', expectedAccount: IMPORT_ACCOUNT, batchSize: INGESTION_BATCH_SIZE }, scan);
+    try {
+      await pipelined(batches, async (batch) => batch, async (batch) => {
+        written += (await writeBatch(m, scan, batch.encoded)).findingsInserted;
+      });
+    } finally {
+      await batches.close();
+    }
+    return written;
+  });
+}
+
+function plainCopy(admin: Client, records: IngestionRecord[], scan: IngestionScan): Promise<number> {
+  return copyWithClient(admin, `COPY plain_findings (${PLAIN_COLUMNS.join(', ')}) FROM STDIN`, plainCopyPayload(records, scan.tenantId, scan.scanId, scan.providerId, scan.scanStartedAt));
 }
 
 async function writeOcsfFile(path: string, records: Iterable<RawOcsfFinding>): Promise<void> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { FindingPartitionsService } from '../storage/finding-partitions.service';
-import { EncodedBatch, encodeBatch, ingestBatch, writeBatch } from './ingest-batch';
+import { EncodedBatch, ingestBatch, writeBatch } from './ingest-batch';
 import { BatchResult, IngestionRecord, IngestionScan } from './ingestion-record';
 
 /** Records per ingestBatch call that the benchmarks found fastest here. */
@@ -25,12 +25,7 @@ export class FindingsIngestionService {
     return ingestBatch(manager, scan, records);
   }
 
-  /** A batch encoded ahead of its transaction, for a pipelined ingestion (see pipelined). */
-  encodeBatch(scan: IngestionScan, records: readonly IngestionRecord[]): Promise<EncodedBatch> {
-    return encodeBatch(scan, records);
-  }
-
-  /** Writes an encoded batch inside the caller's tenant transaction. */
+  /** Writes a batch encoded ahead of its transaction (encodeBatch), inside the caller's tenant transaction. */
   writeBatch(manager: EntityManager, scan: IngestionScan, batch: EncodedBatch): Promise<BatchResult> {
     return writeBatch(manager, scan, batch);
   }

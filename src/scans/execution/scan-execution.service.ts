@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { EntityManager } from 'typeorm';
 import { rows } from '../../database/sql';
@@ -16,7 +15,8 @@ import { JobOutcomeError } from '../../tasks/jobs/job-errors';
 import { TenantJobContext } from '../../tasks/jobs/job-context';
 import { ScanTarget } from '../../tasks/scans/scan-engine';
 import { TasksService } from '../../tasks/tasks.service';
-import { BadRecord, OcsfFormatError, OcsfReadSummary, readOcsf } from '../ocsf/ocsf-stream-reader';
+import { BadRecord, OcsfFormatError, OcsfReadSummary } from '../ocsf/ocsf-stream-reader';
+import { EncodedOcsfBatches } from './encoded-ocsf-batches';
 
 /** A scan its job has marked executing. `startedAt` stays the same on every attempt: finding ids derive from it. */
 export interface StartedScan extends ScanTarget {
@@ -102,20 +102,19 @@ export class ScanExecution {
     const size = Math.max(1, (await stat(file)).size);
 
     return context.inTenant(async (manager) => {
-      const input = createReadStream(file);
-      const reader = readOcsf(input, { expectedProvider: scan.provider, expectedAccount: accountOf(scan), batchSize: INGESTION_BATCH_SIZE });
+      const batches = new EncodedOcsfBatches(file, { expectedProvider: scan.provider, expectedAccount: accountOf(scan), batchSize: INGESTION_BATCH_SIZE }, ingestionScan);
       let findings = 0;
       let shownPercent = fromPercent;
       let summary: OcsfReadSummary;
       try {
-        // The next batch is read, parsed and encoded while the database writes this one.
+        // The next batch is read, parsed and encoded on the worker thread while the database writes this one.
         summary = await pipelined(
-          reader,
-          (batch) => this.findings.encodeBatch(ingestionScan, batch.records),
-          async (encoded, batch) => {
+          batches,
+          async (batch) => batch,
+          async (batch) => {
             context.signal.throwIfAborted();
-            await this.findings.writeBatch(manager, ingestionScan, encoded);
-            findings += batch.records.length;
+            await this.findings.writeBatch(manager, ingestionScan, batch.encoded);
+            findings += batch.records;
             const percent = Math.min(99, fromPercent + Math.floor(((99 - fromPercent) * batch.progress.inputBytesRead) / size));
             if (percent > shownPercent) {
               shownPercent = percent;
@@ -127,8 +126,8 @@ export class ScanExecution {
         if (error instanceof OcsfFormatError) throw new JobOutcomeError('invalid_file', `The file was not imported. ${error.message}.`);
         throw error;
       } finally {
-        // Leaving early (a cancel, a failed batch) must not leave the file open.
-        input.destroy();
+        // Leaving early (a cancel, a failed batch) must not leave the thread reading the file.
+        await batches.close();
       }
       // A scan without findings is still a scan that ran: ingestion records it, so it reads as empty rather than missing.
       if (findings === 0) await this.findings.ingestBatch(manager, ingestionScan, []);

@@ -1,0 +1,92 @@
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { EncodedBatch } from '../../findings/ingestion/ingest-batch';
+import { IngestionScan } from '../../findings/ingestion/ingestion-record';
+import { StagePayload } from '../../findings/ingestion/staging-tables';
+import { OcsfFormatError, OcsfReadProgress, OcsfReadSummary, ReadOcsfOptions } from '../ocsf/ocsf-stream-reader';
+
+export interface EncodedOcsfBatch {
+  encoded: EncodedBatch;
+  records: number;
+  progress: OcsfReadProgress;
+}
+
+export interface EncodingWorkerData {
+  file: string;
+  options: ReadOcsfOptions;
+  scan: Omit<IngestionScan, 'scanStartedAt'> & { scanStartedMs: number };
+}
+
+export type EncodingWorkerReply =
+  | { kind: 'batch'; encoded: EncodedBatch; records: number; progress: OcsfReadProgress }
+  | { kind: 'done'; summary: OcsfReadSummary }
+  | { kind: 'error'; format: boolean; message: string };
+
+const WORKER_SCRIPT = join(__dirname, 'ocsf-encoding.worker.js');
+
+/**
+ * An OCSF file's batches, read and encoded on a worker thread
+ * (ocsf-encoding.worker.ts) one at a time as they are asked for. With
+ * `pipelined` the next batch is parsed on one core while this thread drives
+ * the current one's statements on the other; on one thread the two only took
+ * turns. The reader's errors come back as they were thrown (an
+ * OcsfFormatError keeps its message). `close` must be called in every case:
+ * it stops the thread.
+ */
+export class EncodedOcsfBatches implements AsyncIterator<EncodedOcsfBatch, OcsfReadSummary> {
+  private readonly worker: Worker;
+  private waiting: { resolve: (reply: EncodingWorkerReply) => void; reject: (error: Error) => void } | null = null;
+  private failure: Error | null = null;
+
+  constructor(file: string, options: ReadOcsfOptions, scan: IngestionScan) {
+    const { scanStartedAt, ...rest } = scan;
+    const workerData: EncodingWorkerData = { file, options, scan: { ...rest, scanStartedMs: scanStartedAt.getTime() } };
+    this.worker = new Worker(WORKER_SCRIPT, { workerData });
+    this.worker.on('message', (reply: EncodingWorkerReply) => this.settle((w) => w.resolve(reply)));
+    this.worker.on('error', (error) => this.fail(error));
+    this.worker.on('exit', (code) => this.fail(new Error(`the OCSF encoding thread exited (code ${code})`)));
+  }
+
+  async next(): Promise<IteratorResult<EncodedOcsfBatch, OcsfReadSummary>> {
+    const reply = await this.request();
+    switch (reply.kind) {
+      case 'batch':
+        return { done: false, value: { encoded: { ...reply.encoded, payload: reply.encoded.payload && asBuffers(reply.encoded.payload) }, records: reply.records, progress: reply.progress } };
+      case 'done':
+        return { done: true, value: reply.summary };
+      case 'error':
+        throw reply.format ? new OcsfFormatError(reply.message) : new Error(reply.message);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
+  }
+
+  private request(): Promise<EncodingWorkerReply> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.waiting) return Promise.reject(new Error('EncodedOcsfBatches: one batch at a time'));
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      this.worker.postMessage('next');
+    });
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    this.settle((w) => w.reject(error));
+  }
+
+  private settle(action: (waiting: { resolve: (reply: EncodingWorkerReply) => void; reject: (error: Error) => void }) => void): void {
+    const waiting = this.waiting;
+    this.waiting = null;
+    if (waiting) action(waiting);
+  }
+}
+
+/** Buffers arrive from another thread as plain Uint8Arrays; the COPY writer wants Buffers (a view, not a copy). */
+function asBuffers(payload: StagePayload): StagePayload {
+  const view = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { ...payload, findings: view(payload.findings), resources: view(payload.resources), links: view(payload.links) };
+}

@@ -1,0 +1,33 @@
+import { createReadStream } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { encodeBatch } from '../../findings/ingestion/ingest-batch';
+import { IngestionScan } from '../../findings/ingestion/ingestion-record';
+import { OcsfFormatError, readOcsf, ReadOcsfOptions } from '../ocsf/ocsf-stream-reader';
+import type { EncodingWorkerData, EncodingWorkerReply } from './encoded-ocsf-batches';
+
+/*
+ * The CPU half of an import, on its own thread: reads the spooled OCSF file,
+ * parses and normalises its records, and encodes each batch for the staging
+ * tables, one batch per 'next' message, so the thread that writes to the
+ * database never waits behind a parse.
+ */
+const data = workerData as EncodingWorkerData;
+const scan: IngestionScan = { ...data.scan, scanStartedAt: new Date(data.scan.scanStartedMs) };
+const options: ReadOcsfOptions = data.options;
+const reader = readOcsf(createReadStream(data.file), options);
+const port = parentPort!;
+
+port.on('message', () => {
+  void nextReply().then((reply) => port.postMessage(reply));
+});
+
+async function nextReply(): Promise<EncodingWorkerReply> {
+  try {
+    const next = await reader.next();
+    if (next.done) return { kind: 'done', summary: next.value };
+    const batch = next.value;
+    return { kind: 'batch', encoded: await encodeBatch(scan, batch.records), records: batch.records.length, progress: batch.progress };
+  } catch (error) {
+    return { kind: 'error', format: error instanceof OcsfFormatError, message: (error as Error).message };
+  }
+}

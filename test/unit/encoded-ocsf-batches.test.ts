@@ -1,0 +1,99 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { pipelined } from '../../src/common/pipelined';
+import { encodeBatch } from '../../src/findings/ingestion/ingest-batch';
+import { IngestionScan } from '../../src/findings/ingestion/ingestion-record';
+import { EncodedOcsfBatches } from '../../src/scans/execution/encoded-ocsf-batches';
+import { generateOcsfRecords } from '../../src/scans/ocsf/ocsf-generator';
+import { OcsfFormatError, readOcsf } from '../../src/scans/ocsf/ocsf-stream-reader';
+import { OCSF_FIXTURE } from '../support/ocsf-fixture-path';
+
+const SCAN: IngestionScan = {
+  tenantId: '01900000-0000-7000-8000-000000000001',
+  scanId: '01900000-0000-7000-8000-000000000002',
+  providerId: '01900000-0000-7000-8000-000000000003',
+  scanStartedAt: new Date('2026-03-04T05:06:07.089Z'),
+};
+
+/** Reading and encoding on the import's worker thread gives what the same steps give on this one. */
+describe('OCSF batches encoded on a worker thread', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'encoded-batches-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function readAll(batches: EncodedOcsfBatches) {
+    const seen: Array<{ records: number; findings: string; resources: string; links: string; startedAt: number }> = [];
+    try {
+      const summary = await pipelined(batches, async (batch) => batch, async (batch) => {
+        const payload = batch.encoded.payload!;
+        assert.ok(Buffer.isBuffer(payload.findings), 'the COPY writer gets Buffers');
+        seen.push({
+          records: batch.records,
+          findings: payload.findings.toString(),
+          resources: payload.resources.toString().replace(/^[0-9a-f-]{36}\t/gm, ''),
+          links: payload.links.toString(),
+          startedAt: batch.encoded.startedAt.getTime(),
+        });
+      });
+      return { seen, summary };
+    } finally {
+      await batches.close();
+    }
+  }
+
+  it('yields the batches, encodings and summary the reader and encoder give in-thread, from a gzipped file', async () => {
+    const records = [...generateOcsfRecords({ providerType: 'aws', accountUid: '123456789012', count: 2500, seed: 3 })];
+    const file = join(dir, 'scan.json.gz');
+    writeFileSync(file, gzipSync(JSON.stringify(records)));
+    const options = { expectedProvider: 'aws', expectedAccount: '123456789012', batchSize: 1000 };
+
+    const { seen, summary } = await readAll(new EncodedOcsfBatches(file, options, SCAN));
+
+    const expected = [];
+    const reading = readOcsf(createReadStream(file), options);
+    for await (const batch of reading) {
+      const encoded = await encodeBatch(SCAN, batch.records);
+      expected.push({
+        records: batch.records.length,
+        findings: encoded.payload!.findings.toString(),
+        // Staged resources take fresh ids, which differ between runs.
+        resources: encoded.payload!.resources.toString().replace(/^[0-9a-f-]{36}\t/gm, ''),
+        links: encoded.payload!.links.toString(),
+        startedAt: encoded.startedAt.getTime(),
+      });
+    }
+    assert.deepEqual(seen.map((b) => b.records), [1000, 1000, 500]);
+    assert.deepEqual(seen, expected);
+    assert.equal(summary.recordsAccepted, 2500);
+    assert.equal(summary.recordsRead, 2500);
+  });
+
+  it('a file that is not importable fails as an OcsfFormatError with the reader’s reason', async () => {
+    const findings = JSON.parse(readFileSync(OCSF_FIXTURE, 'utf8'));
+    findings[1].cloud.account.uid = '999999999999';
+    const file = join(dir, 'other-account.json');
+    writeFileSync(file, JSON.stringify(findings));
+    const batches = new EncodedOcsfBatches(file, { expectedProvider: 'aws', expectedAccount: '123456789012' }, SCAN);
+    try {
+      await assert.rejects(batches.next(), (error: unknown) => {
+        assert.ok(error instanceof OcsfFormatError);
+        assert.match(error.message, /record 1 '[^']+' \(line \d+\): account '999999999999', expected '123456789012'/);
+        return true;
+      });
+    } finally {
+      await batches.close();
+    }
+  });
+
+  it('a missing file fails with the reading error, not a hang', async () => {
+    const batches = new EncodedOcsfBatches(join(dir, 'missing.json'), {}, SCAN);
+    try {
+      await assert.rejects(batches.next(), /ENOENT/);
+    } finally {
+      await batches.close();
+    }
+  });
+});
