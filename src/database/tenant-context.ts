@@ -13,6 +13,11 @@ export interface Principal {
   membershipRole: 'owner' | 'member' | null;
   /** null means every provider of the tenant; otherwise the providers the role may see. */
   visibleProviderIds: ReadonlySet<string> | null;
+  /**
+   * The tenant's row filter rules version as read with the principal (null:
+   * the tenant never had a rule); absent when it was not read with it.
+   */
+  rulesVersion?: string | null;
 }
 
 export interface TenantScope {

@@ -14,14 +14,16 @@ interface PrincipalRow {
   /** Comma-separated: splitting a string is much cheaper than parsing a PostgreSQL array of hundreds of uuids. */
   visible_provider_ids: string | null;
   unlimited_visibility: boolean | null;
+  rules_version: string | null;
   [permission: string]: unknown;
 }
 
 /**
  * Loads who the caller is inside their tenant transaction, in one query: the
  * membership (none means the token no longer grants access), the first role
- * by assignment order (inserted_at, then id), its permissions, and the
- * providers it may see. Read per request, so a role change holds at once.
+ * by assignment order (inserted_at, then id), its permissions, the
+ * providers it may see, and the tenant's row filter rules version. Read per
+ * request, so a role change holds at once.
  */
 @Injectable()
 export class PrincipalLoader {
@@ -53,7 +55,9 @@ const PRINCIPAL_SQL = `SELECT u.email, m.role AS membership_role,
                             FROM role_provider_groups rpg
                             JOIN provider_group_memberships pgm ON pgm.provider_group_id = rpg.provider_group_id
                            WHERE rpg.role_id = r.id), '')
-              END AS visible_provider_ids
+              END AS visible_provider_ids,
+              -- Rides along so that applying row filter rules costs a request no round trip of its own.
+              (SELECT v.version::text FROM rls_rule_versions v WHERE v.tenant_id = m.tenant_id) AS rules_version
          FROM memberships m
          JOIN users u ON u.id = m.user_id AND u.is_active
          JOIN tenants t ON t.id = m.tenant_id AND t.deleted_at IS NULL
@@ -77,5 +81,6 @@ function toPrincipal(row: PrincipalRow, userId: string, tenantId: string): Princ
     membershipRole: row.membership_role,
     // A provider in several of the role's groups comes once per group; the set keeps one.
     visibleProviderIds: row.role_id && row.unlimited_visibility ? null : new Set(row.visible_provider_ids ? row.visible_provider_ids.split(',') : []),
+    rulesVersion: row.rules_version,
   };
 }

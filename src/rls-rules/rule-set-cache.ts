@@ -19,8 +19,9 @@ interface TenantEntry {
  * Entries are keyed by the tenant's rules version, which a trigger bumps in
  * the same transaction as any change to rules or their links. Each lookup
  * reads that version inside the caller's tenant transaction (one indexed
- * row), so a change committed through any API process holds on the next
- * request served by any other, with no message to deliver. A user's roles are
+ * row; a read-only request's principal query brings it along), so a change
+ * committed through any API process holds on the next request served by any
+ * other, with no message to deliver. A user's roles are
  * not cached here at all: they come from the request's principal and are part
  * of the key.
  *
@@ -51,6 +52,9 @@ export class RuleSetCache {
   private async currentVersion(tenantId: string): Promise<string> {
     const scope = tenantScope();
     if (scope.tenantId !== tenantId) throw new Error('RuleSetCache: the tenant is not the one of the open transaction');
+    // A read-only transaction's principal was read with the rules version, in its first statement.
+    const withPrincipal = scope.readOnly ? scope.principal?.rulesVersion : undefined;
+    if (withPrincipal !== undefined) return withPrincipal ?? NO_RULES_VERSION;
     const remembered = scope.readOnly ? this.versionsOfReadOnlyScopes.get(scope) : undefined;
     if (remembered !== undefined) return remembered;
     const version = await readRulesVersion(scope.manager, tenantId);

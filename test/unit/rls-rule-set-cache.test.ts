@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EntityManager } from 'typeorm';
-import { runWithContext, type TenantScope } from '../../src/database/tenant-context';
+import { type Principal, runWithContext, type TenantScope } from '../../src/database/tenant-context';
 import { RuleSetCache } from '../../src/rls-rules/rule-set-cache';
 
 const TENANT_A = '00000000-0000-7000-8000-00000000000a';
@@ -39,8 +39,8 @@ class FakeDatabase {
     } as unknown as EntityManager;
   }
 
-  inTransaction<T>(tenantId: string, readOnly: boolean, fn: () => Promise<T>): Promise<T> {
-    const scope: TenantScope = { tenantId, manager: this.manager(), readOnly, afterCommit: [] };
+  inTransaction<T>(tenantId: string, readOnly: boolean, fn: () => Promise<T>, principal?: Principal): Promise<T> {
+    const scope: TenantScope = { tenantId, manager: this.manager(), readOnly, afterCommit: [], principal };
     return runWithContext({ scope }, fn);
   }
 }
@@ -105,6 +105,27 @@ describe('RuleSetCache', () => {
       await cache.combined(TENANT_A, [ANALYST], 'findings');
     });
     assert.equal(db.versionReads, 3, 'a writable transaction may change rules, so it reads the version every time');
+  });
+
+  it('a read-only request uses the version its principal query brought along, and reads none itself', async () => {
+    const db = new FakeDatabase();
+    const cache = new RuleSetCache();
+    db.versions.set(TENANT_A, '7');
+    db.rules.set(TENANT_A, [rule('r1', '(a)')]);
+    const principal = (rulesVersion: string | null | undefined): Principal => ({
+      userId: 'u', tenantId: TENANT_A, roleId: ANALYST, roleIds: [ANALYST], permissions: new Set(), membershipRole: 'member', visibleProviderIds: null, rulesVersion,
+    });
+    const lookup = (readOnly: boolean, who: Principal) => db.inTransaction(TENANT_A, readOnly, () => cache.combined(TENANT_A, [ANALYST], 'findings'), who);
+
+    assert.equal((await lookup(true, principal('7'))).predicate?.sql, '(a)');
+    assert.deepEqual([db.versionReads, db.ruleSetLoads], [0, 1]);
+    assert.deepEqual((await lookup(true, principal(null))).rules, [], 'null: the tenant never had a rule');
+    assert.equal(db.versionReads, 0);
+
+    await lookup(false, principal('7'));
+    assert.equal(db.versionReads, 1, 'a writable transaction may change rules after its first statement, so it reads the version');
+    await lookup(true, principal(undefined));
+    assert.equal(db.versionReads, 2, 'a principal built without the version');
   });
 
   it('never serves one tenant’s rules to another, even at the same version', async () => {
