@@ -3,7 +3,7 @@ import { ComplianceController } from './compliance/compliance.controller';
 import { ComplianceService } from './compliance/compliance.service';
 import { FindingsController } from './findings.controller';
 import { FindingsService } from './findings.service';
-import { FindingCountCache } from './query/finding-count-cache';
+import { FindingReadCache } from './query/finding-read-cache';
 import { FindingsIngestionService } from './ingestion/findings-ingestion.service';
 import { MuteRulesController } from './mute-rules/mute-rules.controller';
 import { MuteRulesService } from './mute-rules/mute-rules.service';
@@ -30,7 +30,7 @@ import { FindingsStorageModule } from './storage/findings-storage.module';
   controllers: [FindingsController, ResourcesController, MuteRulesController, OverviewsController, ComplianceController, ScanReportsController],
   providers: [
     FindingsService,
-    FindingCountCache,
+    FindingReadCache,
     ResourcesService,
     MuteRulesService,
     OverviewsService,

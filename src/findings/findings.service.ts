@@ -8,7 +8,7 @@ import { tenantManager } from '../database/tenant-context';
 import { countSource, FindingScope, FindingSelection, selectFindings, summariesCanAnswer, summaryConditions } from './finding-selection';
 import { FINDING_COLUMNS_SQL, FindingRow } from './finding.resource';
 import { addKeysetCondition, decodeCursor, nextCursor, orderBySql, orderKeys, SortKey } from './query/keyset-cursor';
-import { FindingCountCache } from './query/finding-count-cache';
+import { FindingReadCache } from './query/finding-read-cache';
 import { countFromShortPage, PageCount, pageNumberMeta } from './query/page-counts';
 import { ROW_FILTER_SOURCE, RowFilterSource } from './query/row-filter-source';
 import { SqlConditions } from './query/sql-conditions';
@@ -52,7 +52,7 @@ export class FindingsService {
   constructor(
     @Inject(ROW_FILTER_SOURCE) private readonly rowFilter: RowFilterSource,
     private readonly scans: ScansRepository,
-    private readonly countCache: FindingCountCache,
+    private readonly readCache: FindingReadCache,
   ) {}
 
   async list(query: ParsedQuery, scope: FindingScope): Promise<FindingPage> {
@@ -93,7 +93,12 @@ export class FindingsService {
   async metadata(filters: ParsedQuery['filters'], scope: FindingScope): Promise<FindingMetadata> {
     const manager = tenantManager();
     const selection = await selectFindings(manager, filters, scope, this.rowFilter);
-    if (!summariesCanAnswer(selection)) return this.distinctValues(manager, 'findings f', selection.conditions);
+    if (!summariesCanAnswer(selection)) {
+      const { conditions } = selection;
+      return this.readCache.remember(manager, filters, { sql: `metadata findings f ${conditions.where()}`, params: conditions.params }, () =>
+        this.distinctValues(manager, 'findings f', conditions),
+      );
+    }
 
     const scans = selection.scans ?? (await ingestedScans(manager, (c) => providerScopeSql(c, filters)));
     const aggregated = scans.filter((s) => s.startedAt !== null && s.aggregated);
@@ -126,7 +131,7 @@ export class FindingsService {
 
   private async count(manager: EntityManager, selection: FindingSelection): Promise<PageCount> {
     const source = countSource(selection);
-    if (source === null) return this.countCache.count(manager, selection.conditions, selection.filters);
+    if (source === null) return this.readCache.count(manager, selection.conditions, selection.filters);
     const table = source === 'totals' ? 'finding_counts f' : 'scan_summaries f';
     const conditions = summaryConditions(selection, source === 'summaries');
     const [row] = await preparedRows<{ count: string }>(manager, `SELECT COALESCE(sum(f.findings), 0) AS count FROM ${table} ${conditions.where()}`, conditions.params);

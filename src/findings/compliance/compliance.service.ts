@@ -7,6 +7,7 @@ import { tenantManager } from '../../database/tenant-context';
 import { TaskRow } from '../../tasks/task.resource';
 import { addColumnFilter } from '../query/column-filters';
 import { isProviderFilter, providerScopeSql } from '../query/provider-scope';
+import { FindingReadCache } from '../query/finding-read-cache';
 import { ROW_FILTER_SOURCE, RowFilterSource } from '../query/row-filter-source';
 import { SqlConditions } from '../query/sql-conditions';
 import { unfinishedScanTask } from '../scans/scan-follow-up-task';
@@ -36,7 +37,10 @@ const NAME_FILTERS = new Set(['compliance_id', 'framework', 'version', 'search']
  */
 @Injectable()
 export class ComplianceService {
-  constructor(@Inject(ROW_FILTER_SOURCE) private readonly rowFilter: RowFilterSource) {}
+  constructor(
+    @Inject(ROW_FILTER_SOURCE) private readonly rowFilter: RowFilterSource,
+    private readonly readCache: FindingReadCache,
+  ) {}
 
   async overviews(query: ParsedQuery): Promise<ComplianceAnswer<ComplianceOverviewRow>> {
     const read = await this.figures(query.filters);
@@ -112,15 +116,14 @@ export class ComplianceService {
     for (const filter of filters) {
       if (filter.field === 'region') addColumnFilter(conditions, 'c.region', filter);
     }
-    const figures = await rows<RequirementFigures>(
-      manager,
-      `SELECT p.provider AS provider_type, c.framework AS framework_key, c.requirement_id,
+    const sql = `SELECT p.provider AS provider_type, c.framework AS framework_key, c.requirement_id,
               sum(c.pass)::int AS pass, sum(c.fail)::int AS fail, sum(c.manual)::int AS manual, sum(c.muted)::int AS muted, sum(c.total)::int AS total
          FROM ${source} JOIN providers p ON p.id = c.provider_id
         ${conditions.where()}
-        GROUP BY p.provider, c.framework, c.requirement_id`,
-      conditions.params,
-    );
+        GROUP BY p.provider, c.framework, c.requirement_id`;
+    const read = () => rows<RequirementFigures>(manager, sql, conditions.params);
+    // Figures computed from a rule-filtered caller's findings are remembered until those findings change.
+    const figures = predicate ? await this.readCache.remember(manager, filters, { sql, params: conditions.params }, read) : await read();
     return { figures };
   }
 

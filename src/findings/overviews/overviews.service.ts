@@ -3,6 +3,7 @@ import { ParsedFilter } from '../../common/jsonapi/query-spec';
 import { rows } from '../../database/sql';
 import { tenantManager } from '../../database/tenant-context';
 import { addColumnFilter } from '../query/column-filters';
+import { FindingReadCache } from '../query/finding-read-cache';
 import { isProviderFilter, providerScopeSql } from '../query/provider-scope';
 import { ROW_FILTER_SOURCE, RowFilterSource } from '../query/row-filter-source';
 import { SqlConditions } from '../query/sql-conditions';
@@ -48,13 +49,28 @@ interface SummarySource {
  */
 @Injectable()
 export class OverviewsService {
-  constructor(@Inject(ROW_FILTER_SOURCE) private readonly rowFilter: RowFilterSource) {}
+  constructor(
+    @Inject(ROW_FILTER_SOURCE) private readonly rowFilter: RowFilterSource,
+    private readonly readCache: FindingReadCache,
+  ) {}
+
+  /**
+   * Runs one overview statement. Summaries are cheap to read every time; the
+   * same figures computed from a rule-filtered caller's findings are
+   * remembered until those findings change (FindingReadCache).
+   */
+  private query<T>(source: Pick<SummarySource, 'ruleFiltered'>, filters: readonly ParsedFilter[], sql: string, params: unknown[]): Promise<T[]> {
+    const manager = tenantManager();
+    if (!source.ruleFiltered) return rows<T>(manager, sql, params);
+    return this.readCache.remember(manager, filters, { sql, params }, () => rows<T>(manager, sql, params));
+  }
 
   async providers(filters: readonly ParsedFilter[]): Promise<ProviderOverviewRow[]> {
     const source = await this.latestSummaries(filters);
     const { conditions } = source;
-    const found = await rows<{ provider_type: string; total: number; fail: number; pass: number; muted: number; manual: number }>(
-      tenantManager(),
+    const found = await this.query<{ provider_type: string; total: number; fail: number; pass: number; muted: number; manual: number }>(
+      source,
+      filters,
       `SELECT p.provider AS provider_type, ${STATUS_COUNTS},
               COALESCE(sum(f.findings) FILTER (WHERE f.status = 'MANUAL' AND NOT f.muted), 0)::int AS manual
          FROM ${source.from} JOIN providers p ON p.id = f.provider_id
@@ -91,8 +107,9 @@ export class OverviewsService {
       for (const filter of filters) {
         if (!isProviderFilter(filter)) addColumnFilter(visible, `f.${filter.field}`, filter);
       }
-      found = await rows(
-        tenantManager(),
+      found = await this.query(
+        source,
+        filters,
         `SELECT p.provider AS provider_type, count(DISTINCT l.resource_id)::int AS resources
            FROM findings f
            JOIN resource_finding_links l ON l.tenant_id = f.tenant_id AND l.finding_id = f.id
@@ -116,9 +133,11 @@ export class OverviewsService {
   }
 
   async findings(filters: readonly ParsedFilter[]): Promise<FindingsOverviewRow> {
-    const { from, conditions } = await this.latestSummaries(filters);
-    const [row] = await rows<FindingsOverviewRow>(
-      tenantManager(),
+    const source = await this.latestSummaries(filters);
+    const { from, conditions } = source;
+    const [row] = await this.query<FindingsOverviewRow>(
+      source,
+      filters,
       `SELECT ${STATUS_COUNTS},
               ${deltaCount('new', 'new', 'NOT f.muted')}, ${deltaCount('changed', 'changed', 'NOT f.muted')},
               ${deltaCount('unchanged', '', 'NOT f.muted')},
@@ -133,10 +152,12 @@ export class OverviewsService {
 
   /** Findings per severity; muted ones left out, and only the given statuses when filter[status] is set. */
   async severities(filters: readonly ParsedFilter[]): Promise<SeverityOverviewRow> {
-    const { from, conditions } = await this.latestSummaries(filters);
+    const source = await this.latestSummaries(filters);
+    const { from, conditions } = source;
     conditions.add('NOT f.muted');
-    const [row] = await rows<SeverityOverviewRow>(
-      tenantManager(),
+    const [row] = await this.query<SeverityOverviewRow>(
+      source,
+      filters,
       `SELECT ${['critical', 'high', 'medium', 'low', 'informational']
         .map((s) => `COALESCE(sum(f.findings) FILTER (WHERE f.severity = '${s}'), 0)::int AS ${s}`)
         .join(', ')}
@@ -147,18 +168,22 @@ export class OverviewsService {
   }
 
   async services(filters: readonly ParsedFilter[]): Promise<ServiceOverviewRow[]> {
-    const { from, conditions } = await this.latestSummaries(filters);
-    return rows<ServiceOverviewRow>(
-      tenantManager(),
+    const source = await this.latestSummaries(filters);
+    const { from, conditions } = source;
+    return this.query<ServiceOverviewRow>(
+      source,
+      filters,
       `SELECT f.service, ${STATUS_COUNTS} FROM ${from} ${conditions.where()} GROUP BY f.service ORDER BY f.service`,
       conditions.params,
     );
   }
 
   async regions(filters: readonly ParsedFilter[]): Promise<RegionOverviewRow[]> {
-    const { from, conditions } = await this.latestSummaries(filters);
-    return rows<RegionOverviewRow>(
-      tenantManager(),
+    const source = await this.latestSummaries(filters);
+    const { from, conditions } = source;
+    return this.query<RegionOverviewRow>(
+      source,
+      filters,
       `SELECT p.provider AS provider_type, f.region, ${STATUS_COUNTS}
          FROM ${from} JOIN providers p ON p.id = f.provider_id
         ${conditions.where()} GROUP BY p.provider, f.region ORDER BY p.provider, f.region`,

@@ -4,7 +4,7 @@ import type { Client } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { tenantManager } from '../../src/database/tenant-context';
 import { TenantDatabase } from '../../src/database/tenant-database';
-import { FindingCountCache } from '../../src/findings/query/finding-count-cache';
+import { FindingReadCache } from '../../src/findings/query/finding-read-cache';
 import { SqlConditions } from '../../src/findings/query/sql-conditions';
 import { startApiProcess } from '../support/api-process';
 import { adminClient } from '../support/database';
@@ -15,13 +15,14 @@ import type { TestApp } from '../support/test-app';
 import { addMember, createRule, insertRole, principal, startRulesApp } from './rls-rules-fixtures';
 
 /*
- * Counts the pre-computed tables cannot answer (here: under a row filter
- * rule) are remembered between requests. What must hold: a remembered count
- * is never older than the data, whatever changed it (new findings, mutes, a
- * deleted provider) and whichever process served the change; and a repeated
- * question really is answered without counting again.
+ * Reads the pre-computed tables cannot answer (here: under a row filter
+ * rule: counts, overviews, compliance) are remembered between requests. What
+ * must hold: a remembered answer is never older than the data, whatever
+ * changed it (new findings, mutes, a deleted provider) and whichever process
+ * served the change; and a repeated question really is answered without
+ * computing it again.
  */
-describe('remembered finding counts', () => {
+describe('remembered finding reads', () => {
   let app: TestApp;
   let admin: Client;
   let owner: SignedUpUser;
@@ -50,9 +51,12 @@ describe('remembered finding counts', () => {
     await app.close();
   });
 
+  const latestScan: Record<'aws' | 'gcp', string> = { aws: '', gcp: '' };
+
   async function newScan(which: 'aws' | 'gcp', scanIndex: number): Promise<void> {
     const startedAt = new Date((scanTime += 60_000));
     const scanId = await insertScan(admin, owner.tenantId, providers[which], startedAt);
+    latestScan[which] = scanId;
     await ingestScan(app, { tenantId: owner.tenantId, scanId, providerId: providers[which], scanStartedAt: startedAt }, generateRecords({ providerKey: `cache-${which}`, count: 300, scanIndex }));
   }
 
@@ -109,6 +113,11 @@ describe('remembered finding counts', () => {
       const path = `${PAGE}&filter[muted]=false&filter[provider]=${providers.aws}`;
       const before = await served(remote, path);
       assert.equal(await served(remote, path), before);
+      const overviewPath = `/api/v1/overviews/findings?filter[provider]=${providers.aws}`;
+      const compliancePath = `/api/v1/compliance-overviews?filter[scan_id]=${latestScan.aws}&page[size]=100`;
+      const overviewBefore = (await remote.get(overviewPath)).body.data.attributes;
+      const complianceBefore = (await remote.get(compliancePath)).body;
+      assert.deepEqual((await remote.get(overviewPath)).body.data.attributes, overviewBefore, 'asked again');
       const target = await admin.query(
         `SELECT f.id FROM findings f WHERE f.provider_id = $1 AND f.status = 'FAIL' AND NOT f.muted AND (${RULE.replace(/\b(region|severity)\b/g, 'f.$1')}) LIMIT 2`,
         [providers.aws],
@@ -120,6 +129,19 @@ describe('remembered finding counts', () => {
       const now = await expected(`NOT f.muted AND f.provider_id = '${providers.aws}'`);
       assert.ok(now < before, 'the mute hid some of the counted rows');
       assert.equal(await served(remote, path), now);
+
+      // A rule-filtered caller's overview and compliance of the same scans, recomputed after the mute.
+      const mutedInLatest = await admin.query(
+        `SELECT count(*)::int AS n FROM findings f WHERE f.scan_id = $1 AND f.muted AND (${RULE.replace(/\b(region|severity)\b/g, 'f.$1')})`,
+        [latestScan.aws],
+      );
+      const overviewAfter = (await remote.get(overviewPath)).body.data.attributes;
+      assert.ok(mutedInLatest.rows[0].n > overviewBefore.muted);
+      assert.equal(overviewAfter.muted, mutedInLatest.rows[0].n);
+      assert.equal(overviewAfter.total, overviewBefore.total);
+      const complianceAfter = await remote.get(compliancePath);
+      assert.equal(complianceAfter.status, 200, JSON.stringify(complianceAfter.body));
+      assert.notDeepEqual(complianceAfter.body, complianceBefore);
     } finally {
       await other.stop();
     }
@@ -127,7 +149,7 @@ describe('remembered finding counts', () => {
 
   /** Runs the cache for the analyst's principal with a manager that records every plain query (the count) it sends. */
   async function countThroughCache(conditionsFor: () => SqlConditions, tenantId = owner.tenantId): Promise<{ count: number; counted: boolean }> {
-    const cache = app.app.get(FindingCountCache);
+    const cache = app.app.get(FindingReadCache);
     return app.app.get(TenantDatabase).transaction(
       tenantId,
       async () => {

@@ -1,0 +1,89 @@
+import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { EntityManager } from 'typeorm';
+import { ParsedFilter } from '../../common/jsonapi/query-spec';
+import { CURRENT_TENANT } from '../../database/rls-policy-sql';
+import { preparedRows } from '../../database/sql';
+import { tenantScope } from '../../database/tenant-context';
+import { cappedCount, PageCount } from './page-counts';
+import { providerScopeSql } from './provider-scope';
+import { SqlConditions } from './sql-conditions';
+
+/** Enough for many tenants' and users' distinct questions; most answers are a few hundred bytes. */
+const MAX_ENTRIES = 5_000;
+
+interface CachedRead {
+  version: string;
+  value: unknown;
+}
+
+/** One read as a statement: its SQL text and parameters say everything it depends on besides the findings. */
+export interface ReadKey {
+  sql: string;
+  params: readonly unknown[];
+}
+
+/**
+ * Reads of findings that no pre-computed table can answer (under row filter
+ * rules, or filtered on columns the totals lack), remembered between
+ * requests: page-number counts, metadata, and a rule-filtered caller's
+ * overviews. Computing them reads every matching finding, while the findings
+ * behind them change only when a scan is ingested or findings are muted.
+ *
+ * An entry is reused only while the findings versions of the providers the
+ * read covers are what they were (finding_versions: every writer of findings
+ * moves them in its own transaction), so an answer is never older than the
+ * data the reader can see, in this process or after a write through any
+ * other. The version is read before computing: a write that commits in
+ * between leaves an entry under the older version, which the next read
+ * recomputes.
+ *
+ * The key is the read's whole statement with its parameters (the rules'
+ * predicate, the caller's visible providers, the scans it covers and
+ * template values included) and the tenant, so an entry answers exactly the
+ * same question again. Answers are shared between requests: callers must not
+ * change them.
+ */
+@Injectable()
+export class FindingReadCache {
+  private readonly entries = new LRUCache<string, CachedRead>({ max: MAX_ENTRIES });
+
+  /** `filters` decide the providers in scope (see providerScopeSql); `compute` runs on a miss. */
+  async remember<T>(manager: EntityManager, filters: readonly ParsedFilter[], read: ReadKey, compute: () => Promise<T>): Promise<T> {
+    const version = await findingsVersion(manager, filters);
+    const key = cacheKey(tenantScope().tenantId, read);
+    const cached = this.entries.get(key);
+    if (cached && cached.version === version) return cached.value as T;
+    const value = await compute();
+    this.entries.set(key, { version, value });
+    return value;
+  }
+
+  /** A page-number count capped at COUNT_CAP. */
+  count(manager: EntityManager, conditions: SqlConditions, filters: readonly ParsedFilter[]): Promise<PageCount> {
+    return this.remember(manager, filters, { sql: `count findings f ${conditions.where()}`, params: conditions.params }, () => cappedCount(manager, 'findings f', conditions));
+  }
+}
+
+/**
+ * One value that changes whenever any finding of the providers in the read's
+ * scope changes, or the scope itself does (a provider deleted, made
+ * invisible, or matching the provider filters no longer).
+ */
+async function findingsVersion(manager: EntityManager, filters: readonly ParsedFilter[]): Promise<string> {
+  const conditions = new SqlConditions();
+  const scope = providerScopeSql(conditions, filters);
+  const [row] = await preparedRows<{ version: string }>(
+    manager,
+    `SELECT md5(COALESCE(string_agg(s.id::text || ':' || COALESCE(v.version, 0), ',' ORDER BY s.id), '')) AS version
+       FROM unnest(${scope}) AS s(id)
+       LEFT JOIN finding_versions v ON v.tenant_id = ${CURRENT_TENANT} AND v.provider_id = s.id`,
+    conditions.params,
+  );
+  return row.version;
+}
+
+function cacheKey(tenantId: string, read: ReadKey): string {
+  return createHash('sha256').update(tenantId).update('\0').update(read.sql).update('\0').update(JSON.stringify(read.params)).digest('base64');
+}
