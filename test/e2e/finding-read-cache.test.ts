@@ -193,4 +193,27 @@ describe('remembered finding reads', () => {
     const stranger = await signUp(app.baseUrl, 'count-cache-stranger');
     assert.deepEqual(await countThroughCache(awsOnly, stranger.tenantId), { count: 0, counted: true }, 'another tenant never gets this tenant’s entry');
   });
+  it('resource counts and metadata, remembered for every caller, follow new resources of a provider already counted', async () => {
+    const path = `/api/v1/resources?filter[provider]=${providers.aws}&page[size]=1`;
+    const metadataPath = `/api/v1/resources/metadata?filter[provider]=${providers.aws}`;
+    const truth = async () => {
+      const found = await admin.query(
+        `SELECT count(*)::int AS n, array_agg(DISTINCT type ORDER BY type) AS types FROM resources WHERE provider_id = $1`,
+        [providers.aws],
+      );
+      return found.rows[0] as { n: number; types: string[] };
+    };
+    const before = await truth();
+    assert.equal(await served(owner.client, path), before.n);
+    assert.equal(await served(owner.client, path), before.n, 'asked again');
+    assert.deepEqual((await owner.client.get(metadataPath)).body.data.attributes.types, before.types);
+
+    const startedAt = new Date((scanTime += 60_000));
+    const scanId = await insertScan(admin, owner.tenantId, providers.aws, startedAt);
+    await ingestScan(app, { tenantId: owner.tenantId, scanId, providerId: providers.aws, scanStartedAt: startedAt }, generateRecords({ providerKey: 'cache-aws-elsewhere', count: 120 }));
+    const after = await truth();
+    assert.ok(after.n > before.n, 'the scan brought resources of its own');
+    assert.equal(await served(owner.client, path), after.n);
+    assert.deepEqual((await owner.client.get(metadataPath)).body.data.attributes.types, after.types);
+  });
 });

@@ -5,11 +5,20 @@
  * parameters (PostgreSQL refuses one it cannot type, so none is passed unused).
  */
 
-/** $1 tenant, $2 scan, $3 provider, $4 scan start. */
+/**
+ * $1 tenant, $2 scan, $3 provider, $4 scan start. Every batch also moves the
+ * provider's findings version (finding_versions): whatever the batch goes on
+ * to write (findings, resources, tags, links) commits with it, so a
+ * remembered read of this provider's data is never reused past it.
+ */
 export const RECORD_SCAN_SQL = `
-  INSERT INTO scan_ingestions (scan_id, tenant_id, provider_id, started_at)
-  VALUES ($2, $1, $3, $4)
-  ON CONFLICT (scan_id) DO UPDATE SET last_ingested_at = now()`;
+  WITH recorded AS (
+    INSERT INTO scan_ingestions (scan_id, tenant_id, provider_id, started_at)
+    VALUES ($2, $1, $3, $4)
+    ON CONFLICT (scan_id) DO UPDATE SET last_ingested_at = now()
+  )
+  INSERT INTO finding_versions AS v (tenant_id, provider_id, version) VALUES ($1, $3, 1)
+  ON CONFLICT (tenant_id, provider_id) DO UPDATE SET version = v.version + 1`;
 
 /**
  * $1 tenant, $2 provider. Unchanged resources are left alone: a scan sees the
@@ -29,8 +38,7 @@ export const RESOLVE_RESOURCE_IDS_SQL = `
 
 /**
  * $1 tenant, $2 scan, $3 provider, $4 scan start. Findings, the running
- * totals, the latest state and the provider's findings version (see
- * finding_versions) in one statement: totals and latest state move
+ * totals and the latest state in one statement: totals and latest state move
  * only by the rows this insert really wrote, so a retried batch changes
  * nothing. delta and first_seen_at are read from the latest state as it was
  * before the statement (one snapshot for the whole statement). Mute rules are
@@ -73,10 +81,6 @@ export const INSERT_FINDINGS_SQL = `
        SET status = EXCLUDED.status, severity = EXCLUDED.severity,
            last_finding_id = EXCLUDED.last_finding_id, last_scan_id = EXCLUDED.last_scan_id
      WHERE l.last_finding_id < EXCLUDED.last_finding_id
-  ), version AS (
-    INSERT INTO finding_versions AS v (tenant_id, provider_id, version)
-    SELECT $1, $3, 1 WHERE EXISTS (SELECT 1 FROM inserted)
-    ON CONFLICT (tenant_id, provider_id) DO UPDATE SET version = v.version + 1
   )
   SELECT count(*)::int AS inserted FROM inserted`;
 

@@ -25,15 +25,16 @@ export interface ReadKey {
 }
 
 /**
- * Reads of findings that no pre-computed table can answer (under row filter
- * rules, or filtered on columns the totals lack), remembered between
- * requests: page-number counts, metadata, and a rule-filtered caller's
- * overviews. Computing them reads every matching finding, while the findings
- * behind them change only when a scan is ingested or findings are muted.
+ * Reads of findings and resources that no pre-computed table can answer
+ * (under row filter rules, or filtered on columns the totals lack; resource
+ * counts and metadata always), remembered between requests: page-number
+ * counts, metadata, and a rule-filtered caller's overviews and compliance.
+ * Computing them reads every matching row, while the data behind them
+ * changes only when a scan is ingested or findings are muted.
  *
- * An entry is reused only while the findings versions of the providers the
- * read covers are what they were (finding_versions: every writer of findings
- * moves them in its own transaction), so an answer is never older than the
+ * An entry is reused only while the versions of the providers the read
+ * covers are what they were (finding_versions: every ingestion batch and
+ * every mute moves them in its own transaction), so an answer is never older than the
  * data the reader can see, in this process or after a write through any
  * other. The version is read before computing: a write that commits in
  * between leaves an entry under the older version, which the next read

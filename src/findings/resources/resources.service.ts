@@ -6,6 +6,7 @@ import { rows } from '../../database/sql';
 import { tenantManager } from '../../database/tenant-context';
 import { addColumnFilter } from '../query/column-filters';
 import { addKeysetCondition, decodeCursor, nextCursor, orderBySql, orderKeys, SortKey } from '../query/keyset-cursor';
+import { FindingReadCache } from '../query/finding-read-cache';
 import { cappedCount, countFromShortPage, pageNumberMeta } from '../query/page-counts';
 import { isProviderFilter, providerScopeSql } from '../query/provider-scope';
 import { ROW_FILTER_SOURCE, RowFilterSource } from '../query/row-filter-source';
@@ -43,7 +44,10 @@ export interface ResourceMetadata {
 /** Resources: every one seen, or those the latest completed scan of each provider saw. */
 @Injectable()
 export class ResourcesService {
-  constructor(@Inject(ROW_FILTER_SOURCE) private readonly rowFilter: RowFilterSource) {}
+  constructor(
+    @Inject(ROW_FILTER_SOURCE) private readonly rowFilter: RowFilterSource,
+    private readonly readCache: FindingReadCache,
+  ) {}
 
   async list(query: ParsedQuery, scope: 'all' | 'latest'): Promise<ResourcePage> {
     const manager = tenantManager();
@@ -60,7 +64,12 @@ export class ResourcesService {
     }
     const offset = (page.number - 1) * page.size;
     const shown = await this.page(manager, conditions, orderBySql(keys), page.size, offset);
-    const count = countFromShortPage(offset, shown.length, page.size) ?? (await cappedCount(manager, 'resources r', conditions));
+    // No running totals exist for resources: the capped count is remembered until the providers' data changes.
+    const count =
+      countFromShortPage(offset, shown.length, page.size) ??
+      (await this.readCache.remember(manager, query.filters, { sql: `count resources r ${conditions.where()}`, params: conditions.params }, () =>
+        cappedCount(manager, 'resources r', conditions),
+      ));
     return { rows: shown, meta: pageNumberMeta(page, count) };
   }
 
@@ -76,14 +85,12 @@ export class ResourcesService {
   async metadata(filters: readonly ParsedFilter[]): Promise<ResourceMetadata> {
     const manager = tenantManager();
     const conditions = await this.selectResources(manager, filters, 'all');
-    const [row] = await rows<ResourceMetadata>(
-      manager,
-      `SELECT COALESCE(array_agg(DISTINCT r.service ORDER BY r.service) FILTER (WHERE r.service <> ''), '{}') AS services,
+    const sql = `SELECT COALESCE(array_agg(DISTINCT r.service ORDER BY r.service) FILTER (WHERE r.service <> ''), '{}') AS services,
               COALESCE(array_agg(DISTINCT r.region ORDER BY r.region) FILTER (WHERE r.region <> ''), '{}') AS regions,
               COALESCE(array_agg(DISTINCT r.type ORDER BY r.type) FILTER (WHERE r.type <> ''), '{}') AS types
-         FROM resources r ${conditions.where()}`,
-      conditions.params,
-    );
+         FROM resources r ${conditions.where()}`;
+    // A pass over every resource in scope, remembered until the providers' data changes.
+    const [row] = await this.readCache.remember(manager, filters, { sql, params: conditions.params }, () => rows<ResourceMetadata>(manager, sql, conditions.params));
     return row;
   }
 
