@@ -12,6 +12,8 @@ import { SqlConditions } from './sql-conditions';
 
 /** Enough for many tenants' and users' distinct questions; most answers are a few hundred bytes. */
 const MAX_ENTRIES = 5_000;
+/** A bound on the memory answers take (a compliance answer can run to hundreds of kilobytes), measured as JSON text. */
+const MAX_TOTAL_CHARS = 64 * 1024 * 1024;
 
 interface CachedRead {
   version: string;
@@ -48,7 +50,11 @@ export interface ReadKey {
  */
 @Injectable()
 export class FindingReadCache {
-  private readonly entries = new LRUCache<string, CachedRead>({ max: MAX_ENTRIES });
+  private readonly entries = new LRUCache<string, CachedRead>({
+    max: MAX_ENTRIES,
+    maxSize: MAX_TOTAL_CHARS,
+    sizeCalculation: (entry) => Math.max(1, JSON.stringify(entry.value).length),
+  });
 
   /** `filters` decide the providers in scope (see providerScopeSql); `compute` runs on a miss. */
   async remember<T>(manager: EntityManager, filters: readonly ParsedFilter[], read: ReadKey, compute: () => Promise<T>): Promise<T> {
