@@ -223,6 +223,31 @@ describe('scan imports', () => {
     assert.equal(stored.n, 0, 'nothing was written, not merely hidden');
   });
 
+  it('a cancel while the file is being ingested stops it: task and scan end cancelled, nothing is kept', async () => {
+    const { id: providerId, uid } = await awsProvider(owner.client);
+    const file = gzipSync(Buffer.from(JSON.stringify([...generateOcsfRecords({ providerType: 'aws', accountUid: uid, count: 30000, seed: 21 })])));
+    assert.ok(file.length < MAX_BYTES, `${file.length} bytes`);
+    const accepted = await uploadImport(owner.client, { provider_id: providerId }, file);
+    assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+    const taskId = accepted.body.data.id;
+    // Cancelled once its first batches are written, well before the last.
+    await waitFor('the import to be under way', async () => {
+      const [task] = await adminRows<{ progress: number | null; state: string }>(`SELECT progress, state FROM tasks WHERE id = $1`, [taskId]);
+      assert.notEqual(task.state, 'completed', 'the import ended before it could be cancelled');
+      return (task.progress ?? 0) > 0 ? task : undefined;
+    }, 30000);
+    const cancelled = await owner.client.delete(`/api/v1/tasks/${taskId}`);
+    assert.equal(cancelled.status, 202, JSON.stringify(cancelled.body));
+
+    const task = await waitForTaskEnd(taskId, 30000);
+    assert.equal(task.state, 'cancelled', JSON.stringify(task.result));
+    const scan = await scanOfTask({ attributes: { task_args: task.task_args } });
+    assert.equal(scan.attributes.state, 'cancelled');
+    const [stored] = await adminRows<{ n: number }>(`SELECT count(*)::int AS n FROM findings WHERE provider_id = $1`, [providerId]);
+    assert.equal(stored.n, 0, 'the batches written before the cancel were rolled back');
+    await waitFor('the upload to be removed', async () => (spoolFiles().length === 0 ? true : undefined), 10000);
+  });
+
   it('answers 413 for a file over SCAN_IMPORT_MAX_BYTES, and keeps none of it', async () => {
     const providerId = await createProvider(owner.client);
     // Just over the limit, the stream is cut as it passes it; far over, the declared Content-Length is refused before any byte is read.
