@@ -199,6 +199,41 @@ describe('compliance overviews', () => {
     assert.equal((await api.get('/api/v1/compliance-overviews?filter[scan_id]=01890000-0000-7000-8000-000000000000')).status, 404);
   });
 
+  it('metadata: the regions a scan’s compliance covers; a rule-filtered caller gets their own findings’ regions', async () => {
+    const scan = world.scans.aws1Second;
+    const truth = async (extra = ''): Promise<string[]> =>
+      (
+        await admin.query(
+          `SELECT COALESCE(array_agg(DISTINCT f.region ORDER BY f.region) FILTER (WHERE f.region <> ''), '{}') AS regions
+             FROM findings f
+            CROSS JOIN LATERAL jsonb_each(f.compliance) fw
+            CROSS JOIN LATERAL jsonb_array_elements_text(fw.value) req(id)
+            WHERE f.scan_id = $1 ${extra}`,
+          [scan],
+        )
+      ).rows[0].regions;
+    const served = await api.get(`/api/v1/compliance-overviews/metadata?filter[scan_id]=${scan}`);
+    assert.equal(served.status, 200, JSON.stringify(served.body));
+    assert.equal(served.body.data.type, 'compliance-overviews-metadata');
+    const all = await truth();
+    assert.ok(all.length > 1);
+    assert.deepEqual(served.body.data.attributes.regions, all);
+
+    const region = all[0];
+    const role = await insertRole(admin, world.tenantId, 'metadata-analyst', ['unlimited_visibility']);
+    await createRule(api, { clause: `region = '${region}'`, roles: [role], tables: ['findings'] });
+    const member = (await addMember(app.baseUrl, admin, world.tenantId, 'metadata-member', [role])).client;
+    const limited = await member.get(`/api/v1/compliance-overviews/metadata?filter[scan_id]=${scan}`);
+    assert.equal(limited.status, 200, JSON.stringify(limited.body));
+    assert.deepEqual(limited.body.data.attributes.regions, [region]);
+
+    const latest = await api.get(`/api/v1/compliance-overviews/metadata?filter[provider_id]=${world.providers.aws1}`);
+    assert.deepEqual(latest.body.data.attributes.regions, all, "a provider filter reads that provider's latest completed scan");
+    assert.equal((await api.get('/api/v1/compliance-overviews/metadata')).status, 400);
+    assert.equal((await api.get('/api/v1/compliance-overviews/metadata?filter[scan_id]=nope')).status, 400);
+    assert.equal((await api.get('/api/v1/compliance-overviews/metadata?filter[scan_id]=01890000-0000-7000-8000-000000000000')).status, 404);
+  });
+
   it('a user with a findings rule gets compliance and overviews from the rows they may see; a user without gets the pre-aggregates', async () => {
     const analyst = await insertRole(admin, world.tenantId, 'compliance-analyst', ['unlimited_visibility']);
     await createRule(api, { clause: "region = 'eu-west-1' OR severity = 'critical'", roles: [analyst], tables: ['findings'] });

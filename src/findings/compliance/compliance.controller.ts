@@ -5,8 +5,16 @@ import { Endpoint } from '../../common/http/endpoint.decorator';
 import { JsonApiQuery } from '../../common/http/request-params';
 import { renderDocument } from '../../common/jsonapi/document';
 import { ParsedQuery } from '../../common/jsonapi/query-spec';
+import { renderDirect } from '../query/direct-document';
 import { sendDocument, sendTaskAccepted } from '../http/task-or-document';
-import { COMPLIANCE_OVERVIEW_LIST, COMPLIANCE_REQUIREMENT_LIST, complianceOverviewResource, requirementDetailResource } from './compliance.resources';
+import {
+  COMPLIANCE_METADATA,
+  COMPLIANCE_OVERVIEW_LIST,
+  COMPLIANCE_REQUIREMENT_LIST,
+  complianceMetadataResource,
+  complianceOverviewResource,
+  requirementDetailResource,
+} from './compliance.resources';
 import { ComplianceService } from './compliance.service';
 
 @ApiTags('Compliance Overview')
@@ -20,6 +28,14 @@ export class ComplianceController {
     const answer = await this.compliance.overviews(query);
     if ('task' in answer) return sendTaskAccepted(reply, answer.task);
     return sendDocument(reply, await renderDocument(complianceOverviewResource, answer.rows, { fields: query.fields, meta: answer.meta }));
+  }
+
+  @Get('metadata')
+  @Endpoint({ summary: "The regions the compliance of a scan (filter[scan_id]) or of each provider's latest completed scan covers; 202 while it is computed" })
+  async metadata(@JsonApiQuery(COMPLIANCE_METADATA) query: ParsedQuery, @Res() reply: FastifyReply) {
+    const answer = await this.compliance.metadata(query.filters);
+    if ('task' in answer) return sendTaskAccepted(reply, answer.task);
+    return sendDocument(reply, renderDirect(complianceMetadataResource, answer.metadata, { fields: query.fields }));
   }
 
   @Get('requirements')

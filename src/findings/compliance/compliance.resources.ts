@@ -13,6 +13,10 @@ export interface ComplianceOverviewRow {
   total_requirements: number;
 }
 
+export interface ComplianceMetadataRow {
+  regions: string[];
+}
+
 export interface RequirementDetailRow {
   id: string;
   framework: string;
@@ -38,6 +42,13 @@ export const requirementDetailResource: ResourceDefinition<RequirementDetailRow>
   type: 'compliance-requirements-details',
   id: (r) => r.id,
   attributes: (r) => ({ framework: r.framework, version: r.version, description: '', status: r.status }),
+};
+
+/** What the figures of a scan cover, for filter pickers; one document, no list. */
+export const complianceMetadataResource: ResourceDefinition<ComplianceMetadataRow> = {
+  type: 'compliance-overviews-metadata',
+  id: () => 'compliance-overviews-metadata',
+  attributes: (m) => ({ regions: m.regions }),
 };
 
 const TEXT: FilterSpec = { type: 'string', operators: ['eq', 'icontains'] };
@@ -72,4 +83,10 @@ export const COMPLIANCE_REQUIREMENT_LIST: QuerySpec = {
   fields: { 'compliance-requirements-details': ['framework', 'version', 'description', 'status'] },
   pageSizeDefault: REQUIREMENTS_PAGE_SIZE,
   pageSizeMax: REQUIREMENTS_PAGE_SIZE,
+};
+
+/** The scan, or the latest completed scan of each provider a provider filter selects. */
+export const COMPLIANCE_METADATA: QuerySpec = {
+  filters: { ...PROVIDER_FILTER_SPECS, scan_id: COMPLIANCE_FILTERS.scan_id },
+  fields: { 'compliance-overviews-metadata': ['regions'] },
 };

@@ -13,7 +13,7 @@ import { SqlConditions } from '../query/sql-conditions';
 import { unfinishedScanTask } from '../scans/scan-follow-up-task';
 import { addScanRestriction, latestCompletedScans, ScanRange, scansByIds } from '../scans/scan-ranges';
 import { frameworkName, RequirementCounts, requirementStatus } from './compliance-framework';
-import { ComplianceOverviewRow, RequirementDetailRow } from './compliance.resources';
+import { ComplianceMetadataRow, ComplianceOverviewRow, RequirementDetailRow } from './compliance.resources';
 import { FINDING_REQUIREMENTS_JOIN, FRAMEWORK_KEY_SQL, REQUIREMENT_COUNTS_SQL, REQUIREMENT_ID_SQL } from './finding-requirements-sql';
 
 /** One requirement of one framework for one provider type, summed over the scans and regions read. */
@@ -94,25 +94,21 @@ export class ComplianceService {
     return pageOf(details, query);
   }
 
-  private async figures(filters: readonly ParsedFilter[]): Promise<{ task: TaskRow } | { figures: RequirementFigures[] }> {
-    const manager = tenantManager();
-    const scans = await this.scansOf(manager, filters);
-    if ('task' in scans) return scans;
+  /** The regions the compliance figures of a scan (or of each provider's latest scan) cover. */
+  async metadata(filters: readonly ParsedFilter[]): Promise<{ task: TaskRow } | { metadata: ComplianceMetadataRow }> {
+    const read = await this.requirementRows(filters);
+    if ('task' in read) return read;
+    const { source, conditions } = read;
+    const sql = `SELECT COALESCE(array_agg(DISTINCT c.region ORDER BY c.region) FILTER (WHERE c.region <> ''), '{}') AS regions
+                   FROM ${source} ${conditions.where()}`;
+    const [metadata] = await this.run<ComplianceMetadataRow>(read, filters, sql, conditions.params);
+    return { metadata };
+  }
 
-    const conditions = new SqlConditions();
-    // Asked first: its placeholders are numbered from the start of the statement's parameters.
-    const predicate = await this.rowFilter.predicate('findings', 'f', 0);
-    let source: string;
-    if (predicate) {
-      const inner = conditions.subquery().addBound(predicate, 0);
-      addScanRestriction(inner, scans.ranges);
-      source = `(SELECT f.provider_id, f.region, ${FRAMEWORK_KEY_SQL} AS framework, ${REQUIREMENT_ID_SQL} AS requirement_id, ${REQUIREMENT_COUNTS_SQL}
-                   FROM findings f ${FINDING_REQUIREMENTS_JOIN} ${inner.where()}
-                  GROUP BY f.provider_id, f.region, 3, 4) c`;
-    } else {
-      source = 'compliance_requirement_summaries c';
-      conditions.add(`c.scan_id = ANY(${conditions.param(scans.ranges.map((s) => s.scanId))}::uuid[])`);
-    }
+  private async figures(filters: readonly ParsedFilter[]): Promise<{ task: TaskRow } | { figures: RequirementFigures[] }> {
+    const read = await this.requirementRows(filters);
+    if ('task' in read) return read;
+    const { source, conditions } = read;
     for (const filter of filters) {
       if (filter.field === 'region') addColumnFilter(conditions, 'c.region', filter);
     }
@@ -121,10 +117,40 @@ export class ComplianceService {
          FROM ${source} JOIN providers p ON p.id = c.provider_id
         ${conditions.where()}
         GROUP BY p.provider, c.framework, c.requirement_id`;
-    const read = () => rows<RequirementFigures>(manager, sql, conditions.params);
-    // Figures computed from a rule-filtered caller's findings are remembered until those findings change.
-    const figures = predicate ? await this.readCache.remember(manager, filters, { sql, params: conditions.params }, read) : await read();
-    return { figures };
+    return { figures: await this.run<RequirementFigures>(read, filters, sql, conditions.params) };
+  }
+
+  /**
+   * Per-requirement rows (alias c: provider_id, region, framework,
+   * requirement_id and counts) of the scans a read covers: the summaries, or
+   * the same rows computed from the findings a caller's row filter rules let
+   * through.
+   */
+  private async requirementRows(
+    filters: readonly ParsedFilter[],
+  ): Promise<{ task: TaskRow } | { source: string; conditions: SqlConditions; ruleFiltered: boolean }> {
+    const scans = await this.scansOf(tenantManager(), filters);
+    if ('task' in scans) return scans;
+    const conditions = new SqlConditions();
+    // Asked first: its placeholders are numbered from the start of the statement's parameters.
+    const predicate = await this.rowFilter.predicate('findings', 'f', 0);
+    if (predicate) {
+      const inner = conditions.subquery().addBound(predicate, 0);
+      addScanRestriction(inner, scans.ranges);
+      const source = `(SELECT f.provider_id, f.region, ${FRAMEWORK_KEY_SQL} AS framework, ${REQUIREMENT_ID_SQL} AS requirement_id, ${REQUIREMENT_COUNTS_SQL}
+                   FROM findings f ${FINDING_REQUIREMENTS_JOIN} ${inner.where()}
+                  GROUP BY f.provider_id, f.region, 3, 4) c`;
+      return { source, conditions, ruleFiltered: true };
+    }
+    conditions.add(`c.scan_id = ANY(${conditions.param(scans.ranges.map((s) => s.scanId))}::uuid[])`);
+    return { source: 'compliance_requirement_summaries c', conditions, ruleFiltered: false };
+  }
+
+  /** Figures computed from a rule-filtered caller's findings are remembered until those findings change. */
+  private run<T>(read: { ruleFiltered: boolean }, filters: readonly ParsedFilter[], sql: string, params: unknown[]): Promise<T[]> {
+    const manager = tenantManager();
+    const query = () => rows<T>(manager, sql, params);
+    return read.ruleFiltered ? this.readCache.remember(manager, filters, { sql, params }, query) : query();
   }
 
   /**
