@@ -17,7 +17,6 @@ import { copyStage, encodeStage, prepareStaging, StagePayload } from './staging-
 /** A batch ready to be written: its scan's start as ids carry it, and its records encoded for the staging tables (null for none). */
 export interface EncodedBatch {
   startedAt: Date;
-  records: number;
   payload: StagePayload | null;
 }
 
@@ -28,7 +27,7 @@ export interface EncodedBatch {
 export async function encodeBatch(scan: IngestionScan, records: readonly IngestionRecord[]): Promise<EncodedBatch> {
   // Ids carry milliseconds: the start is cut to them so ids and inserted_at agree.
   const startedAt = new Date(Math.floor(scan.scanStartedAt.getTime()));
-  return { startedAt, records: records.length, payload: records.length ? await encodeStage(startedAt.getTime(), scan.scanId, records) : null };
+  return { startedAt, payload: records.length ? await encodeStage(startedAt.getTime(), scan.scanId, records) : null };
 }
 
 /** Encodes and writes one batch (see writeBatch). */

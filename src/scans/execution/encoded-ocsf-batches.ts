@@ -24,6 +24,12 @@ export type EncodingWorkerReply =
 
 const WORKER_SCRIPT = join(__dirname, 'ocsf-encoding.worker.js');
 
+/** The one request in flight: the thread answers requests in order, one at a time. */
+interface Waiter {
+  resolve: (reply: EncodingWorkerReply) => void;
+  reject: (error: Error) => void;
+}
+
 /**
  * An OCSF file's batches, read and encoded on a worker thread
  * (ocsf-encoding.worker.ts) one at a time as they are asked for. With
@@ -35,7 +41,7 @@ const WORKER_SCRIPT = join(__dirname, 'ocsf-encoding.worker.js');
  */
 export class EncodedOcsfBatches implements AsyncIterator<EncodedOcsfBatch, OcsfReadSummary> {
   private readonly worker: Worker;
-  private waiting: { resolve: (reply: EncodingWorkerReply) => void; reject: (error: Error) => void } | null = null;
+  private waiting: Waiter | null = null;
   private failure: Error | null = null;
 
   constructor(file: string, options: ReadOcsfOptions, scan: IngestionScan) {
@@ -78,7 +84,7 @@ export class EncodedOcsfBatches implements AsyncIterator<EncodedOcsfBatch, OcsfR
     this.settle((w) => w.reject(error));
   }
 
-  private settle(action: (waiting: { resolve: (reply: EncodingWorkerReply) => void; reject: (error: Error) => void }) => void): void {
+  private settle(action: (waiting: Waiter) => void): void {
     const waiting = this.waiting;
     this.waiting = null;
     if (waiting) action(waiting);
