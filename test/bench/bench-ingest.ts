@@ -7,7 +7,6 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
-import { pipelined } from '../../src/common/pipelined';
 import { rlsTransaction } from '../../src/database/rls-transaction';
 import { copyRow, copyWithClient } from '../../src/findings/ingestion/copy-from-stdin';
 import { INGESTION_BATCH_SIZE } from '../../src/findings/ingestion/findings-ingestion.service';
@@ -15,7 +14,7 @@ import { writeBatch } from '../../src/findings/ingestion/ingest-batch';
 import { IngestionRecord, IngestionScan } from '../../src/findings/ingestion/ingestion-record';
 import { generateOcsfRecords, writeOcsfJsonArray } from '../../src/scans/ocsf/ocsf-generator';
 import { RawOcsfFinding } from '../../src/scans/ocsf/ocsf-record';
-import { EncodedOcsfBatches } from '../../src/scans/execution/encoded-ocsf-batches';
+import { forEachEncodedBatch } from '../../src/scans/execution/encoded-ocsf-batches';
 import { createBenchEnvironment } from '../support/bench-database';
 import { appDataSource, ingestRecords, insertCompletedScan, insertProviderRow, insertTenant } from '../support/bench-ingestion';
 import { generateRecords } from '../support/finding-generator';
@@ -104,14 +103,9 @@ function median(values: number[]): number {
 function importFile(app: DataSource, scan: IngestionScan, file: string): Promise<number> {
   return rlsTransaction(app, scan.tenantId, async (m) => {
     let written = 0;
-    const batches = new EncodedOcsfBatches(file, { expectedProvider: 'aws', expectedAccount: IMPORT_ACCOUNT, batchSize: INGESTION_BATCH_SIZE }, scan);
-    try {
-      await pipelined(batches, async (batch) => batch, async (batch) => {
-        written += (await writeBatch(m, scan, batch.encoded)).findingsInserted;
-      });
-    } finally {
-      await batches.close();
-    }
+    await forEachEncodedBatch(file, { expectedProvider: 'aws', expectedAccount: IMPORT_ACCOUNT, batchSize: INGESTION_BATCH_SIZE }, scan, async (batch) => {
+      written += (await writeBatch(m, scan, batch.encoded)).findingsInserted;
+    });
     return written;
   });
 }

@@ -32,6 +32,8 @@ describe('remembered finding reads', () => {
   let scanTime = Date.now() - 3600_000;
 
   const RULE = "region LIKE 'eu-%' OR severity = 'critical'";
+  /** The rule as a condition on findings aliased f, for the owner's own counts. */
+  const RULE_ON_F = RULE.replace(/\b(region|severity)\b/g, 'f.$1');
   const PAGE = '/api/v1/findings?filter[status]=FAIL&page[size]=1';
 
   before(async () => {
@@ -64,7 +66,7 @@ describe('remembered finding reads', () => {
   async function expected(extra = 'true'): Promise<number> {
     const found = await admin.query(
       `SELECT count(*)::int AS n FROM findings f JOIN providers p ON p.id = f.provider_id
-        WHERE f.tenant_id = $1 AND p.deleted_at IS NULL AND f.status = 'FAIL' AND (${RULE.replace(/\b(region|severity)\b/g, 'f.$1')}) AND ${extra}`,
+        WHERE f.tenant_id = $1 AND p.deleted_at IS NULL AND f.status = 'FAIL' AND (${RULE_ON_F}) AND ${extra}`,
       [owner.tenantId],
     );
     return found.rows[0].n;
@@ -90,7 +92,7 @@ describe('remembered finding reads', () => {
     assert.equal(await served(analyst.client, `${PAGE}&filter[muted]=false`), await expected('NOT f.muted'), 'remembered before the mute');
 
     const targets = await admin.query(
-      `SELECT f.id FROM findings f WHERE f.provider_id = $1 AND f.status = 'FAIL' AND (${RULE.replace(/\b(region|severity)\b/g, 'f.$1')}) LIMIT 3`,
+      `SELECT f.id FROM findings f WHERE f.provider_id = $1 AND f.status = 'FAIL' AND (${RULE_ON_F}) LIMIT 3`,
       [providers.gcp],
     );
     const muted = await owner.client.post('/api/v1/mute-rules', {
@@ -119,7 +121,7 @@ describe('remembered finding reads', () => {
       const complianceBefore = (await remote.get(compliancePath)).body;
       assert.deepEqual((await remote.get(overviewPath)).body.data.attributes, overviewBefore, 'asked again');
       const target = await admin.query(
-        `SELECT f.id FROM findings f WHERE f.provider_id = $1 AND f.status = 'FAIL' AND NOT f.muted AND (${RULE.replace(/\b(region|severity)\b/g, 'f.$1')}) LIMIT 2`,
+        `SELECT f.id FROM findings f WHERE f.provider_id = $1 AND f.status = 'FAIL' AND NOT f.muted AND (${RULE_ON_F}) LIMIT 2`,
         [providers.aws],
       );
       const muted = await owner.client.post('/api/v1/mute-rules', {
@@ -132,7 +134,7 @@ describe('remembered finding reads', () => {
 
       // A rule-filtered caller's overview and compliance of the same scans, recomputed after the mute.
       const mutedInLatest = await admin.query(
-        `SELECT count(*)::int AS n FROM findings f WHERE f.scan_id = $1 AND f.muted AND (${RULE.replace(/\b(region|severity)\b/g, 'f.$1')})`,
+        `SELECT count(*)::int AS n FROM findings f WHERE f.scan_id = $1 AND f.muted AND (${RULE_ON_F})`,
         [latestScan.aws],
       );
       const overviewAfter = (await remote.get(overviewPath)).body.data.attributes;

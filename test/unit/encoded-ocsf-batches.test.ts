@@ -4,12 +4,11 @@ import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { pipelined } from '../../src/common/pipelined';
 import { encodeBatch } from '../../src/findings/ingestion/ingest-batch';
 import { IngestionScan } from '../../src/findings/ingestion/ingestion-record';
-import { EncodedOcsfBatches } from '../../src/scans/execution/encoded-ocsf-batches';
+import { EncodedOcsfBatches, forEachEncodedBatch } from '../../src/scans/execution/encoded-ocsf-batches';
 import { generateOcsfRecords } from '../../src/scans/ocsf/ocsf-generator';
-import { OcsfFormatError, readOcsf } from '../../src/scans/ocsf/ocsf-stream-reader';
+import { OcsfFormatError, readOcsf, ReadOcsfOptions } from '../../src/scans/ocsf/ocsf-stream-reader';
 import { OCSF_FIXTURE } from '../support/ocsf-fixture-path';
 
 const SCAN: IngestionScan = {
@@ -24,24 +23,20 @@ describe('OCSF batches encoded on a worker thread', () => {
   const dir = mkdtempSync(join(tmpdir(), 'encoded-batches-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function readAll(batches: EncodedOcsfBatches) {
+  async function readAll(file: string, options: ReadOcsfOptions) {
     const seen: Array<{ records: number; findings: string; resources: string; links: string; startedAt: number }> = [];
-    try {
-      const summary = await pipelined(batches, async (batch) => batch, async (batch) => {
-        const payload = batch.encoded.payload!;
-        assert.ok(Buffer.isBuffer(payload.findings), 'the COPY writer gets Buffers');
-        seen.push({
-          records: batch.records,
-          findings: payload.findings.toString(),
-          resources: payload.resources.toString().replace(/^[0-9a-f-]{36}\t/gm, ''),
-          links: payload.links.toString(),
-          startedAt: batch.encoded.startedAt.getTime(),
-        });
+    const summary = await forEachEncodedBatch(file, options, SCAN, async (batch) => {
+      const payload = batch.encoded.payload!;
+      assert.ok(Buffer.isBuffer(payload.findings), 'the COPY writer gets Buffers');
+      seen.push({
+        records: batch.records,
+        findings: payload.findings.toString(),
+        resources: payload.resources.toString().replace(/^[0-9a-f-]{36}\t/gm, ''),
+        links: payload.links.toString(),
+        startedAt: batch.encoded.startedAt.getTime(),
       });
-      return { seen, summary };
-    } finally {
-      await batches.close();
-    }
+    });
+    return { seen, summary };
   }
 
   it('yields the batches, encodings and summary the reader and encoder give in-thread, from a gzipped file', async () => {
@@ -50,7 +45,7 @@ describe('OCSF batches encoded on a worker thread', () => {
     writeFileSync(file, gzipSync(JSON.stringify(records)));
     const options = { expectedProvider: 'aws', expectedAccount: '123456789012', batchSize: 1000 };
 
-    const { seen, summary } = await readAll(new EncodedOcsfBatches(file, options, SCAN));
+    const { seen, summary } = await readAll(file, options);
 
     const expected = [];
     const reading = readOcsf(createReadStream(file), options);

@@ -149,8 +149,7 @@ export class ComplianceService {
   /** Figures computed from a rule-filtered caller's findings are remembered until those findings change. */
   private run<T>(read: { ruleFiltered: boolean }, filters: readonly ParsedFilter[], sql: string, params: unknown[]): Promise<T[]> {
     const manager = tenantManager();
-    const query = () => rows<T>(manager, sql, params);
-    return read.ruleFiltered ? this.readCache.remember(manager, filters, { sql, params }, query) : query();
+    return read.ruleFiltered ? this.readCache.rows<T>(manager, filters, sql, params) : rows<T>(manager, sql, params);
   }
 
   /**

@@ -61,8 +61,7 @@ export class OverviewsService {
    */
   private query<T>(source: Pick<SummarySource, 'ruleFiltered'>, filters: readonly ParsedFilter[], sql: string, params: unknown[]): Promise<T[]> {
     const manager = tenantManager();
-    if (!source.ruleFiltered) return rows<T>(manager, sql, params);
-    return this.readCache.remember(manager, filters, { sql, params }, () => rows<T>(manager, sql, params));
+    return source.ruleFiltered ? this.readCache.rows<T>(manager, filters, sql, params) : rows<T>(manager, sql, params);
   }
 
   async providers(filters: readonly ParsedFilter[]): Promise<ProviderOverviewRow[]> {

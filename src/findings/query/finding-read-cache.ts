@@ -4,8 +4,8 @@ import { LRUCache } from 'lru-cache';
 import type { EntityManager } from 'typeorm';
 import { ParsedFilter } from '../../common/jsonapi/query-spec';
 import { CURRENT_TENANT } from '../../database/rls-policy-sql';
-import { preparedRows } from '../../database/sql';
-import { tenantScope } from '../../database/tenant-context';
+import { preparedRows, rows } from '../../database/sql';
+import { tenantScope, type TenantScope } from '../../database/tenant-context';
 import { cappedCount, PageCount } from './page-counts';
 import { providerScopeSql } from './provider-scope';
 import { SqlConditions } from './sql-conditions';
@@ -56,9 +56,13 @@ export class FindingReadCache {
     sizeCalculation: (entry) => Math.max(1, JSON.stringify(entry.value).length),
   });
 
+  // A read-only transaction writes no findings, so the version it read first for a scope serves
+  // its other reads of that scope: an overview of two statements costs one version read.
+  private readonly versionsOfReadOnlyScopes = new WeakMap<TenantScope, Map<string, string>>();
+
   /** `filters` decide the providers in scope (see providerScopeSql); `compute` runs on a miss. */
   async remember<T>(manager: EntityManager, filters: readonly ParsedFilter[], read: ReadKey, compute: () => Promise<T>): Promise<T> {
-    const version = await findingsVersion(manager, filters);
+    const version = await this.versionOf(manager, filters);
     const key = cacheKey(tenantScope().tenantId, read);
     const cached = this.entries.get(key);
     if (cached && cached.version === version) return cached.value as T;
@@ -67,28 +71,43 @@ export class FindingReadCache {
     return value;
   }
 
+  /** The rows of one statement, remembered. */
+  rows<T>(manager: EntityManager, filters: readonly ParsedFilter[], sql: string, params: unknown[]): Promise<T[]> {
+    return this.remember(manager, filters, { sql, params }, () => rows<T>(manager, sql, params));
+  }
+
   /** A page-number count capped at COUNT_CAP. */
   count(manager: EntityManager, conditions: SqlConditions, filters: readonly ParsedFilter[]): Promise<PageCount> {
     return this.remember(manager, filters, { sql: `count findings f ${conditions.where()}`, params: conditions.params }, () => cappedCount(manager, 'findings f', conditions));
   }
-}
 
-/**
- * One value that changes whenever any finding of the providers in the read's
- * scope changes, or the scope itself does (a provider deleted, made
- * invisible, or matching the provider filters no longer).
- */
-async function findingsVersion(manager: EntityManager, filters: readonly ParsedFilter[]): Promise<string> {
-  const conditions = new SqlConditions();
-  const scope = providerScopeSql(conditions, filters);
-  const [row] = await preparedRows<{ version: string }>(
-    manager,
-    `SELECT md5(COALESCE(string_agg(s.id::text || ':' || COALESCE(v.version, 0), ',' ORDER BY s.id), '')) AS version
-       FROM unnest(${scope}) AS s(id)
-       LEFT JOIN finding_versions v ON v.tenant_id = ${CURRENT_TENANT} AND v.provider_id = s.id`,
-    conditions.params,
-  );
-  return row.version;
+  /**
+   * One value that changes whenever any finding or resource of the providers
+   * in the read's scope changes, or the scope itself does (a provider
+   * deleted, made invisible, or matching the provider filters no longer).
+   */
+  private async versionOf(manager: EntityManager, filters: readonly ParsedFilter[]): Promise<string> {
+    const conditions = new SqlConditions();
+    const scope = providerScopeSql(conditions, filters);
+    const transaction = tenantScope();
+    const remembered = transaction.readOnly ? this.versionsOfReadOnlyScopes.get(transaction) : undefined;
+    const scopeKey = `${scope}\0${JSON.stringify(conditions.params)}`;
+    const known = remembered?.get(scopeKey);
+    if (known !== undefined) return known;
+    const [row] = await preparedRows<{ version: string }>(
+      manager,
+      `SELECT md5(COALESCE(string_agg(s.id::text || ':' || COALESCE(v.version, 0), ',' ORDER BY s.id), '')) AS version
+         FROM unnest(${scope}) AS s(id)
+         LEFT JOIN finding_versions v ON v.tenant_id = ${CURRENT_TENANT} AND v.provider_id = s.id`,
+      conditions.params,
+    );
+    if (transaction.readOnly) {
+      const versions = remembered ?? new Map<string, string>();
+      versions.set(scopeKey, row.version);
+      this.versionsOfReadOnlyScopes.set(transaction, versions);
+    }
+    return row.version;
+  }
 }
 
 function cacheKey(tenantId: string, read: ReadKey): string {

@@ -90,7 +90,7 @@ export class ResourcesService {
               COALESCE(array_agg(DISTINCT r.type ORDER BY r.type) FILTER (WHERE r.type <> ''), '{}') AS types
          FROM resources r ${conditions.where()}`;
     // A pass over every resource in scope, remembered until the providers' data changes.
-    const [row] = await this.readCache.remember(manager, filters, { sql, params: conditions.params }, () => rows<ResourceMetadata>(manager, sql, conditions.params));
+    const [row] = await this.readCache.rows<ResourceMetadata>(manager, filters, sql, conditions.params);
     return row;
   }
 

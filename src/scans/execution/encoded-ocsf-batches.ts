@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { pipelined } from '../../common/pipelined';
 import { EncodedBatch } from '../../findings/ingestion/ingest-batch';
 import { IngestionScan } from '../../findings/ingestion/ingestion-record';
 import { StagePayload } from '../../findings/ingestion/staging-tables';
@@ -95,4 +96,23 @@ export class EncodedOcsfBatches implements AsyncIterator<EncodedOcsfBatch, OcsfR
 function asBuffers(payload: StagePayload): StagePayload {
   const view = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return { ...payload, findings: view(payload.findings), resources: view(payload.resources), links: view(payload.links) };
+}
+
+/**
+ * Reads and encodes `file` on the encoding thread and hands each batch, in
+ * order, to `write`, while the next one is prepared; answers the reader's
+ * summary. The thread is stopped however it ends.
+ */
+export async function forEachEncodedBatch(
+  file: string,
+  options: ReadOcsfOptions,
+  scan: IngestionScan,
+  write: (batch: EncodedOcsfBatch) => Promise<void>,
+): Promise<OcsfReadSummary> {
+  const batches = new EncodedOcsfBatches(file, options, scan);
+  try {
+    return await pipelined(batches, async (batch) => batch, write);
+  } finally {
+    await batches.close();
+  }
 }

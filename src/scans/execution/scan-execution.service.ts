@@ -4,7 +4,6 @@ import type { EntityManager } from 'typeorm';
 import { rows } from '../../database/sql';
 import { tenantManager, tenantScope } from '../../database/tenant-context';
 import { FindingsIngestionService, INGESTION_BATCH_SIZE } from '../../findings/ingestion/findings-ingestion.service';
-import { pipelined } from '../../common/pipelined';
 import { IngestionScan } from '../../findings/ingestion/ingestion-record';
 import { idRangeOfMs } from '../../findings/storage/finding-ids';
 import { ProviderSecretsService } from '../../providers/provider-secrets.service';
@@ -16,7 +15,7 @@ import { TenantJobContext } from '../../tasks/jobs/job-context';
 import { ScanTarget } from '../../tasks/scans/scan-engine';
 import { TasksService } from '../../tasks/tasks.service';
 import { BadRecord, OcsfFormatError, OcsfReadSummary } from '../ocsf/ocsf-stream-reader';
-import { EncodedOcsfBatches } from './encoded-ocsf-batches';
+import { forEachEncodedBatch } from './encoded-ocsf-batches';
 
 /** A scan its job has marked executing. `startedAt` stays the same on every attempt: finding ids derive from it. */
 export interface StartedScan extends ScanTarget {
@@ -102,32 +101,25 @@ export class ScanExecution {
     const size = Math.max(1, (await stat(file)).size);
 
     return context.inTenant(async (manager) => {
-      const batches = new EncodedOcsfBatches(file, { expectedProvider: scan.provider, expectedAccount: accountOf(scan), batchSize: INGESTION_BATCH_SIZE }, ingestionScan);
+      const options = { expectedProvider: scan.provider, expectedAccount: accountOf(scan), batchSize: INGESTION_BATCH_SIZE };
       let findings = 0;
       let shownPercent = fromPercent;
       let summary: OcsfReadSummary;
       try {
         // The next batch is read, parsed and encoded on the worker thread while the database writes this one.
-        summary = await pipelined(
-          batches,
-          async (batch) => batch,
-          async (batch) => {
-            context.signal.throwIfAborted();
-            await this.findings.writeBatch(manager, ingestionScan, batch.encoded);
-            findings += batch.records;
-            const percent = Math.min(99, fromPercent + Math.floor(((99 - fromPercent) * batch.progress.inputBytesRead) / size));
-            if (percent > shownPercent) {
-              shownPercent = percent;
-              await context.progress(percent);
-            }
-          },
-        );
+        summary = await forEachEncodedBatch(file, options, ingestionScan, async (batch) => {
+          context.signal.throwIfAborted();
+          await this.findings.writeBatch(manager, ingestionScan, batch.encoded);
+          findings += batch.records;
+          const percent = Math.min(99, fromPercent + Math.floor(((99 - fromPercent) * batch.progress.inputBytesRead) / size));
+          if (percent > shownPercent) {
+            shownPercent = percent;
+            await context.progress(percent);
+          }
+        });
       } catch (error) {
         if (error instanceof OcsfFormatError) throw new JobOutcomeError('invalid_file', `The file was not imported. ${error.message}.`);
         throw error;
-      } finally {
-        // Leaving early (a cancel, a failed batch) must not leave the thread reading the file.
-        await batches.close();
       }
       // A scan without findings is still a scan that ran: ingestion records it, so it reads as empty rather than missing.
       if (findings === 0) await this.findings.ingestBatch(manager, ingestionScan, []);
