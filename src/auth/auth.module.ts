@@ -13,6 +13,7 @@ import { TenantsService } from './tenants.service';
 import { TokenService } from './token.service';
 import { TokensController } from './tokens.controller';
 import { SignUpThrottleGuard } from './sign-up-throttle.guard';
+import { AccountThrottle } from './throttle';
 import { TokenThrottleGuard } from './token-throttle.guard';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
@@ -29,6 +30,7 @@ import { UsersService } from './users.service';
     TenantsService,
     InvitationsService,
     EmailVerificationService,
+    AccountThrottle,
     TokenThrottleGuard,
     SignUpThrottleGuard,
   ],

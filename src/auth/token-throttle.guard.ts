@@ -4,7 +4,7 @@ import Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { REDIS } from '../redis/redis.module';
-import { accountKey, Throttle } from './throttle';
+import { AccountThrottle, Throttle } from './throttle';
 
 const REFUSAL = 'Too many token requests; try again later.';
 
@@ -17,12 +17,13 @@ const REFUSAL = 'Too many token requests; try again later.';
 @Injectable()
 export class TokenThrottleGuard implements CanActivate {
   private readonly perAddress: Throttle;
-  private readonly perAccount: Throttle;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig, @Inject(REDIS) redis: Redis) {
-    const { tokenPoints, tokenAccountPoints, tokenWindowSeconds } = config.throttle;
-    this.perAddress = new Throttle(redis, 'tokens', tokenPoints, tokenWindowSeconds, REFUSAL);
-    this.perAccount = new Throttle(redis, 'tokens-account', tokenAccountPoints, tokenWindowSeconds, REFUSAL);
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(REDIS) redis: Redis,
+    private readonly perAccount: AccountThrottle,
+  ) {
+    this.perAddress = new Throttle(redis, 'tokens', config.throttle.tokenPoints, config.throttle.tokenWindowSeconds, REFUSAL);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -31,7 +32,7 @@ export class TokenThrottleGuard implements CanActivate {
     const reply = http.getResponse<FastifyReply>();
     await this.perAddress.consume(request.ip, reply);
     const email = bodyEmail(request.body);
-    if (email !== undefined) await this.perAccount.consume(accountKey(email), reply);
+    if (email !== undefined) await this.perAccount.consume(email, reply);
     return true;
   }
 }

@@ -13,6 +13,7 @@ import { createTenantWithOwner } from './tenant-provisioning';
 import { MembershipRow } from './tenant.resource';
 import { SignUpAttributes, UpdateUserAttributes } from './user.dto';
 import { UserRow } from './user.resource';
+import { AccountThrottle } from './throttle';
 import { TokenService } from './token.service';
 import { findCredentials, findUser, updateUser } from './users.repository';
 
@@ -22,6 +23,7 @@ export class UsersService {
     private readonly database: TenantDatabase,
     private readonly verification: EmailVerificationService,
     private readonly tokens: TokenService,
+    private readonly guesses: AccountThrottle,
   ) {}
 
   /**
@@ -126,7 +128,11 @@ export class UsersService {
     if (!credentials) throw ApiError.notFound();
     const newEmail = attributes.email?.trim();
     const emailChange = newEmail !== undefined && newEmail.toLowerCase() !== credentials.email.toLowerCase() ? newEmail : undefined;
-    if (attributes.password !== undefined || emailChange !== undefined) await requireCurrentPassword(credentials.password, attributes.current_password);
+    if (attributes.password !== undefined || emailChange !== undefined) {
+      // A thief with an access token guesses the password here: the account's sign-in budget applies.
+      if (attributes.current_password !== undefined) await this.guesses.consume(credentials.email);
+      await requireCurrentPassword(credentials.password, attributes.current_password);
+    }
 
     const changes: Parameters<typeof updateUser>[1] = {};
     if (attributes.name !== undefined) changes.name = attributes.name;
@@ -145,7 +151,7 @@ export class UsersService {
   }
 }
 
-/** Re-authentication for a sensitive change; argon2 makes each guess with a stolen token cost as much as a sign-in. */
+/** Re-authentication for a sensitive change. */
 async function requireCurrentPassword(stored: string, candidate: string | undefined): Promise<void> {
   if (candidate === undefined) {
     throw ApiError.badRequest('current_password_required', 'Changing the password or the email needs current_password.', { pointer: '/data/attributes/current_password' });

@@ -38,6 +38,27 @@ describe('account takeover from a stolen access token', () => {
     assert.notEqual((await stolen.get('/api/v1/users/me')).body.data.attributes.name, 'taken over');
   });
 
+  it('guessing the current password with a stolen token draws on the account’s sign-in budget', async () => {
+    // Four points: the victim's own sign-in takes one, the thief gets three guesses.
+    const limited = await startTestApp({ TOKEN_THROTTLE_ACCOUNT_POINTS: '4', REDIS_PREFIX: `${process.env.REDIS_PREFIX}-guesses-${Date.now()}` });
+    try {
+      const victim = await signUp(limited.baseUrl, 'guessed');
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const guess = await victim.client.patch(`/api/v1/users/${victim.userId}`, {
+          data: { type: 'users', id: victim.userId, attributes: { password: NEW_PASSWORD, current_password: `Guess-number-${i}!A` } },
+        });
+        statuses.push(guess.status);
+      }
+      assert.deepEqual(statuses, [403, 403, 403, 429, 429]);
+      // The same budget: sign-in for that account is throttled too.
+      const signInNow = await new ApiClient(limited.baseUrl).post('/api/v1/tokens', { data: { type: 'tokens', attributes: { email: victim.email, password: victim.password } } });
+      assert.equal(signInNow.status, 429);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('a password change ends every session of the user, in every tenant', async () => {
     const user = await signUp(app.baseUrl, 'rotating');
     const second = await user.client.post('/api/v1/tenants', { data: { type: 'tenants', attributes: { name: 'second tenant' } } });

@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import type { Client } from 'pg';
 import { SmtpMailer } from '../../src/mail/mailer';
 import { acceptInvitation, createProvider, createRole, invite, inviteMember, type Member } from '../support/access-fixtures';
@@ -51,6 +52,30 @@ describe('email ownership', () => {
     assert.equal(received.from, 'no-reply@example.com');
     assert.equal(received.subject, 'Hello there');
     assert.match(received.text, /A line of text\./);
+  });
+
+  it('without SMTP_URL in development, the mail goes to the log and its token works', async () => {
+    const lines: string[] = [];
+    const logs = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const app = await startTestApp({ LOG_LEVEL: 'info', NODE_ENV: 'development', SMTP_URL: '' }, undefined, logs);
+    try {
+      const user = await signUp(app.baseUrl, 'no-smtp');
+      const target = uniqueEmail('logged');
+      assert.equal((await changeEmail(user, target, user.password)).status, 200);
+      const logged = lines.map((line) => JSON.parse(line)).find((entry) => typeof entry.msg === 'string' && entry.msg.includes(target));
+      assert.ok(logged, 'the mail is logged');
+      const token = /token: ([A-Za-z0-9_-]{43})/.exec(logged.msg)?.[1];
+      assert.ok(token, logged.msg);
+      assert.equal((await confirm(app.baseUrl, token)).status, 200);
+      assert.equal((await user.client.get('/api/v1/users/me')).body.data.attributes.email, target);
+    } finally {
+      await app.close();
+    }
   });
 
   describe('a row filter rule on {{ current_user_email }}', () => {
