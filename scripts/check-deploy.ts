@@ -30,6 +30,11 @@ export function deploymentProblems(environment: NodeJS.ProcessEnv): string[] {
   if (config.jwt.refreshTtlSeconds > 7 * 86400) problems.push('JWT_REFRESH_TTL_SECONDS is over seven days');
   if (config.http.bodyLimitBytes > 10 * 1024 * 1024) problems.push('BODY_LIMIT_BYTES is over 10 MB');
   if (config.throttle.tokenPoints > 100) problems.push('TOKEN_THROTTLE_POINTS allows over 100 token requests per window');
+  if (config.throttle.tokenAccountPoints > 30) problems.push('TOKEN_THROTTLE_ACCOUNT_POINTS allows over 30 password guesses per account per window');
+  if (config.throttle.signUpPoints > 100) problems.push('SIGNUP_THROTTLE_POINTS allows over 100 sign-ups per address per window');
+  if (!config.email.verificationRequired) problems.push('EMAIL_VERIFICATION_REQUIRED is off: anyone could sign up with, and be invited as, an address they do not own');
+  if (!config.email.smtpUrl) problems.push('SMTP_URL is not set: verification mails (sign-up, email changes) would only be logged');
+  else if (isPlaceholder(config.email.smtpUrl)) problems.push('SMTP_URL is a placeholder (it says change-me)');
   if (config.workers.inProcess) problems.push('WORKERS_IN_PROCESS=true: run workers as their own deployment (npm run start:worker)');
   for (const [name, url] of Object.entries({
     DATABASE_URL: config.database.appUrl,

@@ -22,6 +22,17 @@ function hasBody(headers: IncomingMessage['headers']): boolean {
   return (length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined;
 }
 
+/**
+ * Fastify's trustProxy for TRUST_PROXY. A hop count trusts that many hops
+ * nearest the API (Fastify itself now treats a bare number as "trust
+ * nothing"), so the client address is the one the outermost trusted proxy
+ * appended; a list trusts only those proxies' addresses.
+ */
+function trustProxyOption(setting: AppConfig['http']['trustProxy']): false | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof setting === 'number') return (_address, hop) => hop < setting;
+  return setting;
+}
+
 /** Builds (but does not start listening) the HTTP API on Fastify, with every platform concern wired in. */
 export async function createHttpApp(
   config: AppConfig,
@@ -32,7 +43,7 @@ export async function createHttpApp(
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     bodyLimit: config.http.bodyLimitBytes,
-    trustProxy: config.http.trustProxy,
+    trustProxy: trustProxyOption(config.http.trustProxy),
     requestIdHeader: false,
     genReqId: (request: IncomingMessage) => {
       const incoming = request.headers['x-request-id'];

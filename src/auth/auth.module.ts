@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
+import { MailModule } from '../mail/mail.module';
 import { AccessModule } from '../rbac/access.module';
+import { EmailVerificationService } from './email-verification.service';
+import { EmailVerificationsController } from './email-verifications.controller';
 import { InvitationsController } from './invitations.controller';
 import { InvitationsService } from './invitations.service';
 import { JwtStrategy } from './jwt.strategy';
@@ -9,15 +12,28 @@ import { TenantsController } from './tenants.controller';
 import { TenantsService } from './tenants.service';
 import { TokenService } from './token.service';
 import { TokensController } from './tokens.controller';
+import { SignUpThrottleGuard } from './sign-up-throttle.guard';
+import { AccountThrottle } from './throttle';
 import { TokenThrottleGuard } from './token-throttle.guard';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [PassportModule.register({ session: false }), AccessModule],
+  imports: [PassportModule.register({ session: false }), AccessModule, MailModule],
   // Invitations before tenants: `tenants/invitations` is a path of its own, not a tenant id.
-  controllers: [TokensController, UsersController, InvitationsController, TenantsController],
-  providers: [JwtStrategy, TokenService, SignInService, UsersService, TenantsService, InvitationsService, TokenThrottleGuard],
+  controllers: [TokensController, UsersController, EmailVerificationsController, InvitationsController, TenantsController],
+  providers: [
+    JwtStrategy,
+    TokenService,
+    SignInService,
+    UsersService,
+    TenantsService,
+    InvitationsService,
+    EmailVerificationService,
+    AccountThrottle,
+    TokenThrottleGuard,
+    SignUpThrottleGuard,
+  ],
   exports: [TokenService, UsersService, TenantsService],
 })
 export class AuthModule {}

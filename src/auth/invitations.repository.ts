@@ -109,7 +109,7 @@ export async function lockInvitationByToken(admin: EntityManager, tokenHash: str
   const found = await rows<InvitationToAccept>(
     admin,
     `SELECT i.id, i.tenant_id, i.state, i.expires_at <= now() AS expired,
-            lower(i.email) = (SELECT lower(u.email) FROM users u WHERE u.id = $2 AND u.is_active) IS TRUE AS email_matches
+            lower(i.email) = (SELECT lower(u.email) FROM users u WHERE u.id = $2 AND u.is_active AND u.email_verified_at IS NOT NULL) IS TRUE AS email_matches
        FROM invitations i JOIN tenants t ON t.id = i.tenant_id AND t.deleted_at IS NULL
       WHERE i.token_hash = $1
       FOR UPDATE OF i`,

@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { ApiError } from '../common/errors/api-error';
 import { TenantDatabase } from '../database/tenant-database';
 import { verifyPassword } from './password';
@@ -10,19 +12,24 @@ const INVALID_CREDENTIALS = new ApiError(401, 'invalid_credentials', 'No active 
 @Injectable()
 export class SignInService {
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly database: TenantDatabase,
     private readonly tokens: TokenService,
   ) {}
 
   async signIn(email: string, password: string, requestedTenantId?: string): Promise<TokenPair> {
     // Cross-tenant look-up by design: the caller has no tenant until this succeeds.
-    const users = await this.database.adminQuery<{ id: string; password: string; is_active: boolean }>(
-      `SELECT id, password, is_active FROM users WHERE lower(email) = lower($1)`,
+    const users = await this.database.adminQuery<{ id: string; password: string; is_active: boolean; verified: boolean }>(
+      `SELECT id, password, is_active, email_verified_at IS NOT NULL AS verified FROM users WHERE lower(email) = lower($1)`,
       [email.trim()],
     );
     const user = users[0];
     const valid = await verifyPassword(user?.password, password);
     if (!user || !valid || !user.is_active) throw INVALID_CREDENTIALS;
+    // Said only to whoever knows the password, so it reveals nothing to a guesser.
+    if (this.config.email.verificationRequired && !user.verified) {
+      throw new ApiError(403, 'email_not_verified', 'Confirm your email address first, with the token mailed to it (POST /api/v1/email-verifications).');
+    }
     const tenantId = await this.pickTenant(user.id, requestedTenantId);
     return this.tokens.issuePair(user.id, tenantId);
   }

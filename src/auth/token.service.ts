@@ -83,6 +83,15 @@ export class TokenService {
     });
   }
 
+  /**
+   * Ends every session of a user in every tenant: all refresh token families.
+   * A named owner-role write keyed by the user's own id, since their sessions
+   * live in each tenant they belong to (used when the password changes).
+   */
+  async revokeAllSessionsOfUser(userId: string): Promise<void> {
+    await this.database.adminQuery(`UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, [userId]);
+  }
+
   private sign(claims: Record<string, unknown>, jwtid: string, expiresIn: number): string {
     return jwt.sign(claims, jwtKeys(this.config.jwt).sign, {
       algorithm: this.config.jwt.algorithm,

@@ -12,4 +12,6 @@ export class UpdateUserAttributes {
   @IsOptional() @IsEmail({}, { message: 'email must be a valid email address' }) @MaxLength(254) email?: string;
   @IsOptional() @IsString() @IsNotEmpty() password?: string;
   @IsOptional() @IsString() @MaxLength(150) company_name?: string;
+  /** Needed to change the password or the email. */
+  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(1024) current_password?: string;
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Patch, Post, UseGuards } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../common/http/endpoint.decorator';
 import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
@@ -9,6 +9,7 @@ import { parseResourceBody } from '../common/jsonapi/request-body';
 import { inRelationshipBody, relationshipBodyIds, relationshipIdsToRemove } from '../rbac/relationship-ids';
 import { ROLE_FIELDS, roleResource } from '../rbac/role.resource';
 import { RolesService } from '../rbac/roles.service';
+import { SignUpThrottleGuard } from './sign-up-throttle.guard';
 import { membershipResource } from './tenant.resource';
 import { SignUpAttributes, UpdateUserAttributes } from './user.dto';
 import { USER_FIELDS, UserRow, userResource } from './user.resource';
@@ -61,7 +62,8 @@ export class UsersController {
   }
 
   @Post()
-  @Endpoint({ summary: 'Sign up: create a user with their own tenant', public: true, status: 201 })
+  @Endpoint({ summary: 'Sign up: create a user with their own tenant (throttled per address)', public: true, status: 201 })
+  @UseGuards(SignUpThrottleGuard)
   async signUp(@Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'users', attributes: SignUpAttributes });
     return renderDocument(userResource, await this.users.signUp(attributes));
@@ -82,10 +84,12 @@ export class UsersController {
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Update your own user' })
+  @Endpoint({ summary: 'Update your own user (a new password or email needs current_password; a new email applies once confirmed)' })
   async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'users', attributes: UpdateUserAttributes, id });
-    return renderDocument(userResource, await this.users.updateSelf(id, attributes));
+    const { user, verificationSentTo } = await this.users.updateSelf(id, attributes);
+    // The address changes only once the mailed proof is confirmed; meta says where it went.
+    return renderDocument(userResource, user, verificationSentTo ? { meta: { email_verification_sent_to: verificationSentTo } } : {});
   }
 
   @Get(':id/memberships')

@@ -14,7 +14,13 @@ export async function findUser(id: string): Promise<UserRow | undefined> {
   return found[0];
 }
 
-export async function updateUser(id: string, changes: Partial<{ name: string; email: string; company_name: string; password: string }>): Promise<void> {
+/** The current address and password hash of a user of the current tenant, for re-authentication. */
+export async function findCredentials(id: string): Promise<{ email: string; password: string } | undefined> {
+  const found = await preparedRows<{ email: string; password: string }>(tenantManager(), `SELECT email, password FROM users WHERE id = $1`, [id]);
+  return found[0];
+}
+
+export async function updateUser(id: string, changes: Partial<{ name: string; company_name: string; password: string }>): Promise<void> {
   const columns = Object.keys(changes) as Array<keyof typeof changes>;
   if (columns.length === 0) return;
   const assignments = columns.map((column, index) => `${column} = $${index + 2}`).join(', ');

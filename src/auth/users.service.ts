@@ -1,38 +1,75 @@
 import { Injectable } from '@nestjs/common';
 import { ApiError } from '../common/errors/api-error';
 import { ParsedQuery, QuerySpec } from '../common/jsonapi/query-spec';
-import { currentPrincipal } from '../database/tenant-context';
+import { rows } from '../database/sql';
+import { currentPrincipal, tenantManager } from '../database/tenant-context';
 import { TenantDatabase } from '../database/tenant-database';
 import { newId } from '../database/uuid';
 import { listUserMemberships, membershipsOfUsers } from './memberships.repository';
-import { checkPasswordPolicy, hashPassword } from './password';
+import { EmailVerificationService } from './email-verification.service';
+import { checkPasswordPolicy, hashPassword, verifyPassword } from './password';
 import { listTenantUsers } from './tenant-users.repository';
 import { createTenantWithOwner } from './tenant-provisioning';
 import { MembershipRow } from './tenant.resource';
 import { SignUpAttributes, UpdateUserAttributes } from './user.dto';
 import { UserRow } from './user.resource';
-import { findUser, updateUser } from './users.repository';
+import { AccountThrottle } from './throttle';
+import { TokenService } from './token.service';
+import { findCredentials, findUser, updateUser } from './users.repository';
 
 @Injectable()
 export class UsersService {
-  constructor(private readonly database: TenantDatabase) {}
+  constructor(
+    private readonly database: TenantDatabase,
+    private readonly verification: EmailVerificationService,
+    private readonly tokens: TokenService,
+    private readonly guesses: AccountThrottle,
+  ) {}
 
-  /** Sign-up: the user, their own tenant, an owner membership and an admin role, all or nothing. */
+  /**
+   * Sign-up: the user, their own tenant, an owner membership and an admin
+   * role, all or nothing. An address that already has an account gets the
+   * same answer as a new one (a made-up user nobody can sign in as), and its
+   * owner gets a mail instead, so the answer never tells who is registered.
+   * With verification required, the new address is mailed a proof and
+   * sign-in waits for it; without, the address is taken as given.
+   */
   async signUp(attributes: SignUpAttributes): Promise<UserRow> {
     const email = attributes.email.trim();
     checkPasswordPolicy(attributes.password, email);
     const passwordHash = await hashPassword(attributes.password);
     const userId = newId();
-    const tenantId = await this.database.adminTransaction(async (admin) => {
-      const taken: unknown[] = await admin.query(`SELECT 1 FROM users WHERE lower(email) = lower($1)`, [email]);
-      if (taken.length > 0) throw ApiError.conflict('unique', 'A user with this email already exists.', { pointer: '/data/attributes/email' });
-      await admin.query(
-        `INSERT INTO users (id, name, email, password, company_name) VALUES ($1, $2, $3, $4, $5)`,
-        [userId, attributes.name, email, passwordHash, attributes.company_name ?? null],
-      );
-      return createTenantWithOwner(admin, userId, attributes.company_name || `${attributes.name}'s tenant`.slice(0, 100));
-    });
-    const user = await this.database.transaction(tenantId, () => findUser(userId), { readOnly: false });
+    const required = this.verification.required;
+    const outcome = await this.database
+      .adminTransaction(async (admin) => {
+        const [existing] = await rows<{ id: string; email: string; verified: boolean }>(
+          admin,
+          `SELECT id, email, email_verified_at IS NOT NULL AS verified FROM users WHERE lower(email) = lower($1)`,
+          [email],
+        );
+        if (existing) {
+          // Signing up again with an address still waiting for its proof sends a fresh one to it.
+          const mail = existing.verified ? this.verification.signUpAttemptMail(existing.email) : await this.verification.issue(admin, existing.id, existing.email, 'sign_up');
+          return { created: false as const, mail };
+        }
+        await admin.query(
+          `INSERT INTO users (id, name, email, password, company_name, email_verified_at) VALUES ($1, $2, $3, $4, $5, ${required ? 'NULL' : 'now()'})`,
+          [userId, attributes.name, email, passwordHash, attributes.company_name ?? null],
+        );
+        const tenantId = await createTenantWithOwner(admin, userId, attributes.company_name || `${attributes.name}'s tenant`.slice(0, 100));
+        const mail = required ? await this.verification.issue(admin, userId, email, 'sign_up') : undefined;
+        return { created: true as const, tenantId, mail };
+      })
+      .catch((error: { driverError?: { code?: string; constraint?: string } }) => {
+        // A concurrent sign-up took the address between the check and the insert: answer as for a taken one.
+        if (error.driverError?.code === '23505' && error.driverError.constraint === 'users_email_unique') {
+          return { created: false as const, mail: this.verification.signUpAttemptMail(email) };
+        }
+        throw error;
+      });
+    if (outcome.mail) await this.verification.sendQuietly(outcome.mail);
+    if (!outcome.created) return unsavedUser(attributes, email);
+    const user = await this.database.transaction(outcome.tenantId, () => findUser(userId), { readOnly: false });
     if (!user) throw new Error('The user just created is not visible in its tenant');
     return user;
   }
@@ -74,22 +111,65 @@ export class UsersService {
     return membershipsOfUsers(userIds);
   }
 
-  /** Users change only their own profile. */
-  async updateSelf(id: string, attributes: UpdateUserAttributes): Promise<UserRow> {
+  /**
+   * Users change only their own profile. A new password or a new address
+   * needs the current password, so a stolen access token alone cannot take
+   * the account. A new password ends every session of the user (all refresh
+   * token families, in every tenant). A new address does not change the user
+   * row: a proof is mailed to it, and the change happens when it is confirmed.
+   */
+  async updateSelf(id: string, attributes: UpdateUserAttributes): Promise<{ user: UserRow; verificationSentTo?: string }> {
     const principal = currentPrincipal();
     if (id !== principal.userId) {
       if (!(await findUser(id))) throw ApiError.notFound();
       throw ApiError.forbidden('You can change only your own user.');
     }
+    const credentials = await findCredentials(id);
+    if (!credentials) throw ApiError.notFound();
+    const newEmail = attributes.email?.trim();
+    const emailChange = newEmail !== undefined && newEmail.toLowerCase() !== credentials.email.toLowerCase() ? newEmail : undefined;
+    if (attributes.password !== undefined || emailChange !== undefined) {
+      // A thief with an access token guesses the password here: the account's sign-in budget applies.
+      if (attributes.current_password !== undefined) await this.guesses.consume(credentials.email);
+      await requireCurrentPassword(credentials.password, attributes.current_password);
+    }
+
     const changes: Parameters<typeof updateUser>[1] = {};
     if (attributes.name !== undefined) changes.name = attributes.name;
     if (attributes.company_name !== undefined) changes.company_name = attributes.company_name;
-    if (attributes.email !== undefined) changes.email = attributes.email.trim();
     if (attributes.password !== undefined) {
-      checkPasswordPolicy(attributes.password, changes.email ?? principal.email);
+      checkPasswordPolicy(attributes.password, emailChange ?? credentials.email);
       changes.password = await hashPassword(attributes.password);
     }
     await updateUser(id, changes);
-    return this.get(id);
+    if (changes.password !== undefined) await this.tokens.revokeAllSessionsOfUser(id);
+    if (emailChange !== undefined) {
+      // Sent before the transaction commits: a mail that cannot go out leaves no proof behind.
+      await this.verification.send(await this.verification.issue(tenantManager(), id, emailChange, 'change'));
+    }
+    return { user: await this.get(id), verificationSentTo: emailChange };
   }
+}
+
+/** Re-authentication for a sensitive change. */
+async function requireCurrentPassword(stored: string, candidate: string | undefined): Promise<void> {
+  if (candidate === undefined) {
+    throw ApiError.badRequest('current_password_required', 'Changing the password or the email needs current_password.', { pointer: '/data/attributes/current_password' });
+  }
+  if (!(await verifyPassword(stored, candidate))) {
+    throw new ApiError(403, 'current_password_invalid', 'The current password is not correct.', { pointer: '/data/attributes/current_password' });
+  }
+}
+
+/** What a sign-up with a taken address answers: the shape of a new user, with ids that exist nowhere. */
+function unsavedUser(attributes: SignUpAttributes, email: string): UserRow {
+  return {
+    id: newId(),
+    name: attributes.name,
+    email,
+    company_name: attributes.company_name ?? null,
+    date_joined: new Date(),
+    membership_ids: [newId()],
+    role_ids: [newId()],
+  };
 }

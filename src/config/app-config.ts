@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import { bool, cleanEnv, num, str, url } from 'envalid';
 import { concurrencyVariable, QUEUE_NAMES, QueueName } from '../tasks/queue-names';
@@ -16,7 +17,8 @@ export interface AppConfig {
     bodyLimitBytes: number;
     corsOrigins: string[];
     hstsMaxAgeSeconds: number;
-    trustProxy: boolean;
+    /** Fastify's trustProxy: false, a hop count, or the proxies' addresses and CIDRs. Never true. */
+    trustProxy: false | number | string[];
     swaggerEnabled: boolean;
     pageSizeDefault: number;
     pageSizeMax: number;
@@ -42,13 +44,36 @@ export interface AppConfig {
   };
   secretsEncryptionKey: string;
   usesDefaultEncryptionKey: boolean;
-  throttle: { tokenPoints: number; tokenWindowSeconds: number };
+  throttle: ThrottleConfig;
+  email: EmailConfig;
   workers: { inProcess: boolean };
   tasks: TasksConfig;
   reports: ReportsConfig;
   scans: ScansConfig;
   logLevel: string;
   debug: boolean;
+}
+
+/** Budgets of the public endpoints, counted in Redis and shared by every API process. */
+export interface ThrottleConfig {
+  /** Token requests per client address per window. */
+  tokenPoints: number;
+  /** Token requests per account (the email in the body) per window, whatever the address. */
+  tokenAccountPoints: number;
+  tokenWindowSeconds: number;
+  /** Sign-ups per client address per window. */
+  signUpPoints: number;
+  signUpWindowSeconds: number;
+}
+
+/** Email ownership: verification at sign-up and on change, and the mail that carries the tokens. */
+export interface EmailConfig {
+  /** Sign-in waits for the sign-up address to be confirmed. */
+  verificationRequired: boolean;
+  verificationTtlSeconds: number;
+  /** Empty: no mail server; mails are written to the log (refused in production while verification is required). */
+  smtpUrl: string;
+  from: string;
 }
 
 /** Background work: queues, job locks, retries, the outbox relay and the stale-task sweep. */
@@ -119,7 +144,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     BODY_LIMIT_BYTES: num({ default: 1024 * 1024 }),
     CORS_ORIGINS: str({ default: '' }),
     HSTS_MAX_AGE: num({ default: 31536000 }),
-    TRUST_PROXY: bool({ default: false }),
+    TRUST_PROXY: str({ default: 'false' }),
     SWAGGER_ENABLED: bool({ default: true }),
     DATABASE_URL: url(),
     DATABASE_ADMIN_URL: url(),
@@ -139,6 +164,14 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     SECRETS_ENCRYPTION_KEY: str({ default: '' }),
     TOKEN_THROTTLE_POINTS: num({ default: 30 }),
     TOKEN_THROTTLE_WINDOW_SECONDS: num({ default: 60 }),
+    TOKEN_THROTTLE_ACCOUNT_POINTS: num({ default: 10 }),
+    SIGNUP_THROTTLE_POINTS: num({ default: 10 }),
+    SIGNUP_THROTTLE_WINDOW_SECONDS: num({ default: 3600 }),
+    // Empty: on when NODE_ENV=production, off otherwise.
+    EMAIL_VERIFICATION_REQUIRED: str({ choices: ['', 'true', 'false'], default: '' }),
+    EMAIL_VERIFICATION_TTL_SECONDS: num({ default: 24 * 60 * 60 }),
+    SMTP_URL: str({ default: '' }),
+    MAIL_FROM: str({ default: 'cspm-api <no-reply@localhost>' }),
     WORKERS_IN_PROCESS: bool({ default: false }),
     JOB_LOCK_DURATION_MS: num({ default: 30000 }),
     JOB_STALLED_INTERVAL_MS: num({ default: 30000 }),
@@ -172,6 +205,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
   }
   if (e.BODY_LIMIT_BYTES < 1024) throw new Error('BODY_LIMIT_BYTES must be at least 1024');
   const tasks = loadTasksConfig(e, environment, production);
+  const throttle = loadThrottleConfig(e);
+  const email = loadEmailConfig(e, production);
   const reports = loadReportsConfig(e.REPORTS_DIR, e.REPORT_RETENTION_DAYS);
   if (!Number.isInteger(e.SCAN_IMPORT_MAX_BYTES) || e.SCAN_IMPORT_MAX_BYTES < 1024) throw new Error('SCAN_IMPORT_MAX_BYTES must be an integer of at least 1024');
   // Empty: a directory under the system's temporary one, fine for a single host; set it where API and workers run apart.
@@ -186,7 +221,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       corsOrigins: e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
       hstsMaxAgeSeconds: e.HSTS_MAX_AGE,
-      trustProxy: e.TRUST_PROXY,
+      trustProxy: parseTrustProxy(e.TRUST_PROXY),
       swaggerEnabled: e.SWAGGER_ENABLED,
       pageSizeDefault: 10,
       pageSizeMax: 100,
@@ -209,7 +244,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     },
     secretsEncryptionKey: e.SECRETS_ENCRYPTION_KEY || DEVELOPMENT_ENCRYPTION_KEY,
     usesDefaultEncryptionKey: !e.SECRETS_ENCRYPTION_KEY,
-    throttle: { tokenPoints: e.TOKEN_THROTTLE_POINTS, tokenWindowSeconds: e.TOKEN_THROTTLE_WINDOW_SECONDS },
+    throttle,
+    email,
     workers: { inProcess: e.WORKERS_IN_PROCESS },
     tasks,
     reports,
@@ -258,6 +294,64 @@ function loadTasksConfig(
     deletionPausePercent: positive('DELETION_PAUSE_PERCENT', 0),
     connectionCheckUrl,
     testJobs: e.TEST_JOBS as boolean,
+  };
+}
+
+/**
+ * `false`, a hop count (the number of proxies in front of the API), or a
+ * comma-separated list of the proxies' addresses and CIDRs. `true` would
+ * trust every X-Forwarded-For hop, so any client could pick its own address
+ * and escape the per-address throttles: refused.
+ */
+export function parseTrustProxy(raw: string): false | number | string[] {
+  const value = raw.trim();
+  if (value === '' || value === 'false' || value === '0') return false;
+  if (value === 'true') {
+    throw new Error('TRUST_PROXY=true would trust every X-Forwarded-For hop, so clients could choose their own address; give the number of proxies (e.g. 1) or their addresses/CIDRs');
+  }
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 10) throw new Error('TRUST_PROXY must be a hop count from 0 to 10, or a list of proxy addresses/CIDRs');
+    return hops;
+  }
+  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of entries) {
+    const [address, prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const maxPrefix = family === 6 ? 128 : 32;
+    if (family === 0 || extra !== undefined || (prefix !== undefined && (!/^\d+$/.test(prefix) || Number(prefix) > maxPrefix))) {
+      throw new Error(`TRUST_PROXY: '${entry}' is neither a hop count nor an IP address or CIDR`);
+    }
+  }
+  return entries;
+}
+
+function loadThrottleConfig(e: Record<string, unknown>): ThrottleConfig {
+  const positive = (name: string): number => {
+    const value = e[name] as number;
+    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be an integer of at least 1`);
+    return value;
+  };
+  return {
+    tokenPoints: positive('TOKEN_THROTTLE_POINTS'),
+    tokenAccountPoints: positive('TOKEN_THROTTLE_ACCOUNT_POINTS'),
+    tokenWindowSeconds: positive('TOKEN_THROTTLE_WINDOW_SECONDS'),
+    signUpPoints: positive('SIGNUP_THROTTLE_POINTS'),
+    signUpWindowSeconds: positive('SIGNUP_THROTTLE_WINDOW_SECONDS'),
+  };
+}
+
+function loadEmailConfig(e: Record<string, unknown>, production: boolean): EmailConfig {
+  const required = e.EMAIL_VERIFICATION_REQUIRED as string;
+  const ttl = e.EMAIL_VERIFICATION_TTL_SECONDS as number;
+  if (!Number.isInteger(ttl) || ttl < 300 || ttl > 7 * 86400) throw new Error('EMAIL_VERIFICATION_TTL_SECONDS must be an integer from 300 to 604800');
+  const smtpUrl = (e.SMTP_URL as string).trim();
+  if (smtpUrl && !/^smtps?:\/\/[^/]/.test(smtpUrl)) throw new Error('SMTP_URL must be an smtp:// or smtps:// URL');
+  return {
+    verificationRequired: required === '' ? production : required === 'true',
+    verificationTtlSeconds: ttl,
+    smtpUrl,
+    from: e.MAIL_FROM as string,
   };
 }
 

@@ -5,7 +5,8 @@ import type { EntityManager } from 'typeorm';
 export interface Principal {
   userId: string;
   tenantId: string;
-  email?: string;
+  /** The user's email once proven by a mailed token; absent while unproven, so nothing may trust it. */
+  verifiedEmail?: string;
   /** The user's first role in the tenant (earliest assignment), or null when they hold none. */
   roleId: string | null;
   roleIds: string[];

@@ -7,7 +7,7 @@ import { isUuid } from '../database/uuid';
 import { Permission, PERMISSIONS } from './permissions';
 
 interface PrincipalRow {
-  email: string;
+  verified_email: string | null;
   membership_role: 'owner' | 'member';
   role_id: string | null;
   role_ids: string[] | null;
@@ -47,7 +47,7 @@ export class PrincipalLoader {
 
 const PRINCIPAL_STATEMENT = 'cspm_principal';
 
-const PRINCIPAL_SQL = `SELECT u.email, m.role AS membership_role,
+const PRINCIPAL_SQL = `SELECT CASE WHEN u.email_verified_at IS NOT NULL THEN u.email END AS verified_email, m.role AS membership_role,
               r.id AS role_id, ${PERMISSIONS.map((p) => `r.${p}`).join(', ')},
               (SELECT array_agg(ur.role_id ORDER BY ur.inserted_at, ur.id) FROM user_roles ur WHERE ur.user_id = m.user_id) AS role_ids,
               CASE WHEN r.unlimited_visibility THEN NULL ELSE
@@ -74,7 +74,7 @@ function toPrincipal(row: PrincipalRow, userId: string, tenantId: string): Princ
   return {
     userId,
     tenantId,
-    email: row.email,
+    verifiedEmail: row.verified_email ?? undefined,
     roleId: row.role_id,
     roleIds: row.role_ids ?? [],
     permissions,

@@ -104,7 +104,7 @@ export function principal(tenantId: string, roleIds: string[], overrides: Partia
   return {
     userId: randomUUID(),
     tenantId,
-    email: 'someone@example.com',
+    verifiedEmail: 'someone@example.com',
     roleId: roleIds[0] ?? null,
     roleIds,
     permissions: new Set(),

@@ -154,7 +154,7 @@ describe('row filter rules: which apply and how they combine', () => {
     await createRule(t.owner.client, { clause: 'alias = CAST({{ current_tenant_id }} AS text)', roles: [t.analyst], group_key: 'mine' });
     const analyst = principal(t.owner.tenantId, [t.analyst]);
     assert.deepEqual(await visibleProviderUids(app, analyst), ['mailbox', 'tenant-tagged']);
-    assert.deepEqual(await visibleProviderUids(app, { ...analyst, email: 'other@example.com' }), ['tenant-tagged']);
+    assert.deepEqual(await visibleProviderUids(app, { ...analyst, verifiedEmail: 'other@example.com' }), ['tenant-tagged']);
     const predicate = await predicateFor(app, analyst);
     assert.doesNotMatch(predicate!.sql, /example\.com|[0-9a-f]{8}-/, 'no value is spliced into the SQL text');
     assert.deepEqual(new Set(predicate!.params), new Set(['someone@example.com', t.owner.tenantId]));

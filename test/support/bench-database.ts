@@ -32,6 +32,8 @@ export async function createBenchEnvironment(label: string): Promise<BenchEnviro
     REDIS_PREFIX: prefix,
     LOG_LEVEL: 'silent',
     TOKEN_THROTTLE_POINTS: '1000000',
+    TOKEN_THROTTLE_ACCOUNT_POINTS: '1000000',
+    SIGNUP_THROTTLE_POINTS: '1000000',
   };
   return {
     env,

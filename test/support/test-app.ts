@@ -19,7 +19,7 @@ export async function startTestApp(
   rootModule: unknown = AppModule,
   logDestination?: DestinationStream,
 ): Promise<TestApp> {
-  const config = loadConfig({ ...process.env, PORT: '0', TOKEN_THROTTLE_POINTS: '100000', ...overrides });
+  const config = loadConfig({ ...process.env, PORT: '0', TOKEN_THROTTLE_POINTS: '100000', TOKEN_THROTTLE_ACCOUNT_POINTS: '100000', SIGNUP_THROTTLE_POINTS: '100000', ...overrides });
   const app = await createHttpApp(config, rootModule, logDestination);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.getHttpServer().address() as { port: number };

@@ -19,6 +19,7 @@ const SAFE = {
   JWT_SECRET: 'x'.repeat(24) + 'production-secret-material',
   SECRETS_ENCRYPTION_KEY: 'k1:' + Buffer.alloc(32, 3).toString('base64'),
   CORS_ORIGINS: 'https://app.example.com',
+  SMTP_URL: 'smtps://mailer:mail-pass@mail.example.com',
 };
 
 describe('check:deploy', () => {
@@ -49,6 +50,20 @@ describe('check:deploy', () => {
     assert.ok(development.some((p) => /NODE_ENV/.test(p)));
     assert.ok(development.some((p) => /development default/.test(p)));
     assert.ok(development.some((p) => /SECRETS_ENCRYPTION_KEY/.test(p)));
+  });
+
+  it('refuses a proxy setting that trusts every hop, and production without email verification or a mail server', () => {
+    const trustAll = deploymentProblems({ ...SAFE, TRUST_PROXY: 'true' });
+    assert.ok(trustAll.some((p) => /TRUST_PROXY=true/.test(p)), trustAll.join('; '));
+    assert.deepEqual(deploymentProblems({ ...SAFE, TRUST_PROXY: '10.0.0.0/8,192.168.1.10' }), []);
+    const noMail = deploymentProblems({ ...SAFE, SMTP_URL: '', EMAIL_VERIFICATION_REQUIRED: 'false' });
+    for (const expected of [/SMTP_URL is not set/, /EMAIL_VERIFICATION_REQUIRED is off/]) {
+      assert.ok(noMail.some((p) => expected.test(p)), `missing ${expected}: ${noMail.join('; ')}`);
+    }
+    const generous = deploymentProblems({ ...SAFE, TOKEN_THROTTLE_ACCOUNT_POINTS: '1000', SIGNUP_THROTTLE_POINTS: '1000' });
+    for (const expected of [/TOKEN_THROTTLE_ACCOUNT_POINTS/, /SIGNUP_THROTTLE_POINTS/]) {
+      assert.ok(generous.some((p) => expected.test(p)), `missing ${expected}: ${generous.join('; ')}`);
+    }
   });
 
   it('refuses the placeholder secrets of docker-compose.yml and .env.example', () => {

@@ -2,7 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadConfig } from '../../src/config/app-config';
+import { loadConfig, parseTrustProxy } from '../../src/config/app-config';
+import { createMailer } from '../../src/mail/mail.module';
+import { LogMailer, SmtpMailer } from '../../src/mail/mailer';
 import { concurrencyVariable, QUEUE_NAMES } from '../../src/tasks/queue-names';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
@@ -38,6 +40,34 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ ...BASE, CONNECTION_CHECK_URL: 'ftp://x' }), /CONNECTION_CHECK_URL/);
     assert.throws(() => loadConfig({ ...BASE, NODE_ENV: 'production', TEST_JOBS: 'true', JWT_SECRET: 'x'.repeat(40), SECRETS_ENCRYPTION_KEY: 'k' }), /TEST_JOBS/);
     assert.throws(() => loadConfig({ DATABASE_ADMIN_URL: BASE.DATABASE_ADMIN_URL }), /DATABASE_URL/);
+  });
+
+  it('takes TRUST_PROXY as a hop count or proxy addresses, and refuses true', () => {
+    assert.equal(parseTrustProxy('false'), false);
+    assert.equal(parseTrustProxy('0'), false);
+    assert.equal(parseTrustProxy('2'), 2);
+    assert.deepEqual(parseTrustProxy('10.0.0.0/8, 192.168.1.10,fd00::/8'), ['10.0.0.0/8', '192.168.1.10', 'fd00::/8']);
+    for (const bad of ['true', 'yes', '10.0.0.0/33', '10.0.0.1/8/2', 'proxy.internal', '11']) {
+      assert.throws(() => parseTrustProxy(bad), /TRUST_PROXY/, bad);
+    }
+    assert.throws(() => loadConfig({ ...BASE, TRUST_PROXY: 'true' }), /TRUST_PROXY=true/);
+  });
+
+  it('requires email verification by default in production only, and a mail server for it', () => {
+    const production = { ...BASE, NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), SECRETS_ENCRYPTION_KEY: 'k' };
+    assert.equal(loadConfig(BASE).email.verificationRequired, false);
+    assert.equal(loadConfig(production).email.verificationRequired, true);
+    assert.equal(loadConfig({ ...production, EMAIL_VERIFICATION_REQUIRED: 'false' }).email.verificationRequired, false);
+    assert.equal(loadConfig({ ...BASE, EMAIL_VERIFICATION_REQUIRED: 'true' }).email.verificationRequired, true);
+    assert.throws(() => loadConfig({ ...BASE, SMTP_URL: 'http://mail' }), /SMTP_URL/);
+
+    // The API refuses to start in production when nobody could receive a verification mail.
+    assert.throws(() => createMailer(loadConfig(production)), /SMTP_URL is required/);
+    assert.ok(createMailer(loadConfig({ ...production, EMAIL_VERIFICATION_REQUIRED: 'false' })) instanceof LogMailer);
+    assert.ok(createMailer(loadConfig(BASE)) instanceof LogMailer);
+    const smtp = createMailer(loadConfig({ ...production, SMTP_URL: 'smtp://127.0.0.1:2525' }));
+    assert.ok(smtp instanceof SmtpMailer);
+    smtp.close();
   });
 
   it('documents every variable in the README and in .env.example', () => {

@@ -1,0 +1,24 @@
+import { Body, Controller, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { IsString, Length } from 'class-validator';
+import { Endpoint } from '../common/http/endpoint.decorator';
+import { parseResourceBody } from '../common/jsonapi/request-body';
+import { EmailVerificationService } from './email-verification.service';
+
+export class ConfirmEmailAttributes {
+  @IsString() @Length(1, 512) token!: string;
+}
+
+@ApiTags('User')
+@Controller('email-verifications')
+export class EmailVerificationsController {
+  constructor(private readonly verifications: EmailVerificationService) {}
+
+  @Post()
+  @Endpoint({ summary: 'Confirm an email address with the token mailed to it (a sign-up, or a change of address)', public: true })
+  async confirm(@Body() body: unknown) {
+    const { attributes } = await parseResourceBody(body, { type: 'email-verifications', attributes: ConfirmEmailAttributes });
+    const confirmed = await this.verifications.confirm(attributes.token);
+    return { data: { type: 'email-verifications', id: confirmed.id, attributes: { email: confirmed.email, purpose: confirmed.purpose, verified: true } } };
+  }
+}
