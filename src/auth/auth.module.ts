@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuthIncludeSources } from './auth-include-sources';
 import { PassportModule } from '@nestjs/passport';
 import { AccessModule } from '../rbac/access.module';
 import { InvitationsController } from './invitations.controller';
@@ -17,7 +18,7 @@ import { UsersService } from './users.service';
   imports: [PassportModule.register({ session: false }), AccessModule],
   // Invitations before tenants: `tenants/invitations` is a path of its own, not a tenant id.
   controllers: [TokensController, UsersController, InvitationsController, TenantsController],
-  providers: [JwtStrategy, TokenService, SignInService, UsersService, TenantsService, InvitationsService, TokenThrottleGuard],
+  providers: [AuthIncludeSources, JwtStrategy, TokenService, SignInService, UsersService, TenantsService, InvitationsService, TokenThrottleGuard],
   exports: [TokenService, UsersService, TenantsService],
 })
 export class AuthModule {}

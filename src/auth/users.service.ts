@@ -4,7 +4,7 @@ import { ParsedQuery, QuerySpec } from '../common/jsonapi/query-spec';
 import { currentPrincipal } from '../database/tenant-context';
 import { TenantDatabase } from '../database/tenant-database';
 import { newId } from '../database/uuid';
-import { listUserMemberships, membershipsOfUsers } from './memberships.repository';
+import { listUserMemberships } from './memberships.repository';
 import { checkPasswordPolicy, hashPassword } from './password';
 import { listTenantUsers } from './tenant-users.repository';
 import { createTenantWithOwner } from './tenant-provisioning';
@@ -37,10 +37,17 @@ export class UsersService {
     return user;
   }
 
+  /** Yourself, with your memberships in every live tenant you belong to (the tenant switcher reads them). */
   async me(): Promise<UserRow> {
-    const user = await findUser(currentPrincipal().userId);
+    const userId = currentPrincipal().userId;
+    const user = await findUser(userId);
     if (!user) throw ApiError.notFound();
-    return user;
+    const own = await this.database.adminReadQuery<{ id: string }>(
+      `SELECT m.id FROM memberships m JOIN tenants t ON t.id = m.tenant_id AND t.deleted_at IS NULL
+        WHERE m.user_id = $1 ORDER BY m.date_joined, m.id`,
+      [userId],
+    );
+    return { ...user, membership_ids: own.map((m) => m.id) };
   }
 
   list(query: ParsedQuery, spec: QuerySpec): Promise<{ rows: UserRow[]; count: number }> {
@@ -67,11 +74,6 @@ export class UsersService {
     await this.get(userId);
     if (userId !== currentPrincipal().userId) return listUserMemberships(userId, query, spec);
     return listUserMemberships(userId, query, spec, <T>(sql: string, params: unknown[]) => this.database.adminReadQuery<T>(sql, params));
-  }
-
-  /** The current tenant's memberships of these users. */
-  membershipsHere(userIds: readonly string[]): Promise<MembershipRow[]> {
-    return membershipsOfUsers(userIds);
   }
 
   /** Users change only their own profile. */

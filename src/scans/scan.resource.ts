@@ -30,6 +30,7 @@ export interface ScanRow {
 /** The contract's Scan; `imported` joins manual and scheduled as a trigger. */
 export const scanResource: ResourceDefinition<ScanRow> = {
   type: 'scans',
+  selfPath: 'scans',
   id: (s) => s.id,
   attributes: (s) => ({
     name: s.name,

@@ -2,7 +2,7 @@ import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
 
 export const RESOURCE_FIELDS = [
   'inserted_at', 'updated_at', 'uid', 'name', 'region', 'service', 'tags', 'type', 'failed_findings_count',
-  'metadata', 'details', 'partition', 'groups', 'provider',
+  'metadata', 'details', 'partition', 'groups', 'provider', 'findings',
 ] as const;
 
 export const RESOURCE_COLUMNS_SQL = `r.id, r.provider_id, r.uid, r.name, r.region, r.service, r.type, r.failed_findings_count, r.inserted_at, r.updated_at,
@@ -21,10 +21,13 @@ export interface ResourceRow {
   tags: Record<string, string>;
   inserted_at: Date;
   updated_at: Date;
+  /** Read only where the `findings` relationship is rendered (see ResourcesService.withFindingIds). */
+  finding_ids?: string[];
 }
 
 export const resourceResource: ResourceDefinition<ResourceRow> = {
   type: 'resources',
+  selfPath: 'resources',
   id: (r) => r.id,
   attributes: (r) => ({
     inserted_at: r.inserted_at,
@@ -41,5 +44,8 @@ export const resourceResource: ResourceDefinition<ResourceRow> = {
     partition: null,
     groups: null,
   }),
-  relationships: { provider: { type: 'providers', ids: (r) => r.provider_id } },
+  relationships: {
+    provider: { type: 'providers', ids: (r) => r.provider_id },
+    findings: { type: 'findings', many: true, ids: (r) => r.finding_ids },
+  },
 };

@@ -14,6 +14,7 @@ import { SqlConditions } from '../query/sql-conditions';
 import { idRangeOfMs } from '../storage/finding-ids';
 import { latestCompletedScans, ScanRange, scansByIds } from '../scans/scan-ranges';
 import { RESOURCE_COLUMNS_SQL, ResourceRow } from './resource.resource';
+import { selectFindings } from '../finding-selection';
 
 const COLUMNS: Record<string, string> = {
   id: 'r.id', uid: 'r.uid', name: 'r.name', region: 'r.region', service: 'r.service', type: 'r.type',
@@ -80,6 +81,39 @@ export class ResourcesService {
     const [found] = await this.page(manager, conditions, 'r.id', 1, 0);
     if (!found) throw ApiError.notFound('No resource with this id.');
     return found;
+  }
+
+  /** The resources among `ids` the caller may read, e.g. to include them beside findings. */
+  async findVisible(ids: readonly string[]): Promise<ResourceRow[]> {
+    if (ids.length === 0) return [];
+    const manager = tenantManager();
+    const conditions = await this.selectResources(manager, [], 'all');
+    conditions.add(`r.id = ANY(${conditions.param([...ids])}::uuid[])`);
+    return this.page(manager, conditions, 'r.id', ids.length, 0);
+  }
+
+  /**
+   * Fills each resource's `findings` relationship as Prowler does: the latest
+   * finding of each check linked to it, among the findings the caller may
+   * read. One query for the whole page.
+   */
+  async withFindingIds(resources: ResourceRow[]): Promise<ResourceRow[]> {
+    if (resources.length === 0) return resources;
+    const manager = tenantManager();
+    const { conditions } = await selectFindings(manager, [], 'all', this.rowFilter);
+    conditions.add(`l.resource_id = ANY(${conditions.param(resources.map((r) => r.id))}::uuid[])`);
+    const linked = await rows<{ resource_id: string; ids: string[] }>(
+      manager,
+      `SELECT latest.resource_id, array_agg(latest.id ORDER BY latest.id) AS ids
+         FROM (SELECT DISTINCT ON (l.resource_id, f.uid) l.resource_id, f.id
+                 FROM resource_finding_links l JOIN findings f ON f.tenant_id = l.tenant_id AND f.id = l.finding_id
+                 ${conditions.where()}
+                ORDER BY l.resource_id, f.uid, f.id DESC) latest
+        GROUP BY latest.resource_id`,
+      conditions.params,
+    );
+    const byResource = new Map(linked.map((row) => [row.resource_id, row.ids]));
+    return resources.map((resource) => ({ ...resource, finding_ids: byResource.get(resource.id) ?? [] }));
   }
 
   async metadata(filters: readonly ParsedFilter[]): Promise<ResourceMetadata> {
