@@ -6,6 +6,7 @@ export const RESOURCE_FIELDS = [
 ] as const;
 
 export const RESOURCE_COLUMNS_SQL = `r.id, r.provider_id, r.uid, r.name, r.region, r.service, r.type, r.failed_findings_count, r.inserted_at, r.updated_at,
+  r.partition, r.details, r.metadata,
   COALESCE((SELECT jsonb_object_agg(t.key, t.value) FROM resource_tag_links tl JOIN resource_tags t ON t.id = tl.tag_id
              WHERE tl.tenant_id = r.tenant_id AND tl.resource_id = r.id), '{}'::jsonb) AS tags`;
 
@@ -19,6 +20,10 @@ export interface ResourceRow {
   type: string;
   failed_findings_count: number;
   tags: Record<string, string>;
+  partition: string | null;
+  details: string | null;
+  /** JSON text, as Prowler answers it. */
+  metadata: string | null;
   inserted_at: Date;
   updated_at: Date;
   /** Read only where the `findings` relationship is rendered (see ResourcesService.withFindingIds). */
@@ -39,9 +44,9 @@ export const resourceResource: ResourceDefinition<ResourceRow> = {
     tags: r.tags,
     type: r.type,
     failed_findings_count: r.failed_findings_count,
-    metadata: null,
-    details: null,
-    partition: null,
+    metadata: r.metadata,
+    details: r.details,
+    partition: r.partition,
     groups: null,
   }),
   relationships: {
