@@ -46,6 +46,8 @@ const MEMBERSHIP_LIST: QuerySpec = {
   fields: { memberships: MEMBERSHIP_FIELDS },
 };
 
+const MEMBERSHIP_DETAIL: QuerySpec = { fields: MEMBERSHIP_LIST.fields };
+
 @ApiTags('User')
 @Controller('users')
 export class UsersController {
@@ -95,6 +97,16 @@ export class UsersController {
   async memberships(@Param('id', UuidPipe) id: string, @JsonApiQuery(MEMBERSHIP_LIST) query: ParsedQuery) {
     const { rows, count } = await this.users.memberships(id, query, MEMBERSHIP_LIST);
     return renderDocument(membershipResource, rows, { fields: query.fields, meta: listMeta(query.page, count) });
+  }
+
+  @Get(':id/memberships/:membershipId')
+  @Endpoint({ summary: 'One of a user’s memberships, under the same rules as the list' })
+  async membership(
+    @Param('id', UuidPipe) id: string,
+    @Param('membershipId', UuidPipe) membershipId: string,
+    @JsonApiQuery(MEMBERSHIP_DETAIL) query: ParsedQuery,
+  ) {
+    return renderDocument(membershipResource, await this.users.membership(id, membershipId), { fields: query.fields });
   }
 
   @Post(':id/relationships/roles')

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { ApiError } from '../common/errors/api-error';
 import { ParsedQuery, QuerySpec } from '../common/jsonapi/query-spec';
-import { currentPrincipal } from '../database/tenant-context';
+import { currentPrincipal, tenantManager } from '../database/tenant-context';
 import { TenantDatabase } from '../database/tenant-database';
 import { newId } from '../database/uuid';
-import { listUserMemberships } from './memberships.repository';
+import { listUserMemberships, MEMBERSHIP_COLUMNS } from './memberships.repository';
+import { rows } from '../database/sql';
 import { checkPasswordPolicy, hashPassword } from './password';
 import { listTenantUsers } from './tenant-users.repository';
 import { createTenantWithOwner } from './tenant-provisioning';
@@ -74,6 +75,19 @@ export class UsersService {
     await this.get(userId);
     if (userId !== currentPrincipal().userId) return listUserMemberships(userId, query, spec);
     return listUserMemberships(userId, query, spec, <T>(sql: string, params: unknown[]) => this.database.adminReadQuery<T>(sql, params));
+  }
+
+  /** One membership of a user, under the same rules as the list: your own in any live tenant, another's here (needs manage_users). */
+  async membership(userId: string, membershipId: string): Promise<MembershipRow> {
+    await this.get(userId);
+    const sql = `SELECT ${MEMBERSHIP_COLUMNS} FROM memberships m JOIN tenants t ON t.id = m.tenant_id AND t.deleted_at IS NULL
+                  WHERE m.id = $1 AND m.user_id = $2`;
+    const found =
+      userId === currentPrincipal().userId
+        ? await this.database.adminReadQuery<MembershipRow>(sql, [membershipId, userId])
+        : await rows<MembershipRow>(tenantManager(), sql, [membershipId, userId]);
+    if (!found[0]) throw ApiError.notFound();
+    return found[0];
   }
 
   /** Users change only their own profile. */

@@ -157,6 +157,19 @@ describe('Prowler UI requests', () => {
     assert.equal(memberships.data[0].relationships.tenant.data.id, owner.tenantId);
   });
 
+  it('GET /users/{user_pk}/memberships/{id}: your own membership; a stranger’s is 404', async () => {
+    const me = await ok('/api/v1/users/me');
+    const membershipId = me.data.relationships.memberships.data[0].id;
+    const one = await ok(`/api/v1/users/${owner.userId}/memberships/${membershipId}`);
+    assert.equal(one.data.id, membershipId);
+    assert.equal(one.data.relationships.tenant.data.id, owner.tenantId);
+    const stranger = await signUp(app.baseUrl, 'ui-stranger');
+    assert.equal((await stranger.client.get(`/api/v1/users/${owner.userId}/memberships/${membershipId}`)).status, 404);
+    const strangerMe = await stranger.client.get('/api/v1/users/me');
+    const theirs = strangerMe.body.data.relationships.memberships.data[0].id;
+    assert.equal((await owner.client.get(`/api/v1/users/${owner.userId}/memberships/${theirs}`)).status, 404);
+  });
+
   it('refuses an include path that does not exist, naming it', async () => {
     for (const path of ['/api/v1/findings?include=scan.nothing', '/api/v1/users/me?include=memberships.user.secrets', '/api/v1/resources?include=provider.secret']) {
       const answer = await owner.client.get(path);
