@@ -12,7 +12,7 @@ export interface InvitationRow {
   updated_at: Date;
   inviter_id: string | null;
   role_ids: string[] | null;
-  /** Present only in the answer to the create request: the database keeps just its hash. */
+  /** Present while the invitation is pending (see InvitationsService). */
   token?: string;
 }
 

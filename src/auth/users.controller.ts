@@ -92,6 +92,12 @@ export class UsersController {
     return renderDocument(userResource, await this.users.updateSelf(id, attributes));
   }
 
+  @Delete(':id')
+  @Endpoint({ summary: 'Delete your own user (not while the only owner of a tenant)', permissions: ['manage_users'], status: 204 })
+  async remove(@Param('id', UuidPipe) id: string): Promise<void> {
+    await this.users.deleteSelf(id);
+  }
+
   @Get(':id/memberships')
   @Endpoint({ summary: 'A user’s memberships: your own in every tenant, another user’s here (needs manage_users)' })
   async memberships(@Param('id', UuidPipe) id: string, @JsonApiQuery(MEMBERSHIP_LIST) query: ParsedQuery) {

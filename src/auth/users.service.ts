@@ -90,6 +90,39 @@ export class UsersService {
     return found[0];
   }
 
+  /**
+   * Deletes your own user, as Prowler allows it (manage_users, yourself
+   * only), with your memberships and sessions in every tenant. Refused while
+   * you are the only owner of a live tenant, which would be left without one:
+   * delete that tenant or make another member its owner first. The owner
+   * memberships of your tenants are locked, so two owners leaving at once
+   * cannot both go.
+   */
+  async deleteSelf(id: string): Promise<void> {
+    if (id !== currentPrincipal().userId) {
+      if (!(await findUser(id))) throw ApiError.notFound();
+      throw ApiError.forbidden('You can delete only your own user.');
+    }
+    await this.database.adminTransaction(async (admin) => {
+      await admin.query(
+        `SELECT o.id FROM memberships o WHERE o.role = 'owner' AND o.tenant_id IN (SELECT m.tenant_id FROM memberships m WHERE m.user_id = $1)
+          ORDER BY o.id FOR UPDATE`,
+        [id],
+      );
+      const soleOwner: unknown[] = await admin.query(
+        `SELECT 1 FROM memberships m JOIN tenants t ON t.id = m.tenant_id AND t.deleted_at IS NULL
+          WHERE m.user_id = $1 AND m.role = 'owner'
+            AND NOT EXISTS (SELECT 1 FROM memberships o WHERE o.tenant_id = m.tenant_id AND o.role = 'owner' AND o.user_id <> $1)
+          LIMIT 1`,
+        [id],
+      );
+      if (soleOwner.length > 0) {
+        throw ApiError.conflict('last_owner', 'You are the only owner of a tenant: delete it or make another member its owner first.');
+      }
+      await admin.query(`DELETE FROM users WHERE id = $1`, [id]);
+    });
+  }
+
   /** Users change only their own profile. */
   async updateSelf(id: string, attributes: UpdateUserAttributes): Promise<UserRow> {
     const principal = currentPrincipal();

@@ -58,4 +58,9 @@ export const FINDING_METADATA: QuerySpec = {
   fields: { 'findings-metadata': ['services', 'regions', 'resource_types', 'severities', 'check_ids', 'categories', 'groups'] },
 };
 
+export const FINDING_SERVICES_REGIONS: QuerySpec = {
+  filters: FINDING_LIST.filters,
+  fields: { 'finding-dynamic-filters': ['services', 'regions'] },
+};
+
 export const FINDING_METADATA_LATEST: QuerySpec = { ...FINDING_METADATA, filters: FINDING_LATEST_LIST.filters };

@@ -4,8 +4,8 @@ import { Endpoint } from '../common/http/endpoint.decorator';
 import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
 import { renderDocument } from '../common/jsonapi/document';
 import { ParsedQuery } from '../common/jsonapi/query-spec';
-import { FINDING_DETAIL, FINDING_LATEST_LIST, FINDING_LIST, FINDING_METADATA, FINDING_METADATA_LATEST } from './finding-list-spec';
-import { findingMetadataResource } from './finding-metadata.resource';
+import { FINDING_DETAIL, FINDING_LATEST_LIST, FINDING_LIST, FINDING_METADATA, FINDING_METADATA_LATEST, FINDING_SERVICES_REGIONS } from './finding-list-spec';
+import { findingMetadataResource, findingServicesRegionsResource } from './finding-metadata.resource';
 import { findingResource } from './finding.resource';
 import { FindingPage, FindingsService } from './findings.service';
 import { nextPageLink } from './query/next-link';
@@ -38,6 +38,12 @@ export class FindingsController {
   @Endpoint({ summary: 'The same metadata for the latest completed scan of each provider' })
   async metadataLatest(@JsonApiQuery(FINDING_METADATA_LATEST) query: ParsedQuery) {
     return renderDocument(findingMetadataResource, await this.findings.metadata(query.filters, 'latest'), { fields: query.fields });
+  }
+
+  @Get('findings_services_regions')
+  @Endpoint({ summary: 'The services and regions of the findings a filter selects (Prowler’s deprecated picker)' })
+  async servicesRegions(@JsonApiQuery(FINDING_SERVICES_REGIONS) query: ParsedQuery) {
+    return renderDocument(findingServicesRegionsResource, await this.findings.metadata(query.filters, 'all'), { fields: query.fields });
   }
 
   @Get(':id')

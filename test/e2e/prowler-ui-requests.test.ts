@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { Client as PgClient } from 'pg';
 import { LocalAppModule } from '../../src/local-app.module';
-import { createGroup, createRole } from '../support/access-fixtures';
-import { SignedUpUser, signUp } from '../support/http-client';
+import { createGroup, createRole, memberWith } from '../support/access-fixtures';
+import { ApiClient, signIn, SignedUpUser, signUp } from '../support/http-client';
 import { awsProvider, fixtureFindings, importAndWait, newSpoolDir } from '../support/scans-fixture';
 import { fastQueueEnv } from '../support/tasks-fixture';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -65,6 +65,13 @@ describe('Prowler UI requests', () => {
     }
     const admin = (body.data as Resource[]).find((r) => r.relationships!.users.meta.count === 1)!;
     assert.ok(admin, 'the sign-up role holds its user');
+
+    // Provider groups page: providers and roles counted.
+    const groups = await ok('/api/v1/provider-groups?page[number]=1&page[size]=10');
+    const group = (groups.data as Resource[]).find((g) => g.id === groupId)!;
+    assert.equal(group.relationships!.providers.meta.count, 1);
+    assert.equal(group.relationships!.roles.meta.count, 1);
+    assert.equal(group.links!.self, `/api/v1/provider-groups/${groupId}`);
   });
 
   it('profile and tenant switcher: /users/me?include=roles,memberships,memberships.tenant', async () => {
@@ -168,6 +175,40 @@ describe('Prowler UI requests', () => {
     const strangerMe = await stranger.client.get('/api/v1/users/me');
     const theirs = strangerMe.body.data.relationships.memberships.data[0].id;
     assert.equal((await owner.client.get(`/api/v1/users/${owner.userId}/memberships/${theirs}`)).status, 404);
+  });
+
+  it('GET /findings/findings_services_regions and /resources/metadata/latest answer the contract’s metadata', async () => {
+    const regions = await ok('/api/v1/findings/findings_services_regions?filter[provider_type]=aws');
+    assert.equal(regions.data.type, 'finding-dynamic-filters');
+    const metadata = await ok('/api/v1/findings/metadata?filter[provider_type]=aws');
+    assert.deepEqual(regions.data.attributes, { services: metadata.data.attributes.services, regions: metadata.data.attributes.regions });
+    assert.ok(regions.data.attributes.regions.length > 0);
+
+    const latest = await ok('/api/v1/resources/metadata/latest');
+    assert.equal(latest.data.type, 'resources-metadata');
+    const all = await ok('/api/v1/resources/metadata');
+    assert.deepEqual(latest.data.attributes, all.data.attributes, 'one scan: the latest saw every resource');
+    assert.ok(latest.data.attributes.services.length > 0);
+  });
+
+  it('DELETE /users/{id}: yourself only, never the last owner of a tenant; your sessions end', async () => {
+    const member = await memberWith(app.baseUrl, owner, { manage_users: true }, 'leaver');
+    assert.equal((await member.client.delete(`/api/v1/users/${owner.userId}`)).status, 403, 'not another user');
+    const refused = await member.client.delete(`/api/v1/users/${member.userId}`);
+    assert.equal(refused.status, 409, 'still the only owner of the tenant made at sign-up');
+    assert.equal(refused.body.errors[0].code, 'last_owner');
+
+    const ownTenant = ((await member.client.get('/api/v1/tenants')).body.data as Resource[]).find((t) => t.id !== owner.tenantId)!;
+    const inOwnTenant = new ApiClient(app.baseUrl, (await signIn(app.baseUrl, member.email, member.password, ownTenant.id)).access);
+    assert.equal((await inOwnTenant.delete(`/api/v1/tenants/${ownTenant.id}`)).status, 204);
+
+    const fresh = new ApiClient(app.baseUrl, (await signIn(app.baseUrl, member.email, member.password, owner.tenantId)).access);
+    assert.equal((await fresh.delete(`/api/v1/users/${member.userId}`)).status, 204);
+    assert.equal((await fresh.get('/api/v1/users/me')).status, 401);
+    const members = await ok(`/api/v1/tenants/${owner.tenantId}/memberships`);
+    assert.ok(!(members.data as Resource[]).some((m) => m.relationships!.user.data.id === member.userId));
+    const withoutPermission = await memberWith(app.baseUrl, owner, { manage_scans: true }, 'stayer');
+    assert.equal((await withoutPermission.client.delete(`/api/v1/users/${withoutPermission.userId}`)).status, 403);
   });
 
   it('refuses an include path that does not exist, naming it', async () => {

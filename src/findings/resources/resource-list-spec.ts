@@ -40,3 +40,5 @@ export const RESOURCE_METADATA: QuerySpec = {
   filters: RESOURCE_LIST.filters,
   fields: { 'resources-metadata': ['services', 'regions', 'types', 'groups'] },
 };
+
+export const RESOURCE_METADATA_LATEST: QuerySpec = { ...RESOURCE_METADATA, filters: RESOURCE_LATEST_LIST.filters };

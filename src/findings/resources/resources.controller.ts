@@ -7,7 +7,7 @@ import { ParsedQuery } from '../../common/jsonapi/query-spec';
 import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
 import { nextPageLink } from '../query/next-link';
 import { RequestUrl } from '../query/request-url.decorator';
-import { RESOURCE_DETAIL, RESOURCE_LATEST_LIST, RESOURCE_LIST, RESOURCE_METADATA } from './resource-list-spec';
+import { RESOURCE_DETAIL, RESOURCE_LATEST_LIST, RESOURCE_LIST, RESOURCE_METADATA, RESOURCE_METADATA_LATEST } from './resource-list-spec';
 import { ResourceRow, resourceResource } from './resource.resource';
 import { IncludeGraph } from '../../common/jsonapi/include-graph';
 import { ResourceMetadata, ResourcePage, ResourcesService } from './resources.service';
@@ -41,7 +41,13 @@ export class ResourcesController {
   @Get('metadata')
   @Endpoint({ summary: 'Distinct services, regions and types of the resources a filter selects' })
   async metadata(@JsonApiQuery(RESOURCE_METADATA) query: ParsedQuery) {
-    return renderDocument(resourceMetadataResource, await this.resources.metadata(query.filters), { fields: query.fields });
+    return renderDocument(resourceMetadataResource, await this.resources.metadata(query.filters, 'all'), { fields: query.fields });
+  }
+
+  @Get('metadata/latest')
+  @Endpoint({ summary: 'The same metadata for the resources the latest completed scan of each provider saw' })
+  async metadataLatest(@JsonApiQuery(RESOURCE_METADATA_LATEST) query: ParsedQuery) {
+    return renderDocument(resourceMetadataResource, await this.resources.metadata(query.filters, 'latest'), { fields: query.fields });
   }
 
   @Get(':id')

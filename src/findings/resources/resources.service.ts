@@ -116,9 +116,9 @@ export class ResourcesService {
     return resources.map((resource) => ({ ...resource, finding_ids: byResource.get(resource.id) ?? [] }));
   }
 
-  async metadata(filters: readonly ParsedFilter[]): Promise<ResourceMetadata> {
+  async metadata(filters: readonly ParsedFilter[], scope: 'all' | 'latest'): Promise<ResourceMetadata> {
     const manager = tenantManager();
-    const conditions = await this.selectResources(manager, filters, 'all');
+    const conditions = await this.selectResources(manager, filters, scope);
     const sql = `SELECT COALESCE(array_agg(DISTINCT r.service ORDER BY r.service) FILTER (WHERE r.service <> ''), '{}') AS services,
               COALESCE(array_agg(DISTINCT r.region ORDER BY r.region) FILTER (WHERE r.region <> ''), '{}') AS regions,
               COALESCE(array_agg(DISTINCT r.type ORDER BY r.type) FILTER (WHERE r.type <> ''), '{}') AS types
