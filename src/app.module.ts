@@ -4,6 +4,7 @@ import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { JsonApiExceptionFilter } from './common/errors/json-api-exception.filter';
 import { DatabaseModule } from './database/database.module';
+import { IncludeGraphModule } from './common/jsonapi/include-graph';
 import { TenantInterceptor } from './database/tenant.interceptor';
 import { FindingsModule } from './findings/findings.module';
 import { HealthModule } from './health/health.module';
@@ -21,7 +22,7 @@ export const PLATFORM_MODULES = [DatabaseModule, RedisModule, RbacModule];
 
 /** The HTTP API. Interceptor order matters: logging context first, then the tenant transaction. */
 @Module({
-  imports: [...PLATFORM_MODULES, AuthModule, HealthModule, ProvidersModule, AccessModule, TasksModule, FindingsModule, ScansModule, RlsRulesModule],
+  imports: [...PLATFORM_MODULES, IncludeGraphModule, AuthModule, HealthModule, ProvidersModule, AccessModule, TasksModule, FindingsModule, ScansModule, RlsRulesModule],
   providers: [
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_INTERCEPTOR, useClass: RequestLogInterceptor },

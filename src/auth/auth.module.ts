@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuthIncludeSources } from './auth-include-sources';
 import { PassportModule } from '@nestjs/passport';
 import { MailModule } from '../mail/mail.module';
 import { AccessModule } from '../rbac/access.module';
@@ -23,6 +24,7 @@ import { UsersService } from './users.service';
   // Invitations before tenants: `tenants/invitations` is a path of its own, not a tenant id.
   controllers: [TokensController, UsersController, EmailVerificationsController, InvitationsController, TenantsController],
   providers: [
+    AuthIncludeSources,
     JwtStrategy,
     TokenService,
     SignInService,

@@ -12,7 +12,7 @@ export interface InvitationRow {
   updated_at: Date;
   inviter_id: string | null;
   role_ids: string[] | null;
-  /** Present only in the answer to the create request: the database keeps just its hash. */
+  /** Present while the invitation is pending (see InvitationsService). */
   token?: string;
 }
 
@@ -20,6 +20,7 @@ export const INVITATION_FIELDS = ['inserted_at', 'updated_at', 'email', 'state',
 
 export const invitationResource: ResourceDefinition<InvitationRow> = {
   type: 'invitations',
+  selfPath: 'tenants/invitations',
   id: (i) => i.id,
   attributes: (i) => ({
     inserted_at: i.inserted_at,
@@ -30,7 +31,7 @@ export const invitationResource: ResourceDefinition<InvitationRow> = {
     ...(i.token === undefined ? {} : { token: i.token }),
   }),
   relationships: {
-    roles: { type: 'roles', ids: (i) => i.role_ids ?? [] },
+    roles: { type: 'roles', many: true, ids: (i) => i.role_ids ?? [] },
     inviter: { type: 'users', ids: (i) => i.inviter_id },
   },
 };

@@ -40,10 +40,12 @@ export async function listInvitations(query: ParsedQuery, spec: QuerySpec): Prom
   });
 }
 
-export async function findInvitation(id: string): Promise<(InvitationRow & { stored_state: InvitationState }) | undefined> {
-  const found = await rows<InvitationRow & { stored_state: InvitationState }>(
+export type StoredInvitation = InvitationRow & { stored_state: InvitationState; token_envelope: string | null };
+
+export async function findInvitation(id: string): Promise<StoredInvitation | undefined> {
+  const found = await rows<StoredInvitation>(
     tenantManager(),
-    `SELECT ${INVITATION_COLUMNS}, i.state AS stored_state FROM invitations i WHERE i.id = $1`,
+    `SELECT ${INVITATION_COLUMNS}, i.state AS stored_state, i.token_envelope FROM invitations i WHERE i.id = $1`,
     [id],
   );
   return found[0];
@@ -69,14 +71,15 @@ export interface NewInvitation {
   tenantId: string;
   email: string;
   tokenHash: string;
+  tokenEnvelope: string;
   expiresAt: Date;
   inviterId: string;
 }
 
 export async function insertInvitation(invitation: NewInvitation): Promise<void> {
   await tenantManager().query(
-    `INSERT INTO invitations (id, tenant_id, email, token_hash, expires_at, inviter_id) VALUES ($1, $2, $3, $4, $5, $6)`,
-    [invitation.id, invitation.tenantId, invitation.email, invitation.tokenHash, invitation.expiresAt, invitation.inviterId],
+    `INSERT INTO invitations (id, tenant_id, email, token_hash, token_envelope, expires_at, inviter_id) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [invitation.id, invitation.tenantId, invitation.email, invitation.tokenHash, invitation.tokenEnvelope, invitation.expiresAt, invitation.inviterId],
   );
 }
 

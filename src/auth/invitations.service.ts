@@ -1,4 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG } from '../config/config.module';
+import { AppConfig } from '../config/app-config';
+import { SecretCipher, SecretCipherError } from '../providers/secret-cipher';
 import { ApiError } from '../common/errors/api-error';
 import { ParsedQuery, QuerySpec } from '../common/jsonapi/query-spec';
 import { currentPrincipal } from '../database/tenant-context';
@@ -33,16 +36,23 @@ const MIN_VALIDITY_MS = DAY_MS;
 const EMAIL_POINTER = { pointer: '/data/attributes/email' };
 
 /**
- * Inviting someone into the tenant with a set of roles. The token is shown
- * once, in the answer to the invitation's creation; only its SHA-256 hash is
- * stored, and accepting looks the invitation up by that hash.
+ * Inviting someone into the tenant with a set of roles. Accepting looks the
+ * invitation up by its token's SHA-256 hash. As Prowler does, the detail of a
+ * pending invitation shows the token (its web UI builds the invite link from
+ * it): the token is kept encrypted with the secrets keyring, bound to the
+ * tenant and invitation, and shown only while the invitation is pending.
  */
 @Injectable()
 export class InvitationsService {
+  private readonly cipher: SecretCipher;
+
   constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
     private readonly database: TenantDatabase,
     private readonly roles: RolesService,
-  ) {}
+  ) {
+    this.cipher = SecretCipher.fromEnv(config.secretsEncryptionKey);
+  }
 
   list(query: ParsedQuery, spec: QuerySpec): Promise<{ rows: InvitationRow[]; count: number }> {
     return listInvitations(query, spec);
@@ -51,7 +61,16 @@ export class InvitationsService {
   async get(id: string): Promise<InvitationRow> {
     const invitation = await findInvitation(id);
     if (!invitation) throw ApiError.notFound();
-    return invitation;
+    const { token_envelope: envelope, stored_state: _stored, ...row } = invitation;
+    if (row.state !== 'pending' || envelope === null) return row;
+    try {
+      const { token } = this.cipher.decrypt(envelope, tokenAad(currentPrincipal().tenantId, id)) as { token: string };
+      return { ...row, token };
+    } catch (error) {
+      // An envelope that does not open here (altered, or its key gone from the keyring) shows no token.
+      if (error instanceof SecretCipherError) return row;
+      throw error;
+    }
   }
 
   async create(attributes: CreateInvitationAttributes, roles: RelatedIds): Promise<InvitationRow> {
@@ -66,11 +85,12 @@ export class InvitationsService {
       tenantId: principal.tenantId,
       email,
       tokenHash: invitationTokenHash(token),
+      tokenEnvelope: this.cipher.encrypt({ token }, tokenAad(principal.tenantId, id)),
       expiresAt: chosenExpiry(attributes.expires_at),
       inviterId: principal.userId,
     });
     await replaceLinks(INVITATION_ROLES, id, roles.ids);
-    return { ...(await this.get(id)), token };
+    return this.get(id);
   }
 
   /** Only a pending invitation changes; one past its expiry may get a new one. */
@@ -146,4 +166,9 @@ function chosenExpiry(expiresAt: string | undefined): Date {
 
 function notPending(state: string): ApiError {
   return ApiError.badRequest('invalid_state', `This invitation is ${state}; only a pending invitation can change or be used.`);
+}
+
+/** Binds a token's envelope to its tenant and invitation: copied to another row, it does not decrypt. */
+function tokenAad(tenantId: string, invitationId: string): string {
+  return `invitation-token:${tenantId}:${invitationId}`;
 }

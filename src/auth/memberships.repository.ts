@@ -4,7 +4,7 @@ import { affected, rows } from '../database/sql';
 import { filterConditions, inTenantTransaction, ListColumns, orderBy, pagedList, RunSql, SqlParams } from '../rbac/list-query-sql';
 import { MembershipRow } from './tenant.resource';
 
-const MEMBERSHIP_COLUMNS = 'm.id, m.tenant_id, m.user_id, m.role, m.date_joined';
+export const MEMBERSHIP_COLUMNS = 'm.id, m.tenant_id, m.user_id, m.role, m.date_joined';
 
 const LIST_COLUMNS: ListColumns = {
   filters: { role: 'm.role', tenant: 'm.tenant_id', date_joined: 'm.date_joined' },
@@ -33,12 +33,6 @@ export async function listUserMemberships(
     { from: 'memberships m', alias: 'm', columns: MEMBERSHIP_COLUMNS, where, order: orderBy(query.sort, LIST_COLUMNS), page: query.page, params },
     run,
   );
-}
-
-/** The current tenant's memberships of these users, e.g. to include them beside the users. */
-export async function membershipsOfUsers(userIds: readonly string[]): Promise<MembershipRow[]> {
-  if (userIds.length === 0) return [];
-  return rows<MembershipRow>(tenantManager(), `SELECT ${MEMBERSHIP_COLUMNS} FROM memberships m WHERE m.user_id = ANY($1::uuid[]) ORDER BY m.date_joined, m.id`, [[...userIds]]);
 }
 
 export async function findMembership(id: string): Promise<MembershipRow | undefined> {

@@ -12,7 +12,7 @@ export const tenantResource: ResourceDefinition<TenantRow> = {
   type: 'tenants',
   id: (t) => t.id,
   attributes: (t) => ({ name: t.name, inserted_at: t.inserted_at, updated_at: t.updated_at }),
-  relationships: { memberships: { type: 'memberships', ids: (t) => t.membership_ids ?? [] } },
+  relationships: { memberships: { type: 'memberships', many: true, ids: (t) => t.membership_ids ?? undefined } },
 };
 
 export interface MembershipRow {

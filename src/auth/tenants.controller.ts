@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Patch, Post, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../common/http/endpoint.decorator';
 import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
@@ -9,7 +10,7 @@ import { parseResourceBody } from '../common/jsonapi/request-body';
 import { TenantAttributes } from './tenant.dto';
 import { membershipResource, tenantResource } from './tenant.resource';
 import { TenantsService } from './tenants.service';
-import { TaskAccepted } from '../tasks/task-accepted.decorator';
+import { taskLocation } from '../tasks/task.resource';
 import { TasksService } from '../tasks/tasks.service';
 
 const TENANT_LIST: QuerySpec = {
@@ -61,12 +62,17 @@ export class TenantsController {
     return renderDocument(tenantResource, await this.tenants.update(id, attributes.name));
   }
 
-  /** Soft-deleted at once (no token for it works any more); a `tenant-deletion` task removes its data. */
+  /**
+   * Soft-deleted at once (no token for it works any more); a `tenant-deletion`
+   * task removes its data. 204 as Prowler answers; Content-Location still
+   * names the task, for a client that wants to follow it.
+   */
   @Delete(':id')
-  @TaskAccepted({ summary: 'Delete the current tenant (owners only)', ownerOnly: true })
-  async remove(@Param('id', UuidPipe) id: string) {
+  @Endpoint({ summary: 'Delete the current tenant (owners only)', ownerOnly: true, status: 204 })
+  async remove(@Param('id', UuidPipe) id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     await this.tenants.softDelete(id);
-    return this.tasks.enqueue({ name: 'tenant-deletion', args: {} });
+    const task = await this.tasks.enqueue({ name: 'tenant-deletion', args: {} });
+    reply.header('content-location', taskLocation(task.id));
   }
 
   @Get(':id/memberships')

@@ -13,6 +13,16 @@ import { TokenService } from './token.service';
 
 const SORTS: Record<string, string> = { name: 't.name', inserted_at: 't.inserted_at', updated_at: 't.updated_at' };
 
+/**
+ * A tenant's `memberships` relationship (the caller's id and the current
+ * tenant's id as the given parameters): every membership of the current
+ * tenant, only the caller's own in the others.
+ */
+function tenantMembershipIds(callerParam: string, currentTenantParam: string): string {
+  return `ARRAY(SELECT m.id FROM memberships m WHERE m.tenant_id = t.id AND (t.id = ${currentTenantParam}::uuid OR m.user_id = ${callerParam})
+                 ORDER BY m.date_joined, m.id) AS membership_ids`;
+}
+
 @Injectable()
 export class TenantsService {
   constructor(
@@ -34,9 +44,9 @@ export class TenantsService {
     const base = `FROM tenants t JOIN memberships my ON my.tenant_id = t.id AND my.user_id = $1 WHERE ${where.join(' AND ')}`;
     const [rows, counted] = await Promise.all([
       this.database.adminReadQuery<TenantRow>(
-        `SELECT t.id, t.name, t.inserted_at, t.updated_at FROM tenants t WHERE t.id IN (SELECT t.id ${base})
+        `SELECT t.id, t.name, t.inserted_at, t.updated_at, ${tenantMembershipIds('$1', `$${params.length + 1}`)} FROM tenants t WHERE t.id IN (SELECT t.id ${base})
          ORDER BY ${order} ${limit === null ? '' : `LIMIT ${limit} OFFSET ${offset}`}`,
-        params,
+        [...params, currentPrincipal().tenantId],
       ),
       this.database.adminReadQuery<{ count: string }>(`SELECT count(*) AS count ${base}`, params),
     ]);
@@ -45,10 +55,10 @@ export class TenantsService {
 
   async getMine(id: string): Promise<TenantRow> {
     const rows = await this.database.adminReadQuery<TenantRow>(
-      `SELECT t.id, t.name, t.inserted_at, t.updated_at FROM tenants t
-         JOIN memberships my ON my.tenant_id = t.id AND my.user_id = $2
-        WHERE t.id = $1 AND t.deleted_at IS NULL`,
-      [id, currentPrincipal().userId],
+      `SELECT t.id, t.name, t.inserted_at, t.updated_at, ${tenantMembershipIds('$1', '$2')} FROM tenants t
+         JOIN memberships my ON my.tenant_id = t.id AND my.user_id = $1
+        WHERE t.id = $3 AND t.deleted_at IS NULL`,
+      [currentPrincipal().userId, currentPrincipal().tenantId, id],
     );
     if (!rows[0]) throw ApiError.notFound();
     return rows[0];

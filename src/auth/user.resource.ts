@@ -17,7 +17,7 @@ export const userResource: ResourceDefinition<UserRow> = {
   id: (u) => u.id,
   attributes: (u) => ({ name: u.name, email: u.email, company_name: u.company_name ?? '', date_joined: u.date_joined }),
   relationships: {
-    memberships: { type: 'memberships', ids: (u) => u.membership_ids ?? [] },
-    roles: { type: 'roles', ids: (u) => u.role_ids ?? [] },
+    memberships: { type: 'memberships', many: true, ids: (u) => u.membership_ids ?? [] },
+    roles: { type: 'roles', many: true, ids: (u) => u.role_ids ?? [] },
   },
 };

@@ -2,25 +2,26 @@ import { Body, Controller, Delete, Get, Param, Patch, Post, UseGuards } from '@n
 import { ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../common/http/endpoint.decorator';
 import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
-import { IncludedSet, renderDocument } from '../common/jsonapi/document';
+import { renderDocument } from '../common/jsonapi/document';
+import { IncludeGraph } from '../common/jsonapi/include-graph';
 import { listMeta } from '../common/jsonapi/paging';
 import { FilterSpec, ParsedQuery, QuerySpec } from '../common/jsonapi/query-spec';
 import { parseResourceBody } from '../common/jsonapi/request-body';
 import { inRelationshipBody, relationshipBodyIds, relationshipIdsToRemove } from '../rbac/relationship-ids';
-import { ROLE_FIELDS, roleResource } from '../rbac/role.resource';
+import { ROLE_FIELDS } from '../rbac/role.resource';
 import { RolesService } from '../rbac/roles.service';
 import { SignUpThrottleGuard } from './sign-up-throttle.guard';
 import { membershipResource } from './tenant.resource';
 import { SignUpAttributes, UpdateUserAttributes } from './user.dto';
-import { USER_FIELDS, UserRow, userResource } from './user.resource';
+import { USER_FIELDS, userResource } from './user.resource';
 import { UsersService } from './users.service';
 
 const MEMBERSHIP_FIELDS = ['role', 'date_joined', 'user', 'tenant'] as const;
 const text: FilterSpec = { type: 'string', operators: ['eq', 'icontains'] };
 
 const DETAIL_QUERY: QuerySpec = {
-  includes: ['roles', 'memberships'],
-  fields: { users: USER_FIELDS, roles: ROLE_FIELDS, memberships: MEMBERSHIP_FIELDS },
+  includes: ['roles', 'memberships', 'memberships.tenant'],
+  fields: { users: USER_FIELDS, roles: ROLE_FIELDS, memberships: MEMBERSHIP_FIELDS, tenants: ['name', 'inserted_at', 'updated_at', 'memberships'] },
 };
 const USER_LIST: QuerySpec = {
   ...DETAIL_QUERY,
@@ -46,19 +47,22 @@ const MEMBERSHIP_LIST: QuerySpec = {
   fields: { memberships: MEMBERSHIP_FIELDS },
 };
 
+const MEMBERSHIP_DETAIL: QuerySpec = { fields: MEMBERSHIP_LIST.fields };
+
 @ApiTags('User')
 @Controller('users')
 export class UsersController {
   constructor(
     private readonly users: UsersService,
     private readonly roles: RolesService,
+    private readonly graph: IncludeGraph,
   ) {}
 
   @Get()
   @Endpoint({ summary: 'List the users of the tenant', permissions: ['manage_users'] })
   async list(@JsonApiQuery(USER_LIST) query: ParsedQuery) {
     const { rows, count } = await this.users.list(query, USER_LIST);
-    return renderDocument(userResource, rows, { fields: query.fields, meta: listMeta(query.page, count), included: await this.included(rows, query) });
+    return renderDocument(userResource, rows, { fields: query.fields, meta: listMeta(query.page, count), included: await this.graph.included(userResource, rows, query.include) });
   }
 
   @Post()
@@ -73,14 +77,14 @@ export class UsersController {
   @Endpoint({ summary: 'The signed-in user' })
   async me(@JsonApiQuery(DETAIL_QUERY) query: ParsedQuery) {
     const user = await this.users.me();
-    return renderDocument(userResource, user, { fields: query.fields, included: await this.included([user], query) });
+    return renderDocument(userResource, user, { fields: query.fields, included: await this.graph.included(userResource, [user], query.include) });
   }
 
   @Get(':id')
   @Endpoint({ summary: 'A user of the current tenant (another user than yourself needs manage_users)' })
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(DETAIL_QUERY) query: ParsedQuery) {
     const user = await this.users.get(id);
-    return renderDocument(userResource, user, { fields: query.fields, included: await this.included([user], query) });
+    return renderDocument(userResource, user, { fields: query.fields, included: await this.graph.included(userResource, [user], query.include) });
   }
 
   @Patch(':id')
@@ -92,11 +96,27 @@ export class UsersController {
     return renderDocument(userResource, user, verificationSentTo ? { meta: { email_verification_sent_to: verificationSentTo } } : {});
   }
 
+  @Delete(':id')
+  @Endpoint({ summary: 'Delete your own user (not while the only owner of a tenant)', permissions: ['manage_users'], status: 204 })
+  async remove(@Param('id', UuidPipe) id: string): Promise<void> {
+    await this.users.deleteSelf(id);
+  }
+
   @Get(':id/memberships')
   @Endpoint({ summary: 'A user’s memberships: your own in every tenant, another user’s here (needs manage_users)' })
   async memberships(@Param('id', UuidPipe) id: string, @JsonApiQuery(MEMBERSHIP_LIST) query: ParsedQuery) {
     const { rows, count } = await this.users.memberships(id, query, MEMBERSHIP_LIST);
     return renderDocument(membershipResource, rows, { fields: query.fields, meta: listMeta(query.page, count) });
+  }
+
+  @Get(':id/memberships/:membershipId')
+  @Endpoint({ summary: 'One of a user’s memberships, under the same rules as the list' })
+  async membership(
+    @Param('id', UuidPipe) id: string,
+    @Param('membershipId', UuidPipe) membershipId: string,
+    @JsonApiQuery(MEMBERSHIP_DETAIL) query: ParsedQuery,
+  ) {
+    return renderDocument(membershipResource, await this.users.membership(id, membershipId), { fields: query.fields });
   }
 
   @Post(':id/relationships/roles')
@@ -117,14 +137,4 @@ export class UsersController {
     await this.roles.removeUserRoles(id, relationshipIdsToRemove(body, 'roles'));
   }
 
-  private async included(users: readonly UserRow[], query: ParsedQuery): Promise<IncludedSet[]> {
-    const included: IncludedSet[] = [];
-    if (query.include.includes('roles')) {
-      included.push({ definition: roleResource, rows: await this.roles.findByIds([...new Set(users.flatMap((u) => u.role_ids ?? []))]) });
-    }
-    if (query.include.includes('memberships')) {
-      included.push({ definition: membershipResource, rows: await this.users.membershipsHere(users.map((u) => u.id)) });
-    }
-    return included;
-  }
 }

@@ -5,7 +5,7 @@ import { rows } from '../database/sql';
 import { currentPrincipal, tenantManager } from '../database/tenant-context';
 import { TenantDatabase } from '../database/tenant-database';
 import { newId } from '../database/uuid';
-import { listUserMemberships, membershipsOfUsers } from './memberships.repository';
+import { listUserMemberships, MEMBERSHIP_COLUMNS } from './memberships.repository';
 import { EmailVerificationService } from './email-verification.service';
 import { checkPasswordPolicy, hashPassword, verifyPassword } from './password';
 import { listTenantUsers } from './tenant-users.repository';
@@ -74,10 +74,17 @@ export class UsersService {
     return user;
   }
 
+  /** Yourself, with your memberships in every live tenant you belong to (the tenant switcher reads them). */
   async me(): Promise<UserRow> {
-    const user = await findUser(currentPrincipal().userId);
+    const userId = currentPrincipal().userId;
+    const user = await findUser(userId);
     if (!user) throw ApiError.notFound();
-    return user;
+    const own = await this.database.adminReadQuery<{ id: string }>(
+      `SELECT m.id FROM memberships m JOIN tenants t ON t.id = m.tenant_id AND t.deleted_at IS NULL
+        WHERE m.user_id = $1 ORDER BY m.date_joined, m.id`,
+      [userId],
+    );
+    return { ...user, membership_ids: own.map((m) => m.id) };
   }
 
   list(query: ParsedQuery, spec: QuerySpec): Promise<{ rows: UserRow[]; count: number }> {
@@ -106,9 +113,50 @@ export class UsersService {
     return listUserMemberships(userId, query, spec, <T>(sql: string, params: unknown[]) => this.database.adminReadQuery<T>(sql, params));
   }
 
-  /** The current tenant's memberships of these users. */
-  membershipsHere(userIds: readonly string[]): Promise<MembershipRow[]> {
-    return membershipsOfUsers(userIds);
+  /** One membership of a user, under the same rules as the list: your own in any live tenant, another's here (needs manage_users). */
+  async membership(userId: string, membershipId: string): Promise<MembershipRow> {
+    await this.get(userId);
+    const sql = `SELECT ${MEMBERSHIP_COLUMNS} FROM memberships m JOIN tenants t ON t.id = m.tenant_id AND t.deleted_at IS NULL
+                  WHERE m.id = $1 AND m.user_id = $2`;
+    const found =
+      userId === currentPrincipal().userId
+        ? await this.database.adminReadQuery<MembershipRow>(sql, [membershipId, userId])
+        : await rows<MembershipRow>(tenantManager(), sql, [membershipId, userId]);
+    if (!found[0]) throw ApiError.notFound();
+    return found[0];
+  }
+
+  /**
+   * Deletes your own user, as Prowler allows it (manage_users, yourself
+   * only), with your memberships and sessions in every tenant. Refused while
+   * you are the only owner of a live tenant, which would be left without one:
+   * delete that tenant or make another member its owner first. The owner
+   * memberships of your tenants are locked, so two owners leaving at once
+   * cannot both go.
+   */
+  async deleteSelf(id: string): Promise<void> {
+    if (id !== currentPrincipal().userId) {
+      if (!(await findUser(id))) throw ApiError.notFound();
+      throw ApiError.forbidden('You can delete only your own user.');
+    }
+    await this.database.adminTransaction(async (admin) => {
+      await admin.query(
+        `SELECT o.id FROM memberships o WHERE o.role = 'owner' AND o.tenant_id IN (SELECT m.tenant_id FROM memberships m WHERE m.user_id = $1)
+          ORDER BY o.id FOR UPDATE`,
+        [id],
+      );
+      const soleOwner: unknown[] = await admin.query(
+        `SELECT 1 FROM memberships m JOIN tenants t ON t.id = m.tenant_id AND t.deleted_at IS NULL
+          WHERE m.user_id = $1 AND m.role = 'owner'
+            AND NOT EXISTS (SELECT 1 FROM memberships o WHERE o.tenant_id = m.tenant_id AND o.role = 'owner' AND o.user_id <> $1)
+          LIMIT 1`,
+        [id],
+      );
+      if (soleOwner.length > 0) {
+        throw ApiError.conflict('last_owner', 'You are the only owner of a tenant: delete it or make another member its owner first.');
+      }
+      await admin.query(`DELETE FROM users WHERE id = $1`, [id]);
+    });
   }
 
   /**

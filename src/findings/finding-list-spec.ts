@@ -2,6 +2,7 @@ import { FilterSpec, QuerySpec } from '../common/jsonapi/query-spec';
 import { PROVIDER_FILTER_SPECS } from './query/provider-scope';
 import { RESOURCE_FIELDS } from './resources/resource.resource';
 import { SCAN_FIELDS } from '../scans/scan.resource';
+import { PROVIDER_FIELDS } from '../providers/provider.resource';
 
 export const STATUSES = ['FAIL', 'PASS', 'MANUAL'] as const;
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'informational'] as const;
@@ -30,13 +31,15 @@ export const FINDING_FILTER_SPECS: Record<string, FilterSpec> = {
   inserted_at: { type: 'datetime', operators: ['gte', 'lte', 'gt', 'lt'] },
 };
 
-const FIELDS = { findings: FINDING_FIELDS, resources: RESOURCE_FIELDS, scans: SCAN_FIELDS };
+const FIELDS = { findings: FINDING_FIELDS, resources: RESOURCE_FIELDS, scans: SCAN_FIELDS, providers: PROVIDER_FIELDS };
+/** Prowler's includes, and the providers behind the included scans and resources. */
+const FINDING_INCLUDES = ['resources', 'scan', 'scan.provider', 'resources.provider'];
 
 export const FINDING_LIST: QuerySpec = {
   filters: FINDING_FILTER_SPECS,
   sorts: ['severity', 'status', 'check_id', 'inserted_at'],
   defaultSort: '-inserted_at',
-  includes: ['resources', 'scan'],
+  includes: FINDING_INCLUDES,
   fields: FIELDS,
   allowCursor: true,
   pageSizeMax: 500,
@@ -48,11 +51,16 @@ export const FINDING_LATEST_LIST: QuerySpec = {
   filters: Object.fromEntries(Object.entries(FINDING_FILTER_SPECS).filter(([name]) => name !== 'scan' && name !== 'inserted_at')),
 };
 
-export const FINDING_DETAIL: QuerySpec = { includes: ['resources', 'scan'], fields: FIELDS };
+export const FINDING_DETAIL: QuerySpec = { includes: FINDING_INCLUDES, fields: FIELDS };
 
 export const FINDING_METADATA: QuerySpec = {
   filters: FINDING_LIST.filters,
   fields: { 'findings-metadata': ['services', 'regions', 'resource_types', 'severities', 'check_ids', 'categories', 'groups'] },
+};
+
+export const FINDING_SERVICES_REGIONS: QuerySpec = {
+  filters: FINDING_LIST.filters,
+  fields: { 'finding-dynamic-filters': ['services', 'regions'] },
 };
 
 export const FINDING_METADATA_LATEST: QuerySpec = { ...FINDING_METADATA, filters: FINDING_LATEST_LIST.filters };

@@ -1,6 +1,13 @@
 import { ResourceDefinition } from '../common/jsonapi/resource-definition';
 import type { FindingMetadata } from './findings.service';
 
+/** Prowler's older (deprecated there) picker: the services and regions of the findings a filter selects. */
+export const findingServicesRegionsResource: ResourceDefinition<FindingMetadata> = {
+  type: 'finding-dynamic-filters',
+  id: () => 'finding-dynamic-filters',
+  attributes: (m) => ({ services: m.services, regions: m.regions }),
+};
+
 export const findingMetadataResource: ResourceDefinition<FindingMetadata> = {
   type: 'findings-metadata',
   id: () => 'findings-metadata',

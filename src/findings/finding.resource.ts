@@ -27,6 +27,7 @@ export interface FindingRow {
 
 export const findingResource: ResourceDefinition<FindingRow> = {
   type: 'findings',
+  selfPath: 'findings',
   id: (f) => f.id,
   attributes: (f) => ({
     uid: f.uid,
@@ -47,6 +48,6 @@ export const findingResource: ResourceDefinition<FindingRow> = {
   }),
   relationships: {
     scan: { type: 'scans', ids: (f) => f.scan_id },
-    resources: { type: 'resources', ids: (f) => f.resource_ids ?? [] },
+    resources: { type: 'resources', many: true, ids: (f) => f.resource_ids ?? [] },
   },
 };

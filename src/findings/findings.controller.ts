@@ -2,10 +2,10 @@ import { Controller, Get, Param } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../common/http/endpoint.decorator';
 import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
-import { renderDirect } from './query/direct-document';
+import { renderDocument } from '../common/jsonapi/document';
 import { ParsedQuery } from '../common/jsonapi/query-spec';
-import { FINDING_DETAIL, FINDING_LATEST_LIST, FINDING_LIST, FINDING_METADATA, FINDING_METADATA_LATEST } from './finding-list-spec';
-import { findingMetadataResource } from './finding-metadata.resource';
+import { FINDING_DETAIL, FINDING_LATEST_LIST, FINDING_LIST, FINDING_METADATA, FINDING_METADATA_LATEST, FINDING_SERVICES_REGIONS } from './finding-list-spec';
+import { findingMetadataResource, findingServicesRegionsResource } from './finding-metadata.resource';
 import { findingResource } from './finding.resource';
 import { FindingPage, FindingsService } from './findings.service';
 import { nextPageLink } from './query/next-link';
@@ -31,25 +31,31 @@ export class FindingsController {
   @Get('metadata')
   @Endpoint({ summary: 'Distinct services, regions, resource types, severities and checks of the findings a filter selects' })
   async metadata(@JsonApiQuery(FINDING_METADATA) query: ParsedQuery) {
-    return renderDirect(findingMetadataResource, await this.findings.metadata(query.filters, 'all'), { fields: query.fields });
+    return renderDocument(findingMetadataResource, await this.findings.metadata(query.filters, 'all'), { fields: query.fields });
   }
 
   @Get('metadata/latest')
   @Endpoint({ summary: 'The same metadata for the latest completed scan of each provider' })
   async metadataLatest(@JsonApiQuery(FINDING_METADATA_LATEST) query: ParsedQuery) {
-    return renderDirect(findingMetadataResource, await this.findings.metadata(query.filters, 'latest'), { fields: query.fields });
+    return renderDocument(findingMetadataResource, await this.findings.metadata(query.filters, 'latest'), { fields: query.fields });
+  }
+
+  @Get('findings_services_regions')
+  @Endpoint({ summary: 'The services and regions of the findings a filter selects (Prowler’s deprecated picker)' })
+  async servicesRegions(@JsonApiQuery(FINDING_SERVICES_REGIONS) query: ParsedQuery) {
+    return renderDocument(findingServicesRegionsResource, await this.findings.metadata(query.filters, 'all'), { fields: query.fields });
   }
 
   @Get(':id')
   @Endpoint({ summary: 'One finding' })
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(FINDING_DETAIL) query: ParsedQuery) {
     const found = await this.findings.get(id, query.include);
-    return renderDirect(findingResource, found.rows[0], { fields: query.fields, included: found.included });
+    return renderDocument(findingResource, found.rows[0], { fields: query.fields, included: found.included });
   }
 }
 
 function renderPage(page: FindingPage, query: ParsedQuery, url: string) {
-  return renderDirect(findingResource, page.rows, {
+  return renderDocument(findingResource, page.rows, {
     fields: query.fields,
     included: page.included,
     meta: page.meta,

@@ -3,6 +3,7 @@ import { ComplianceController } from './compliance/compliance.controller';
 import { ComplianceService } from './compliance/compliance.service';
 import { FindingsController } from './findings.controller';
 import { FindingsService } from './findings.service';
+import { FindingsIncludeSources } from './findings-include-sources';
 import { FindingReadCache } from './query/finding-read-cache';
 import { FindingsIngestionService } from './ingestion/findings-ingestion.service';
 import { MuteRulesController } from './mute-rules/mute-rules.controller';
@@ -30,6 +31,7 @@ import { FindingsStorageModule } from './storage/findings-storage.module';
   controllers: [FindingsController, ResourcesController, MuteRulesController, OverviewsController, ComplianceController, ScanReportsController],
   providers: [
     FindingsService,
+    FindingsIncludeSources,
     FindingReadCache,
     ResourcesService,
     MuteRulesService,

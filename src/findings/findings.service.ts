@@ -2,21 +2,19 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { ApiError } from '../common/errors/api-error';
 import { IncludedSet } from '../common/jsonapi/document';
+import { IncludeGraph } from '../common/jsonapi/include-graph';
 import { ParsedQuery } from '../common/jsonapi/query-spec';
 import { preparedRows, rows } from '../database/sql';
 import { tenantManager } from '../database/tenant-context';
 import { countSource, FindingScope, FindingSelection, selectFindings, summariesCanAnswer, summaryConditions } from './finding-selection';
-import { FINDING_COLUMNS_SQL, FindingRow } from './finding.resource';
+import { FINDING_COLUMNS_SQL, FindingRow, findingResource } from './finding.resource';
 import { addKeysetCondition, decodeCursor, nextCursor, orderBySql, orderKeys, SortKey } from './query/keyset-cursor';
 import { FindingReadCache } from './query/finding-read-cache';
 import { countFromShortPage, PageCount, pageNumberMeta } from './query/page-counts';
 import { ROW_FILTER_SOURCE, RowFilterSource } from './query/row-filter-source';
 import { SqlConditions } from './query/sql-conditions';
-import { RESOURCE_COLUMNS_SQL, ResourceRow, resourceResource } from './resources/resource.resource';
 import { addScanRestriction, ingestedScans } from './scans/scan-ranges';
 import { providerScopeSql } from './query/provider-scope';
-import { scanResource } from '../scans/scan.resource';
-import { ScansRepository } from '../scans/scans.repository';
 
 /** Sort names to keys; inserted_at is the id's own time, so it sorts by id and prunes like it. */
 const SORT_KEYS: Record<string, SortKey> = {
@@ -51,8 +49,8 @@ export interface FindingMetadata {
 export class FindingsService {
   constructor(
     @Inject(ROW_FILTER_SOURCE) private readonly rowFilter: RowFilterSource,
-    private readonly scans: ScansRepository,
     private readonly readCache: FindingReadCache,
+    private readonly graph: IncludeGraph,
   ) {}
 
   async list(query: ParsedQuery, scope: FindingScope): Promise<FindingPage> {
@@ -67,13 +65,22 @@ export class FindingsService {
       const fetched = await this.page(manager, selection.conditions, orderBySql(keys), page.size + 1, 0);
       const shown = fetched.slice(0, page.size);
       const cursor = nextCursor(keys, shown, fetched.length > page.size, (row) => keys.map((k) => ROW_KEY[k.sql](row)));
-      return { rows: shown, included: await this.included(manager, shown, query.include), nextCursor: cursor };
+      return { rows: shown, included: await this.graph.included(findingResource, shown, query.include), nextCursor: cursor };
     }
 
     const offset = (page.number - 1) * page.size;
     const shown = await this.page(manager, selection.conditions, orderBySql(keys), page.size, offset);
     const count = countFromShortPage(offset, shown.length, page.size) ?? (await this.count(manager, selection));
-    return { rows: shown, included: await this.included(manager, shown, query.include), meta: pageNumberMeta(page, count) };
+    return { rows: shown, included: await this.graph.included(findingResource, shown, query.include), meta: pageNumberMeta(page, count) };
+  }
+
+  /** The findings among `ids` the caller may read, e.g. to include them beside resources. */
+  async findMany(ids: readonly string[]): Promise<FindingRow[]> {
+    if (ids.length === 0) return [];
+    const manager = tenantManager();
+    const selection = await selectFindings(manager, [], 'all', this.rowFilter);
+    selection.conditions.add(`f.id = ANY(${selection.conditions.param([...ids])}::uuid[])`);
+    return this.page(manager, selection.conditions, 'f.id', ids.length, 0);
   }
 
   async get(id: string, include: readonly string[]): Promise<FindingPage> {
@@ -82,7 +89,7 @@ export class FindingsService {
     selection.conditions.add(`f.id = ${selection.conditions.param(id)}::uuid`);
     const found = await this.page(manager, selection.conditions, 'f.id', 1, 0);
     if (found.length === 0) throw ApiError.notFound('No finding with this id.');
-    return { rows: found, included: await this.included(manager, found, include) };
+    return { rows: found, included: await this.graph.included(findingResource, found, include) };
   }
 
   /**
@@ -157,24 +164,6 @@ export class FindingsService {
     );
   }
 
-  private async readableResources(manager: EntityManager, ids: readonly string[]): Promise<ResourceRow[]> {
-    const conditions = new SqlConditions();
-    conditions.add(`r.id = ANY(${conditions.param(ids)}::uuid[])`);
-    const predicate = await this.rowFilter.predicate('resources', 'r', conditions.params.length);
-    if (predicate) conditions.addBound(predicate, conditions.params.length);
-    return rows<ResourceRow>(manager, `SELECT ${RESOURCE_COLUMNS_SQL} FROM resources r ${conditions.where()}`, conditions.params);
-  }
-
-  private async included(manager: EntityManager, findings: readonly FindingRow[], include: readonly string[]): Promise<IncludedSet[]> {
-    const sets: IncludedSet[] = [];
-    // Included rows are reads of their own datasets: the `scans` and `resources` rules apply to them as to their lists.
-    if (include.includes('scan')) sets.push({ definition: scanResource, rows: await this.scans.findMany(findings.map((f) => f.scan_id)) });
-    if (include.includes('resources')) {
-      const ids = [...new Set(findings.flatMap((f) => f.resource_ids ?? []))];
-      sets.push({ definition: resourceResource, rows: ids.length ? await this.readableResources(manager, ids) : [] });
-    }
-    return sets;
-  }
 }
 
 function mergeMetadata(parts: readonly FindingMetadata[]): FindingMetadata {

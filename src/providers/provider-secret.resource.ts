@@ -15,6 +15,7 @@ export const PROVIDER_SECRET_FIELDS = ['inserted_at', 'updated_at', 'name', 'sec
 
 export const providerSecretResource: ResourceDefinition<ProviderSecretRow> = {
   type: 'provider-secrets',
+  selfPath: 'providers/secrets',
   id: (s) => s.id,
   attributes: (s) => ({ inserted_at: s.inserted_at, updated_at: s.updated_at, name: s.name, secret_type: s.secret_type }),
   relationships: { provider: { type: 'providers', ids: (s) => s.provider_id } },

@@ -18,6 +18,7 @@ export const PROVIDER_FIELDS = ['inserted_at', 'updated_at', 'provider', 'uid', 
 
 export const providerResource: ResourceDefinition<ProviderRow> = {
   type: 'providers',
+  selfPath: 'providers',
   id: (p) => p.id,
   attributes: (p) => ({
     inserted_at: p.inserted_at,
@@ -29,6 +30,6 @@ export const providerResource: ResourceDefinition<ProviderRow> = {
   }),
   relationships: {
     secret: { type: 'provider-secrets', ids: (p) => p.secret_id },
-    provider_groups: { type: 'provider-groups', ids: (p) => p.provider_group_ids ?? [] },
+    provider_groups: { type: 'provider-groups', many: true, ids: (p) => p.provider_group_ids ?? [] },
   },
 };

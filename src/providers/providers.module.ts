@@ -4,6 +4,7 @@ import { ProviderSecretsController } from './provider-secrets.controller';
 import { ProviderSecretsService } from './provider-secrets.service';
 import { ProvidersController } from './providers.controller';
 import { ProvidersService } from './providers.service';
+import { ProviderIncludeSources } from './provider-include-sources';
 
 /**
  * Providers and their encrypted secrets. Provider groups (AccessModule) check
@@ -14,7 +15,7 @@ import { ProvidersService } from './providers.service';
   imports: [forwardRef(() => AccessModule)],
   // The secrets controller first, so `providers/secrets` is registered before `providers/:id`.
   controllers: [ProviderSecretsController, ProvidersController],
-  providers: [ProvidersService, ProviderSecretsService],
+  providers: [ProvidersService, ProviderSecretsService, ProviderIncludeSources],
   exports: [ProvidersService, ProviderSecretsService],
 })
 export class ProvidersModule {}

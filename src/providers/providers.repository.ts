@@ -75,10 +75,16 @@ export async function listProviders(query: ParsedQuery, spec: QuerySpec, rowFilt
 }
 
 export async function findVisibleProvider(id: string, rowFilter: ProviderRowFilter): Promise<ProviderRow | undefined> {
+  const [found] = await findVisibleProviders([id], rowFilter);
+  return found;
+}
+
+/** The live providers among `ids` the caller may see, in one query. */
+export async function findVisibleProviders(ids: readonly string[], rowFilter: ProviderRowFilter): Promise<ProviderRow[]> {
+  if (ids.length === 0) return [];
   const params = new SqlParams();
-  const where = [`p.id = ${params.add(id)}`, ...(await liveAndVisible(params, rowFilter))];
-  const found = await rows<ProviderRow>(tenantManager(), `SELECT ${PROVIDER_COLUMNS} FROM providers p WHERE ${where.join(' AND ')}`, params.values);
-  return found[0];
+  const where = [`p.id = ANY(${params.add([...ids])}::uuid[])`, ...(await liveAndVisible(params, rowFilter))];
+  return rows<ProviderRow>(tenantManager(), `SELECT ${PROVIDER_COLUMNS} FROM providers p WHERE ${where.join(' AND ')} ORDER BY p.id`, params.values);
 }
 
 /** The ids among `ids` that name live providers the caller may see. */

@@ -10,6 +10,7 @@ import { CreateProviderAttributes, UpdateProviderAttributes } from './provider.d
 import { ProviderRow } from './provider.resource';
 import {
   findVisibleProvider,
+  findVisibleProviders,
   insertProvider,
   listProviders,
   liveProviderWithUidExists,
@@ -45,6 +46,11 @@ export class ProvidersService {
     const provider = await findVisibleProvider(id, this.rowFilter);
     if (!provider) throw new ApiError(404, 'not_found', 'Provider not found.', pointer ? { pointer } : undefined);
     return provider;
+  }
+
+  /** The live providers among `ids` the caller may see, e.g. to include them beside scans. */
+  findVisible(ids: readonly string[]): Promise<ProviderRow[]> {
+    return findVisibleProviders(ids, this.rowFilter);
   }
 
   /** Checks that every id names a provider the caller may see; 404 at the first that does not. */

@@ -1,5 +1,6 @@
 import { forwardRef, Module } from '@nestjs/common';
 import { ProvidersModule } from '../providers/providers.module';
+import { AccessIncludeSources } from './access-include-sources';
 import { ProviderGroupsController } from './provider-groups.controller';
 import { ProviderGroupsService } from './provider-groups.service';
 import { RolesController } from './roles.controller';
@@ -13,7 +14,7 @@ import { RolesService } from './roles.service';
 @Module({
   imports: [forwardRef(() => ProvidersModule)],
   controllers: [RolesController, ProviderGroupsController],
-  providers: [RolesService, ProviderGroupsService],
+  providers: [RolesService, ProviderGroupsService, AccessIncludeSources],
   exports: [RolesService, ProviderGroupsService],
 })
 export class AccessModule {}

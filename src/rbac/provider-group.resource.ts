@@ -13,10 +13,11 @@ export const PROVIDER_GROUP_FIELDS = ['name', 'inserted_at', 'updated_at', 'prov
 
 export const providerGroupResource: ResourceDefinition<ProviderGroupRow> = {
   type: 'provider-groups',
+  selfPath: 'provider-groups',
   id: (g) => g.id,
   attributes: (g) => ({ name: g.name, inserted_at: g.inserted_at, updated_at: g.updated_at }),
   relationships: {
-    providers: { type: 'providers', ids: (g) => g.provider_ids ?? [] },
-    roles: { type: 'roles', ids: (g) => g.role_ids ?? [] },
+    providers: { type: 'providers', many: true, ids: (g) => g.provider_ids ?? [] },
+    roles: { type: 'roles', many: true, ids: (g) => g.role_ids ?? [] },
   },
 };

@@ -27,6 +27,7 @@ export const ROLE_FIELDS = [
 
 export const roleResource: ResourceDefinition<RoleRow> = {
   type: 'roles',
+  selfPath: 'roles',
   id: (r) => r.id,
   attributes: (r) => ({
     name: r.name,
@@ -36,8 +37,8 @@ export const roleResource: ResourceDefinition<RoleRow> = {
     updated_at: r.updated_at,
   }),
   relationships: {
-    provider_groups: { type: 'provider-groups', ids: (r) => r.provider_group_ids ?? [] },
-    users: { type: 'users', ids: (r) => r.user_ids ?? [] },
-    invitations: { type: 'invitations', ids: (r) => r.invitation_ids ?? [] },
+    provider_groups: { type: 'provider-groups', many: true, ids: (r) => r.provider_group_ids ?? [] },
+    users: { type: 'users', many: true, ids: (r) => r.user_ids ?? [] },
+    invitations: { type: 'invitations', many: true, ids: (r) => r.invitation_ids ?? [] },
   },
 };

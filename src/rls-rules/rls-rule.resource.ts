@@ -45,8 +45,8 @@ export const rlsRuleResource: ResourceDefinition<RlsRuleRow> = {
     updated_at: rule.updated_at,
   }),
   relationships: {
-    roles: { type: 'roles', ids: (rule) => rule.role_ids },
-    tables: { type: TABLE_TYPE, ids: (rule) => rule.tables },
+    roles: { type: 'roles', many: true, ids: (rule) => rule.role_ids },
+    tables: { type: TABLE_TYPE, many: true, ids: (rule) => rule.tables },
     created_by: { type: 'users', ids: (rule) => rule.created_by },
     changed_by: { type: 'users', ids: (rule) => rule.changed_by },
   },
@@ -89,7 +89,7 @@ export const effectiveFilterResource: ResourceDefinition<EffectiveFilterRow> = {
   attributes: (row) => ({ table: row.table, clause: row.clause, filtered: row.clause !== null }),
   relationships: {
     user: { type: 'users', ids: (row) => row.userId },
-    roles: { type: 'roles', ids: (row) => row.roleIds },
-    rules: { type: RULE_TYPE, ids: (row) => row.ruleIds },
+    roles: { type: 'roles', many: true, ids: (row) => row.roleIds },
+    rules: { type: RULE_TYPE, many: true, ids: (row) => row.ruleIds },
   },
 };

@@ -6,7 +6,7 @@ export const SCAN_STATES = TASK_STATES;
 
 export const SCAN_FIELDS = [
   'name', 'trigger', 'state', 'unique_resource_count', 'progress', 'duration', 'inserted_at', 'started_at', 'completed_at',
-  'scheduled_at', 'next_scan_at', 'provider', 'task',
+  'scheduled_at', 'next_scan_at', 'provider', 'task', 'processor', 'imported',
 ] as const;
 
 export interface ScanRow {
@@ -27,13 +27,19 @@ export interface ScanRow {
   next_scan_at: Date | null;
 }
 
-/** The contract's Scan; `imported` joins manual and scheduled as a trigger. */
+/**
+ * The contract's Scan, plus `imported`. An import is stored with its own
+ * trigger, and shown within the contract's `scheduled|manual` as the manual
+ * start it is, `imported: true` telling it apart.
+ */
 export const scanResource: ResourceDefinition<ScanRow> = {
   type: 'scans',
+  selfPath: 'scans',
   id: (s) => s.id,
   attributes: (s) => ({
     name: s.name,
-    trigger: s.trigger,
+    trigger: s.trigger === 'imported' ? 'manual' : s.trigger,
+    imported: s.trigger === 'imported',
     state: s.state,
     unique_resource_count: s.unique_resource_count,
     progress: s.progress,
@@ -47,5 +53,7 @@ export const scanResource: ResourceDefinition<ScanRow> = {
   relationships: {
     provider: { type: 'providers', ids: (s) => s.provider_id },
     task: { type: 'tasks', ids: (s) => s.task_id },
+    // Prowler's post-scan processors (mutelists) have no counterpart here.
+    processor: { type: 'processors', ids: () => null },
   },
 };

@@ -3,17 +3,15 @@ import { ApiTags } from '@nestjs/swagger';
 import { ApiError } from '../common/errors/api-error';
 import { Endpoint } from '../common/http/endpoint.decorator';
 import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
-import { IncludedSet, renderDocument } from '../common/jsonapi/document';
+import { renderDocument } from '../common/jsonapi/document';
+import { IncludeGraph } from '../common/jsonapi/include-graph';
 import { listMeta } from '../common/jsonapi/paging';
 import { ParsedQuery } from '../common/jsonapi/query-spec';
 import { parseResourceBody, ResourceIdentifier } from '../common/jsonapi/request-body';
-import { PROVIDER_LIST } from '../providers/provider-query-specs';
-import { providerResource } from '../providers/provider.resource';
-import { ProvidersService } from '../providers/providers.service';
 import { TaskAccepted } from '../tasks/task-accepted.decorator';
 import { CreateScanAttributes, UpdateScanAttributes } from './scan.dto';
 import { SCAN_DETAIL, SCAN_LIST } from './scan-query-specs';
-import { ScanRow, scanResource } from './scan.resource';
+import { scanResource } from './scan.resource';
 import { ScansService } from './scans.service';
 
 /** Reading needs no permission (visibility limits what a caller sees); starting and renaming need manage_scans. */
@@ -22,14 +20,14 @@ import { ScansService } from './scans.service';
 export class ScansController {
   constructor(
     private readonly scans: ScansService,
-    private readonly providers: ProvidersService,
+    private readonly graph: IncludeGraph,
   ) {}
 
   @Get()
   @Endpoint({ summary: 'List the scans you can see' })
   async list(@JsonApiQuery(SCAN_LIST) query: ParsedQuery) {
     const { rows, count } = await this.scans.list(query);
-    return renderDocument(scanResource, rows, { fields: query.fields, meta: listMeta(query.page, count), included: await this.included(rows, query) });
+    return renderDocument(scanResource, rows, { fields: query.fields, meta: listMeta(query.page, count), included: await this.graph.included(scanResource, rows, query.include) });
   }
 
   @Post()
@@ -49,7 +47,7 @@ export class ScansController {
   @Endpoint({ summary: 'A scan you can see' })
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(SCAN_DETAIL) query: ParsedQuery) {
     const scan = await this.scans.get(id);
-    return renderDocument(scanResource, scan, { fields: query.fields, included: await this.included([scan], query) });
+    return renderDocument(scanResource, scan, { fields: query.fields, included: await this.graph.included(scanResource, [scan], query.include) });
   }
 
   @Patch(':id')
@@ -59,13 +57,4 @@ export class ScansController {
     return renderDocument(scanResource, await this.scans.rename(id, attributes.name));
   }
 
-  private async included(rows: readonly ScanRow[], query: ParsedQuery): Promise<IncludedSet[]> {
-    if (!query.include.includes('provider') || rows.length === 0) return [];
-    const ids = [...new Set(rows.map((row) => row.provider_id))];
-    const { rows: providers } = await this.providers.list(
-      { filters: [{ field: 'id', operator: 'in', value: ids }], sort: [], page: { mode: 'all' }, include: [], fields: {}, extra: {} },
-      PROVIDER_LIST,
-    );
-    return [{ definition: providerResource, rows: providers }];
-  }
 }

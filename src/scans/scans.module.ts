@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ProvidersModule } from '../providers/providers.module';
+import { ScanIncludeSources } from './scan-include-sources';
 import { RlsRulesModule } from '../rls-rules/rls-rules.module';
 import { ScanImportsController } from './imports/scan-imports.controller';
 import { ScanImportsService } from './imports/scan-imports.service';
@@ -18,7 +19,7 @@ import { SpoolJanitor } from './spool/spool-janitor';
   imports: [ProvidersModule, RlsRulesModule],
   // The imports controller first, so `scans/imports` is registered before `scans/:id`.
   controllers: [ScanImportsController, ScansController],
-  providers: [ScansRepository, ScansService, ScanImportsService, ScanSpool, SpoolJanitor],
+  providers: [ScansRepository, ScansService, ScanImportsService, ScanSpool, SpoolJanitor, ScanIncludeSources],
   // The findings reads render `include=scan` with the same resource and the same read rules.
   exports: [ScansRepository],
 })

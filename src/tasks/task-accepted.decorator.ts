@@ -1,6 +1,6 @@
 import { applyDecorators, CallHandler, ExecutionContext, Injectable, NestInterceptor, UseInterceptors } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { from, mergeMap, Observable } from 'rxjs';
+import { map, Observable } from 'rxjs';
 import { Endpoint, EndpointOptions } from '../common/http/endpoint.decorator';
 import { renderDocument } from '../common/jsonapi/document';
 import { TaskRow, taskLocation, taskResource } from './task.resource';
@@ -11,9 +11,9 @@ export class TaskAcceptedInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler<TaskRow>): Observable<unknown> {
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     return next.handle().pipe(
-      mergeMap((task) => {
+      map((task) => {
         reply.header('content-location', taskLocation(task.id));
-        return from(renderDocument(taskResource, task));
+        return renderDocument(taskResource, task);
       }),
     );
   }

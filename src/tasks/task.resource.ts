@@ -15,6 +15,8 @@ export interface TaskRow {
   metadata: unknown;
   provider_id: string | null;
   inserted_at: Date;
+  /** The last change of state or progress. */
+  updated_at: Date;
   completed_at: Date | null;
 }
 
@@ -24,17 +26,28 @@ export const taskResource: ResourceDefinition<TaskRow> = {
   id: (t) => t.id,
   attributes: (t) => ({
     inserted_at: t.inserted_at,
-    completed_at: t.completed_at,
+    // Prowler answers its task result's date_done, set on every state change: never null, the end once finished.
+    completed_at: t.completed_at ?? t.updated_at,
     name: t.name,
     state: t.state,
     result: t.result ?? null,
-    task_args: t.task_args ?? null,
+    task_args: snakeCaseKeys(t.task_args),
     metadata: t.metadata ?? null,
     progress: t.progress,
   }),
 };
 
 export const TASK_FIELDS = ['inserted_at', 'completed_at', 'name', 'state', 'result', 'task_args', 'metadata', 'progress'] as const;
+
+/** Job arguments are kept as the handlers read them (camelCase); Prowler's clients read snake_case keys, and no tenant id. */
+function snakeCaseKeys(args: unknown): Record<string, unknown> {
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) return {};
+  return Object.fromEntries(
+    Object.entries(args as Record<string, unknown>)
+      .filter(([key]) => key !== 'tenantId')
+      .map(([key, value]) => [key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`), value]),
+  );
+}
 
 export function taskLocation(id: string): string {
   return `/api/v1/tasks/${id}`;

@@ -7,7 +7,7 @@ import { rows } from '../database/sql';
 import { isUuid } from '../database/uuid';
 import { TaskRow, TaskState } from './task.resource';
 
-const COLUMNS = 'id, name, queue, state, progress, result, task_args, metadata, provider_id, inserted_at, completed_at';
+const COLUMNS = 'id, name, queue, state, progress, result, task_args, metadata, provider_id, inserted_at, updated_at, completed_at';
 const UNFINISHED = `('available', 'scheduled', 'executing')`;
 const CLAIM_STATEMENT = 'cspm_task_claim';
 const CLAIM_SQL = `UPDATE tasks SET state = 'executing', attempts = attempts + 1, started_at = COALESCE(started_at, now()), updated_at = now()

@@ -158,7 +158,7 @@ describe('findings deletion', () => {
     const { providerId } = await providerWithFindings(carol, 'carol', 300);
     const tagged = await admin.query(`SELECT count(*)::int AS n FROM resource_tags WHERE tenant_id = $1`, [carol.tenantId]);
     assert.ok(tagged.rows[0].n > 0);
-    assert.equal((await carol.client.delete(`/api/v1/tenants/${carol.tenantId}`)).status, 202);
+    assert.equal((await carol.client.delete(`/api/v1/tenants/${carol.tenantId}`)).status, 204);
     await waitFor('the tenant to be gone', async () => (await admin.query(`SELECT 1 FROM tenants WHERE id = $1`, [carol.tenantId])).rowCount === 0, 60000);
     assert.deepEqual(Object.values(await rowsOf(providerId)), Object.values(PROVIDER_ROWS).map(() => 0));
     for (const table of ['resource_tags', 'mute_rules', 'findings', 'resources']) {

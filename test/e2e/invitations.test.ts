@@ -33,7 +33,7 @@ describe('invitations', () => {
   });
   after(async () => app.close());
 
-  it('creates an invitation whose token is shown once and stored only as its SHA-256 hash', async () => {
+  it('creates an invitation whose token is stored as its SHA-256 hash and, encrypted, shown on the detail while pending', async () => {
     const invitee = await signUp(app.baseUrl, 'invitee');
     const created = await owner.client.post('/api/v1/tenants/invitations', invitationBody(invitee.email, [roleId]));
     assert.equal(created.status, 201, JSON.stringify(created.body));
@@ -46,16 +46,32 @@ describe('invitations', () => {
     assert.deepEqual(relationships.roles.data, [{ type: 'roles', id: roleId }]);
     assert.deepEqual(relationships.inviter.data, { type: 'users', id: owner.userId });
 
-    const [row] = await adminQuery('SELECT row_to_json(i)::text AS row, token_hash FROM invitations i WHERE id = $1', [id]);
+    const [row] = await adminQuery('SELECT row_to_json(i)::text AS row, token_hash, token_envelope FROM invitations i WHERE id = $1', [id]);
     assert.equal(row.token_hash, createHash('sha256').update(attributes.token).digest('hex'));
-    assert.ok(!row.row.includes(attributes.token), 'the token itself is not stored');
+    assert.ok(!row.row.includes(attributes.token), 'the token itself is not stored in the clear');
+    assert.match(row.token_envelope, /^v1\./);
 
+    // The UI's invite link: the detail of a pending invitation shows its token, and its self link.
     const read = await owner.client.get(`/api/v1/tenants/invitations/${id}`);
     assert.equal(read.status, 200);
-    assert.equal(read.body.data.attributes.token, undefined);
+    assert.equal(read.body.data.attributes.token, attributes.token);
+    assert.equal(read.body.data.links.self, `/api/v1/tenants/invitations/${id}`);
     const list = await owner.client.get('/api/v1/tenants/invitations?filter[state]=pending');
     assert.ok(list.body.data.some((i: { id: string }) => i.id === id));
     assert.ok(list.body.data.every((i: { attributes: { token?: string } }) => i.attributes.token === undefined));
+
+    // An envelope moved to another invitation does not open there: it is bound to its own row.
+    const other = await owner.client.post('/api/v1/tenants/invitations', invitationBody((await signUp(app.baseUrl, 'invitee-2')).email, [roleId]));
+    await adminQuery('UPDATE invitations SET token_envelope = $1 WHERE id = $2', [row.token_envelope, other.body.data.id]);
+    const moved = await owner.client.get(`/api/v1/tenants/invitations/${other.body.data.id}`);
+    assert.equal(moved.status, 200);
+    assert.equal(moved.body.data.attributes.token, undefined);
+
+    // Once it is no longer pending, the token is not shown any more.
+    assert.equal((await owner.client.delete(`/api/v1/tenants/invitations/${id}`)).status, 204);
+    const revoked = await owner.client.get(`/api/v1/tenants/invitations/${id}`);
+    assert.equal(revoked.body.data.attributes.state, 'revoked');
+    assert.equal(revoked.body.data.attributes.token, undefined);
   });
 
   it('accepting makes the membership and grants the invitation’s roles', async () => {

@@ -68,7 +68,7 @@ describe('scans through the Prowler CLI engine (a stand-in executable) and one s
     });
     assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
     assert.equal(accepted.headers.get('content-location'), `/api/v1/tasks/${accepted.body.data.id}`);
-    return { taskId: accepted.body.data.id, scanId: accepted.body.data.attributes.task_args.scanId };
+    return { taskId: accepted.body.data.id, scanId: accepted.body.data.attributes.task_args.scan_id };
   }
 
   async function scanRow(scanId: string) {

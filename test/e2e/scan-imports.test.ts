@@ -40,7 +40,7 @@ describe('scan imports', () => {
   const fixture = (accountUid?: string) => JSON.stringify(fixtureFindings(accountUid));
 
   async function scanOfTask(task: Record<string, any>) {
-    const scan = await owner.client.get(`/api/v1/scans/${task.attributes.task_args.scanId}`);
+    const scan = await owner.client.get(`/api/v1/scans/${task.attributes.task_args.scan_id}`);
     assert.equal(scan.status, 200, JSON.stringify(scan.body));
     return scan.body.data;
   }
@@ -68,10 +68,11 @@ describe('scan imports', () => {
       { findings: 5, unique: 2, skipped: 0, read: 5 },
     );
 
-    const scan = await owner.client.get(`/api/v1/scans/${task.task_args.scanId}?include=provider`);
+    const scan = await owner.client.get(`/api/v1/scans/${task.task_args.scan_id}?include=provider`);
     assert.equal(scan.status, 200);
     const attributes = scan.body.data.attributes;
-    assert.equal(attributes.trigger, 'imported');
+    assert.equal(attributes.trigger, 'manual');
+    assert.equal(attributes.imported, true);
     assert.equal(attributes.state, 'completed');
     assert.equal(attributes.progress, 100);
     assert.equal(attributes.unique_resource_count, 2);
@@ -81,7 +82,7 @@ describe('scan imports', () => {
     assert.equal(scan.body.data.relationships.task.data.id, task.id);
     assert.equal(scan.body.included[0].id, providerId);
 
-    const findings = await owner.client.get(`/api/v1/findings?filter[scan]=${task.task_args.scanId}&page[size]=50`);
+    const findings = await owner.client.get(`/api/v1/findings?filter[scan]=${task.task_args.scan_id}&page[size]=50`);
     assert.deepEqual(
       findings.body.data.map((f: any) => f.attributes.uid).sort(),
       fixtureFindings().map((f) => f.finding_info.uid).sort(),
@@ -90,7 +91,7 @@ describe('scan imports', () => {
 
     // The follow-up overview job, enqueued with the completion, fills the summaries the overviews read.
     const overviewTask = await waitFor('the scan-overview task', async () => {
-      const [row] = await adminRows(`SELECT id, state FROM tasks WHERE name = 'scan-overview' AND task_args->>'scanId' = $1`, [task.task_args.scanId]);
+      const [row] = await adminRows(`SELECT id, state FROM tasks WHERE name = 'scan-overview' AND task_args->>'scanId' = $1`, [task.task_args.scan_id]);
       return row?.state === 'completed' ? row : undefined;
     }, 20000);
     assert.ok(overviewTask);
@@ -145,9 +146,10 @@ describe('scan imports', () => {
     assert.equal(first.attributes.state, 'completed');
     // As if the worker died between committing the scan and settling its task: BullMQ hands the job out again.
     await adminRows(`UPDATE tasks SET state = 'executing', completed_at = NULL, result = NULL WHERE id = $1`, [first.id]);
+    const [{ task_args: jobArgs }] = await adminRows<{ task_args: unknown }>(`SELECT task_args FROM tasks WHERE id = $1`, [first.id]);
     const queue = inspectQueue(app.config.redis.url, env.REDIS_PREFIX, 'scans');
     try {
-      await queue.add('scan-import', { tenantId: owner.tenantId, taskId: first.id, args: first.attributes.task_args }, { jobId: `again-${first.id}` });
+      await queue.add('scan-import', { tenantId: owner.tenantId, taskId: first.id, args: jobArgs }, { jobId: `again-${first.id}` });
     } finally {
       await queue.close();
     }
@@ -156,7 +158,7 @@ describe('scan imports', () => {
     assert.match(again.result.note, /already been stored/);
     assert.deepEqual(await visibleCounts(providerId), { findings: 5, resources: 2 });
     const [overviews] = await adminRows<{ n: number }>(`SELECT count(*)::int AS n FROM tasks WHERE name = 'scan-overview' AND task_args->>'scanId' = $1`, [
-      first.attributes.task_args.scanId,
+      first.attributes.task_args.scan_id,
     ]);
     assert.equal(overviews.n, 1, 'one follow-up per scan');
   });

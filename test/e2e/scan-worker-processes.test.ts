@@ -55,7 +55,7 @@ describe('scans with separate worker processes', () => {
       data: { type: 'scans', relationships: { provider: { data: { type: 'providers', id: providerId } } } },
     });
     assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
-    return { taskId: accepted.body.data.id, scanId: accepted.body.data.attributes.task_args.scanId };
+    return { taskId: accepted.body.data.id, scanId: accepted.body.data.attributes.task_args.scan_id };
   }
 
   it('an import received by the API is ingested by a worker process through the shared spool', async () => {
@@ -64,7 +64,7 @@ describe('scans with separate worker processes', () => {
     const task = await importAndWait(owner.client, providerId, gzipSync(JSON.stringify(fixtureFindings(uid))), 60000);
     assert.equal(task.attributes.state, 'completed', `${JSON.stringify(task.attributes.result)}\n${workers[0].output()}`);
     assert.equal(task.attributes.result.findings, 5);
-    const findings = await owner.client.get(`/api/v1/findings?filter[scan]=${task.attributes.task_args.scanId}`);
+    const findings = await owner.client.get(`/api/v1/findings?filter[scan]=${task.attributes.task_args.scan_id}`);
     assert.equal(findings.body.meta.pagination.count, 5);
   });
 

@@ -33,7 +33,7 @@ describe('scans API', () => {
     for (const [label, provider] of [['aws1', awsProd], ['aws2', awsProd], ['hidden', awsHidden]] as const) {
       const task = await importAndWait(owner.client, provider.id, JSON.stringify(fixtureFindings(provider.uid)));
       assert.equal(task.attributes.state, 'completed', JSON.stringify(task.attributes.result));
-      scans[label] = task.attributes.task_args.scanId;
+      scans[label] = task.attributes.task_args.scan_id;
     }
     const renamed = await owner.client.patch(`/api/v1/scans/${scans.aws2}`, { data: { type: 'scans', id: scans.aws2, attributes: { name: 'Weekly import' } } });
     assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
@@ -99,7 +99,7 @@ describe('scans API', () => {
     assert.equal(accepted.body.data.attributes.name, 'scan-perform');
     const task = await waitForTaskEnd(accepted.body.data.id);
     assert.equal(task.result.outcome, 'engine_unavailable');
-    const scan = await owner.client.get(`/api/v1/scans/${accepted.body.data.attributes.task_args.scanId}`);
+    const scan = await owner.client.get(`/api/v1/scans/${accepted.body.data.attributes.task_args.scan_id}`);
     assert.deepEqual([scan.body.data.attributes.state, scan.body.data.attributes.trigger, scan.body.data.attributes.name], ['failed', 'manual', 'by hand']);
   });
 
@@ -107,7 +107,7 @@ describe('scans API', () => {
     const scheduled = await createProvider(owner.client, 'aws', undefined, 'aws-daily');
     const created = await owner.client.post('/api/v1/schedules/daily', { data: { type: 'daily-schedules', attributes: { provider_id: scheduled } } });
     assert.equal(created.status, 202, JSON.stringify(created.body));
-    const scan = await owner.client.get(`/api/v1/scans/${created.body.data.attributes.task_args.scanId}`);
+    const scan = await owner.client.get(`/api/v1/scans/${created.body.data.attributes.task_args.scan_id}`);
     assert.equal(scan.body.data.attributes.trigger, 'scheduled');
     const schedule = await owner.client.get(`/api/v1/schedules/daily?filter[provider]=${scheduled}`);
     assert.equal(new Date(scan.body.data.attributes.next_scan_at).getTime(), new Date(schedule.body.data[0].attributes.next_run_at).getTime());

@@ -5,7 +5,6 @@ import { Endpoint } from '../../common/http/endpoint.decorator';
 import { JsonApiQuery } from '../../common/http/request-params';
 import { renderDocument } from '../../common/jsonapi/document';
 import { ParsedQuery } from '../../common/jsonapi/query-spec';
-import { renderDirect } from '../query/direct-document';
 import { sendDocument, sendTaskAccepted } from '../http/task-or-document';
 import {
   COMPLIANCE_METADATA,
@@ -35,7 +34,7 @@ export class ComplianceController {
   async metadata(@JsonApiQuery(COMPLIANCE_METADATA) query: ParsedQuery, @Res() reply: FastifyReply) {
     const answer = await this.compliance.metadata(query.filters);
     if ('task' in answer) return sendTaskAccepted(reply, answer.task);
-    return sendDocument(reply, renderDirect(complianceMetadataResource, answer.metadata, { fields: query.fields }));
+    return sendDocument(reply, renderDocument(complianceMetadataResource, answer.metadata, { fields: query.fields }));
   }
 
   @Get('requirements')

@@ -10,7 +10,7 @@ import { TaskRow, taskLocation, taskResource } from '../../tasks/task.resource';
  * status differs per request, so the handler writes the reply itself.
  */
 export async function sendTaskAccepted(reply: FastifyReply, task: TaskRow): Promise<void> {
-  const document = await renderDocument(taskResource, task);
+  const document = renderDocument(taskResource, task);
   await reply.status(202).header('content-location', taskLocation(task.id)).type(JSONAPI_MEDIA_TYPE).send(document);
 }
 

@@ -1,7 +1,7 @@
 import type { OcsfRecord, OcsfResource } from '../../scans/ocsf/ocsf-record';
 
 /** What ingestion reads of a normalised OCSF record; an OcsfRecord is one. */
-export type IngestionResource = Pick<OcsfResource, 'uid' | 'name' | 'region' | 'service' | 'type' | 'tags'>;
+export type IngestionResource = Pick<OcsfResource, 'uid' | 'name' | 'region' | 'service' | 'type' | 'tags' | 'details' | 'partition' | 'metadata'>;
 
 export type IngestionRecord = Pick<
   OcsfRecord,

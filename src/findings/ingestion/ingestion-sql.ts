@@ -25,11 +25,13 @@ export const RECORD_SCAN_SQL = `
  * same resources every time, and rewriting them all would only churn the table.
  */
 export const UPSERT_RESOURCES_SQL = `
-  INSERT INTO resources AS r (id, tenant_id, provider_id, uid, name, region, service, type)
-  SELECT s.id, $1, $2, s.uid, s.name, s.region, s.service, s.type FROM resource_stage s
+  INSERT INTO resources AS r (id, tenant_id, provider_id, uid, name, region, service, type, partition, details, metadata)
+  SELECT s.id, $1, $2, s.uid, s.name, s.region, s.service, s.type, s.partition, s.details, s.metadata FROM resource_stage s
   ON CONFLICT (tenant_id, provider_id, uid) DO UPDATE
-     SET name = EXCLUDED.name, region = EXCLUDED.region, service = EXCLUDED.service, type = EXCLUDED.type, updated_at = now()
-   WHERE (r.name, r.region, r.service, r.type) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.region, EXCLUDED.service, EXCLUDED.type)`;
+     SET name = EXCLUDED.name, region = EXCLUDED.region, service = EXCLUDED.service, type = EXCLUDED.type,
+         partition = EXCLUDED.partition, details = EXCLUDED.details, metadata = EXCLUDED.metadata, updated_at = now()
+   WHERE (r.name, r.region, r.service, r.type, r.partition, r.details, r.metadata)
+         IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.region, EXCLUDED.service, EXCLUDED.type, EXCLUDED.partition, EXCLUDED.details, EXCLUDED.metadata)`;
 
 /** $1 tenant, $2 provider. The staged resources take the ids they are stored under (one key look-up each). */
 export const RESOLVE_RESOURCE_IDS_SQL = `

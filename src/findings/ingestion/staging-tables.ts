@@ -19,7 +19,7 @@ const CREATE_STAGING_SQL = [
    ) ON COMMIT DELETE ROWS`,
   // One row per distinct resource of the batch; `id` becomes the stored resource's id after the upsert.
   `CREATE TEMP TABLE IF NOT EXISTS resource_stage (
-     id uuid, uid text, name text, region text, service text, type text, tags jsonb
+     id uuid, uid text, name text, region text, service text, type text, tags jsonb, partition text, details text, metadata text
    ) ON COMMIT DELETE ROWS`,
   `CREATE TEMP TABLE IF NOT EXISTS link_stage (finding_id uuid, resource_uid text) ON COMMIT DELETE ROWS`,
 ];
@@ -29,7 +29,7 @@ const FINDING_COLUMNS = [
   'id', 'uid', 'check_id', 'check_title', 'status', 'status_extended', 'severity', 'muted',
   'service', 'region', 'resource_type', 'resource_uid', 'compliance',
 ] as const;
-const RESOURCE_COLUMNS = ['id', 'uid', 'name', 'region', 'service', 'type', 'tags'] as const;
+const RESOURCE_COLUMNS = ['id', 'uid', 'name', 'region', 'service', 'type', 'tags', 'partition', 'details', 'metadata'] as const;
 const LINK_COLUMNS = ['finding_id', 'resource_uid'] as const;
 
 /** Column widths of the target tables: longer values are cut rather than failing a whole scan. */
@@ -118,6 +118,9 @@ export async function encodeStage(startedMs: number, scanId: string, records: re
         resource.service.slice(0, WIDTH.service),
         resource.type.slice(0, WIDTH.resourceType),
         JSON.stringify(resource.tags ?? {}),
+        resource.partition ?? null,
+        resource.details ?? null,
+        resource.metadata ?? null,
       ]),
     );
   }

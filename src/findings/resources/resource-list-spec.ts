@@ -1,6 +1,10 @@
 import { QuerySpec } from '../../common/jsonapi/query-spec';
 import { PROVIDER_FILTER_SPECS } from '../query/provider-scope';
 import { RESOURCE_FIELDS } from './resource.resource';
+import { PROVIDER_FIELDS } from '../../providers/provider.resource';
+import { FINDING_FIELDS } from '../finding-list-spec';
+
+const RESOURCE_INCLUDES = ['provider', 'findings'];
 
 export const RESOURCE_LIST: QuerySpec = {
   filters: {
@@ -19,7 +23,8 @@ export const RESOURCE_LIST: QuerySpec = {
   },
   sorts: ['uid', 'name', 'region', 'service', 'type', 'inserted_at'],
   defaultSort: '-inserted_at',
-  fields: { resources: RESOURCE_FIELDS },
+  fields: { resources: RESOURCE_FIELDS, providers: PROVIDER_FIELDS, findings: FINDING_FIELDS },
+  includes: RESOURCE_INCLUDES,
   allowCursor: true,
   pageSizeMax: 500,
 };
@@ -29,9 +34,11 @@ export const RESOURCE_LATEST_LIST: QuerySpec = {
   filters: Object.fromEntries(Object.entries(RESOURCE_LIST.filters!).filter(([name]) => name !== 'scan')),
 };
 
-export const RESOURCE_DETAIL: QuerySpec = { fields: RESOURCE_LIST.fields };
+export const RESOURCE_DETAIL: QuerySpec = { fields: RESOURCE_LIST.fields, includes: RESOURCE_INCLUDES };
 
 export const RESOURCE_METADATA: QuerySpec = {
   filters: RESOURCE_LIST.filters,
   fields: { 'resources-metadata': ['services', 'regions', 'types', 'groups'] },
 };
+
+export const RESOURCE_METADATA_LATEST: QuerySpec = { ...RESOURCE_METADATA, filters: RESOURCE_LATEST_LIST.filters };

@@ -2,13 +2,14 @@ import { Controller, Get, Param } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../../common/http/endpoint.decorator';
 import { JsonApiQuery, UuidPipe } from '../../common/http/request-params';
-import { renderDirect } from '../query/direct-document';
+import { renderDocument } from '../../common/jsonapi/document';
 import { ParsedQuery } from '../../common/jsonapi/query-spec';
 import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
 import { nextPageLink } from '../query/next-link';
 import { RequestUrl } from '../query/request-url.decorator';
-import { RESOURCE_DETAIL, RESOURCE_LATEST_LIST, RESOURCE_LIST, RESOURCE_METADATA } from './resource-list-spec';
-import { resourceResource } from './resource.resource';
+import { RESOURCE_DETAIL, RESOURCE_LATEST_LIST, RESOURCE_LIST, RESOURCE_METADATA, RESOURCE_METADATA_LATEST } from './resource-list-spec';
+import { ResourceRow, resourceResource } from './resource.resource';
+import { IncludeGraph } from '../../common/jsonapi/include-graph';
 import { ResourceMetadata, ResourcePage, ResourcesService } from './resources.service';
 
 const resourceMetadataResource: ResourceDefinition<ResourceMetadata> = {
@@ -20,37 +21,56 @@ const resourceMetadataResource: ResourceDefinition<ResourceMetadata> = {
 @ApiTags('Resource')
 @Controller('resources')
 export class ResourcesController {
-  constructor(private readonly resources: ResourcesService) {}
+  constructor(
+    private readonly resources: ResourcesService,
+    private readonly graph: IncludeGraph,
+  ) {}
 
   @Get()
   @Endpoint({ summary: 'List resources (page numbers, or a cursor with page[cursor])' })
   async list(@JsonApiQuery(RESOURCE_LIST) query: ParsedQuery, @RequestUrl() url: string) {
-    return renderPage(await this.resources.list(query, 'all'), query, url);
+    return this.renderPage(await this.resources.list(query, 'all'), query, url);
   }
 
   @Get('latest')
   @Endpoint({ summary: 'List the resources the latest completed scan of each provider saw' })
   async latest(@JsonApiQuery(RESOURCE_LATEST_LIST) query: ParsedQuery, @RequestUrl() url: string) {
-    return renderPage(await this.resources.list(query, 'latest'), query, url);
+    return this.renderPage(await this.resources.list(query, 'latest'), query, url);
   }
 
   @Get('metadata')
   @Endpoint({ summary: 'Distinct services, regions and types of the resources a filter selects' })
   async metadata(@JsonApiQuery(RESOURCE_METADATA) query: ParsedQuery) {
-    return renderDirect(resourceMetadataResource, await this.resources.metadata(query.filters), { fields: query.fields });
+    return renderDocument(resourceMetadataResource, await this.resources.metadata(query.filters, 'all'), { fields: query.fields });
+  }
+
+  @Get('metadata/latest')
+  @Endpoint({ summary: 'The same metadata for the resources the latest completed scan of each provider saw' })
+  async metadataLatest(@JsonApiQuery(RESOURCE_METADATA_LATEST) query: ParsedQuery) {
+    return renderDocument(resourceMetadataResource, await this.resources.metadata(query.filters, 'latest'), { fields: query.fields });
   }
 
   @Get(':id')
   @Endpoint({ summary: 'One resource' })
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(RESOURCE_DETAIL) query: ParsedQuery) {
-    return renderDirect(resourceResource, await this.resources.get(id), { fields: query.fields });
+    const [resource] = await this.withRelated([await this.resources.get(id)], query);
+    return renderDocument(resourceResource, resource, { fields: query.fields, included: await this.graph.included(resourceResource, [resource], query.include) });
   }
-}
 
-function renderPage(page: ResourcePage, query: ParsedQuery, url: string) {
-  return renderDirect(resourceResource, page.rows, {
-    fields: query.fields,
-    meta: page.meta,
-    links: page.nextCursor === undefined ? undefined : { next: nextPageLink(url, page.nextCursor) },
-  });
+  private async renderPage(page: ResourcePage, query: ParsedQuery, url: string) {
+    const shown = await this.withRelated(page.rows, query);
+    return renderDocument(resourceResource, shown, {
+      fields: query.fields,
+      included: await this.graph.included(resourceResource, shown, query.include),
+      meta: page.meta,
+      links: page.nextCursor === undefined ? undefined : { next: nextPageLink(url, page.nextCursor) },
+    });
+  }
+
+  /** The `findings` relationship costs a query: read only when it is rendered or included. */
+  private withRelated(rows: ResourceRow[], query: ParsedQuery): Promise<ResourceRow[]> {
+    const wanted = query.fields.resources;
+    if (query.include.includes('findings') || !wanted || wanted.includes('findings')) return this.resources.withFindingIds(rows);
+    return Promise.resolve(rows);
+  }
 }

@@ -14,6 +14,7 @@ import { SqlConditions } from '../query/sql-conditions';
 import { idRangeOfMs } from '../storage/finding-ids';
 import { latestCompletedScans, ScanRange, scansByIds } from '../scans/scan-ranges';
 import { RESOURCE_COLUMNS_SQL, ResourceRow } from './resource.resource';
+import { selectFindings } from '../finding-selection';
 
 const COLUMNS: Record<string, string> = {
   id: 'r.id', uid: 'r.uid', name: 'r.name', region: 'r.region', service: 'r.service', type: 'r.type',
@@ -82,9 +83,42 @@ export class ResourcesService {
     return found;
   }
 
-  async metadata(filters: readonly ParsedFilter[]): Promise<ResourceMetadata> {
+  /** The resources among `ids` the caller may read, e.g. to include them beside findings. */
+  async findVisible(ids: readonly string[]): Promise<ResourceRow[]> {
+    if (ids.length === 0) return [];
     const manager = tenantManager();
-    const conditions = await this.selectResources(manager, filters, 'all');
+    const conditions = await this.selectResources(manager, [], 'all');
+    conditions.add(`r.id = ANY(${conditions.param([...ids])}::uuid[])`);
+    return this.page(manager, conditions, 'r.id', ids.length, 0);
+  }
+
+  /**
+   * Fills each resource's `findings` relationship as Prowler does: the latest
+   * finding of each check linked to it, among the findings the caller may
+   * read. One query for the whole page.
+   */
+  async withFindingIds(resources: ResourceRow[]): Promise<ResourceRow[]> {
+    if (resources.length === 0) return resources;
+    const manager = tenantManager();
+    const { conditions } = await selectFindings(manager, [], 'all', this.rowFilter);
+    conditions.add(`l.resource_id = ANY(${conditions.param(resources.map((r) => r.id))}::uuid[])`);
+    const linked = await rows<{ resource_id: string; ids: string[] }>(
+      manager,
+      `SELECT latest.resource_id, array_agg(latest.id ORDER BY latest.id) AS ids
+         FROM (SELECT DISTINCT ON (l.resource_id, f.uid) l.resource_id, f.id
+                 FROM resource_finding_links l JOIN findings f ON f.tenant_id = l.tenant_id AND f.id = l.finding_id
+                 ${conditions.where()}
+                ORDER BY l.resource_id, f.uid, f.id DESC) latest
+        GROUP BY latest.resource_id`,
+      conditions.params,
+    );
+    const byResource = new Map(linked.map((row) => [row.resource_id, row.ids]));
+    return resources.map((resource) => ({ ...resource, finding_ids: byResource.get(resource.id) ?? [] }));
+  }
+
+  async metadata(filters: readonly ParsedFilter[], scope: 'all' | 'latest'): Promise<ResourceMetadata> {
+    const manager = tenantManager();
+    const conditions = await this.selectResources(manager, filters, scope);
     const sql = `SELECT COALESCE(array_agg(DISTINCT r.service ORDER BY r.service) FILTER (WHERE r.service <> ''), '{}') AS services,
               COALESCE(array_agg(DISTINCT r.region ORDER BY r.region) FILTER (WHERE r.region <> ''), '{}') AS regions,
               COALESCE(array_agg(DISTINCT r.type ORDER BY r.type) FILTER (WHERE r.type <> ''), '{}') AS types

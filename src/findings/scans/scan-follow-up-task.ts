@@ -11,7 +11,7 @@ import { TaskRow } from '../../tasks/task.resource';
 export async function unfinishedScanTask(manager: EntityManager, job: JobName, scanId: string, providerId: string): Promise<TaskRow | undefined> {
   const [task] = await rows<TaskRow>(
     manager,
-    `SELECT id, name, queue, state, progress, result, task_args, metadata, provider_id, inserted_at, completed_at
+    `SELECT id, name, queue, state, progress, result, task_args, metadata, provider_id, inserted_at, updated_at, completed_at
        FROM tasks
       WHERE provider_id = $1 AND name = $2 AND task_args->>'scanId' = $3 AND state IN ('available', 'scheduled', 'executing')
       ORDER BY inserted_at DESC LIMIT 1`,

@@ -19,7 +19,8 @@ import { PROVIDER_TYPES, ProviderType } from '../../providers/provider-uid-rules
  *   accountUid      cloud.account.uid ('' for Kubernetes, which has none)
  *   region          cloud.region, else the first resource's region or namespace
  *   resources[]     resources[]: uid, name, region (namespace for Kubernetes),
- *                   group.name as service, type, labels as tags, data.details
+ *                   group.name as service, type, labels as tags, data.details,
+ *                   data.metadata (kept as JSON text), cloud_partition as partition
  *   compliance      unmapped.compliance: framework -> requirement ids
  *   eventTime       time (epoch seconds)
  *
@@ -54,6 +55,9 @@ export interface OcsfResource {
   type: string;
   tags: Record<string, string>;
   details?: string;
+  partition?: string;
+  /** data.metadata as JSON text, as Prowler stores and answers it. */
+  metadata?: string;
 }
 
 /** One element of the file's top-level array, as JSON.parse returned it. */
@@ -163,6 +167,8 @@ export function normaliseOcsfFinding(finding: RawOcsfFinding): NormaliseResult {
 
 function normaliseResource(resource: unknown, findingRegion: string, checkService: string): OcsfResource {
   const details = text(field(resource, 'data', 'details'));
+  const partition = text(field(resource, 'cloud_partition'));
+  const metadata = field(resource, 'data', 'metadata');
   return {
     uid: text(field(resource, 'uid')) ?? '',
     name: text(field(resource, 'name')) ?? '',
@@ -171,6 +177,8 @@ function normaliseResource(resource: unknown, findingRegion: string, checkServic
     type: text(field(resource, 'type')) ?? '',
     tags: tagsFromLabels(field(resource, 'labels')),
     ...(details ? { details } : {}),
+    ...(partition ? { partition } : {}),
+    ...(isObject(metadata) ? { metadata: JSON.stringify(metadata) } : {}),
   };
 }
 
