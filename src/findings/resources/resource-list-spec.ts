@@ -1,6 +1,8 @@
-import { QuerySpec } from '../../common/jsonapi/query-spec';
+import { DATE_FILTER, QuerySpec } from '../../common/jsonapi/query-spec';
 import { PROVIDER_FILTER_SPECS } from '../query/provider-scope';
 import { RESOURCE_FIELDS } from './resource.resource';
+
+const SORTS = ['provider_uid', 'uid', 'name', 'region', 'service', 'type', 'inserted_at', 'updated_at'];
 
 export const RESOURCE_LIST: QuerySpec = {
   filters: {
@@ -13,13 +15,20 @@ export const RESOURCE_LIST: QuerySpec = {
     type: { type: 'string', operators: ['eq', 'in', 'icontains'] },
     tag_key: { type: 'string', operators: ['eq'] },
     tag_value: { type: 'string', operators: ['eq'] },
+    /** Prowler's `tag` and `tags`: a full-text search of the resource's tag keys and values. */
+    tag: { type: 'string', operators: ['eq'] },
+    tags: { type: 'string', operators: ['eq'] },
+    groups: { type: 'string', operators: ['eq', 'in'] },
     scan: { type: 'uuid', operators: ['eq', 'in'] },
-    inserted_at: { type: 'datetime', operators: ['gte', 'lte', 'gt', 'lt'] },
-    updated_at: { type: 'datetime', operators: ['gte', 'lte', 'gt', 'lt'] },
+    inserted_at: DATE_FILTER,
+    updated_at: DATE_FILTER,
+    /** Prowler's full-text search over uid, name, region, service and type, and the tags. */
+    search: { type: 'string', operators: ['eq'] },
   },
-  sorts: ['uid', 'name', 'region', 'service', 'type', 'inserted_at'],
+  sorts: SORTS,
   defaultSort: '-inserted_at',
-  fields: { resources: RESOURCE_FIELDS },
+  /** `findings` is the relationship and `url` Prowler's self link, both of which a sparse fieldset may name. */
+  fields: { resources: [...RESOURCE_FIELDS, 'findings', 'url'] },
   allowCursor: true,
   pageSizeMax: 500,
 };
@@ -31,7 +40,9 @@ export const RESOURCE_LATEST_LIST: QuerySpec = {
 
 export const RESOURCE_DETAIL: QuerySpec = { fields: RESOURCE_LIST.fields };
 
+/** The metadata is one object: a sort is taken, as Prowler does, and changes nothing. */
 export const RESOURCE_METADATA: QuerySpec = {
   filters: RESOURCE_LIST.filters,
+  sorts: SORTS,
   fields: { 'resources-metadata': ['services', 'regions', 'types', 'groups'] },
 };
