@@ -234,6 +234,13 @@ describe("Prowler's query parameters", () => {
       assert.equal(result.status, 400, query);
       assert.equal(result.body.errors[0].source.parameter, parameter, query);
     }
+    // A hand-made cursor for sort=-updated_at carrying something that is not an instant.
+    for (const instant of ['1 2', '2026-12-01', '2026-99-99T00:00:00.000Z']) {
+      const cursor = Buffer.from(JSON.stringify({ s: "-date_trunc('milliseconds', f.updated_at),-f.id", k: [instant, newId()] })).toString('base64url');
+      const result = await api.get(`/api/v1/findings/latest?sort=-updated_at&page[cursor]=${cursor}`);
+      assert.equal(result.status, 400, instant);
+      assert.equal(result.body.errors[0].source.parameter, 'page[cursor]');
+    }
     for (const query of ['filter[search]=%27%22%5C%00x', 'filter[search]=!!!', 'filter[search]=a%20%26%20%7C%20b', 'filter[search]=' + 'y'.repeat(1000)]) {
       const result = await api.get(`/api/v1/resources?${query}`);
       assert.ok(result.status < 500, `${query}: ${result.status}`);

@@ -3,6 +3,9 @@ import { ParsedSort } from '../../common/jsonapi/query-spec';
 import { isUuid } from '../../database/uuid';
 import { SqlConditions } from './sql-conditions';
 
+/** How a cursor carries a timestamp key (JSON of a Date): anything else is refused before it reaches PostgreSQL. */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 /** A sortable key: the SQL expression and how its values are checked when a cursor comes back. */
 export interface SortKey {
   sql: string;
@@ -68,7 +71,7 @@ export function decodeCursor(keys: readonly OrderedKey[], cursor: string): unkno
         : key.kind === 'integer'
           ? Number.isInteger(value)
           : key.kind === 'timestamp'
-            ? typeof value === 'string' && value.length <= 40 && !Number.isNaN(Date.parse(value))
+            ? typeof value === 'string' && ISO_INSTANT.test(value) && !Number.isNaN(Date.parse(value))
             : typeof value === 'string' && value.length <= 1000;
     if (!valid) throw badCursor();
   });
