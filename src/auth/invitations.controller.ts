@@ -5,7 +5,7 @@ import { Endpoint } from '../common/http/endpoint.decorator';
 import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
 import { renderDocument } from '../common/jsonapi/document';
 import { listMeta } from '../common/jsonapi/paging';
-import { FilterSpec, ParsedQuery, QuerySpec } from '../common/jsonapi/query-spec';
+import { DATE_FILTER, FilterSpec, ParsedQuery, QuerySpec } from '../common/jsonapi/query-spec';
 import { parseResourceBody } from '../common/jsonapi/request-body';
 import { OutsideTenantTransaction } from '../database/tenant.interceptor';
 import { relatedIds } from '../rbac/relationship-ids';
@@ -15,7 +15,7 @@ import { INVITATION_FIELDS, invitationResource } from './invitation.resource';
 import { InvitationsService } from './invitations.service';
 import { membershipResource } from './tenant.resource';
 
-const timestamp: FilterSpec = { type: 'datetime', operators: ['eq', 'gte', 'lte'] };
+const timestamp = DATE_FILTER;
 
 const INVITATION_LIST: QuerySpec = {
   filters: {
@@ -29,7 +29,8 @@ const INVITATION_LIST: QuerySpec = {
   },
   sorts: ['inserted_at', 'updated_at', 'expires_at', 'state', 'inviter'],
   defaultSort: '-inserted_at',
-  fields: { invitations: INVITATION_FIELDS },
+  // `url` is Prowler's self link, which a sparse fieldset may name.
+  fields: { invitations: [...INVITATION_FIELDS, 'url'] },
 };
 const INVITATION_DETAIL: QuerySpec = { fields: INVITATION_LIST.fields };
 const ROLES_RELATIONSHIP = { roles: { type: 'roles', many: true } };

@@ -1,16 +1,11 @@
 import { ParsedQuery, QuerySpec } from '../common/jsonapi/query-spec';
 import { tenantManager } from '../database/tenant-context';
 import { affected, rows } from '../database/sql';
-import { filterConditions, inTenantTransaction, ListColumns, orderBy, pagedList, RunSql, SqlParams } from '../rbac/list-query-sql';
+import { filterConditions, inTenantTransaction, orderBy, pagedList, RunSql, SqlParams } from '../rbac/list-query-sql';
+import { MEMBERSHIP_LIST_COLUMNS as LIST_COLUMNS } from './membership-query';
 import { MembershipRow } from './tenant.resource';
 
 export const MEMBERSHIP_COLUMNS = 'm.id, m.tenant_id, m.user_id, m.role, m.date_joined';
-
-const LIST_COLUMNS: ListColumns = {
-  filters: { role: 'm.role', tenant: 'm.tenant_id', date_joined: 'm.date_joined' },
-  sorts: { tenant: 'm.tenant_id', role: 'm.role', date_joined: 'm.date_joined' },
-  tieBreaker: 'm.id',
-};
 
 /**
  * A user's memberships in live tenants. Run in the tenant transaction it
@@ -33,6 +28,13 @@ export async function listUserMemberships(
     { from: 'memberships m', alias: 'm', columns: MEMBERSHIP_COLUMNS, where, order: orderBy(query.sort, LIST_COLUMNS), page: query.page, params },
     run,
   );
+}
+
+/** The current tenant's memberships (RLS keeps the list to it); `onlyUserId` narrows it to one user's own. */
+export async function listTenantMemberships(query: ParsedQuery, spec: QuerySpec, onlyUserId: string | null): Promise<{ rows: MembershipRow[]; count: number }> {
+  const params = new SqlParams();
+  const where = [...(onlyUserId ? [`m.user_id = ${params.add(onlyUserId)}`] : []), ...filterConditions(query, spec, LIST_COLUMNS, params)];
+  return pagedList<MembershipRow>({ from: 'memberships m', alias: 'm', columns: MEMBERSHIP_COLUMNS, where, order: orderBy(query.sort, LIST_COLUMNS), page: query.page, params });
 }
 
 export async function findMembership(id: string): Promise<MembershipRow | undefined> {

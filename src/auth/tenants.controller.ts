@@ -5,8 +5,9 @@ import { Endpoint } from '../common/http/endpoint.decorator';
 import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
 import { renderDocument } from '../common/jsonapi/document';
 import { listMeta } from '../common/jsonapi/paging';
-import { ParsedQuery, QuerySpec } from '../common/jsonapi/query-spec';
+import { DATE_FILTER, ParsedQuery, QuerySpec } from '../common/jsonapi/query-spec';
 import { parseResourceBody } from '../common/jsonapi/request-body';
+import { MEMBERSHIP_LIST } from './membership-query';
 import { TenantAttributes } from './tenant.dto';
 import { membershipResource, tenantResource } from './tenant.resource';
 import { TenantsService } from './tenants.service';
@@ -14,18 +15,17 @@ import { taskLocation } from '../tasks/task.resource';
 import { TasksService } from '../tasks/tasks.service';
 
 const TENANT_LIST: QuerySpec = {
-  filters: { name: { type: 'string', operators: ['eq', 'icontains'] } },
+  filters: {
+    name: { type: 'string', operators: ['eq', 'icontains'] },
+    inserted_at: DATE_FILTER,
+    updated_at: DATE_FILTER,
+    search: { type: 'string', operators: ['eq'] },
+  },
   sorts: ['name', 'inserted_at', 'updated_at'],
   defaultSort: '-inserted_at',
   fields: { tenants: ['name', 'inserted_at', 'updated_at', 'memberships'] },
 };
 const TENANT_DETAIL: QuerySpec = { fields: TENANT_LIST.fields };
-const MEMBERSHIP_LIST: QuerySpec = {
-  filters: { role: { type: 'enum', operators: ['eq', 'in'], values: ['owner', 'member'] }, user_id: { type: 'uuid', operators: ['eq', 'in'] } },
-  sorts: ['date_joined', 'role'],
-  defaultSort: 'date_joined',
-  fields: { memberships: ['role', 'date_joined', 'user', 'tenant'] },
-};
 
 @ApiTags('Tenant')
 @Controller('tenants')
@@ -38,7 +38,7 @@ export class TenantsController {
   @Get()
   @Endpoint({ summary: 'List the tenants you belong to' })
   async list(@JsonApiQuery(TENANT_LIST) query: ParsedQuery) {
-    const { rows, count } = await this.tenants.listMine(query);
+    const { rows, count } = await this.tenants.listMine(query, TENANT_LIST);
     return renderDocument(tenantResource, rows, { fields: query.fields, meta: listMeta(query.page, count) });
   }
 
@@ -78,7 +78,7 @@ export class TenantsController {
   @Get(':id/memberships')
   @Endpoint({ summary: 'Memberships of the current tenant' })
   async memberships(@Param('id', UuidPipe) id: string, @JsonApiQuery(MEMBERSHIP_LIST) query: ParsedQuery) {
-    const { rows, count } = await this.tenants.memberships(id, query);
+    const { rows, count } = await this.tenants.memberships(id, query, MEMBERSHIP_LIST);
     return renderDocument(membershipResource, rows, { fields: query.fields, meta: listMeta(query.page, count) });
   }
 

@@ -1,17 +1,27 @@
 import { Injectable } from '@nestjs/common';
 import { ApiError } from '../common/errors/api-error';
 import { limitOffset } from '../common/jsonapi/paging';
-import { ParsedQuery } from '../common/jsonapi/query-spec';
+import { ParsedQuery, QuerySpec } from '../common/jsonapi/query-spec';
 import { currentPrincipal, tenantManager } from '../database/tenant-context';
 import { TenantDatabase } from '../database/tenant-database';
 import { affected, rows } from '../database/sql';
+import { containsPattern, filterConditions, ListColumns, orderBy, SqlParams } from '../rbac/list-query-sql';
 import { RolesService } from '../rbac/roles.service';
-import { deleteMembershipAndGrants, findMembership, ownerCount } from './memberships.repository';
+import { deleteMembershipAndGrants, findMembership, listTenantMemberships, ownerCount } from './memberships.repository';
 import { createTenantWithOwner } from './tenant-provisioning';
 import { MembershipRow, TenantRow } from './tenant.resource';
 import { TokenService } from './token.service';
 
-const SORTS: Record<string, string> = { name: 't.name', inserted_at: 't.inserted_at', updated_at: 't.updated_at' };
+const TENANT_LIST_COLUMNS: ListColumns = {
+  filters: {
+    name: 't.name',
+    inserted_at: 't.inserted_at',
+    updated_at: 't.updated_at',
+    search: (filter, params) => `t.name ILIKE ${params.add(containsPattern(String(filter.value)))}`,
+  },
+  sorts: { name: 't.name', inserted_at: 't.inserted_at', updated_at: 't.updated_at' },
+  tieBreaker: 't.id',
+};
 
 /**
  * A tenant's `memberships` relationship (the caller's id and the current
@@ -32,23 +42,20 @@ export class TenantsService {
   ) {}
 
   /** The tenants the caller belongs to: a named cross-tenant read, keyed by the caller's own user id. */
-  async listMine(query: ParsedQuery): Promise<{ rows: TenantRow[]; count: number }> {
-    const params: unknown[] = [currentPrincipal().userId];
-    const where = ['t.deleted_at IS NULL'];
-    for (const filter of query.filters) {
-      params.push(filter.operator === 'icontains' ? `%${String(filter.value).replace(/[\\%_]/g, '\\$&')}%` : filter.value);
-      where.push(filter.operator === 'icontains' ? `t.name ILIKE $${params.length}` : `t.name = $${params.length}`);
-    }
-    const order = query.sort.map((s) => `${SORTS[s.field]} ${s.descending ? 'DESC' : 'ASC'}`).concat('t.id ASC').join(', ');
+  async listMine(query: ParsedQuery, spec: QuerySpec): Promise<{ rows: TenantRow[]; count: number }> {
+    const params = new SqlParams();
+    const me = params.add(currentPrincipal().userId);
+    const where = ['t.deleted_at IS NULL', ...filterConditions(query, spec, TENANT_LIST_COLUMNS, params)];
+    const order = orderBy(query.sort, TENANT_LIST_COLUMNS);
     const { limit, offset } = limitOffset(query.page);
-    const base = `FROM tenants t JOIN memberships my ON my.tenant_id = t.id AND my.user_id = $1 WHERE ${where.join(' AND ')}`;
+    const base = `FROM tenants t JOIN memberships my ON my.tenant_id = t.id AND my.user_id = ${me} WHERE ${where.join(' AND ')}`;
     const [rows, counted] = await Promise.all([
       this.database.adminReadQuery<TenantRow>(
-        `SELECT t.id, t.name, t.inserted_at, t.updated_at, ${tenantMembershipIds('$1', `$${params.length + 1}`)} FROM tenants t WHERE t.id IN (SELECT t.id ${base})
+        `SELECT t.id, t.name, t.inserted_at, t.updated_at, ${tenantMembershipIds('$1', `$${params.values.length + 1}`)} FROM tenants t WHERE t.id IN (SELECT t.id ${base})
          ORDER BY ${order} ${limit === null ? '' : `LIMIT ${limit} OFFSET ${offset}`}`,
-        [...params, currentPrincipal().tenantId],
+        [...params.values, currentPrincipal().tenantId],
       ),
-      this.database.adminReadQuery<{ count: string }>(`SELECT count(*) AS count ${base}`, params),
+      this.database.adminReadQuery<{ count: string }>(`SELECT count(*) AS count ${base}`, params.values),
     ]);
     return { rows, count: Number(counted[0].count) };
   }
@@ -88,30 +95,10 @@ export class TenantsService {
   }
 
   /** Owners see every membership of the tenant; members see their own. */
-  async memberships(tenantId: string, query: ParsedQuery): Promise<{ rows: MembershipRow[]; count: number }> {
+  async memberships(tenantId: string, query: ParsedQuery, spec: QuerySpec): Promise<{ rows: MembershipRow[]; count: number }> {
     const principal = currentPrincipal();
     if (tenantId !== principal.tenantId) throw ApiError.notFound();
-    const params: unknown[] = [];
-    const where: string[] = [];
-    if (principal.membershipRole !== 'owner') {
-      params.push(principal.userId);
-      where.push(`m.user_id = $${params.length}`);
-    }
-    for (const filter of query.filters) {
-      params.push(filter.value);
-      where.push(filter.operator === 'in' ? `m.${filter.field} = ANY($${params.length})` : `m.${filter.field} = $${params.length}`);
-    }
-    const condition = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const order = query.sort.map((s) => `m.${s.field} ${s.descending ? 'DESC' : 'ASC'}`).concat('m.id ASC').join(', ');
-    const { limit, offset } = limitOffset(query.page);
-    const manager = tenantManager();
-    const rows: MembershipRow[] = await manager.query(
-      `SELECT m.id, m.tenant_id, m.user_id, m.role, m.date_joined FROM memberships m ${condition}
-        ORDER BY ${order} ${limit === null ? '' : `LIMIT ${limit} OFFSET ${offset}`}`,
-      params,
-    );
-    const counted: Array<{ count: string }> = await manager.query(`SELECT count(*) AS count FROM memberships m ${condition}`, params);
-    return { rows, count: Number(counted[0].count) };
+    return listTenantMemberships(query, spec, principal.membershipRole === 'owner' ? null : principal.userId);
   }
 
   /**

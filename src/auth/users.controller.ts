@@ -5,7 +5,8 @@ import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
 import { renderDocument } from '../common/jsonapi/document';
 import { IncludeGraph } from '../common/jsonapi/include-graph';
 import { listMeta } from '../common/jsonapi/paging';
-import { FilterSpec, ParsedQuery, QuerySpec } from '../common/jsonapi/query-spec';
+import { DATE_FILTER, FilterSpec, ParsedQuery, QuerySpec } from '../common/jsonapi/query-spec';
+import { MEMBERSHIP_FIELDS, MEMBERSHIP_LIST } from './membership-query';
 import { parseResourceBody } from '../common/jsonapi/request-body';
 import { inRelationshipBody, relationshipBodyIds, relationshipIdsToRemove } from '../rbac/relationship-ids';
 import { ROLE_FIELDS } from '../rbac/role.resource';
@@ -16,7 +17,6 @@ import { SignUpAttributes, UpdateUserAttributes } from './user.dto';
 import { USER_FIELDS, userResource } from './user.resource';
 import { UsersService } from './users.service';
 
-const MEMBERSHIP_FIELDS = ['role', 'date_joined', 'user', 'tenant'] as const;
 const text: FilterSpec = { type: 'string', operators: ['eq', 'icontains'] };
 
 const DETAIL_QUERY: QuerySpec = {
@@ -30,21 +30,11 @@ const USER_LIST: QuerySpec = {
     email: text,
     company_name: text,
     is_active: { type: 'boolean', operators: ['eq'] },
-    date_joined: { type: 'datetime', operators: ['eq', 'gte', 'lte'] },
+    date_joined: DATE_FILTER,
     search: { type: 'string', operators: ['eq'] },
   },
   sorts: ['name', 'email', 'company_name', 'date_joined', 'is_active'],
   defaultSort: 'date_joined',
-};
-const MEMBERSHIP_LIST: QuerySpec = {
-  filters: {
-    role: { type: 'enum', operators: ['eq', 'in'], values: ['owner', 'member'] },
-    tenant: { type: 'uuid', operators: ['eq'] },
-    date_joined: { type: 'datetime', operators: ['eq', 'gte', 'lte'] },
-  },
-  sorts: ['tenant', 'role', 'date_joined'],
-  defaultSort: 'date_joined',
-  fields: { memberships: MEMBERSHIP_FIELDS },
 };
 
 const MEMBERSHIP_DETAIL: QuerySpec = { fields: MEMBERSHIP_LIST.fields };

@@ -1,4 +1,4 @@
-import { FilterSpec, QuerySpec } from '../common/jsonapi/query-spec';
+import { DATE_FILTER, FilterSpec, QuerySpec } from '../common/jsonapi/query-spec';
 import { PROVIDER_FILTER_SPECS } from './query/provider-scope';
 import { RESOURCE_FIELDS } from './resources/resource.resource';
 import { SCAN_FIELDS } from '../scans/scan.resource';
@@ -8,28 +8,46 @@ export const STATUSES = ['FAIL', 'PASS', 'MANUAL'] as const;
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'informational'] as const;
 export const DELTAS = ['new', 'changed'] as const;
 
+/** `url` is Prowler's self link, which a sparse fieldset may name. */
 export const FINDING_FIELDS = [
   'uid', 'delta', 'status', 'status_extended', 'severity', 'check_id', 'check_metadata', 'categories', 'resource_groups',
-  'raw_result', 'inserted_at', 'updated_at', 'first_seen_at', 'muted', 'muted_reason', 'scan', 'resources',
+  'raw_result', 'inserted_at', 'updated_at', 'first_seen_at', 'muted', 'muted_reason', 'scan', 'resources', 'url',
 ] as const;
 
-/** Filters on the findings dataset; the provider ones are resolved through the provider scope. */
+const text: FilterSpec = { type: 'string', operators: ['eq', 'in', 'icontains'] };
+
+/**
+ * Filters on the findings dataset (Prowler's FindingFilter); the provider ones
+ * are resolved through the provider scope. status, severity, delta and impact
+ * check their values, except in `__in`, where Prowler takes any text.
+ */
 export const FINDING_FILTER_SPECS: Record<string, FilterSpec> = {
   ...PROVIDER_FILTER_SPECS,
   scan: { type: 'uuid', operators: ['eq', 'in'] },
   id: { type: 'uuid', operators: ['eq', 'in'] },
   uid: { type: 'string', operators: ['eq', 'in'] },
-  status: { type: 'enum', operators: ['eq', 'in'], values: STATUSES },
-  severity: { type: 'enum', operators: ['eq', 'in'], values: SEVERITIES },
-  delta: { type: 'enum', operators: ['eq', 'in'], values: DELTAS },
+  status: { type: 'enum', operators: ['eq', 'in'], values: STATUSES, anyValueIn: true },
+  severity: { type: 'enum', operators: ['eq', 'in'], values: SEVERITIES, anyValueIn: true },
+  /** Prowler's impact is the check's severity. */
+  impact: { type: 'enum', operators: ['eq', 'in'], values: SEVERITIES, anyValueIn: true },
+  delta: { type: 'enum', operators: ['eq', 'in'], values: DELTAS, anyValueIn: true },
   muted: { type: 'boolean', operators: ['eq'] },
-  check_id: { type: 'string', operators: ['eq', 'in', 'icontains'] },
-  service: { type: 'string', operators: ['eq', 'in', 'icontains'] },
-  region: { type: 'string', operators: ['eq', 'in', 'icontains'] },
-  resource_type: { type: 'string', operators: ['eq', 'in', 'icontains'] },
-  resource_uid: { type: 'string', operators: ['eq', 'in'] },
-  inserted_at: { type: 'datetime', operators: ['gte', 'lte', 'gt', 'lt'] },
+  check_id: text,
+  service: text,
+  region: text,
+  resource_type: text,
+  resource_uid: text,
+  resource_name: text,
+  resources: { type: 'uuid', operators: ['eq', 'in'], list: true },
+  category: { type: 'string', operators: ['eq', 'in'] },
+  resource_groups: { type: 'string', operators: ['eq', 'in'] },
+  inserted_at: DATE_FILTER,
+  updated_at: DATE_FILTER,
+  /** Prowler's full-text search over the finding's status_extended (and impact_extended, which is not kept here). */
+  search: { type: 'string', operators: ['eq'] },
 };
+
+const SORTS = ['severity', 'status', 'check_id', 'inserted_at', 'updated_at'];
 
 const FIELDS = { findings: FINDING_FIELDS, resources: RESOURCE_FIELDS, scans: SCAN_FIELDS, providers: PROVIDER_FIELDS };
 /** Prowler's includes, and the providers behind the included scans and resources. */
@@ -37,7 +55,7 @@ const FINDING_INCLUDES = ['resources', 'scan', 'scan.provider', 'resources.provi
 
 export const FINDING_LIST: QuerySpec = {
   filters: FINDING_FILTER_SPECS,
-  sorts: ['severity', 'status', 'check_id', 'inserted_at'],
+  sorts: SORTS,
   defaultSort: '-inserted_at',
   includes: FINDING_INCLUDES,
   fields: FIELDS,
@@ -45,7 +63,7 @@ export const FINDING_LIST: QuerySpec = {
   pageSizeMax: 500,
 };
 
-/** /findings/latest: the latest completed scan of each provider stands in for a scan filter. */
+/** /findings/latest: the latest completed scan of each provider stands in for a scan or date filter (Prowler's LatestFindingFilter). */
 export const FINDING_LATEST_LIST: QuerySpec = {
   ...FINDING_LIST,
   filters: Object.fromEntries(Object.entries(FINDING_FILTER_SPECS).filter(([name]) => name !== 'scan' && name !== 'inserted_at')),
@@ -53,8 +71,10 @@ export const FINDING_LATEST_LIST: QuerySpec = {
 
 export const FINDING_DETAIL: QuerySpec = { includes: FINDING_INCLUDES, fields: FIELDS };
 
+/** The metadata is one object: a sort is taken, as Prowler does, and changes nothing. */
 export const FINDING_METADATA: QuerySpec = {
   filters: FINDING_LIST.filters,
+  sorts: SORTS,
   fields: { 'findings-metadata': ['services', 'regions', 'resource_types', 'severities', 'check_ids', 'categories', 'groups'] },
 };
 

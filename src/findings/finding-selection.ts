@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { ApiError } from '../common/errors/api-error';
 import { ParsedFilter } from '../common/jsonapi/query-spec';
 import { uuidAt, uuidAtMs } from './storage/finding-ids';
 import { addColumnFilter } from './query/column-filters';
@@ -12,7 +13,15 @@ const SUMMARY_COLUMNS = new Set(['status', 'severity', 'delta', 'muted', 'check_
 /** Of those, the ones finding_counts (the running totals) also carries. */
 const TOTALS_COLUMNS = new Set(['status', 'severity', 'delta', 'muted']);
 /** Columns only findings have. */
-const FINDING_ONLY_COLUMNS = new Set(['uid', 'id']);
+const FINDING_ONLY_COLUMNS = new Set(['uid', 'id', 'updated_at']);
+/** Filters on the resources a finding is linked to, by the resource column they compare. */
+const RESOURCE_COLUMNS: Record<string, string> = { resource_uid: 'r.uid', resource_name: 'r.name' };
+/**
+ * Findings here keep no check categories or resource groups (they render as
+ * [] and null), so a filter on them matches no finding, as it would in Prowler
+ * for findings without any.
+ */
+const NEVER_SET = new Set(['category', 'resource_groups']);
 
 /**
  * Which findings one read covers, as SQL over the alias `f`, and what the
@@ -33,10 +42,18 @@ export type FindingScope = 'all' | 'latest';
  */
 export async function selectFindings(
   manager: EntityManager,
-  filters: readonly ParsedFilter[],
+  requested: readonly ParsedFilter[],
   scope: FindingScope,
   rowFilter: RowFilterSource,
 ): Promise<FindingSelection> {
+  // Prowler's impact is the check's severity: one column, so counts and summaries treat both alike.
+  const filters = requested.map((f) => (f.field === 'impact' ? { ...f, field: 'severity' } : f));
+  if (scope === 'all' && filters.some((f) => f.field === 'search') && !filters.some((f) => f.field === 'scan' || f.field === 'inserted_at')) {
+    // A text search reads the text of every finding it may match: a date or scan filter bounds it to a few partitions.
+    throw ApiError.badRequest('required', 'filter[search] needs filter[inserted_at] (or __gte/__lte/__date) or filter[scan], as every Prowler findings read does.', {
+      parameter: 'filter[search]',
+    });
+  }
   const conditions = new SqlConditions();
   conditions.add(`f.provider_id = ANY(${providerScopeSql(conditions, filters)})`);
 
@@ -46,13 +63,22 @@ export async function selectFindings(
   for (const filter of filters) {
     if (SUMMARY_COLUMNS.has(filter.field) || FINDING_ONLY_COLUMNS.has(filter.field)) {
       addColumnFilter(conditions, `f.${filter.field}`, filter);
-    } else if (filter.field === 'resource_uid') {
-      const values = filter.operator === 'in' ? filter.value : [filter.value];
+    } else if (filter.field in RESOURCE_COLUMNS) {
+      const resources = conditions.subquery();
+      addColumnFilter(resources, RESOURCE_COLUMNS[filter.field], filter);
       conditions.add(
         `f.id IN (SELECT l.finding_id FROM resources r
                     JOIN resource_finding_links l ON l.tenant_id = r.tenant_id AND l.resource_id = r.id
-                   WHERE r.uid = ANY(${conditions.param(values)}::text[]))`,
+                   ${resources.where()})`,
       );
+    } else if (filter.field === 'resources') {
+      const ids = filter.operator === 'in' ? filter.value : [filter.value];
+      conditions.add(`f.id IN (SELECT l.finding_id FROM resource_finding_links l WHERE l.resource_id = ANY(${conditions.param(ids)}::uuid[]))`);
+    } else if (filter.field === 'search') {
+      // Prowler: SearchQuery(value, config="simple", search_type="plain") against its text_search column.
+      conditions.add(`to_tsvector('simple', coalesce(f.status_extended, '')) @@ plainto_tsquery('simple', ${conditions.param(filter.value)})`);
+    } else if (NEVER_SET.has(filter.field)) {
+      conditions.add('false');
     } else if (filter.field === 'inserted_at') {
       addInsertedAtFilter(conditions, filter);
     }
@@ -80,6 +106,10 @@ async function restrictingScans(manager: EntityManager, filters: readonly Parsed
  */
 function addInsertedAtFilter(conditions: SqlConditions, filter: ParsedFilter): void {
   const ms = (filter.value as Date).getTime();
+  if (filter.operator === 'date') {
+    conditions.add(`f.id >= ${conditions.param(uuidAtMs(ms))}::uuid AND f.id < ${conditions.param(uuidAtMs(ms + 86_400_000))}::uuid`);
+    return;
+  }
   const bound = { gte: ['>=', uuidAtMs(ms)], gt: ['>=', uuidAtMs(ms + 1)], lte: ['<', uuidAtMs(ms + 1)], lt: ['<', uuidAt(new Date(ms))] }[
     filter.operator as 'gte' | 'gt' | 'lte' | 'lt'
   ];

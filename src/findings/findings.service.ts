@@ -22,8 +22,10 @@ const SORT_KEYS: Record<string, SortKey> = {
   status: { sql: 'f.status', kind: 'text' },
   check_id: { sql: 'f.check_id', kind: 'text' },
   inserted_at: { sql: 'f.id', kind: 'uuid' },
+  updated_at: { sql: "date_trunc('milliseconds', f.updated_at)", kind: 'timestamp' },
 };
 const ROW_KEY: Record<string, (row: FindingRow) => unknown> = {
+  "date_trunc('milliseconds', f.updated_at)": (r) => r.updated_at,
   'f.severity_rank': (r) => r.severity_rank,
   'f.status': (r) => r.status,
   'f.check_id': (r) => r.check_id,

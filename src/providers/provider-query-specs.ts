@@ -1,4 +1,4 @@
-import { FilterSpec, QuerySpec } from '../common/jsonapi/query-spec';
+import { DATE_FILTER, FilterSpec, QuerySpec } from '../common/jsonapi/query-spec';
 import { PROVIDER_GROUP_FIELDS } from '../rbac/provider-group.resource';
 import { PROVIDER_SECRET_FIELDS } from './provider-secret.resource';
 import { PROVIDER_FIELDS } from './provider.resource';
@@ -6,9 +6,10 @@ import { PROVIDER_TYPES } from './provider-uid-rules';
 
 const providerType: FilterSpec = { type: 'enum', operators: ['eq', 'in'], values: PROVIDER_TYPES };
 const text: FilterSpec = { type: 'string', operators: ['eq', 'icontains', 'in'] };
-const timestamp: FilterSpec = { type: 'datetime', operators: ['eq', 'gte', 'lte'] };
+const timestamp = DATE_FILTER;
 
-const PROVIDER_SPARSE_FIELDS = { providers: PROVIDER_FIELDS, 'provider-groups': PROVIDER_GROUP_FIELDS };
+/** `url` is Prowler's self link, which a sparse fieldset may name. */
+const PROVIDER_SPARSE_FIELDS = { providers: [...PROVIDER_FIELDS, 'url'], 'provider-groups': [...PROVIDER_GROUP_FIELDS, 'url'] };
 
 export const PROVIDER_LIST: QuerySpec = {
   filters: {
@@ -36,13 +37,13 @@ export const SECRET_LIST: QuerySpec = {
   filters: {
     name: { type: 'string', operators: ['eq', 'icontains'] },
     provider: { type: 'uuid', operators: ['eq'] },
-    inserted_at: { type: 'datetime', operators: ['eq'] },
-    updated_at: { type: 'datetime', operators: ['eq'] },
+    inserted_at: DATE_FILTER,
+    updated_at: DATE_FILTER,
     search: { type: 'string', operators: ['eq'] },
   },
   sorts: ['name', 'inserted_at', 'updated_at'],
   defaultSort: '-inserted_at',
-  fields: { 'provider-secrets': PROVIDER_SECRET_FIELDS },
+  fields: { 'provider-secrets': [...PROVIDER_SECRET_FIELDS, 'url'] },
 };
 
 export const SECRET_DETAIL: QuerySpec = { fields: SECRET_LIST.fields };

@@ -1,9 +1,9 @@
-import { FilterSpec, QuerySpec } from '../common/jsonapi/query-spec';
+import { DATE_FILTER, FilterSpec, QuerySpec } from '../common/jsonapi/query-spec';
 import { PERMISSIONS } from './permissions';
 import { PROVIDER_GROUP_FIELDS } from './provider-group.resource';
 import { ROLE_FIELDS } from './role.resource';
 
-const timestamp: FilterSpec = { type: 'datetime', operators: ['eq', 'gte', 'lte'] };
+const timestamp = DATE_FILTER;
 const ids: FilterSpec = { type: 'uuid', operators: ['eq', 'in'] };
 
 export const ROLE_LIST: QuerySpec = {
@@ -15,9 +15,9 @@ export const ROLE_LIST: QuerySpec = {
     updated_at: timestamp,
     search: { type: 'string', operators: ['eq'] },
   },
-  sorts: ['id', 'name', ...PERMISSIONS, 'permission_state', 'inserted_at', 'updated_at'],
+  sorts: ['id', 'name', ...PERMISSIONS, 'permission_state', 'inserted_at', 'updated_at', 'users', 'invitations', 'provider_groups', 'url'],
   defaultSort: 'inserted_at',
-  fields: { roles: ROLE_FIELDS },
+  fields: { roles: [...ROLE_FIELDS, 'url'] },
 };
 
 export const ROLE_DETAIL: QuerySpec = { fields: ROLE_LIST.fields };
@@ -30,9 +30,9 @@ export const PROVIDER_GROUP_LIST: QuerySpec = {
     updated_at: timestamp,
     search: { type: 'string', operators: ['eq'] },
   },
-  sorts: ['id', 'name', 'inserted_at', 'updated_at'],
+  sorts: ['id', 'name', 'inserted_at', 'updated_at', 'providers', 'roles', 'url'],
   defaultSort: 'inserted_at',
-  fields: { 'provider-groups': PROVIDER_GROUP_FIELDS },
+  fields: { 'provider-groups': [...PROVIDER_GROUP_FIELDS, 'url'] },
 };
 
 export const PROVIDER_GROUP_DETAIL: QuerySpec = { fields: PROVIDER_GROUP_LIST.fields };

@@ -41,10 +41,11 @@ export function filterConditions(query: ParsedQuery, spec: QuerySpec, columns: L
 function comparison(column: string, filter: ParsedFilter, type: string, params: SqlParams): string {
   if (filter.operator === 'in') return `${column} = ANY(${params.add(filter.value)}::${type === 'uuid' ? 'uuid' : 'text'}[])`;
   if (filter.operator === 'icontains') return `${column} ILIKE ${params.add(containsPattern(String(filter.value)))}`;
-  // The contract gives plain date filters as days: `filter[inserted_at]=2025-01-31` means that whole day.
-  if (type === 'datetime' && filter.operator === 'eq') {
+  if (filter.operator === 'iexact') return `lower(${column}) = lower(${params.add(filter.value)})`;
+  // The parser turns a day (`filter[inserted_at]=2025-01-31`, `__date`) into this operator.
+  if (filter.operator === 'date') {
     const day = params.add(filter.value);
-    return `(${column} >= ${day} AND ${column} < ${day}::timestamptz + interval '1 day')`;
+    return `(${column} >= ${day}::timestamptz AND ${column} < ${day}::timestamptz + interval '1 day')`;
   }
   return `${column} ${COMPARISONS[filter.operator]} ${params.add(filter.value)}`;
 }

@@ -25,7 +25,17 @@ const LIST_COLUMNS: ListColumns = {
     updated_at: 'g.updated_at',
     search: (filter, params) => `g.name ILIKE ${params.add(containsPattern(String(filter.value)))}`,
   },
-  sorts: { id: 'g.id', name: 'g.name', inserted_at: 'g.inserted_at', updated_at: 'g.updated_at' },
+  sorts: {
+    id: 'g.id',
+    name: 'g.name',
+    inserted_at: 'g.inserted_at',
+    updated_at: 'g.updated_at',
+    // Prowler orders by a to-many relationship through a join (by the related ids); the smallest id does so without repeating rows.
+    providers: '(SELECT min(pgm.provider_id::text) FROM provider_group_memberships pgm WHERE pgm.provider_group_id = g.id)',
+    roles: '(SELECT min(rpg.role_id::text) FROM role_provider_groups rpg WHERE rpg.provider_group_id = g.id)',
+    // `url` is no column: Prowler's ordering filter drops it, which leaves the id order.
+    url: 'g.id',
+  },
   tieBreaker: 'g.id',
 };
 

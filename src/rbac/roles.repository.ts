@@ -31,6 +31,12 @@ const LIST_COLUMNS: ListColumns = {
     permission_state: `(${PERMISSION_STATE})`,
     inserted_at: 'r.inserted_at',
     updated_at: 'r.updated_at',
+    // Prowler orders by a to-many relationship through a join (by the related ids); the smallest id does so without repeating rows.
+    users: '(SELECT min(ur.user_id::text) FROM user_roles ur WHERE ur.role_id = r.id)',
+    invitations: '(SELECT min(ir.invitation_id::text) FROM invitation_roles ir WHERE ir.role_id = r.id)',
+    provider_groups: '(SELECT min(rpg.provider_group_id::text) FROM role_provider_groups rpg WHERE rpg.role_id = r.id)',
+    // `url` is no column: Prowler's ordering filter drops it, which leaves the id order.
+    url: 'r.id',
   },
   tieBreaker: 'r.id',
 };

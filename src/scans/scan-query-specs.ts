@@ -1,12 +1,11 @@
-import { FilterSpec, QuerySpec } from '../common/jsonapi/query-spec';
+import { DATE_FILTER, FilterSpec, QuerySpec } from '../common/jsonapi/query-spec';
 import { PROVIDER_FIELDS } from '../providers/provider.resource';
 import { PROVIDER_TYPES } from '../providers/provider-uid-rules';
 import { SCAN_FIELDS, SCAN_STATES, SCAN_TRIGGERS } from './scan.resource';
 
 const text: FilterSpec = { type: 'string', operators: ['eq', 'icontains', 'in'] };
-/** A plain date means that whole day (the contract's `filter[inserted_at]=2025-01-31`). */
-const timestamp: FilterSpec = { type: 'datetime', operators: ['eq', 'gte', 'lte', 'gt', 'lt'] };
-const FIELDS = { scans: SCAN_FIELDS, providers: PROVIDER_FIELDS };
+/** `processor` (Prowler's mutelist processor, none here) and `url` (the self link) may be named in a sparse fieldset. */
+const FIELDS = { scans: [...SCAN_FIELDS, 'processor', 'url'], providers: [...PROVIDER_FIELDS, 'url'] };
 
 export const SCAN_LIST: QuerySpec = {
   filters: {
@@ -19,9 +18,10 @@ export const SCAN_LIST: QuerySpec = {
     provider_groups: { type: 'uuid', operators: ['eq', 'in'] },
     state: { type: 'enum', operators: ['eq', 'in'], values: SCAN_STATES },
     trigger: { type: 'enum', operators: ['eq', 'in'], values: SCAN_TRIGGERS },
-    inserted_at: timestamp,
-    started_at: timestamp,
-    completed_at: timestamp,
+    inserted_at: DATE_FILTER,
+    started_at: DATE_FILTER,
+    completed_at: DATE_FILTER,
+    next_scan_at: DATE_FILTER,
     search: { type: 'string', operators: ['eq'] },
   },
   sorts: ['name', 'trigger', 'state', 'progress', 'attempted_at', 'started_at', 'completed_at', 'scheduled_at', 'inserted_at', 'updated_at'],

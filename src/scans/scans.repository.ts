@@ -12,10 +12,10 @@ const FROM = 'scans s JOIN providers p ON p.id = s.provider_id';
 /** A scheduled scan's next_scan_at: the next tick of its provider's daily schedule, if it still has one. */
 const NEXT_SCAN_AT = `CASE WHEN s.trigger = 'scheduled' THEN (
     SELECT sc.starts_at + greatest(0, ceil(extract(epoch FROM now() - sc.starts_at) / (sc.every_hours * 3600))) * sc.every_hours * interval '1 hour'
-      FROM scan_schedules sc WHERE sc.provider_id = s.provider_id) END AS next_scan_at`;
+      FROM scan_schedules sc WHERE sc.provider_id = s.provider_id) END`;
 const COLUMNS = `s.id, s.provider_id, s.task_id, s.name, s.trigger, s.state, s.progress, s.unique_resource_count,
   (extract(epoch FROM s.completed_at - s.started_at))::int AS duration,
-  s.inserted_at, s.started_at, s.completed_at, s.scheduled_at, ${NEXT_SCAN_AT}`;
+  s.inserted_at, s.started_at, s.completed_at, s.scheduled_at, ${NEXT_SCAN_AT} AS next_scan_at`;
 
 const LIST_COLUMNS: ListColumns = {
   filters: {
@@ -34,6 +34,7 @@ const LIST_COLUMNS: ListColumns = {
     inserted_at: 's.inserted_at',
     started_at: 's.started_at',
     completed_at: 's.completed_at',
+    next_scan_at: `(${NEXT_SCAN_AT})`,
     search: (filter, params) => {
       const pattern = params.add(containsPattern(String(filter.value)));
       return `(s.name ILIKE ${pattern} OR p.uid ILIKE ${pattern} OR p.alias ILIKE ${pattern})`;

@@ -1,3 +1,5 @@
+import { appendFileSync } from 'node:fs';
+import { checkAnswer } from './contract';
 import { STRONG_PASSWORD, uniqueEmail } from './test-app';
 
 export const JSONAPI = 'application/vnd.api+json';
@@ -34,6 +36,7 @@ export class ApiClient {
     } catch {
       // Not JSON: keep the text for the assertion message.
     }
+    holdToContract(method, path, response.status, parsed);
     return { status: response.status, headers: response.headers, body: parsed as T };
   }
 
@@ -81,4 +84,20 @@ export async function signIn(baseUrl: string, email: string, password: string, t
   });
   if (result.status !== 200) throw new Error(`sign-in failed: ${result.status} ${JSON.stringify(result.body)}`);
   return result.body.data.attributes;
+}
+
+/**
+ * Every answer the suites receive is checked against Prowler's contract, so an
+ * answer that does not match fails the test whose request caused it.
+ * CONTRACT_SURVEY_FILE collects the mismatches in a file instead of failing (for surveying).
+ */
+function holdToContract(method: string, path: string, status: number, body: unknown): void {
+  const mismatch = checkAnswer(method, path, status, body);
+  if (!mismatch) return;
+  const survey = process.env.CONTRACT_SURVEY_FILE;
+  if (survey) {
+    appendFileSync(survey, `${JSON.stringify(mismatch)}\n`);
+    return;
+  }
+  throw new Error(`${method} ${path} answered ${status}, which does not match Prowler's contract for ${mismatch.operation}:\n  ${mismatch.problems.join('\n  ')}`);
 }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseQuery } from '../../src/common/jsonapi/query-parser';
-import { QuerySpec } from '../../src/common/jsonapi/query-spec';
+import { DATE_FILTER, QuerySpec } from '../../src/common/jsonapi/query-spec';
 import { ApiError } from '../../src/common/errors/api-error';
 
 const SPEC: QuerySpec = {
@@ -73,5 +73,38 @@ describe('query parsing', () => {
   it('refuses cursor and disabled paging where the endpoint does not offer them', () => {
     assert.throws(() => parseQuery({ 'page[cursor]': 'x' }, {}), ApiError);
     assert.throws(() => parseQuery({ 'page[disable]': 'true' }, {}), ApiError);
+  });
+
+  it("reads Prowler's date lookups: a day is the whole UTC day, an instant bound stays as given", () => {
+    const spec: QuerySpec = { filters: { at: DATE_FILTER, name: { type: 'string', operators: ['eq', 'iexact'] } } };
+    const one = (key: string, value: string) => parseQuery({ [key]: value }, spec).filters[0];
+    const day = new Date('2026-12-01T00:00:00Z');
+    const next = new Date('2026-12-02T00:00:00Z');
+    assert.deepEqual(one('filter[at]', '2026-12-01'), { field: 'at', operator: 'date', value: day });
+    assert.deepEqual(one('filter[at__date]', '2026-12-01'), { field: 'at', operator: 'date', value: day });
+    assert.deepEqual(one('filter[at__exact]', '2026-12-01T17:30:00Z'), { field: 'at', operator: 'date', value: day });
+    assert.deepEqual(one('filter[at__gte]', '2026-12-01'), { field: 'at', operator: 'gte', value: day });
+    assert.deepEqual(one('filter[at__lte]', '2026-12-01'), { field: 'at', operator: 'lt', value: next });
+    assert.deepEqual(one('filter[at__gt]', '2026-12-01'), { field: 'at', operator: 'gte', value: next });
+    assert.deepEqual(one('filter[at__lt]', '2026-12-01'), { field: 'at', operator: 'lt', value: day });
+    assert.deepEqual(one('filter[at__lte]', '2026-12-01T10:00:00Z'), { field: 'at', operator: 'lte', value: new Date('2026-12-01T10:00:00Z') });
+    assert.deepEqual(one('filter[name__iexact]', 'Prod'), { field: 'name', operator: 'iexact', value: 'Prod' });
+    assert.deepEqual(one('filter[name__exact]', 'Prod'), { field: 'name', operator: 'eq', value: 'Prod' });
+    assert.throws(() => parseQuery({ 'filter[at__date]': '2026-02-30x' }, spec), ApiError);
+    assert.throws(() => parseQuery({ 'filter[name__date]': '2026-12-01' }, spec), ApiError);
+  });
+
+  it('takes any text in __in where Prowler does, and a plain-named list', () => {
+    const spec: QuerySpec = {
+      filters: {
+        status: { type: 'enum', operators: ['eq', 'in'], values: ['PASS'], anyValueIn: true },
+        resources: { type: 'uuid', operators: ['eq', 'in'], list: true },
+      },
+    };
+    assert.deepEqual(parseQuery({ 'filter[status__in]': 'PASS,nope' }, spec).filters[0].value, ['PASS', 'nope']);
+    assert.throws(() => parseQuery({ 'filter[status]': 'nope' }, spec), ApiError);
+    const ids = ['aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb'];
+    assert.deepEqual(parseQuery({ 'filter[resources]': ids.join(',') }, spec).filters[0], { field: 'resources', operator: 'in', value: ids });
+    assert.throws(() => parseQuery({ 'filter[resources]': `${ids[0]},x` }, spec), ApiError);
   });
 });

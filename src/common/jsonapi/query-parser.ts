@@ -2,7 +2,9 @@ import { ApiError } from '../errors/api-error';
 import { FilterOperator, FilterSpec, ParsedFilter, ParsedPage, ParsedQuery, QuerySpec } from './query-spec';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const FILTER_KEY = /^filter\[([a-z0-9_]+?)(?:__(in|gte|lte|gt|lt|icontains|ne))?\]$/;
+const FILTER_KEY = /^filter\[([a-z0-9_]+?)(?:__(in|gte|lte|gt|lt|icontains|iexact|exact|date|ne))?\]$/;
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const DAY_MS = 86_400_000;
 const FIELDS_KEY = /^fields\[([a-z0-9-]+)\]$/;
 const PAGE_KEY = /^page\[(number|size|disable|cursor)\]$/;
 const MAX_IN_VALUES = 500;
@@ -26,7 +28,8 @@ export function parseQuery(raw: Record<string, unknown>, spec: QuerySpec): Parse
 
     const filter = FILTER_KEY.exec(key);
     if (filter) {
-      result.filters.push(parseFilter(key, filter[1], (filter[2] as FilterOperator) ?? 'eq', value, spec.filters));
+      const operator = !filter[2] || filter[2] === 'exact' ? 'eq' : (filter[2] as FilterOperator);
+      result.filters.push(parseFilter(key, filter[1], operator, value, spec.filters));
       continue;
     }
     const pageKey = PAGE_KEY.exec(key);
@@ -63,13 +66,31 @@ function parseFilter(key: string, field: string, operator: FilterOperator, value
   const spec = specs?.[field];
   if (!spec) throw invalid(key, `Unknown filter '${field}'.`);
   if (!spec.operators.includes(operator)) throw invalid(key, `Filter '${field}' does not support '${operator}'.`);
-  if (operator === 'in') {
+  if (operator === 'in' || (operator === 'eq' && spec.list)) {
     const parts = value.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
     if (parts.length === 0) throw invalid(key, `Filter '${key}' needs at least one value.`);
     if (parts.length > MAX_IN_VALUES) throw invalid(key, `Filter '${key}' takes at most ${MAX_IN_VALUES} values.`);
-    return { field, operator, value: parts.map((p) => convert(key, p, spec) as string | number | boolean) };
+    const itemSpec: FilterSpec = spec.anyValueIn ? { ...spec, type: 'string' } : spec;
+    return { field, operator: 'in', value: parts.map((p) => convert(key, p, itemSpec) as string | number | boolean) };
   }
-  return { field, operator, value: convert(key, value, spec) };
+  const converted = convert(key, value, spec);
+  if (spec.type === 'datetime') return dateFilter(field, operator, converted as Date, DATE_ONLY.test(value));
+  return { field, operator, value: converted };
+}
+
+/**
+ * A day means the whole UTC day: `eq`/`date` select it, `lte` ends and `gt`
+ * starts at its end. Instants are kept as given, except that `eq` on one
+ * selects its day (Prowler's `date` lookup).
+ */
+function dateFilter(field: string, operator: FilterOperator, value: Date, dateOnly: boolean): ParsedFilter {
+  const day = new Date(Math.floor(value.getTime() / DAY_MS) * DAY_MS);
+  const nextDay = new Date(day.getTime() + DAY_MS);
+  if (operator === 'eq' || operator === 'date') return { field, operator: 'date', value: day };
+  if (!dateOnly) return { field, operator, value };
+  if (operator === 'lte') return { field, operator: 'lt', value: nextDay };
+  if (operator === 'gt') return { field, operator: 'gte', value: nextDay };
+  return { field, operator, value: day };
 }
 
 function convert(key: string, value: string, spec: FilterSpec): string | number | boolean | Date {
@@ -86,7 +107,7 @@ function convert(key: string, value: string, spec: FilterSpec): string | number 
       return Number(value);
     }
     case 'datetime': {
-      const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+      const date = new Date(DATE_ONLY.test(value) ? `${value}T00:00:00Z` : value);
       if (Number.isNaN(date.getTime()) || value.length > 40) throw invalid(key, `'${truncate(value)}' is not a date (use ISO 8601).`);
       return date;
     }

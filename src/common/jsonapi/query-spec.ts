@@ -3,13 +3,30 @@
  * here is refused with 400, so a typo never silently widens a result.
  */
 export type FilterValueType = 'string' | 'uuid' | 'boolean' | 'datetime' | 'integer' | 'enum';
-export type FilterOperator = 'eq' | 'in' | 'gte' | 'lte' | 'gt' | 'lt' | 'icontains' | 'ne';
+/**
+ * Prowler's lookups. `exact` is read as `eq`. On datetime filters the parser
+ * turns `eq` into `date` (Prowler's DateFilter: `filter[inserted_at]=2026-12-01`
+ * is that whole UTC day), and a date-only bound covers its whole day
+ * (`__lte=2026-12-01` ends at the day's end), so builders only ever see
+ * instants and the `date` operator.
+ */
+export type FilterOperator = 'eq' | 'in' | 'gte' | 'lte' | 'gt' | 'lt' | 'icontains' | 'iexact' | 'ne' | 'date';
 
 export interface FilterSpec {
   type: FilterValueType;
   operators: FilterOperator[];
   values?: readonly string[];
+  /**
+   * `__in` takes values outside `values` too, which match nothing: Prowler
+   * reads those with a plain CharInFilter (findings' status, severity, delta, impact).
+   */
+  anyValueIn?: boolean;
+  /** The plain name takes a comma list, read as `__in` (Prowler's `resources` is a UUIDInFilter under a plain name). */
+  list?: boolean;
 }
+
+/** A timestamp filter as Prowler has them: a day (`eq`, `__date`) and bounds. */
+export const DATE_FILTER: FilterSpec = { type: 'datetime', operators: ['eq', 'date', 'gte', 'lte', 'gt', 'lt'] };
 
 export interface QuerySpec {
   filters?: Record<string, FilterSpec>;

@@ -1,4 +1,4 @@
-import { FilterSpec, QuerySpec } from '../../common/jsonapi/query-spec';
+import { DATE_FILTER, FilterSpec, QuerySpec } from '../../common/jsonapi/query-spec';
 import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
 import { PROVIDER_FILTER_SPECS } from '../query/provider-scope';
 import { RequirementStatus } from './compliance-framework';
@@ -52,15 +52,18 @@ export const complianceMetadataResource: ResourceDefinition<ComplianceMetadataRo
 };
 
 const TEXT: FilterSpec = { type: 'string', operators: ['eq', 'icontains'] };
+const FRAMEWORK: FilterSpec = { type: 'string', operators: ['eq', 'icontains', 'iexact'] };
 
 /** The contract's filters: the scan, or the latest completed scan of each provider a provider filter selects. */
 const COMPLIANCE_FILTERS: Record<string, FilterSpec> = {
   ...PROVIDER_FILTER_SPECS,
   scan_id: { type: 'uuid', operators: ['eq'] },
   compliance_id: TEXT,
-  framework: TEXT,
+  framework: FRAMEWORK,
   version: TEXT,
   region: { type: 'string', operators: ['eq', 'in', 'icontains'] },
+  /** Keeps the scans whose figures were made that day (a scan's figures carry its start here). */
+  inserted_at: DATE_FILTER,
   search: { type: 'string', operators: ['eq'] },
 };
 
@@ -69,7 +72,7 @@ export const COMPLIANCE_OVERVIEW_LIST: QuerySpec = {
   sorts: ['compliance_id'],
   defaultSort: 'compliance_id',
   fields: {
-    'compliance-overviews': ['framework', 'version', 'requirements_passed', 'requirements_failed', 'requirements_manual', 'total_requirements'],
+    'compliance-overviews': ['id', 'framework', 'version', 'requirements_passed', 'requirements_failed', 'requirements_manual', 'total_requirements'],
   },
 };
 
@@ -80,13 +83,15 @@ export const COMPLIANCE_REQUIREMENT_LIST: QuerySpec = {
   filters: COMPLIANCE_FILTERS,
   // Accepted as the contract lists it; every row of one answer shares its compliance id.
   sorts: ['compliance_id'],
-  fields: { 'compliance-requirements-details': ['framework', 'version', 'description', 'status'] },
+  fields: { 'compliance-requirements-details': ['id', 'framework', 'version', 'description', 'status'] },
   pageSizeDefault: REQUIREMENTS_PAGE_SIZE,
   pageSizeMax: REQUIREMENTS_PAGE_SIZE,
 };
 
 /** The scan, or the latest completed scan of each provider a provider filter selects. */
 export const COMPLIANCE_METADATA: QuerySpec = {
-  filters: { ...PROVIDER_FILTER_SPECS, scan_id: COMPLIANCE_FILTERS.scan_id },
+  filters: COMPLIANCE_FILTERS,
+  // Accepted as the contract lists it: the answer is one object.
+  sorts: ['compliance_id'],
   fields: { 'compliance-overviews-metadata': ['regions'] },
 };

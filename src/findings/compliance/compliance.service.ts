@@ -11,7 +11,7 @@ import { FindingReadCache } from '../query/finding-read-cache';
 import { ROW_FILTER_SOURCE, RowFilterSource } from '../query/row-filter-source';
 import { SqlConditions } from '../query/sql-conditions';
 import { unfinishedScanTask } from '../scans/scan-follow-up-task';
-import { addScanRestriction, latestCompletedScans, ScanRange, scansByIds } from '../scans/scan-ranges';
+import { addScanRestriction, insertedWithin, latestCompletedScans, ScanRange, scansByIds } from '../scans/scan-ranges';
 import { frameworkName, RequirementCounts, requirementStatus } from './compliance-framework';
 import { ComplianceMetadataRow, ComplianceOverviewRow, RequirementDetailRow } from './compliance.resources';
 import { FINDING_REQUIREMENTS_JOIN, FRAMEWORK_KEY_SQL, REQUIREMENT_COUNTS_SQL, REQUIREMENT_ID_SQL } from './finding-requirements-sql';
@@ -99,19 +99,22 @@ export class ComplianceService {
     const read = await this.requirementRows(filters);
     if ('task' in read) return read;
     const { source, conditions } = read;
-    const sql = `SELECT COALESCE(array_agg(DISTINCT c.region ORDER BY c.region) FILTER (WHERE c.region <> ''), '{}') AS regions
-                   FROM ${source} ${conditions.where()}`;
-    const [metadata] = await this.run<ComplianceMetadataRow>(read, filters, sql, conditions.params);
-    return { metadata };
+    const sql = `SELECT DISTINCT p.provider AS provider_type, c.framework AS framework_key, c.region
+                   FROM ${source} JOIN providers p ON p.id = c.provider_id ${conditions.where()}`;
+    const found = await this.run<{ provider_type: string; framework_key: string; region: string }>(read, filters, sql, conditions.params);
+    // The name filters compare the names derived from each framework key, as the overviews do.
+    const named = (r: { provider_type: string; framework_key: string }) => {
+      const name = frameworkName(r.framework_key, r.provider_type);
+      return { compliance_id: name.complianceId, framework: name.framework, version: name.version };
+    };
+    const regions = found.filter((r) => r.region !== '' && matchesNameFilters(named(r), filters)).map((r) => r.region);
+    return { metadata: { regions: [...new Set(regions)].sort() } };
   }
 
   private async figures(filters: readonly ParsedFilter[]): Promise<{ task: TaskRow } | { figures: RequirementFigures[] }> {
     const read = await this.requirementRows(filters);
     if ('task' in read) return read;
     const { source, conditions } = read;
-    for (const filter of filters) {
-      if (filter.field === 'region') addColumnFilter(conditions, 'c.region', filter);
-    }
     const sql = `SELECT p.provider AS provider_type, c.framework AS framework_key, c.requirement_id,
               sum(c.pass)::int AS pass, sum(c.fail)::int AS fail, sum(c.manual)::int AS manual, sum(c.muted)::int AS muted, sum(c.total)::int AS total
          FROM ${source} JOIN providers p ON p.id = c.provider_id
@@ -140,9 +143,11 @@ export class ComplianceService {
       const source = `(SELECT f.provider_id, f.region, ${FRAMEWORK_KEY_SQL} AS framework, ${REQUIREMENT_ID_SQL} AS requirement_id, ${REQUIREMENT_COUNTS_SQL}
                    FROM findings f ${FINDING_REQUIREMENTS_JOIN} ${inner.where()}
                   GROUP BY f.provider_id, f.region, 3, 4) c`;
+      addRegionFilters(conditions, filters);
       return { source, conditions, ruleFiltered: true };
     }
     conditions.add(`c.scan_id = ANY(${conditions.param(scans.ranges.map((s) => s.scanId))}::uuid[])`);
+    addRegionFilters(conditions, filters);
     return { source: 'compliance_requirement_summaries c', conditions, ruleFiltered: false };
   }
 
@@ -171,14 +176,14 @@ export class ComplianceService {
       if (!scan) throw ApiError.notFound('No scan with this id.');
       const task = await unfinishedScanTask(manager, 'scan-compliance', scanId, scan.provider_id);
       if (task) return { task };
-      return { ranges: await scansByIds(manager, [scanId], scope) };
+      return { ranges: (await scansByIds(manager, [scanId], scope)).filter((s) => insertedWithin(s, filters)) };
     }
     if (!filters.some(isProviderFilter)) {
       throw ApiError.badRequest('required', 'filter[scan_id] is required unless a provider filter (provider_id, provider_type, ...) is given.', {
         parameter: 'filter[scan_id]',
       });
     }
-    return { ranges: await latestCompletedScans(manager, scope) };
+    return { ranges: (await latestCompletedScans(manager, scope)).filter((s) => insertedWithin(s, filters)) };
   }
 }
 
@@ -198,7 +203,9 @@ function matchesNameFilters(row: { compliance_id: string; framework: string; ver
     const wanted = String(filter.value).toLowerCase();
     if (filter.field === 'search') return [row.compliance_id, row.framework].some((value) => value.toLowerCase().includes(wanted));
     const value = row[filter.field as 'compliance_id' | 'framework' | 'version'];
-    return filter.operator === 'icontains' ? value.toLowerCase().includes(wanted) : value === filter.value;
+    if (filter.operator === 'icontains') return value.toLowerCase().includes(wanted);
+    if (filter.operator === 'iexact') return value.toLowerCase() === wanted;
+    return value === filter.value;
   });
 }
 
@@ -210,4 +217,10 @@ function pageOf<Row>(all: Row[], query: ParsedQuery): { rows: Row[]; meta: Recor
     rows: all.slice(start, start + page.size),
     meta: { pagination: { page: page.number, pages: Math.max(1, Math.ceil(all.length / page.size)), count: all.length } },
   };
+}
+
+function addRegionFilters(conditions: SqlConditions, filters: readonly ParsedFilter[]): void {
+  for (const filter of filters) {
+    if (filter.field === 'region') addColumnFilter(conditions, 'c.region', filter);
+  }
 }

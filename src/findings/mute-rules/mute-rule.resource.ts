@@ -1,4 +1,4 @@
-import { QuerySpec } from '../../common/jsonapi/query-spec';
+import { DATE_FILTER, QuerySpec } from '../../common/jsonapi/query-spec';
 import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
 
 export interface MuteRuleRow {
@@ -37,8 +37,10 @@ export const MUTE_RULE_LIST: QuerySpec = {
     reason: { type: 'string', operators: ['icontains'] },
     enabled: { type: 'boolean', operators: ['eq'] },
     created_by: { type: 'uuid', operators: ['eq'] },
-    inserted_at: { type: 'datetime', operators: ['gte', 'lte'] },
-    updated_at: { type: 'datetime', operators: ['gte', 'lte'] },
+    inserted_at: DATE_FILTER,
+    updated_at: DATE_FILTER,
+    /** Name and reason contain the term. */
+    search: { type: 'string', operators: ['eq'] },
   },
   sorts: ['name', 'enabled', 'inserted_at', 'updated_at'],
   defaultSort: '-inserted_at',

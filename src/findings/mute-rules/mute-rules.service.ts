@@ -7,7 +7,7 @@ import { currentPrincipal, tenantManager } from '../../database/tenant-context';
 import { newId } from '../../database/uuid';
 import { selectFindings } from '../finding-selection';
 import { aggregateScan } from '../overviews/scan-aggregation';
-import { addColumnFilter } from '../query/column-filters';
+import { addColumnFilter, containsPattern } from '../query/column-filters';
 import { ROW_FILTER_SOURCE, RowFilterSource } from '../query/row-filter-source';
 import { SqlConditions } from '../query/sql-conditions';
 import { latestCompletedScans } from '../scans/scan-ranges';
@@ -32,7 +32,14 @@ export class MuteRulesService {
 
   async list(query: ParsedQuery): Promise<{ rows: MuteRuleRow[]; count: number }> {
     const conditions = new SqlConditions();
-    for (const filter of query.filters) addColumnFilter(conditions, COLUMNS[filter.field], filter);
+    for (const filter of query.filters) {
+      if (filter.field === 'search') {
+        const pattern = conditions.param(containsPattern(String(filter.value)));
+        conditions.add(`(m.name ILIKE ${pattern} OR m.reason ILIKE ${pattern})`);
+      } else {
+        addColumnFilter(conditions, COLUMNS[filter.field], filter);
+      }
+    }
     const order = query.sort.map((s) => `${COLUMNS[s.field]} ${s.descending ? 'DESC' : 'ASC'}`).concat('m.id').join(', ');
     const { limit, offset } = limitOffset(query.page);
     const manager = tenantManager();

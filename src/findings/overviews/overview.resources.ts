@@ -1,4 +1,4 @@
-import { FilterSpec, QuerySpec } from '../../common/jsonapi/query-spec';
+import { DATE_FILTER, FilterSpec, ParsedSort, QuerySpec } from '../../common/jsonapi/query-spec';
 import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
 import { STATUSES } from '../finding-list-spec';
 import { PROVIDER_FILTER_SPECS } from '../query/provider-scope';
@@ -75,12 +75,48 @@ export const regionOverviewResource: ResourceDefinition<RegionOverviewRow> = {
 
 const REGION_FILTER: FilterSpec = { type: 'string', operators: ['eq', 'in', 'icontains'] };
 
-/** Every overview reads the latest completed scan of each provider in scope. */
-export const PROVIDERS_OVERVIEW: QuerySpec = { filters: PROVIDER_FILTER_SPECS, fields: { 'providers-overview': ['findings', 'resources'] } };
-export const PROVIDERS_COUNT_OVERVIEW: QuerySpec = { filters: PROVIDER_FILTER_SPECS, fields: { 'providers-count-overview': ['count'] } };
-export const FINDINGS_OVERVIEW: QuerySpec = { filters: { ...PROVIDER_FILTER_SPECS, region: REGION_FILTER } };
-export const SEVERITY_OVERVIEW: QuerySpec = {
-  filters: { ...PROVIDER_FILTER_SPECS, region: REGION_FILTER, status: { type: 'enum', operators: ['eq', 'in'], values: STATUSES } },
+/**
+ * Prowler's ScanSummaryFilter: `inserted_at` keeps the latest scans whose
+ * findings were inserted then (a finding's inserted_at is its scan's start
+ * here); `search` is taken and, as in Prowler's overview views, which
+ * declare no search fields, changes nothing.
+ */
+const SUMMARY_FILTERS: Record<string, FilterSpec> = {
+  ...PROVIDER_FILTER_SPECS,
+  region: REGION_FILTER,
+  inserted_at: DATE_FILTER,
+  search: { type: 'string', operators: ['eq'] },
 };
-export const SERVICES_OVERVIEW: QuerySpec = { filters: { ...PROVIDER_FILTER_SPECS, region: REGION_FILTER } };
-export const REGIONS_OVERVIEW: QuerySpec = { filters: { ...PROVIDER_FILTER_SPECS, region: REGION_FILTER } };
+
+/** A list of attributes as sort keys, each also descending, and `id`. */
+function overviewQuery(type: string, attributes: readonly string[], filters: Record<string, FilterSpec>): QuerySpec {
+  return { filters, sorts: ['id', ...attributes], fields: { [type]: ['id', ...attributes] } };
+}
+
+const FINDINGS_ATTRIBUTES = [
+  'new', 'changed', 'unchanged', 'fail_new', 'fail_changed', 'pass_new', 'pass_changed', 'muted_new', 'muted_changed', 'total', 'fail', 'muted', 'pass',
+];
+
+/** Every overview reads the latest completed scan of each provider in scope. */
+export const PROVIDERS_OVERVIEW: QuerySpec = { filters: PROVIDER_FILTER_SPECS, fields: { 'providers-overview': ['id', 'findings', 'resources'] } };
+export const PROVIDERS_COUNT_OVERVIEW: QuerySpec = { filters: PROVIDER_FILTER_SPECS, fields: { 'providers-count-overview': ['id', 'count'] } };
+export const FINDINGS_OVERVIEW = overviewQuery('findings-overview', FINDINGS_ATTRIBUTES, SUMMARY_FILTERS);
+export const SEVERITY_OVERVIEW = overviewQuery('findings-severity-overview', ['critical', 'high', 'medium', 'low', 'informational'], {
+  ...SUMMARY_FILTERS,
+  status: { type: 'enum', operators: ['eq', 'in'], values: STATUSES, anyValueIn: true },
+});
+export const SERVICES_OVERVIEW = overviewQuery('services-overview', ['total', 'fail', 'muted', 'pass'], SUMMARY_FILTERS);
+export const REGIONS_OVERVIEW = overviewQuery('regions-overview', ['provider_type', 'region', 'total', 'fail', 'muted', 'pass'], SUMMARY_FILTERS);
+
+/** Rows of a list overview in the requested order (`id` being the resource id); the lists are small, one row per service or region. */
+export function sortOverview<Row>(rows: Row[], sort: readonly ParsedSort[], definition: ResourceDefinition<Row>): Row[] {
+  if (sort.length === 0) return rows;
+  const value = (row: Row, field: string) => (field === 'id' ? definition.id(row) : (definition.attributes(row) as Record<string, unknown>)[field]);
+  return [...rows].sort((a, b) => {
+    for (const { field, descending } of sort) {
+      const [x, y] = [value(a, field), value(b, field)] as Array<string | number>;
+      if (x !== y) return (x < y ? -1 : 1) * (descending ? -1 : 1);
+    }
+    return 0;
+  });
+}

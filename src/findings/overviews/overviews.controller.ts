@@ -17,6 +17,7 @@ import {
   serviceOverviewResource,
   SEVERITY_OVERVIEW,
   severityOverviewResource,
+  sortOverview,
 } from './overview.resources';
 import { OverviewsService } from './overviews.service';
 
@@ -40,24 +41,26 @@ export class OverviewsController {
   @Get('findings')
   @Endpoint({ summary: 'Findings of the latest scans by status and delta' })
   async findings(@JsonApiQuery(FINDINGS_OVERVIEW) query: ParsedQuery) {
-    return renderDocument(findingsOverviewResource, await this.overviews.findings(query.filters));
+    return renderDocument(findingsOverviewResource, await this.overviews.findings(query.filters), { fields: query.fields });
   }
 
   @Get('findings_severity')
   @Endpoint({ summary: 'Findings of the latest scans by severity' })
   async severities(@JsonApiQuery(SEVERITY_OVERVIEW) query: ParsedQuery) {
-    return renderDocument(severityOverviewResource, await this.overviews.severities(query.filters));
+    return renderDocument(severityOverviewResource, await this.overviews.severities(query.filters), { fields: query.fields });
   }
 
   @Get('services')
   @Endpoint({ summary: 'Findings of the latest scans by service' })
   async services(@JsonApiQuery(SERVICES_OVERVIEW) query: ParsedQuery) {
-    return renderDocument(serviceOverviewResource, await this.overviews.services(query.filters));
+    const rows = sortOverview(await this.overviews.services(query.filters), query.sort, serviceOverviewResource);
+    return renderDocument(serviceOverviewResource, rows, { fields: query.fields });
   }
 
   @Get('regions')
   @Endpoint({ summary: 'Findings of the latest scans by provider type and region' })
   async regions(@JsonApiQuery(REGIONS_OVERVIEW) query: ParsedQuery) {
-    return renderDocument(regionOverviewResource, await this.overviews.regions(query.filters));
+    const rows = sortOverview(await this.overviews.regions(query.filters), query.sort, regionOverviewResource);
+    return renderDocument(regionOverviewResource, rows, { fields: query.fields });
   }
 }

@@ -5,6 +5,7 @@ import { tenantManager } from '../../database/tenant-context';
 import { addColumnFilter } from '../query/column-filters';
 import { FindingReadCache } from '../query/finding-read-cache';
 import { isProviderFilter, providerScopeSql } from '../query/provider-scope';
+import { insertedWithin } from '../scans/scan-ranges';
 import { ROW_FILTER_SOURCE, RowFilterSource } from '../query/row-filter-source';
 import { SqlConditions } from '../query/sql-conditions';
 import { addScanRestriction, latestCompletedScans, ScanRange } from '../scans/scan-ranges';
@@ -103,9 +104,7 @@ export class OverviewsService {
         [scans.map((s) => s.scanId)],
       );
     } else {
-      for (const filter of filters) {
-        if (!isProviderFilter(filter)) addColumnFilter(visible, `f.${filter.field}`, filter);
-      }
+      for (const filter of columnFilters(filters)) addColumnFilter(visible, `f.${filter.field}`, filter);
       found = await this.query(
         source,
         filters,
@@ -195,7 +194,7 @@ export class OverviewsService {
    * each provider in scope, with the request's other filters.
    */
   private async latestSummaries(filters: readonly ParsedFilter[]): Promise<SummarySource> {
-    const scans = await latestCompletedScans(tenantManager(), (c) => providerScopeSql(c, filters));
+    const scans = (await latestCompletedScans(tenantManager(), (c) => providerScopeSql(c, filters))).filter((scan) => insertedWithin(scan, filters));
     const conditions = new SqlConditions();
     const visible = await this.visibleFindings(conditions.subquery(), scans);
     const from = visible
@@ -205,9 +204,7 @@ export class OverviewsService {
            GROUP BY f.scan_id, f.provider_id, f.check_id, f.service, f.region, f.resource_type, f.severity, f.status, f.muted, f.delta) f`
       : 'scan_overview_summaries f';
     conditions.add(`f.scan_id = ANY(${conditions.param(scans.map((s) => s.scanId))}::uuid[])`);
-    for (const filter of filters) {
-      if (!isProviderFilter(filter)) addColumnFilter(conditions, `f.${filter.field}`, filter);
-    }
+    for (const filter of columnFilters(filters)) addColumnFilter(conditions, `f.${filter.field}`, filter);
     return { from, conditions, scans, ruleFiltered: visible !== null };
   }
 
@@ -229,4 +226,9 @@ export class OverviewsService {
 
 function deltaCount(name: string, delta: string, condition: string): string {
   return `COALESCE(sum(f.findings) FILTER (WHERE f.delta = '${delta}' AND ${condition}), 0)::int AS ${name}`;
+}
+
+/** The filters that compare a column of the summaries (provider filters pick the scans, inserted_at too; search changes nothing). */
+function columnFilters(filters: readonly ParsedFilter[]): ParsedFilter[] {
+  return filters.filter((f) => !isProviderFilter(f) && f.field !== 'inserted_at' && f.field !== 'search');
 }

@@ -25,6 +25,14 @@ export function addColumnFilter(conditions: SqlConditions, column: string, filte
     case 'icontains':
       conditions.add(`${column} ILIKE ${conditions.param(containsPattern(String(value)))}`);
       return;
+    case 'iexact':
+      conditions.add(`lower(${column}) = lower(${conditions.param(value)})`);
+      return;
+    case 'date': {
+      const day = conditions.param(value);
+      conditions.add(`${column} >= ${day}::timestamptz AND ${column} < ${day}::timestamptz + interval '1 day'`);
+      return;
+    }
     case 'gte':
       conditions.add(`${column} >= ${conditions.param(value)}`);
       return;

@@ -3,10 +3,14 @@ import { ParsedSort } from '../../common/jsonapi/query-spec';
 import { isUuid } from '../../database/uuid';
 import { SqlConditions } from './sql-conditions';
 
+/** How a cursor carries a timestamp key (JSON of a Date): anything else is refused before it reaches PostgreSQL. */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 /** A sortable key: the SQL expression and how its values are checked when a cursor comes back. */
 export interface SortKey {
   sql: string;
-  kind: 'text' | 'integer' | 'uuid';
+  /** `timestamp` keys are compared at millisecond precision (`date_trunc('milliseconds', …)`), the precision a cursor carries. */
+  kind: 'text' | 'integer' | 'uuid' | 'timestamp';
 }
 
 export interface OrderedKey extends SortKey {
@@ -62,7 +66,13 @@ export function decodeCursor(keys: readonly OrderedKey[], cursor: string): unkno
   keys.forEach((key, index) => {
     const value = k[index];
     const valid =
-      key.kind === 'uuid' ? isUuid(value) : key.kind === 'integer' ? Number.isInteger(value) : typeof value === 'string' && value.length <= 1000;
+      key.kind === 'uuid'
+        ? isUuid(value)
+        : key.kind === 'integer'
+          ? Number.isInteger(value)
+          : key.kind === 'timestamp'
+            ? typeof value === 'string' && ISO_INSTANT.test(value) && !Number.isNaN(Date.parse(value))
+            : typeof value === 'string' && value.length <= 1000;
     if (!valid) throw badCursor();
   });
   return k;
@@ -87,7 +97,7 @@ export function addKeysetCondition(conditions: SqlConditions, keys: readonly Ord
 }
 
 function castOf(key: SortKey): string {
-  return key.kind === 'uuid' ? 'uuid' : key.kind === 'integer' ? 'int' : 'text';
+  return key.kind === 'uuid' ? 'uuid' : key.kind === 'integer' ? 'int' : key.kind === 'timestamp' ? 'timestamptz' : 'text';
 }
 
 /** The cursor after a page's last row, or null when nothing follows it. */

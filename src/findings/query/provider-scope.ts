@@ -11,6 +11,8 @@ export const PROVIDER_FILTER_SPECS: Record<string, FilterSpec> = {
   provider_type: { type: 'enum', operators: ['eq', 'in'], values: PROVIDER_TYPES },
   provider_uid: { type: 'string', operators: ['eq', 'in', 'icontains'] },
   provider_alias: { type: 'string', operators: ['eq', 'in', 'icontains'] },
+  /** Providers in one of these groups. */
+  provider_groups: { type: 'uuid', operators: ['eq', 'in'] },
 };
 
 const PROVIDER_COLUMNS: Record<string, string> = {
@@ -19,6 +21,7 @@ const PROVIDER_COLUMNS: Record<string, string> = {
   provider_type: 'p.provider',
   provider_uid: 'p.uid',
   provider_alias: 'p.alias',
+  provider_groups: 'pgm.provider_group_id',
 };
 
 export function isProviderFilter(filter: ParsedFilter): boolean {
@@ -36,7 +39,13 @@ export function providerScopeSql(conditions: SqlConditions, filters: readonly Pa
   const visible = currentPrincipal().visibleProviderIds;
   if (visible !== null) scope.add(`p.id = ANY(${scope.param([...visible])}::uuid[])`);
   for (const filter of filters) {
-    if (isProviderFilter(filter)) addColumnFilter(scope, PROVIDER_COLUMNS[filter.field], filter);
+    if (filter.field === 'provider_groups') {
+      const groups = scope.subquery();
+      addColumnFilter(groups, PROVIDER_COLUMNS.provider_groups, filter);
+      scope.add(`p.id IN (SELECT pgm.provider_id FROM provider_group_memberships pgm ${groups.where()})`);
+    } else if (isProviderFilter(filter)) {
+      addColumnFilter(scope, PROVIDER_COLUMNS[filter.field], filter);
+    }
   }
   return `ARRAY(SELECT p.id FROM providers p ${scope.where()})`;
 }

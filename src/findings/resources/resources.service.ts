@@ -20,7 +20,11 @@ const COLUMNS: Record<string, string> = {
   id: 'r.id', uid: 'r.uid', name: 'r.name', region: 'r.region', service: 'r.service', type: 'r.type',
   inserted_at: 'r.inserted_at', updated_at: 'r.updated_at',
 };
+const PROVIDER_UID_SQL = '(SELECT p.uid FROM providers p WHERE p.id = r.provider_id)';
+const UPDATED_AT_SQL = "date_trunc('milliseconds', r.updated_at)";
 const SORT_KEYS: Record<string, SortKey> = {
+  provider_uid: { sql: PROVIDER_UID_SQL, kind: 'text' },
+  updated_at: { sql: UPDATED_AT_SQL, kind: 'timestamp' },
   uid: { sql: 'r.uid', kind: 'text' },
   name: { sql: 'r.name', kind: 'text' },
   region: { sql: 'r.region', kind: 'text' },
@@ -60,7 +64,7 @@ export class ResourcesService {
       if (page.cursor) addKeysetCondition(conditions, keys, decodeCursor(keys, page.cursor));
       const fetched = await this.page(manager, conditions, orderBySql(keys), page.size + 1, 0);
       const shown = fetched.slice(0, page.size);
-      const valueOf = (row: ResourceRow) => keys.map((k) => row[k.sql.slice('r.'.length) as keyof ResourceRow]);
+      const valueOf = (row: PagedResourceRow) => keys.map((k) => sortValue(row, k.sql));
       return { rows: shown, nextCursor: nextCursor(keys, shown, fetched.length > page.size, valueOf) };
     }
     const offset = (page.number - 1) * page.size;
@@ -136,6 +140,21 @@ export class ResourcesService {
     if (scans) addSeenByScans(conditions, scans);
     for (const filter of filters) {
       if (isProviderFilter(filter) || filter.field === 'scan') continue;
+      if (filter.field === 'search') {
+        // Prowler: SearchQuery(value, config="simple", search_type="plain") against the resource's and its tags' text_search.
+        const query = `plainto_tsquery('simple', ${conditions.param(filter.value)})`;
+        conditions.add(`(to_tsvector('simple', concat_ws(' ', r.uid, r.name, r.region, r.service, r.type)) @@ ${query} OR ${tagsMatch(query)})`);
+        continue;
+      }
+      if (filter.field === 'tag' || filter.field === 'tags') {
+        conditions.add(tagsMatch(`plainto_tsquery('simple', ${conditions.param(filter.value)})`));
+        continue;
+      }
+      if (filter.field === 'groups') {
+        // Resources here keep no resource groups (they render as null): no value matches.
+        conditions.add('false');
+        continue;
+      }
       if (filter.field === 'tag_key' || filter.field === 'tag_value') {
         const column = filter.field === 'tag_key' ? 't.key' : 't.value';
         conditions.add(
@@ -159,13 +178,28 @@ export class ResourcesService {
     return scansByIds(manager, (scanFilter.operator === 'in' ? scanFilter.value : [scanFilter.value]) as string[], scopeOf);
   }
 
-  private page(manager: EntityManager, conditions: SqlConditions, orderBy: string, limit: number, offset: number): Promise<ResourceRow[]> {
-    return rows<ResourceRow>(
+  private page(manager: EntityManager, conditions: SqlConditions, orderBy: string, limit: number, offset: number): Promise<PagedResourceRow[]> {
+    return rows<PagedResourceRow>(
       manager,
-      `SELECT ${RESOURCE_COLUMNS_SQL} FROM resources r ${conditions.where()} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`,
+      `SELECT ${RESOURCE_COLUMNS_SQL}, ${PROVIDER_UID_SQL} AS provider_uid FROM resources r ${conditions.where()} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`,
       conditions.params,
     );
   }
+}
+
+/** The row as a page reads it: with its provider's uid, a sort key. */
+type PagedResourceRow = ResourceRow & { provider_uid: string };
+
+function sortValue(row: PagedResourceRow, sql: string): unknown {
+  if (sql === PROVIDER_UID_SQL) return row.provider_uid;
+  if (sql === UPDATED_AT_SQL) return row.updated_at;
+  return row[sql.slice('r.'.length) as keyof ResourceRow];
+}
+
+/** Some tag of the resource matches a full-text query (Prowler's tags__text_search over key and value). */
+function tagsMatch(query: string): string {
+  return `EXISTS (SELECT 1 FROM resource_tag_links tl JOIN resource_tags t ON t.id = tl.tag_id
+                   WHERE tl.tenant_id = r.tenant_id AND tl.resource_id = r.id AND to_tsvector('simple', t.key || ' ' || t.value) @@ ${query})`;
 }
 
 /**

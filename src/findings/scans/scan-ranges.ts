@@ -1,3 +1,4 @@
+import { ParsedFilter } from '../../common/jsonapi/query-spec';
 import type { EntityManager } from 'typeorm';
 import { rows } from '../../database/sql';
 import { idRangeOfMs, uuidAtMs } from '../storage/finding-ids';
@@ -83,4 +84,32 @@ export function addScanRestriction(conditions: SqlConditions, scans: readonly Sc
   conditions.add(`f.scan_id = ANY(${conditions.param(ingested.map((s) => s.scanId))}::uuid[])`);
   conditions.add(`f.id >= ${conditions.param(uuidAtMs(Math.min(...times)))}::uuid`);
   conditions.add(`f.id < ${conditions.param(idRangeOfMs(Math.max(...times)).to)}::uuid`);
+}
+
+/**
+ * Whether a scan's findings were inserted within the request's inserted_at
+ * filters (Prowler's summaries' inserted_at): they all carry the scan's start.
+ */
+export function insertedWithin(scan: ScanRange, filters: readonly ParsedFilter[]): boolean {
+  const dates = filters.filter((f) => f.field === 'inserted_at');
+  if (dates.length === 0) return true;
+  if (scan.startedAt === null) return false;
+  const at = scan.startedAt.getTime();
+  return dates.every((f) => {
+    const bound = (f.value as Date).getTime();
+    switch (f.operator) {
+      case 'date':
+        return at >= bound && at < bound + 86_400_000;
+      case 'gte':
+        return at >= bound;
+      case 'gt':
+        return at > bound;
+      case 'lte':
+        return at <= bound;
+      case 'lt':
+        return at < bound;
+      default:
+        return true;
+    }
+  });
 }
