@@ -6,10 +6,16 @@ import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppConfig } from './config/app-config';
 import { withConfig } from './config/config.module';
 import { ApiError } from './common/errors/api-error';
+import { answerClientError } from './common/errors/client-error-response';
+import { excerpt } from './common/errors/excerpt';
+import { sendError } from './common/errors/json-api-exception.filter';
+import { registerDrainHooks } from './common/http/http-drain';
+import { assertStorableBody, assertStorableQuery } from './common/http/storable-strings';
 import { JSONAPI_MEDIA_TYPE } from './common/jsonapi/media-type';
 import { createRootLogger, PinoNestLogger } from './logging/logger';
 
@@ -33,6 +39,13 @@ export async function createHttpApp(
     loggerInstance: logger,
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    requestTimeout: config.http.requestTimeoutMs,
+    // Errors raised before any hook runs are JSON:API like every other: the router's (bad URL,
+    // over-long path parameter), Node's parser's (431, 408), and the 503 of a closing server (see http-drain).
+    frameworkErrors: (error: unknown, request: FastifyRequest, reply: FastifyReply) => sendError(error, request, reply),
+    clientErrorHandler: answerClientError,
+    return503OnClosing: false,
     requestIdHeader: false,
     genReqId: (request: IncomingMessage) => {
       const incoming = request.headers['x-request-id'];
@@ -40,6 +53,7 @@ export async function createHttpApp(
     },
   });
   const fastify = adapter.getInstance();
+  registerDrainHooks(fastify);
   // JSON:API's media type is parsed as JSON, within the same body limit.
   fastify.addContentTypeParser(JSONAPI_MEDIA_TYPE, { parseAs: 'string' }, fastify.getDefaultJsonParser('error', 'error'));
   // Bodies are JSON:API (or plain JSON); multipart only for file uploads. Fastify would otherwise
@@ -49,8 +63,12 @@ export async function createHttpApp(
     if (!hasBody(request.headers)) return;
     const type = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (!ACCEPTED_BODY_TYPES.has(type)) {
-      throw new ApiError(415, 'unsupported_media_type', `Unsupported content type '${type || 'none'}'; send ${JSONAPI_MEDIA_TYPE}.`);
+      throw new ApiError(415, 'unsupported_media_type', `Unsupported content type '${excerpt(type || 'none')}'; send ${JSONAPI_MEDIA_TYPE}.`);
     }
+  });
+  fastify.addHook('preValidation', async (request) => {
+    assertStorableQuery(request.query);
+    assertStorableBody(request.body);
   });
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -78,8 +96,7 @@ export async function createHttpApp(
   await app.register(multipart as never, { limits: { files: 1, parts: 10, fileSize: config.scans.importMaxBytes } });
   if (config.http.corsOrigins.length > 0) app.enableCors({ origin: config.http.corsOrigins, credentials: false });
   if (config.http.swaggerEnabled) mountSwagger(app);
-
-  app.enableShutdownHooks();
+  // No enableShutdownHooks: a process that serves HTTP drains it first (closeOnSignals, in main.ts and the local start).
   return app;
 }
 

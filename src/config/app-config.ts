@@ -20,6 +20,12 @@ export interface AppConfig {
     swaggerEnabled: boolean;
     pageSizeDefault: number;
     pageSizeMax: number;
+    /** How long an idle keep-alive connection stays open. */
+    keepAliveTimeoutMs: number;
+    /** A request (headers and body) must arrive within this; 0: no limit. */
+    requestTimeoutMs: number;
+    /** On SIGTERM, how long in-flight requests may finish before their connections are cut. */
+    shutdownGraceMs: number;
   };
   database: {
     appUrl: string;
@@ -121,6 +127,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     HSTS_MAX_AGE: num({ default: 31536000 }),
     TRUST_PROXY: bool({ default: false }),
     SWAGGER_ENABLED: bool({ default: true }),
+    KEEP_ALIVE_TIMEOUT_MS: num({ default: 5000 }),
+    REQUEST_TIMEOUT_MS: num({ default: 0 }),
+    SHUTDOWN_GRACE_MS: num({ default: 10000 }),
     DATABASE_URL: url(),
     DATABASE_ADMIN_URL: url(),
     DATABASE_REPLICA_URL: str({ default: '' }),
@@ -171,6 +180,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     throw new Error('SECRETS_ENCRYPTION_KEY is required when NODE_ENV=production');
   }
   if (e.BODY_LIMIT_BYTES < 1024) throw new Error('BODY_LIMIT_BYTES must be at least 1024');
+  for (const [name, value, minimum] of [
+    ['KEEP_ALIVE_TIMEOUT_MS', e.KEEP_ALIVE_TIMEOUT_MS, 1],
+    ['REQUEST_TIMEOUT_MS', e.REQUEST_TIMEOUT_MS, 0],
+    ['SHUTDOWN_GRACE_MS', e.SHUTDOWN_GRACE_MS, 0],
+  ] as const) {
+    if (!Number.isInteger(value) || value < minimum) throw new Error(`${name} must be an integer of at least ${minimum}`);
+  }
   const tasks = loadTasksConfig(e, environment, production);
   const reports = loadReportsConfig(e.REPORTS_DIR, e.REPORT_RETENTION_DAYS);
   if (!Number.isInteger(e.SCAN_IMPORT_MAX_BYTES) || e.SCAN_IMPORT_MAX_BYTES < 1024) throw new Error('SCAN_IMPORT_MAX_BYTES must be an integer of at least 1024');
@@ -190,6 +206,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
       swaggerEnabled: e.SWAGGER_ENABLED,
       pageSizeDefault: 10,
       pageSizeMax: 100,
+      keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     },
     database: {
       appUrl: e.DATABASE_URL,
