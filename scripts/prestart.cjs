@@ -27,7 +27,7 @@ if (process.argv.includes('--build')) {
   };
   const sources = ['src', 'scripts', 'migrations', 'test', 'tsconfig.json', 'package-lock.json'].map((p) => join(root, p)).filter(existsSync);
   if (sources.some((path) => newest(path) > builtAt)) {
-    process.stdout.write('start: compiling (sources changed since the last build)\n');
+    process.stdout.write('build: compiling (sources changed since the last build)\n');
     execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
     // tsc leaves the build info alone when no output changed (a source only touched): mark the build as current.
     const now = new Date();
