@@ -30,6 +30,9 @@ export function deploymentProblems(environment: NodeJS.ProcessEnv): string[] {
   if (config.jwt.refreshTtlSeconds > 7 * 86400) problems.push('JWT_REFRESH_TTL_SECONDS is over seven days');
   if (config.http.bodyLimitBytes > 10 * 1024 * 1024) problems.push('BODY_LIMIT_BYTES is over 10 MB');
   if (config.throttle.tokenPoints > 100) problems.push('TOKEN_THROTTLE_POINTS allows over 100 token requests per window');
+  if (config.http.keepAliveTimeoutMs > config.http.shutdownGraceMs) {
+    problems.push('KEEP_ALIVE_TIMEOUT_MS is longer than SHUTDOWN_GRACE_MS: a client may reuse a connection the draining server is about to cut');
+  }
   if (config.workers.inProcess) problems.push('WORKERS_IN_PROCESS=true: run workers as their own deployment (npm run start:worker)');
   for (const [name, url] of Object.entries({
     DATABASE_URL: config.database.appUrl,

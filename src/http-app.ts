@@ -54,6 +54,9 @@ export async function createHttpApp(
   });
   const fastify = adapter.getInstance();
   registerDrainHooks(fastify);
+  fastify.addHook('onRoute', (route) => {
+    if (route.method !== 'HEAD') logger.info({ context: 'Routes', method: route.method, url: route.url }, 'mapped route');
+  });
   // JSON:API's media type is parsed as JSON, within the same body limit.
   fastify.addContentTypeParser(JSONAPI_MEDIA_TYPE, { parseAs: 'string' }, fastify.getDefaultJsonParser('error', 'error'));
   // Bodies are JSON:API (or plain JSON); multipart only for file uploads. Fastify would otherwise

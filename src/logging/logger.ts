@@ -33,6 +33,8 @@ export function createRootLogger(level: string, destination?: pino.DestinationSt
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
   log(message: unknown, context?: string) {
+    // Nest's route mapping lines print the global prefix even for excluded routes (health); http-app logs routes as served.
+    if (context === 'RoutesResolver' || context === 'RouterExplorer') return;
     this.logger.info(...entry(message, { context }));
   }
   error(message: unknown, trace?: string, context?: string) {
