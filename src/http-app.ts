@@ -41,6 +41,8 @@ export async function createHttpApp(
     trustProxy: config.http.trustProxy,
     keepAliveTimeout: config.http.keepAliveTimeoutMs,
     requestTimeout: config.http.requestTimeoutMs,
+    // Node looks for timed-out requests every 30 s by default: far too coarse for a request timeout of a few seconds.
+    ...(config.http.requestTimeoutMs > 0 ? { http: { connectionsCheckingInterval: Math.min(30000, Math.max(100, config.http.requestTimeoutMs / 4)) } } : {}),
     // Errors raised before any hook runs are JSON:API like every other: the router's (bad URL,
     // over-long path parameter), Node's parser's (431, 408), and the 503 of a closing server (see http-drain).
     frameworkErrors: (error: unknown, request: FastifyRequest, reply: FastifyReply) => sendError(error, request, reply),

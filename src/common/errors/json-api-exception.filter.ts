@@ -29,7 +29,9 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
     logger.warn(`${request.method} ${request.routeOptions?.url ?? ''}: ${mapped.errors[0]?.detail}`);
   }
   if (mapped.status === 429 && !reply.hasHeader('retry-after')) reply.header('retry-after', '60');
-  reply.status(mapped.status).type(JSONAPI_MEDIA_TYPE).send({ errors: mapped.errors });
+  // Sent as bytes: Fastify appends a charset to any JSON media type it serializes or is handed as text, and errors
+  // raised before the hooks run (frameworkErrors) never pass the onSend hook that removes it.
+  reply.status(mapped.status).type(JSONAPI_MEDIA_TYPE).send(Buffer.from(JSON.stringify({ errors: mapped.errors })));
 }
 
 @Catch()
