@@ -44,7 +44,7 @@ export async function createHttpApp(
     // Node looks for timed-out requests every 30 s by default: far too coarse for a request timeout of a few seconds.
     ...(config.http.requestTimeoutMs > 0 ? { http: { connectionsCheckingInterval: Math.min(30000, Math.max(100, config.http.requestTimeoutMs / 4)) } } : {}),
     // Errors raised before any hook runs are JSON:API like every other: the router's (bad URL,
-    // over-long path parameter), Node's parser's (431, 408), and the 503 of a closing server (see http-drain).
+    // over-long path parameter) and Node's parser's (431, 408, 400). A closing server's 503 comes from http-drain.
     frameworkErrors: (error: unknown, request: FastifyRequest, reply: FastifyReply) => sendError(error, request, reply),
     clientErrorHandler: answerClientError,
     return503OnClosing: false,

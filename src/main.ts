@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { loadConfig } from './config/app-config';
 import { closeOnSignals } from './common/http/http-drain';
 import { createHttpApp } from './http-app';
+import { AppModule } from './app.module';
 import { LocalAppModule } from './local-app.module';
 import { serviceAddresses } from './service-addresses';
 
@@ -13,7 +14,8 @@ import { serviceAddresses } from './service-addresses';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const app = await createHttpApp(config, LocalAppModule);
+  // Without processors the worker module is not even built: an API-only process starts faster.
+  const app = await createHttpApp(config, config.workers.inProcess ? LocalAppModule : AppModule);
   closeOnSignals(app, config.http.shutdownGraceMs);
   await app.listen({ host: config.http.host, port: config.http.port });
   process.stdout.write(serviceAddresses(config));

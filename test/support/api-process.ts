@@ -39,7 +39,11 @@ export async function startApiProcess(env: Record<string, string>, script = 'src
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   await new Promise<void>((resolveStart, reject) => {
-    const timer = setTimeout(() => reject(new Error(`API did not start: ${output}`)), 30000);
+    // Generous: on a machine shared with other test runs, a start has taken over 30 s.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`API did not start within 90 s: ${output}`));
+    }, 90000);
     const check = () => {
       if (!output.includes('Health:')) return;
       clearTimeout(timer);
