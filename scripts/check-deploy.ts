@@ -35,6 +35,9 @@ export function deploymentProblems(environment: NodeJS.ProcessEnv): string[] {
   if (!config.email.verificationRequired) problems.push('EMAIL_VERIFICATION_REQUIRED is off: anyone could sign up with, and be invited as, an address they do not own');
   if (!config.email.smtpUrl) problems.push('SMTP_URL is not set: verification mails (sign-up, email changes) would only be logged');
   else if (isPlaceholder(config.email.smtpUrl)) problems.push('SMTP_URL is a placeholder (it says change-me)');
+  if (config.http.keepAliveTimeoutMs > config.http.shutdownGraceMs) {
+    problems.push('KEEP_ALIVE_TIMEOUT_MS is longer than SHUTDOWN_GRACE_MS: a client may reuse a connection the draining server is about to cut');
+  }
   if (config.workers.inProcess) problems.push('WORKERS_IN_PROCESS=true: run workers as their own deployment (npm run start:worker)');
   for (const [name, url] of Object.entries({
     DATABASE_URL: config.database.appUrl,

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { setupDatabase } from '../src/database/database-setup';
 import { startLocalPostgres } from '../src/dev/local-postgres';
-import { deleteRedisPrefix, dropScratchDatabase } from '../src/dev/scratch-cleanup';
+import { countRedisPrefix, deleteRedisPrefix, dropScratchDatabase } from '../src/dev/scratch-cleanup';
 
 /**
  * `npm test`: a fresh database and Redis key prefix for this run, every test
@@ -33,6 +33,10 @@ async function main(): Promise<number> {
   const files = findTests(resolve(__dirname, '..', 'test'), process.argv.slice(2));
   const tapDir = mkdtempSync(join(tmpdir(), 'cspm-tap-'));
   const tapFile = join(tapDir, 'results.tap');
+  // Report zips and uploads of this run go to a folder of its own, removed afterwards; the checkout's stays as it was.
+  const filesDir = mkdtempSync(join(tmpdir(), 'cspm-test-files-'));
+  const checkoutReports = resolve(__dirname, '..', '..', '.data', 'reports');
+  const checkoutReportsBefore = new Set(listFiles(checkoutReports));
   const env = {
     ...process.env,
     NODE_ENV: 'test',
@@ -42,6 +46,8 @@ async function main(): Promise<number> {
     REDIS_PREFIX: prefix,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     TEST_RUN_ID: runId,
+    REPORTS_DIR: join(filesDir, 'reports'),
+    SCAN_SPOOL_DIR: join(filesDir, 'spool'),
   };
   let exitCode = 1;
   try {
@@ -55,14 +61,51 @@ async function main(): Promise<number> {
   } finally {
     await dropScratchDatabase(server.toString(), database);
     await deleteRedisPrefix(REDIS_URL, prefix);
-    for (const stop of stops) await stop().catch(() => undefined);
+    rmSync(filesDir, { recursive: true, force: true });
   }
+  const leftBehind = await whatWasLeftBehind(server.toString(), database, prefix, filesDir, checkoutReports, checkoutReportsBefore);
+  for (const stop of stops) await stop().catch(() => undefined);
   const tap = readFileSync(tapFile, 'utf8');
   rmSync(tapDir, { recursive: true, force: true });
   const passed = Number(/^# pass (\d+)/m.exec(tap)?.[1] ?? 0);
-  const failed = Number(/^# fail (\d+)/m.exec(tap)?.[1] ?? 0) + Number(/^# cancelled (\d+)/m.exec(tap)?.[1] ?? 0);
+  let failed = Number(/^# fail (\d+)/m.exec(tap)?.[1] ?? 0) + Number(/^# cancelled (\d+)/m.exec(tap)?.[1] ?? 0);
+  if (leftBehind.length > 0) {
+    process.stdout.write(`\nthe run left behind:\n  ${leftBehind.join('\n  ')}\n`);
+    failed += 1;
+  }
   process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
   return exitCode !== 0 || failed > 0 || passed === 0 ? 1 : 0;
+}
+
+/** The run's own check that it cleaned up: no database, no key under its prefix, no file it wrote. */
+async function whatWasLeftBehind(
+  serverUrl: string,
+  database: string,
+  prefix: string,
+  filesDir: string,
+  checkoutReports: string,
+  checkoutReportsBefore: Set<string>,
+): Promise<string[]> {
+  const found: string[] = [];
+  const client = new Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    if ((await client.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [database])).rowCount) found.push(`database ${database}`);
+  } finally {
+    await client.end();
+  }
+  const keys = await countRedisPrefix(REDIS_URL, prefix);
+  if (keys > 0) found.push(`${keys} Redis keys under ${prefix}`);
+  if (existsSync(filesDir)) found.push(filesDir);
+  for (const file of listFiles(checkoutReports)) if (!checkoutReportsBefore.has(file)) found.push(file);
+  return found;
+}
+
+function listFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => !entry.isDirectory())
+    .map((entry) => join(entry.parentPath, entry.name));
 }
 
 /** TEST_POSTGRES_URL, else the local server on 5432, else an embedded PostgreSQL from npm for this run. */

@@ -1,17 +1,20 @@
 import 'reflect-metadata';
 import { loadConfig } from '../src/config/app-config';
+import { closeOnSignals } from '../src/common/http/http-drain';
 import { setupDatabase } from '../src/database/database-setup';
 import { startLocalPostgres } from '../src/dev/local-postgres';
 import { resolveLocalRedis } from '../src/dev/local-redis';
 import { createHttpApp } from '../src/http-app';
 import { LocalAppModule } from '../src/local-app.module';
+import { serviceAddresses } from '../src/service-addresses';
 
 const log = (message: string) => process.stdout.write(`start: ${message}\n`);
 
 /**
  * `npm start`: the whole service on one machine with nothing running —
  * PostgreSQL from npm under .data/, Redis found or started, migrations, then
- * the API with its workers in the same process.
+ * the API with its workers in the same process. Logs at `warn` unless
+ * LOG_LEVEL says otherwise, so the addresses are the last lines printed.
  */
 async function main(): Promise<void> {
   const stops: Array<() => Promise<void>> = [];
@@ -25,22 +28,16 @@ async function main(): Promise<void> {
   stops.push(redis.stop);
   process.env.REDIS_URL = redis.url;
   process.env.WORKERS_IN_PROCESS ??= 'true';
+  process.env.LOG_LEVEL ??= 'warn';
 
   const config = loadConfig();
   await setupDatabase(config.database.appUrl, config.database.adminUrl, log);
   const app = await createHttpApp(config, LocalAppModule);
-  await app.listen({ host: config.http.host, port: config.http.port });
-
-  const base = `http://${config.http.host}:${config.http.port}`;
-  process.stdout.write(`\nAPI:        ${base}/api/v1\nSwagger UI: ${base}/api/v1/docs\nHealth:     ${base}/health/ready\n\n`);
-
-  const shutdown = async () => {
-    await app.close().catch(() => undefined);
+  closeOnSignals(app, config.http.shutdownGraceMs, async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
-    process.exit(0);
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  });
+  await app.listen({ host: config.http.host, port: config.http.port });
+  process.stdout.write(serviceAddresses(config));
 }
 
 main().catch((error) => {

@@ -6,10 +6,16 @@ import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppConfig } from './config/app-config';
 import { withConfig } from './config/config.module';
 import { ApiError } from './common/errors/api-error';
+import { answerClientError } from './common/errors/client-error-response';
+import { excerpt } from './common/errors/excerpt';
+import { sendError } from './common/errors/json-api-exception.filter';
+import { registerDrainHooks } from './common/http/http-drain';
+import { assertStorableBody, assertStorableQuery } from './common/http/storable-strings';
 import { JSONAPI_MEDIA_TYPE } from './common/jsonapi/media-type';
 import { createRootLogger, PinoNestLogger } from './logging/logger';
 
@@ -44,6 +50,15 @@ export async function createHttpApp(
     loggerInstance: logger,
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: trustProxyOption(config.http.trustProxy),
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    requestTimeout: config.http.requestTimeoutMs,
+    // Node looks for timed-out requests every 30 s by default: far too coarse for a request timeout of a few seconds.
+    ...(config.http.requestTimeoutMs > 0 ? { http: { connectionsCheckingInterval: Math.min(30000, Math.max(100, config.http.requestTimeoutMs / 4)) } } : {}),
+    // Errors raised before any hook runs are JSON:API like every other: the router's (bad URL,
+    // over-long path parameter) and Node's parser's (431, 408, 400). A closing server's 503 comes from http-drain.
+    frameworkErrors: (error: unknown, request: FastifyRequest, reply: FastifyReply) => sendError(error, request, reply),
+    clientErrorHandler: answerClientError,
+    return503OnClosing: false,
     requestIdHeader: false,
     genReqId: (request: IncomingMessage) => {
       const incoming = request.headers['x-request-id'];
@@ -51,6 +66,10 @@ export async function createHttpApp(
     },
   });
   const fastify = adapter.getInstance();
+  registerDrainHooks(fastify);
+  fastify.addHook('onRoute', (route) => {
+    if (route.method !== 'HEAD') logger.info({ context: 'Routes', method: route.method, url: route.url }, 'mapped route');
+  });
   // JSON:API's media type is parsed as JSON, within the same body limit.
   fastify.addContentTypeParser(JSONAPI_MEDIA_TYPE, { parseAs: 'string' }, fastify.getDefaultJsonParser('error', 'error'));
   // Bodies are JSON:API (or plain JSON); multipart only for file uploads. Fastify would otherwise
@@ -60,8 +79,12 @@ export async function createHttpApp(
     if (!hasBody(request.headers)) return;
     const type = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (!ACCEPTED_BODY_TYPES.has(type)) {
-      throw new ApiError(415, 'unsupported_media_type', `Unsupported content type '${type || 'none'}'; send ${JSONAPI_MEDIA_TYPE}.`);
+      throw new ApiError(415, 'unsupported_media_type', `Unsupported content type '${excerpt(type || 'none')}'; send ${JSONAPI_MEDIA_TYPE}.`);
     }
+  });
+  fastify.addHook('preValidation', async (request) => {
+    assertStorableQuery(request.query);
+    assertStorableBody(request.body);
   });
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -89,8 +112,7 @@ export async function createHttpApp(
   await app.register(multipart as never, { limits: { files: 1, parts: 10, fileSize: config.scans.importMaxBytes } });
   if (config.http.corsOrigins.length > 0) app.enableCors({ origin: config.http.corsOrigins, credentials: false });
   if (config.http.swaggerEnabled) mountSwagger(app);
-
-  app.enableShutdownHooks();
+  // No enableShutdownHooks: a process that serves HTTP drains it first (closeOnSignals, in main.ts and the local start).
   return app;
 }
 

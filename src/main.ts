@@ -1,15 +1,24 @@
 import 'reflect-metadata';
 import { loadConfig } from './config/app-config';
-import { AppModule } from './app.module';
+import { closeOnSignals } from './common/http/http-drain';
 import { createHttpApp } from './http-app';
+import { AppModule } from './app.module';
+import { LocalAppModule } from './local-app.module';
+import { serviceAddresses } from './service-addresses';
 
-/** The HTTP API process. Workers run in their own process (worker.ts) unless WORKERS_IN_PROCESS=true. */
+/**
+ * `npm run start:prod`: the HTTP API, with the queue processors in the same
+ * process when WORKERS_IN_PROCESS=true (otherwise they run in `start:worker`
+ * processes). SIGTERM drains HTTP (SHUTDOWN_GRACE_MS), hands running jobs
+ * back (WORKER_SHUTDOWN_GRACE_MS), then exits.
+ */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const app = await createHttpApp(config, AppModule);
+  // Without processors the worker module is not even built: an API-only process starts faster.
+  const app = await createHttpApp(config, config.workers.inProcess ? LocalAppModule : AppModule);
+  closeOnSignals(app, config.http.shutdownGraceMs);
   await app.listen({ host: config.http.host, port: config.http.port });
-  const base = `http://${config.http.host}:${config.http.port}`;
-  process.stdout.write(`API: ${base}/api/v1\nSwagger UI: ${base}/api/v1/docs\n`);
+  process.stdout.write(serviceAddresses(config));
 }
 
 main().catch((error) => {

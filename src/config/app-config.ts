@@ -22,6 +22,12 @@ export interface AppConfig {
     swaggerEnabled: boolean;
     pageSizeDefault: number;
     pageSizeMax: number;
+    /** How long an idle keep-alive connection stays open. */
+    keepAliveTimeoutMs: number;
+    /** A request (headers and body) must arrive within this; 0: no limit. */
+    requestTimeoutMs: number;
+    /** On SIGTERM, how long in-flight requests may finish before their connections are cut. */
+    shutdownGraceMs: number;
   };
   database: {
     appUrl: string;
@@ -146,6 +152,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     HSTS_MAX_AGE: num({ default: 31536000 }),
     TRUST_PROXY: str({ default: 'false' }),
     SWAGGER_ENABLED: bool({ default: true }),
+    KEEP_ALIVE_TIMEOUT_MS: num({ default: 10000 }),
+    REQUEST_TIMEOUT_MS: num({ default: 0 }),
+    SHUTDOWN_GRACE_MS: num({ default: 15000 }),
     DATABASE_URL: url(),
     DATABASE_ADMIN_URL: url(),
     DATABASE_REPLICA_URL: str({ default: '' }),
@@ -204,6 +213,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     throw new Error('SECRETS_ENCRYPTION_KEY is required when NODE_ENV=production');
   }
   if (e.BODY_LIMIT_BYTES < 1024) throw new Error('BODY_LIMIT_BYTES must be at least 1024');
+  for (const [name, value, minimum] of [
+    ['KEEP_ALIVE_TIMEOUT_MS', e.KEEP_ALIVE_TIMEOUT_MS, 1],
+    ['REQUEST_TIMEOUT_MS', e.REQUEST_TIMEOUT_MS, 0],
+    ['SHUTDOWN_GRACE_MS', e.SHUTDOWN_GRACE_MS, 0],
+  ] as const) {
+    if (!Number.isInteger(value) || value < minimum) throw new Error(`${name} must be an integer of at least ${minimum}`);
+  }
   const tasks = loadTasksConfig(e, environment, production);
   const throttle = loadThrottleConfig(e);
   const email = loadEmailConfig(e, production);
@@ -225,6 +241,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
       swaggerEnabled: e.SWAGGER_ENABLED,
       pageSizeDefault: 10,
       pageSizeMax: 100,
+      keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     },
     database: {
       appUrl: e.DATABASE_URL,

@@ -1,4 +1,4 @@
-import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -14,6 +14,22 @@ class RedisCloser implements OnApplicationShutdown {
   }
 }
 
+/**
+ * An ioredis client with no 'error' listener prints "Unhandled error event"
+ * with a stack for every failed reconnect. Callers already see failures as
+ * rejected commands; this logs one warning per outage instead.
+ */
+function reportingErrors(redis: Redis): Redis {
+  const logger = new Logger('Redis');
+  let reported = false;
+  redis.on('error', (error: Error) => {
+    if (!reported) logger.warn(`connection lost: ${error.message}; reconnecting`);
+    reported = true;
+  });
+  redis.on('ready', () => (reported = false));
+  return redis;
+}
+
 /** The shared Redis connection for throttling, caches and pub/sub publishing (BullMQ keeps its own). */
 @Global()
 @Module({
@@ -22,13 +38,15 @@ class RedisCloser implements OnApplicationShutdown {
       provide: REDIS,
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) =>
-        new Redis(config.redis.url, {
-          keyPrefix: `${config.redis.prefix}:`,
-          // Fail fast while Redis is down instead of queueing commands without bound.
-          maxRetriesPerRequest: 1,
-          enableOfflineQueue: false,
-          lazyConnect: false,
-        }),
+        reportingErrors(
+          new Redis(config.redis.url, {
+            keyPrefix: `${config.redis.prefix}:`,
+            // Fail fast while Redis is down instead of queueing commands without bound.
+            maxRetriesPerRequest: 1,
+            enableOfflineQueue: false,
+            lazyConnect: false,
+          }),
+        ),
     },
     RedisCloser,
   ],

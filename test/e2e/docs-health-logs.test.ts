@@ -1,17 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { startTestApp, TestApp } from '../support/test-app';
 import { ApiClient, SignedUpUser, signUp } from '../support/http-client';
-
-/** Collects the JSON log lines an application writes. */
-class LogCapture extends Writable {
-  readonly lines: string[] = [];
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.lines.push(...chunk.toString().split('\n').filter(Boolean));
-    done();
-  }
-}
+import { LogCapture } from '../support/log-capture';
 
 describe('Swagger UI, health checks and structured logs', () => {
   let app: TestApp;
@@ -40,6 +31,13 @@ describe('Swagger UI, health checks and structured logs', () => {
     const ready = await new ApiClient(app.baseUrl).get('/health/ready');
     assert.equal(ready.status, 200);
     assert.deepEqual(ready.body, { status: 'ok', database: 'ok', redis: 'ok' });
+  });
+
+  it('logs each route with the path it is served at: health outside /api/v1', () => {
+    const routes = logs.parsed().filter((line) => line.msg === 'mapped route').map((line) => `${line.method} ${line.url}`);
+    assert.ok(routes.includes('GET /health/live') && routes.includes('GET /health/ready'), routes.join(', '));
+    assert.ok(routes.includes('GET /api/v1/users/me'), routes.join(', '));
+    assert.ok(!logs.lines.some((line) => line.includes('/api/v1/health')), 'no line names a health route under /api/v1');
   });
 
   it('sends security headers', async () => {

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { unzipSync, strFromU8 } from 'fflate';
 import { Client } from 'pg';
 import { TenantDatabase } from '../../src/database/tenant-database';
@@ -14,6 +16,7 @@ import { TasksService } from '../../src/tasks/tasks.service';
 import { adminClient } from '../support/database';
 import { ApiClient, JSONAPI } from '../support/http-client';
 import { buildFindingsWorld, FindingsWorld, limitedMember } from '../support/findings-world';
+import { LogCapture } from '../support/log-capture';
 import { startTestApp, TestApp } from '../support/test-app';
 import { enqueue, fastQueueEnv, inspectQueue, waitFor, waitForTaskEnd } from '../support/tasks-fixture';
 import { addMember, createRule, insertRole } from './rls-rules-fixtures';
@@ -77,10 +80,11 @@ describe('scan reports', () => {
   let api: ApiClient;
   const reportsDir = mkdtempSync(join(tmpdir(), 'cspm-reports-'));
   const env = fastQueueEnv('reports');
+  const logs = new LogCapture();
 
   before(async () => {
     admin = await adminClient();
-    app = await startTestApp({ ...env, WORKERS_IN_PROCESS: 'true', REPORTS_DIR: reportsDir }, LocalAppModule);
+    app = await startTestApp({ ...env, WORKERS_IN_PROCESS: 'true', REPORTS_DIR: reportsDir, LOG_LEVEL: 'info' }, LocalAppModule, logs);
     world = await buildFindingsWorld(app, admin, 'reports', 1200);
     api = world.owner.client;
   });
@@ -138,6 +142,34 @@ describe('scan reports', () => {
     const failedHigh = findings.filter((f) => f.status === 'FAIL' && !f.muted && f.severity === 'high').length;
     assert.ok(report.html.includes(`<title>high: ${failedHigh}</title>`));
     assert.equal((report.html.match(/<tr><td><span/g) ?? []).length, findings.length);
+  });
+
+  it('a client that hangs up the moment it has the whole zip leaves no "stream closed prematurely" in the log', async () => {
+    const scanId = world.scans.aws1Second;
+    const port = Number(new URL(app.baseUrl).port);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const received = await new Promise<number>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () =>
+          socket.write(`GET /api/v1/scans/${scanId}/report HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${api.token}\r\n\r\n`),
+        );
+        let data = Buffer.alloc(0);
+        socket.on('data', (chunk: Buffer) => {
+          data = Buffer.concat([data, chunk]);
+          const headEnd = data.indexOf('\r\n\r\n');
+          const length = Number(/content-length: (\d+)/i.exec(data.subarray(0, headEnd).toString())?.[1]);
+          if (headEnd > 0 && data.length - headEnd - 4 >= length) {
+            socket.destroy();
+            resolve(length);
+          }
+        });
+        socket.on('error', reject);
+      });
+      assert.ok(received > 0);
+    }
+    await sleep(300);
+    const completed = logs.parsed().filter((line) => line.msg === 'request completed' && line.res?.statusCode === 200);
+    assert.ok(completed.length >= 5, 'the downloads were logged');
+    assert.deepEqual(logs.lines.filter((line) => line.includes('closed prematurely')), []);
   });
 
   it('a user with a findings rule receives only the rows they may see, matching what /findings lists for them', async () => {

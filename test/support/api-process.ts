@@ -5,6 +5,8 @@ import { join } from 'node:path';
 export interface ApiProcess {
   baseUrl: string;
   child: ChildProcess;
+  /** Everything it printed on stdout so far. */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -20,38 +22,41 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * The compiled API (dist/src/main.js) as its own process, so a benchmark's
- * load generator does not share the server's event loop.
+ * The compiled API (dist/src/main.js, what `npm run start:prod` runs, or
+ * another entry point such as the local start's) as its own process, so a
+ * benchmark's load generator does not share the server's event loop.
+ * Resolves once it has printed its addresses.
  */
-export async function startApiProcess(env: Record<string, string>): Promise<ApiProcess> {
+export async function startApiProcess(env: Record<string, string>, script = 'src/main.js', unset: string[] = []): Promise<ApiProcess> {
   const port = await freePort();
   // API_NODE_ARGS passes flags such as --cpu-prof to the server process when profiling a benchmark.
   const nodeArgs = (process.env.API_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, join(__dirname, '..', '..', 'src', 'main.js')], {
-    env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port) },
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !unset.includes(name)));
+  const child = spawn(process.execPath, [...nodeArgs, join(__dirname, '..', '..', ...script.split('/'))], {
+    env: { ...inherited, ...env, HOST: '127.0.0.1', PORT: String(port) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   await new Promise<void>((resolveStart, reject) => {
-    let output = '';
-    // Generous: on a loaded machine loading the modules alone can take half a minute. A process
-    // that does not start is killed, so the test file can still end.
+    // Generous: on a machine shared with other test runs, a start has taken over 30 s.
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`API did not start: ${output}`));
+      reject(new Error(`API did not start within 90 s: ${output}`));
     }, 90000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('API:')) {
-        clearTimeout(timer);
-        resolveStart();
-      }
-    });
+    const check = () => {
+      if (!output.includes('Health:')) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', check);
+      resolveStart();
+    };
+    child.stdout!.on('data', check);
     child.once('exit', (code) => reject(new Error(`API exited with ${code}: ${output}`)));
   });
-  child.stdout!.resume();
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     child,
+    output: () => output,
     stop: () =>
       new Promise<void>((resolveStop) => {
         if (child.exitCode !== null) return resolveStop();

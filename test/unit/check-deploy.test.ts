@@ -42,6 +42,12 @@ describe('check:deploy', () => {
     }
   });
 
+  it('refuses a keep-alive timeout longer than the shutdown grace', () => {
+    const problems = deploymentProblems({ ...SAFE, KEEP_ALIVE_TIMEOUT_MS: '72000', SHUTDOWN_GRACE_MS: '30000' });
+    assert.deepEqual(problems.filter((p) => /KEEP_ALIVE_TIMEOUT_MS/.test(p)).length, 1, problems.join('; '));
+    assert.deepEqual(deploymentProblems({ ...SAFE, KEEP_ALIVE_TIMEOUT_MS: '30000', SHUTDOWN_GRACE_MS: '30000' }), []);
+  });
+
   it('refuses development defaults and missing secrets', () => {
     const missing = deploymentProblems({ ...SAFE, JWT_SECRET: '', SECRETS_ENCRYPTION_KEY: '' });
     assert.equal(missing.length, 1);

@@ -29,7 +29,9 @@ export class ScanReportsController {
       await answer.file.close();
       throw error;
     });
-    const stream = answer.file.createReadStream();
+    // Bounded by the size sent as content-length: the stream ends with its last chunk, not one read later, so a client
+    // that closes as soon as it has every byte does not cut the stream short (Fastify logs that as a premature close).
+    const stream = answer.file.createReadStream({ start: 0, end: Math.max(size - 1, 0) });
     const builtForRequest = answer.path;
     if (builtForRequest) stream.once('close', () => void this.storage.discard(builtForRequest));
     return reply

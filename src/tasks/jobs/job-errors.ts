@@ -24,6 +24,15 @@ export class TimeLimitExceededError extends JobOutcomeError {
   }
 }
 
+/** The task was cancelled while its job ran or waited. */
+export class TaskCancelledError extends UnrecoverableError {
+  readonly code = 'cancelled';
+  constructor() {
+    super('The task was cancelled.');
+    this.name = 'TaskCancelledError';
+  }
+}
+
 /** Thrown by bodies for failures that may pass on a later attempt (a peer not answering, a busy service). */
 export class TransientJobError extends Error {
   constructor(message: string) {

@@ -3,7 +3,7 @@ import { UnrecoverableError, WaitingError } from 'bullmq';
 import { RlsTransactionOptions } from '../../database/rls-transaction';
 import { currentContext, runWithContext } from '../../database/tenant-context';
 import { isUuid } from '../../database/uuid';
-import { CANCEL_REASON, describeUnexpected, isTransient, JobOutcomeError, SHUTDOWN_REASON, TransientJobError } from './job-errors';
+import { CANCEL_REASON, describeUnexpected, isTransient, JobOutcomeError, SHUTDOWN_REASON, TaskCancelledError, TransientJobError } from './job-errors';
 import { JobEnvelope, JobProcessor, JobRuntime, TenantJobBody, TenantJobContext } from './job-context';
 
 export interface TenantJobOptions {
@@ -106,7 +106,7 @@ async function settleFailure(
 
     if (reason === CANCEL_REASON || (await ownTransaction(() => runtime.tasks.cancelRequested(taskId)))) {
       await ownTransaction(() => runtime.tasks.finish(taskId, 'cancelled', { outcome: 'cancelled' }));
-      return new UnrecoverableError('The task was cancelled.');
+      return new TaskCancelledError();
     }
     // The error first: at the hard limit the signal still carries the earlier soft-limit reason.
     const outcome = error instanceof JobOutcomeError ? error : reason instanceof JobOutcomeError ? reason : undefined;

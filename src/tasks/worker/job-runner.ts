@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
 import { runWithContext } from '../../database/tenant-context';
 import { TenantDatabase } from '../../database/tenant-database';
@@ -6,7 +6,10 @@ import { JOB_DEFINITIONS, JobData, JobName } from '../jobs/job-definitions';
 import { CANCEL_REASON, TimeLimitExceededError } from '../jobs/job-errors';
 import { JobRuntime } from '../jobs/job-context';
 import { TasksRepository } from '../tasks.repository';
+import { logJobFailure } from './job-failure-log';
 import { JobHandlerRegistry } from './job-handler-registry';
+
+const logger = new Logger('JobRunner');
 
 /**
  * Runs one BullMQ job through its handler under the job's time limits: at
@@ -57,6 +60,9 @@ export class JobRunner {
     try {
       // A fresh context: nothing of whatever ran before on this worker reaches the job.
       return await runWithContext({}, () => handler.processor(job.data, runtime));
+    } catch (error) {
+      logJobFailure(logger, job, error);
+      throw error;
     } finally {
       clearTimeout(softTimer);
       clearTimeout(hardTimer);
