@@ -5,11 +5,13 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import { randomUUID } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { DestinationStream } from 'pino';
 import { AppConfig } from './config/app-config';
 import { withConfig } from './config/config.module';
 import { ApiError } from './common/errors/api-error';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from './common/json/json-depth';
 import { JSONAPI_MEDIA_TYPE } from './common/jsonapi/media-type';
 import { createRootLogger, PinoNestLogger } from './logging/logger';
 
@@ -20,6 +22,21 @@ const ACCEPTED_BODY_TYPES = new Set([JSONAPI_MEDIA_TYPE, 'application/json', 'mu
 function hasBody(headers: IncomingMessage['headers']): boolean {
   const length = headers['content-length'];
   return (length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined;
+}
+
+type JsonParser = (request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void) => void;
+
+/**
+ * Wraps Fastify's JSON parser with a depth check that runs first: a body
+ * nested deeper than MAX_JSON_DEPTH is a 400 before anything recurses into it.
+ */
+function depthLimited(parse: JsonParser): JsonParser {
+  return (request, body, done) => {
+    if (jsonDepthExceeds(body)) {
+      return done(ApiError.badRequest('too_deep', `The body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels.`, { pointer: '' }));
+    }
+    parse(request, body, done);
+  };
 }
 
 /** Builds (but does not start listening) the HTTP API on Fastify, with every platform concern wired in. */
@@ -40,8 +57,10 @@ export async function createHttpApp(
     },
   });
   const fastify = adapter.getInstance();
-  // JSON:API's media type is parsed as JSON, within the same body limit.
-  fastify.addContentTypeParser(JSONAPI_MEDIA_TYPE, { parseAs: 'string' }, fastify.getDefaultJsonParser('error', 'error'));
+  // JSON:API's media type is parsed as JSON, within the same body limit, and both refuse deep nesting before parsing.
+  const parseJson = depthLimited(fastify.getDefaultJsonParser('error', 'error'));
+  fastify.removeContentTypeParser(['application/json']);
+  for (const type of ['application/json', JSONAPI_MEDIA_TYPE]) fastify.addContentTypeParser(type, { parseAs: 'string' }, parseJson);
   // Bodies are JSON:API (or plain JSON); multipart only for file uploads. Fastify would otherwise
   // accept text/plain and hand the handler a string.
   fastify.removeContentTypeParser(['text/plain']);
@@ -62,6 +81,8 @@ export async function createHttpApp(
   const app = await NestFactory.create<NestFastifyApplication>(withConfig(config, rootModule), adapter, {
     logger: new PinoNestLogger(logger),
     abortOnError: false,
+    // The JSON parsers are the depth-limited ones registered above; Nest's own would replace them.
+    bodyParser: false,
   });
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [

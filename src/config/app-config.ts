@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { bool, cleanEnv, num, str, url } from 'envalid';
 import { concurrencyVariable, QUEUE_NAMES, QueueName } from '../tasks/queue-names';
+import { OsUser, parseOsUser } from './os-user';
 
 /**
  * Every setting the processes read, validated once at start. A bad value stops
@@ -93,6 +94,8 @@ export interface ScansConfig {
   spoolDir: string;
   /** The Prowler CLI executable; empty: no scan engine, so manual and scheduled scans fail saying so. */
   prowlerBin: string;
+  /** The OS user Prowler runs as (PROWLER_RUN_AS); null: the worker's own. */
+  prowlerRunAs: OsUser | null;
 }
 
 const GIB = 1024 * 1024 * 1024;
@@ -160,6 +163,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     SCAN_IMPORT_MAX_BYTES: num({ default: GIB }),
     SCAN_SPOOL_DIR: str({ default: '' }),
     PROWLER_BIN: str({ default: '' }),
+    PROWLER_RUN_AS: str({ default: '' }),
     LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
     DEBUG: bool({ default: false }),
   }, { reporter: throwOnInvalid });
@@ -213,7 +217,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     workers: { inProcess: e.WORKERS_IN_PROCESS },
     tasks,
     reports,
-    scans: { importMaxBytes: e.SCAN_IMPORT_MAX_BYTES, spoolDir, prowlerBin: e.PROWLER_BIN },
+    scans: {
+      importMaxBytes: e.SCAN_IMPORT_MAX_BYTES,
+      spoolDir,
+      prowlerBin: e.PROWLER_BIN,
+      prowlerRunAs: e.PROWLER_RUN_AS ? parseOsUser(e.PROWLER_RUN_AS, 'PROWLER_RUN_AS') : null,
+    },
     logLevel: e.LOG_LEVEL,
     debug: e.DEBUG,
   };
