@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { bool, cleanEnv, num, str, url } from 'envalid';
 import { concurrencyVariable, QUEUE_NAMES, QueueName } from '../tasks/queue-names';
+import { DEFAULT_ENCODING_HEAP_MB } from '../scans/execution/encoded-ocsf-batches';
 import { OsUser, parseOsUser } from './os-user';
 
 /**
@@ -86,6 +87,12 @@ export interface ReportsConfig {
 export interface ScansConfig {
   /** The largest OCSF file an import accepts, as uploaded (compressed, for gzip). */
   importMaxBytes: number;
+  /** The most an OCSF file (an import or Prowler's output) may hold once decompressed. */
+  importMaxDecompressedBytes: number;
+  /** The longest one OCSF record may be (its JSON text). */
+  recordMaxBytes: number;
+  /** The heap of the thread that parses and encodes OCSF files, in MB. */
+  encodingThreadHeapMb: number;
   /**
    * Where uploads wait for the worker that ingests them and where Prowler
    * writes its output: a directory the API and every worker share (a volume
@@ -161,6 +168,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     REPORTS_DIR: str({ default: '.data/reports' }),
     REPORT_RETENTION_DAYS: num({ default: 30 }),
     SCAN_IMPORT_MAX_BYTES: num({ default: GIB }),
+    SCAN_IMPORT_MAX_DECOMPRESSED_BYTES: num({ default: 16 * GIB }),
+    SCAN_RECORD_MAX_BYTES: num({ default: 4 * 1024 * 1024 }),
+    SCAN_ENCODING_THREAD_HEAP_MB: num({ default: DEFAULT_ENCODING_HEAP_MB }),
     SCAN_SPOOL_DIR: str({ default: '' }),
     PROWLER_BIN: str({ default: '' }),
     PROWLER_RUN_AS: str({ default: '' }),
@@ -178,6 +188,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
   const tasks = loadTasksConfig(e, environment, production);
   const reports = loadReportsConfig(e.REPORTS_DIR, e.REPORT_RETENTION_DAYS);
   if (!Number.isInteger(e.SCAN_IMPORT_MAX_BYTES) || e.SCAN_IMPORT_MAX_BYTES < 1024) throw new Error('SCAN_IMPORT_MAX_BYTES must be an integer of at least 1024');
+  for (const name of ['SCAN_IMPORT_MAX_DECOMPRESSED_BYTES', 'SCAN_RECORD_MAX_BYTES'] as const) {
+    if (!Number.isSafeInteger(e[name]) || e[name] < 1024) throw new Error(`${name} must be an integer of at least 1024`);
+  }
+  // The thread holds a batch of records (up to 32 MiB of text) and what they parse into: well over one record's worth.
+  if (!Number.isInteger(e.SCAN_ENCODING_THREAD_HEAP_MB) || e.SCAN_ENCODING_THREAD_HEAP_MB < 16) throw new Error('SCAN_ENCODING_THREAD_HEAP_MB must be an integer of at least 16');
   // Empty: a directory under the system's temporary one, fine for a single host; set it where API and workers run apart.
   const spoolDir = e.SCAN_SPOOL_DIR || join(tmpdir(), 'cspm-scan-spool');
   if (!isAbsolute(spoolDir)) throw new Error('SCAN_SPOOL_DIR must be an absolute path');
@@ -219,6 +234,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     reports,
     scans: {
       importMaxBytes: e.SCAN_IMPORT_MAX_BYTES,
+      importMaxDecompressedBytes: e.SCAN_IMPORT_MAX_DECOMPRESSED_BYTES,
+      recordMaxBytes: e.SCAN_RECORD_MAX_BYTES,
+      encodingThreadHeapMb: e.SCAN_ENCODING_THREAD_HEAP_MB,
       spoolDir,
       prowlerBin: e.PROWLER_BIN,
       prowlerRunAs: e.PROWLER_RUN_AS ? parseOsUser(e.PROWLER_RUN_AS, 'PROWLER_RUN_AS') : null,
