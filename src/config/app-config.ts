@@ -25,6 +25,7 @@ export interface AppConfig {
   };
   database: {
     appUrl: string;
+    /** The owner role; empty only in a worker that runs OWNER_FREE_QUEUES alone (ownerRoleProblem). */
     adminUrl: string;
     replicaUrl: string;
     adminReplicaUrl: string;
@@ -45,7 +46,11 @@ export interface AppConfig {
   secretsEncryptionKey: string;
   usesDefaultEncryptionKey: boolean;
   throttle: { tokenPoints: number; tokenWindowSeconds: number };
-  workers: { inProcess: boolean };
+  workers: {
+    inProcess: boolean;
+    /** The queues a worker process takes jobs from (WORKER_QUEUES); every queue by default. */
+    queues: readonly QueueName[];
+  };
   tasks: TasksConfig;
   reports: ReportsConfig;
   scans: ScansConfig;
@@ -132,7 +137,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     TRUST_PROXY: bool({ default: false }),
     SWAGGER_ENABLED: bool({ default: true }),
     DATABASE_URL: url(),
-    DATABASE_ADMIN_URL: url(),
+    DATABASE_ADMIN_URL: str({ default: '' }),
     DATABASE_REPLICA_URL: str({ default: '' }),
     DATABASE_ADMIN_REPLICA_URL: str({ default: '' }),
     DATABASE_POOL_SIZE: num({ default: 10 }),
@@ -150,6 +155,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     TOKEN_THROTTLE_POINTS: num({ default: 30 }),
     TOKEN_THROTTLE_WINDOW_SECONDS: num({ default: 60 }),
     WORKERS_IN_PROCESS: bool({ default: false }),
+    WORKER_QUEUES: str({ default: '' }),
     JOB_LOCK_DURATION_MS: num({ default: 30000 }),
     JOB_STALLED_INTERVAL_MS: num({ default: 30000 }),
     JOB_MAX_STALLED_COUNT: num({ default: 1 }),
@@ -185,6 +191,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     throw new Error('SECRETS_ENCRYPTION_KEY is required when NODE_ENV=production');
   }
   if (e.BODY_LIMIT_BYTES < 1024) throw new Error('BODY_LIMIT_BYTES must be at least 1024');
+  if (e.DATABASE_ADMIN_URL && !URL.canParse(e.DATABASE_ADMIN_URL)) throw new Error('DATABASE_ADMIN_URL must be a URL');
   const tasks = loadTasksConfig(e, environment, production);
   const reports = loadReportsConfig(e.REPORTS_DIR, e.REPORT_RETENTION_DAYS);
   if (!Number.isInteger(e.SCAN_IMPORT_MAX_BYTES) || e.SCAN_IMPORT_MAX_BYTES < 1024) throw new Error('SCAN_IMPORT_MAX_BYTES must be an integer of at least 1024');
@@ -214,7 +221,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
       appUrl: e.DATABASE_URL,
       adminUrl: e.DATABASE_ADMIN_URL,
       replicaUrl: e.DATABASE_REPLICA_URL || e.DATABASE_URL,
-      adminReplicaUrl: e.DATABASE_ADMIN_REPLICA_URL || e.DATABASE_ADMIN_URL,
+      adminReplicaUrl: e.DATABASE_ADMIN_URL ? e.DATABASE_ADMIN_REPLICA_URL || e.DATABASE_ADMIN_URL : '',
       poolSize: e.DATABASE_POOL_SIZE,
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     },
@@ -229,7 +236,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     secretsEncryptionKey: e.SECRETS_ENCRYPTION_KEY || DEVELOPMENT_ENCRYPTION_KEY,
     usesDefaultEncryptionKey: !e.SECRETS_ENCRYPTION_KEY,
     throttle: { tokenPoints: e.TOKEN_THROTTLE_POINTS, tokenWindowSeconds: e.TOKEN_THROTTLE_WINDOW_SECONDS },
-    workers: { inProcess: e.WORKERS_IN_PROCESS },
+    workers: { inProcess: e.WORKERS_IN_PROCESS, queues: parseQueues(e.WORKER_QUEUES) },
     tasks,
     reports,
     scans: {
@@ -244,6 +251,31 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     logLevel: e.LOG_LEVEL,
     debug: e.DEBUG,
   };
+}
+
+/**
+ * The queues whose jobs never use the owner role: a worker running only
+ * these may go without DATABASE_ADMIN_URL. That is the worker that runs
+ * Prowler, which must not hold it (README, "What a worker process holds").
+ */
+export const OWNER_FREE_QUEUES: readonly QueueName[] = ['scans'];
+
+/** Why a process with this configuration may not start, or undefined: the API and most workers need the owner role. */
+export function ownerRoleProblem(config: AppConfig, process: 'api' | 'worker'): string | undefined {
+  if (config.database.adminUrl) return undefined;
+  if (process === 'api' || config.workers.inProcess) return 'DATABASE_ADMIN_URL is required by the API process';
+  const needing = config.workers.queues.filter((queue) => !OWNER_FREE_QUEUES.includes(queue));
+  return needing.length === 0
+    ? undefined
+    : `DATABASE_ADMIN_URL is required by a worker of the ${needing.join(', ')} queue(s); only a worker with WORKER_QUEUES=${OWNER_FREE_QUEUES.join(',')} runs without it`;
+}
+
+function parseQueues(list: string): readonly QueueName[] {
+  if (list.trim() === '') return QUEUE_NAMES;
+  const names = list.split(',').map((name) => name.trim()).filter(Boolean);
+  const unknown = names.filter((name) => !(QUEUE_NAMES as readonly string[]).includes(name));
+  if (unknown.length > 0 || names.length === 0) throw new Error(`WORKER_QUEUES must list queues among: ${QUEUE_NAMES.join(', ')}`);
+  return [...new Set(names)] as QueueName[];
 }
 
 function loadTasksConfig(

@@ -168,10 +168,10 @@ describe('scans with separate worker processes', () => {
     for (const name of WORKER_SECRETS) assert.ok(run.environLeaks.some((found) => found.startsWith(`${name} of the parent`)), `${name} was readable: ${run.environLeaks.join(', ')}`);
   });
 
-  it('with PROWLER_RUN_AS, Prowler runs as that user and finds none of the worker’s secrets in any process’s environment', async () => {
+  it('a scans-only worker without the owner role runs Prowler as PROWLER_RUN_AS, which finds none of the worker’s secrets in any process’s environment', async () => {
     assert.equal(process.getuid!(), 0, 'switching to another user needs the worker to run as root, as it does in CI');
     await stopWorkers();
-    await worker({ PROWLER_RUN_AS: 'nobody' });
+    await worker({ PROWLER_RUN_AS: 'nobody', DATABASE_ADMIN_URL: '', WORKER_QUEUES: 'scans' });
     const before = recordedPids();
     const { taskId, scanId } = await startScan(await providerWithSecret());
     const done = await waitForTaskEnd(taskId, 30000);
@@ -185,7 +185,9 @@ describe('scans with separate worker processes', () => {
   });
 
   it('a failing Prowler run: the tenant gets a fixed message with a reference, the worker’s log gets the stderr under it', async () => {
-    const live = workers.find((w) => w.child.exitCode === null && w.child.signalCode === null) ?? (await worker({ PROWLER_RUN_AS: 'nobody' }));
+    const live =
+      workers.find((w) => w.child.exitCode === null && w.child.signalCode === null) ??
+      (await worker({ PROWLER_RUN_AS: 'nobody', DATABASE_ADMIN_URL: '', WORKER_QUEUES: 'scans' }));
     writeFileSync(join(controlDir, 'fail'), '');
     try {
       const { taskId } = await startScan(await providerWithSecret());
