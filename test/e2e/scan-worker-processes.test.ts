@@ -37,6 +37,7 @@ describe('scans with separate worker processes', () => {
   // Prowler under PROWLER_RUN_AS must pass through the spool to its run directory, and the stand-in writes here.
   chmodSync(env.SCAN_SPOOL_DIR, 0o711);
   chmodSync(controlDir, 0o777);
+  writeFileSync(join(controlDir, 'probe-environ'), '');
   /** Every credential value the tests give a provider: no worker may print one. */
   const plaintexts: string[] = [];
 
@@ -182,6 +183,30 @@ describe('scans with separate worker processes', () => {
     assert.deepEqual(run.environLeaks, [], 'no worker secret was readable');
     const findings = await owner.client.get(`/api/v1/findings?filter[scan]=${scanId}`);
     assert.equal(findings.body.meta.pagination.count, 5);
+  });
+
+  it('under PROWLER_RUN_AS, an output that links to a file only the worker may read is refused, and nothing is ingested', async () => {
+    const live =
+      workers.find((w) => w.child.exitCode === null && w.child.signalCode === null) ??
+      (await worker({ PROWLER_RUN_AS: 'nobody', DATABASE_ADMIN_URL: '', WORKER_QUEUES: 'scans' }));
+    assert.ok(live);
+    const providerId = await providerWithSecret();
+    const [{ uid }] = await adminRows<{ uid: string }>(`SELECT uid FROM providers WHERE id = $1`, [providerId]);
+    // Findings only the worker's user may read, standing for another tenant's upload in the spool.
+    const privateFile = join(controlDir, 'private-findings.json');
+    writeFileSync(privateFile, JSON.stringify(fixtureFindings(uid)), { mode: 0o600 });
+    writeFileSync(join(controlDir, 'symlink-output'), privateFile);
+    try {
+      const { taskId, scanId } = await startScan(providerId);
+      const done = await waitForTaskEnd(taskId, 30000);
+      assert.equal(done.state, 'failed', JSON.stringify(done.result));
+      assert.equal(done.result.outcome, 'engine_failed');
+      assert.match(done.result.error, /not a regular file/);
+      const [stored] = await adminRows<{ n: number }>(`SELECT count(*)::int AS n FROM findings WHERE scan_id = $1`, [scanId]);
+      assert.equal(stored.n, 0);
+    } finally {
+      rmSync(join(controlDir, 'symlink-output'), { force: true });
+    }
   });
 
   it('a failing Prowler run: the tenant gets a fixed message with a reference, the worker’s log gets the stderr under it', async () => {

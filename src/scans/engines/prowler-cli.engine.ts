@@ -1,13 +1,15 @@
 import { Logger } from '@nestjs/common';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chown, readdir, rm, writeFile } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { chown, open, readdir, rm, writeFile } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import type { OsUser } from '../../config/os-user';
 import { JobOutcomeError } from '../../tasks/jobs/job-errors';
 import { ScanEngine, ScanEngineRun, ScanOutput, ScanTarget } from '../../tasks/scans/scan-engine';
 import { ScanSpool } from '../spool/scan-spool';
-import { credentialEnvironment, credentialFiles, prowlerArguments } from './prowler-invocation';
+import { credentialEnvironment, credentialFiles, PROWLER_OUTPUT_NAME, prowlerArguments } from './prowler-invocation';
 
 /** How long Prowler gets to stop after SIGTERM before it is killed. */
 const STOP_GRACE_MS = 5000;
@@ -37,7 +39,12 @@ export class ProwlerCliEngine implements ScanEngine {
 
   async run(target: ScanTarget, run: ScanEngineRun): Promise<ScanOutput> {
     const directory = await this.spool.runDirectory(target.scanId, this.runAs);
-    const dispose = () => rm(directory, { recursive: true, force: true });
+    // Under PROWLER_RUN_AS the output is copied out of the directory Prowler's user controls (see reclaimOutput).
+    const reclaimed = `${directory}.ocsf.json`;
+    const dispose = async () => {
+      await rm(directory, { recursive: true, force: true });
+      await rm(reclaimed, { force: true });
+    };
     try {
       const credentials = await run.credentials();
       // Without a secret Prowler would fall back on whatever identity the worker itself has: never scan with that.
@@ -58,7 +65,7 @@ export class ProwlerCliEngine implements ScanEngine {
       await run.progress(1);
       const secretValues = [...Object.values(secrets), ...files.map((credential) => credential.content)];
       await this.spawnProwler(target.scanId, prowlerArguments(target, directory, credentials), directory, environment, secretValues, run.signal);
-      return { ocsfFile: await outputFile(directory), dispose };
+      return { ocsfFile: this.runAs ? await reclaimOutput(directory, reclaimed) : await outputFile(directory), dispose };
     } catch (error) {
       await dispose();
       throw error;
@@ -130,6 +137,29 @@ async function outputFile(directory: string): Promise<string> {
   const found = (await readdir(directory, { recursive: true })).filter((name) => name.endsWith('.ocsf.json')).sort();
   if (found.length === 0) throw new JobOutcomeError('engine_failed', 'Prowler finished without writing a JSON-OCSF output file.');
   return join(directory, found[0]);
+}
+
+/**
+ * The output of a run under another user, copied to a file of the worker's
+ * own. That user owns the run directory and anything it left running may
+ * still change it: the output could be a symbolic or swapped link to a file
+ * only the worker may read (another tenant's upload, say). So only the one
+ * name Prowler writes is taken, opened without following a link, checked to
+ * be a regular file, and copied through that open descriptor.
+ */
+async function reclaimOutput(directory: string, target: string): Promise<string> {
+  const path = join(directory, `${PROWLER_OUTPUT_NAME}.ocsf.json`);
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw new JobOutcomeError('engine_failed', 'Prowler finished without writing a JSON-OCSF output file.');
+    throw new JobOutcomeError('engine_failed', `Prowler's output is not a regular file (${error.code ?? 'unreadable'}).`);
+  });
+  try {
+    if (!(await handle.stat()).isFile()) throw new JobOutcomeError('engine_failed', "Prowler's output is not a regular file.");
+    await pipeline(handle.createReadStream({ autoClose: false }), createWriteStream(target, { flags: 'wx', mode: 0o600 }));
+    return target;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** What Prowler printed may echo a credential; the server log must not hold it either. */
