@@ -1,4 +1,4 @@
-import { AppConfig, DEVELOPMENT_JWT_SECRET, loadConfig } from '../src/config/app-config';
+import { AppConfig, DEVELOPMENT_JWT_SECRET, loadConfig, OWNER_FREE_QUEUES, ownerRoleProblem } from '../src/config/app-config';
 
 /**
  * `npm run check:deploy`: refuses an unsafe production configuration and
@@ -39,9 +39,10 @@ export function deploymentProblems(environment: NodeJS.ProcessEnv): string[] {
     problems.push('KEEP_ALIVE_TIMEOUT_MS is longer than SHUTDOWN_GRACE_MS: a client may reuse a connection the draining server is about to cut');
   }
   if (config.workers.inProcess) problems.push('WORKERS_IN_PROCESS=true: run workers as their own deployment (npm run start:worker)');
+  const owned = config.database.adminUrl !== '';
   for (const [name, url] of Object.entries({
     DATABASE_URL: config.database.appUrl,
-    DATABASE_ADMIN_URL: config.database.adminUrl,
+    ...(owned ? { DATABASE_ADMIN_URL: config.database.adminUrl } : {}),
     DATABASE_REPLICA_URL: config.database.replicaUrl,
   })) {
     const parsed = new URL(url);
@@ -49,9 +50,28 @@ export function deploymentProblems(environment: NodeJS.ProcessEnv): string[] {
     if (isPlaceholder(decodeURIComponent(parsed.password))) problems.push(`${name} has a placeholder password (change-me)`);
     if (name !== 'DATABASE_ADMIN_URL' && decodeURIComponent(parsed.username) === 'postgres') problems.push(`${name} uses the postgres superuser; use the app role`);
   }
-  if (new URL(config.database.appUrl).username === new URL(config.database.adminUrl).username) {
+  if (owned && new URL(config.database.appUrl).username === new URL(config.database.adminUrl).username) {
     problems.push('DATABASE_URL and DATABASE_ADMIN_URL use the same role: the app role must not own tables or bypass RLS');
   }
+  const ownerMissing = ownerRoleProblem(config, 'worker');
+  if (ownerMissing) problems.push(ownerMissing);
+  problems.push(...prowlerProblems(config));
+  return problems;
+}
+
+/**
+ * Prowler runs whatever a tenant's credentials make it run (their cloud SDKs
+ * read files and start programs): the process that starts it must not hold
+ * the owner role, and Prowler must run as another OS user, which cannot read
+ * that process's environment (the encryption key, the JWT secret).
+ */
+function prowlerProblems(config: AppConfig): string[] {
+  if (!config.scans.prowlerBin) return [];
+  const problems: string[] = [];
+  if (config.database.adminUrl) {
+    problems.push(`PROWLER_BIN is set in a process that holds DATABASE_ADMIN_URL: run Prowler in a worker of its own (WORKER_QUEUES=${OWNER_FREE_QUEUES.join(',')}) without it`);
+  }
+  if (!config.scans.prowlerRunAs) problems.push('PROWLER_BIN is set without PROWLER_RUN_AS: Prowler would run as the worker’s own user and could read its environment');
   return problems;
 }
 

@@ -16,6 +16,7 @@ import { excerpt } from './common/errors/excerpt';
 import { sendError } from './common/errors/json-api-exception.filter';
 import { registerDrainHooks } from './common/http/http-drain';
 import { assertStorableBody, assertStorableQuery } from './common/http/storable-strings';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from './common/json/json-depth';
 import { JSONAPI_MEDIA_TYPE } from './common/jsonapi/media-type';
 import { createRootLogger, PinoNestLogger } from './logging/logger';
 
@@ -37,6 +38,21 @@ function hasBody(headers: IncomingMessage['headers']): boolean {
 function trustProxyOption(setting: AppConfig['http']['trustProxy']): false | string[] | ((address: string, hop: number) => boolean) {
   if (typeof setting === 'number') return (_address, hop) => hop < setting;
   return setting;
+}
+
+type JsonParser = (request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void) => void;
+
+/**
+ * Wraps Fastify's JSON parser with a depth check that runs first: a body
+ * nested deeper than MAX_JSON_DEPTH is a 400 before anything recurses into it.
+ */
+function depthLimited(parse: JsonParser): JsonParser {
+  return (request, body, done) => {
+    if (jsonDepthExceeds(body)) {
+      return done(ApiError.badRequest('too_deep', `The body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels.`, { pointer: '' }));
+    }
+    parse(request, body, done);
+  };
 }
 
 /** Builds (but does not start listening) the HTTP API on Fastify, with every platform concern wired in. */
@@ -70,8 +86,10 @@ export async function createHttpApp(
   fastify.addHook('onRoute', (route) => {
     if (route.method !== 'HEAD') logger.info({ context: 'Routes', method: route.method, url: route.url }, 'mapped route');
   });
-  // JSON:API's media type is parsed as JSON, within the same body limit.
-  fastify.addContentTypeParser(JSONAPI_MEDIA_TYPE, { parseAs: 'string' }, fastify.getDefaultJsonParser('error', 'error'));
+  // JSON:API's media type is parsed as JSON, within the same body limit, and both refuse deep nesting before parsing.
+  const parseJson = depthLimited(fastify.getDefaultJsonParser('error', 'error'));
+  fastify.removeContentTypeParser(['application/json']);
+  for (const type of ['application/json', JSONAPI_MEDIA_TYPE]) fastify.addContentTypeParser(type, { parseAs: 'string' }, parseJson);
   // Bodies are JSON:API (or plain JSON); multipart only for file uploads. Fastify would otherwise
   // accept text/plain and hand the handler a string.
   fastify.removeContentTypeParser(['text/plain']);
@@ -96,6 +114,8 @@ export async function createHttpApp(
   const app = await NestFactory.create<NestFastifyApplication>(withConfig(config, rootModule), adapter, {
     logger: new PinoNestLogger(logger),
     abortOnError: false,
+    // The JSON parsers are the depth-limited ones registered above; Nest's own would replace them.
+    bodyParser: false,
   });
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [

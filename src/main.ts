@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { loadConfig } from './config/app-config';
+import { loadConfig, ownerRoleProblem } from './config/app-config';
 import { closeOnSignals } from './common/http/http-drain';
 import { createHttpApp } from './http-app';
 import { AppModule } from './app.module';
@@ -14,6 +14,8 @@ import { serviceAddresses } from './service-addresses';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
+  const missing = ownerRoleProblem(config, 'api');
+  if (missing) throw new Error(missing);
   // Without processors the worker module is not even built: an API-only process starts faster.
   const app = await createHttpApp(config, config.workers.inProcess ? LocalAppModule : AppModule);
   closeOnSignals(app, config.http.shutdownGraceMs);

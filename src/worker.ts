@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { loadConfig } from './config/app-config';
+import { loadConfig, ownerRoleProblem } from './config/app-config';
 import { withConfig } from './config/config.module';
 import { createRootLogger, PinoNestLogger } from './logging/logger';
 import { WorkerModule } from './worker.module';
@@ -12,6 +12,8 @@ import { WorkerModule } from './worker.module';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
+  const missing = ownerRoleProblem(config, 'worker');
+  if (missing) throw new Error(missing);
   const app = await NestFactory.createApplicationContext(withConfig(config, WorkerModule.forWorkerProcess()), {
     logger: new PinoNestLogger(createRootLogger(config.logLevel)),
     abortOnError: false,

@@ -4,6 +4,8 @@ import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import { bool, cleanEnv, num, str, url } from 'envalid';
 import { concurrencyVariable, QUEUE_NAMES, QueueName } from '../tasks/queue-names';
+import { DEFAULT_ENCODING_HEAP_MB } from '../scans/execution/encoded-ocsf-batches';
+import { OsUser, parseOsUser } from './os-user';
 
 /**
  * Every setting the processes read, validated once at start. A bad value stops
@@ -31,6 +33,7 @@ export interface AppConfig {
   };
   database: {
     appUrl: string;
+    /** The owner role; empty only in a worker that runs OWNER_FREE_QUEUES alone (ownerRoleProblem). */
     adminUrl: string;
     replicaUrl: string;
     adminReplicaUrl: string;
@@ -52,7 +55,11 @@ export interface AppConfig {
   usesDefaultEncryptionKey: boolean;
   throttle: ThrottleConfig;
   email: EmailConfig;
-  workers: { inProcess: boolean };
+  workers: {
+    inProcess: boolean;
+    /** The queues a worker process takes jobs from (WORKER_QUEUES); every queue by default. */
+    queues: readonly QueueName[];
+  };
   tasks: TasksConfig;
   reports: ReportsConfig;
   scans: ScansConfig;
@@ -116,6 +123,12 @@ export interface ReportsConfig {
 export interface ScansConfig {
   /** The largest OCSF file an import accepts, as uploaded (compressed, for gzip). */
   importMaxBytes: number;
+  /** The most an OCSF file (an import or Prowler's output) may hold once decompressed. */
+  importMaxDecompressedBytes: number;
+  /** The longest one OCSF record may be (its JSON text). */
+  recordMaxBytes: number;
+  /** The heap of the thread that parses and encodes OCSF files, in MB. */
+  encodingThreadHeapMb: number;
   /**
    * Where uploads wait for the worker that ingests them and where Prowler
    * writes its output: a directory the API and every worker share (a volume
@@ -124,6 +137,8 @@ export interface ScansConfig {
   spoolDir: string;
   /** The Prowler CLI executable; empty: no scan engine, so manual and scheduled scans fail saying so. */
   prowlerBin: string;
+  /** The OS user Prowler runs as (PROWLER_RUN_AS); null: the worker's own. */
+  prowlerRunAs: OsUser | null;
 }
 
 const GIB = 1024 * 1024 * 1024;
@@ -156,7 +171,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     REQUEST_TIMEOUT_MS: num({ default: 0 }),
     SHUTDOWN_GRACE_MS: num({ default: 15000 }),
     DATABASE_URL: url(),
-    DATABASE_ADMIN_URL: url(),
+    DATABASE_ADMIN_URL: str({ default: '' }),
     DATABASE_REPLICA_URL: str({ default: '' }),
     DATABASE_ADMIN_REPLICA_URL: str({ default: '' }),
     DATABASE_POOL_SIZE: num({ default: 10 }),
@@ -182,6 +197,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     SMTP_URL: str({ default: '' }),
     MAIL_FROM: str({ default: 'cspm-api <no-reply@localhost>' }),
     WORKERS_IN_PROCESS: bool({ default: false }),
+    WORKER_QUEUES: str({ default: '' }),
     JOB_LOCK_DURATION_MS: num({ default: 30000 }),
     JOB_STALLED_INTERVAL_MS: num({ default: 30000 }),
     JOB_MAX_STALLED_COUNT: num({ default: 1 }),
@@ -200,8 +216,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     REPORTS_DIR: str({ default: '.data/reports' }),
     REPORT_RETENTION_DAYS: num({ default: 30 }),
     SCAN_IMPORT_MAX_BYTES: num({ default: GIB }),
+    SCAN_IMPORT_MAX_DECOMPRESSED_BYTES: num({ default: 16 * GIB }),
+    SCAN_RECORD_MAX_BYTES: num({ default: 4 * 1024 * 1024 }),
+    SCAN_ENCODING_THREAD_HEAP_MB: num({ default: DEFAULT_ENCODING_HEAP_MB }),
     SCAN_SPOOL_DIR: str({ default: '' }),
     PROWLER_BIN: str({ default: '' }),
+    PROWLER_RUN_AS: str({ default: '' }),
     LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
     DEBUG: bool({ default: false }),
   }, { reporter: throwOnInvalid });
@@ -220,11 +240,17 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
   ] as const) {
     if (!Number.isInteger(value) || value < minimum) throw new Error(`${name} must be an integer of at least ${minimum}`);
   }
+  if (e.DATABASE_ADMIN_URL && !URL.canParse(e.DATABASE_ADMIN_URL)) throw new Error('DATABASE_ADMIN_URL must be a URL');
   const tasks = loadTasksConfig(e, environment, production);
   const throttle = loadThrottleConfig(e);
   const email = loadEmailConfig(e, production);
   const reports = loadReportsConfig(e.REPORTS_DIR, e.REPORT_RETENTION_DAYS);
   if (!Number.isInteger(e.SCAN_IMPORT_MAX_BYTES) || e.SCAN_IMPORT_MAX_BYTES < 1024) throw new Error('SCAN_IMPORT_MAX_BYTES must be an integer of at least 1024');
+  for (const name of ['SCAN_IMPORT_MAX_DECOMPRESSED_BYTES', 'SCAN_RECORD_MAX_BYTES'] as const) {
+    if (!Number.isSafeInteger(e[name]) || e[name] < 1024) throw new Error(`${name} must be an integer of at least 1024`);
+  }
+  // The thread holds a batch of records (up to 32 MiB of text) and what they parse into: well over one record's worth.
+  if (!Number.isInteger(e.SCAN_ENCODING_THREAD_HEAP_MB) || e.SCAN_ENCODING_THREAD_HEAP_MB < 16) throw new Error('SCAN_ENCODING_THREAD_HEAP_MB must be an integer of at least 16');
   // Empty: a directory under the system's temporary one, fine for a single host; set it where API and workers run apart.
   const spoolDir = e.SCAN_SPOOL_DIR || join(tmpdir(), 'cspm-scan-spool');
   if (!isAbsolute(spoolDir)) throw new Error('SCAN_SPOOL_DIR must be an absolute path');
@@ -249,7 +275,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
       appUrl: e.DATABASE_URL,
       adminUrl: e.DATABASE_ADMIN_URL,
       replicaUrl: e.DATABASE_REPLICA_URL || e.DATABASE_URL,
-      adminReplicaUrl: e.DATABASE_ADMIN_REPLICA_URL || e.DATABASE_ADMIN_URL,
+      adminReplicaUrl: e.DATABASE_ADMIN_URL ? e.DATABASE_ADMIN_REPLICA_URL || e.DATABASE_ADMIN_URL : '',
       poolSize: e.DATABASE_POOL_SIZE,
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     },
@@ -265,13 +291,46 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     usesDefaultEncryptionKey: !e.SECRETS_ENCRYPTION_KEY,
     throttle,
     email,
-    workers: { inProcess: e.WORKERS_IN_PROCESS },
+    workers: { inProcess: e.WORKERS_IN_PROCESS, queues: parseQueues(e.WORKER_QUEUES) },
     tasks,
     reports,
-    scans: { importMaxBytes: e.SCAN_IMPORT_MAX_BYTES, spoolDir, prowlerBin: e.PROWLER_BIN },
+    scans: {
+      importMaxBytes: e.SCAN_IMPORT_MAX_BYTES,
+      importMaxDecompressedBytes: e.SCAN_IMPORT_MAX_DECOMPRESSED_BYTES,
+      recordMaxBytes: e.SCAN_RECORD_MAX_BYTES,
+      encodingThreadHeapMb: e.SCAN_ENCODING_THREAD_HEAP_MB,
+      spoolDir,
+      prowlerBin: e.PROWLER_BIN,
+      prowlerRunAs: e.PROWLER_RUN_AS ? parseOsUser(e.PROWLER_RUN_AS, 'PROWLER_RUN_AS') : null,
+    },
     logLevel: e.LOG_LEVEL,
     debug: e.DEBUG,
   };
+}
+
+/**
+ * The queues whose jobs never use the owner role: a worker running only
+ * these may go without DATABASE_ADMIN_URL. That is the worker that runs
+ * Prowler, which must not hold it (README, "What a worker process holds").
+ */
+export const OWNER_FREE_QUEUES: readonly QueueName[] = ['scans'];
+
+/** Why a process with this configuration may not start, or undefined: the API and most workers need the owner role. */
+export function ownerRoleProblem(config: AppConfig, process: 'api' | 'worker'): string | undefined {
+  if (config.database.adminUrl) return undefined;
+  if (process === 'api' || config.workers.inProcess) return 'DATABASE_ADMIN_URL is required by the API process';
+  const needing = config.workers.queues.filter((queue) => !OWNER_FREE_QUEUES.includes(queue));
+  return needing.length === 0
+    ? undefined
+    : `DATABASE_ADMIN_URL is required by a worker of the ${needing.join(', ')} queue(s); only a worker with WORKER_QUEUES=${OWNER_FREE_QUEUES.join(',')} runs without it`;
+}
+
+function parseQueues(list: string): readonly QueueName[] {
+  if (list.trim() === '') return QUEUE_NAMES;
+  const names = list.split(',').map((name) => name.trim()).filter(Boolean);
+  const unknown = names.filter((name) => !(QUEUE_NAMES as readonly string[]).includes(name));
+  if (unknown.length > 0 || names.length === 0) throw new Error(`WORKER_QUEUES must list queues among: ${QUEUE_NAMES.join(', ')}`);
+  return [...new Set(names)] as QueueName[];
 }
 
 function loadTasksConfig(

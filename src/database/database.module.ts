@@ -36,8 +36,10 @@ function pool(name: string, pick: (c: AppConfig) => string, sizeShare = 1) {
   imports: [
     pool(APP_DATA_SOURCE, (c) => c.database.appUrl),
     pool(REPLICA_DATA_SOURCE, (c) => c.database.replicaUrl),
-    pool(ADMIN_DATA_SOURCE, (c) => c.database.adminUrl, 0.5),
-    pool(ADMIN_REPLICA_DATA_SOURCE, (c) => c.database.adminReplicaUrl, 0.5),
+    // A worker without the owner role (ownerRoleProblem) gets these two as app-role pools, which RLS
+    // confines; TenantDatabase refuses every owner call there besides.
+    pool(ADMIN_DATA_SOURCE, (c) => c.database.adminUrl || c.database.appUrl, 0.5),
+    pool(ADMIN_REPLICA_DATA_SOURCE, (c) => c.database.adminReplicaUrl || c.database.appUrl, 0.5),
   ],
   providers: [TenantDatabase],
   exports: [TenantDatabase],

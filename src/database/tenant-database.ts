@@ -1,5 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { DataSource, EntityManager } from 'typeorm';
 import {
   ADMIN_DATA_SOURCE,
@@ -16,29 +18,42 @@ import { rlsTransaction, RlsTransactionOptions } from './rls-transaction';
  */
 @Injectable()
 export class TenantDatabase {
+  /** False in a worker started without DATABASE_ADMIN_URL: every owner call then throws. */
+  readonly hasOwnerRole: boolean;
+
   constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
     @InjectDataSource(APP_DATA_SOURCE) readonly app: DataSource,
     @InjectDataSource(REPLICA_DATA_SOURCE) readonly replica: DataSource,
     @InjectDataSource(ADMIN_DATA_SOURCE) private readonly adminSource: DataSource,
     @InjectDataSource(ADMIN_REPLICA_DATA_SOURCE) private readonly adminReplicaSource: DataSource,
-  ) {}
+  ) {
+    this.hasOwnerRole = config.database.adminUrl !== '';
+  }
 
   transaction<T>(tenantId: string, fn: (m: EntityManager) => Promise<T>, options: RlsTransactionOptions = {}): Promise<T> {
     return rlsTransaction(options.readOnly ? this.replica : this.app, tenantId, fn, options);
   }
 
   /** Cross-tenant work as the owner role: no RLS. Keep every use named and rare. */
-  adminQuery<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+  async adminQuery<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    this.assertOwnerRole();
     return this.adminSource.query(sql, params);
   }
 
-  adminReadQuery<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+  async adminReadQuery<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    this.assertOwnerRole();
     return this.adminReplicaSource.query(sql, params);
   }
 
   /** A transaction as the owner role, for sign-up and tenant creation, which precede any tenant context. */
-  adminTransaction<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
+  async adminTransaction<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
+    this.assertOwnerRole();
     return this.adminSource.transaction(fn);
+  }
+
+  private assertOwnerRole(): void {
+    if (!this.hasOwnerRole) throw new Error('This process runs without the owner role (no DATABASE_ADMIN_URL)');
   }
 
   async ping(): Promise<void> {

@@ -1,4 +1,8 @@
 import { ApiError, ApiErrors } from '../common/errors/api-error';
+import { cloudsYamlProblem } from './credential-documents/openstack-clouds-yaml';
+import { gcpServiceAccountKeyProblem } from './credential-documents/gcp-service-account-key';
+import { kubeconfigProblem } from './credential-documents/kubeconfig';
+import { remoteEndpointProblem } from './credential-documents/remote-endpoint';
 import type { ProviderType } from './provider-uid-rules';
 
 /**
@@ -14,11 +18,21 @@ import type { ProviderType } from './provider-uid-rules';
 export const SECRET_TYPES = ['static', 'role', 'service_account'] as const;
 export type SecretType = (typeof SECRET_TYPES)[number];
 
+/**
+ * A document check says what is wrong with a value that has the right JSON
+ * type (worded to follow the field name), undefined when it fits. Documents a
+ * cloud client reads (kubeconfigs, key files, clouds.yaml) and URLs it
+ * connects to are checked so that no field makes the client run a program,
+ * read a file or call an address on the scanning host (see README, "Secret
+ * fields a scan could turn against the worker").
+ */
+type DocumentCheck<T> = (value: T) => string | undefined;
+
 type FieldRule =
-  | { kind: 'string'; pattern?: RegExp; patternHint?: string }
+  | { kind: 'string'; pattern?: RegExp; patternHint?: string; check?: DocumentCheck<string> }
   | { kind: 'email' }
   | { kind: 'integer'; min?: number; max?: number }
-  | { kind: 'object' }
+  | { kind: 'object'; check?: DocumentCheck<Record<string, unknown>> }
   | { kind: 'string-list' };
 
 type FieldRules = Readonly<Record<string, FieldRule>>;
@@ -43,9 +57,18 @@ const AZURE_APP = { client_id: text, tenant_id: text } as const;
 const ALIBABA_KEYS = { access_key_id: text, access_key_secret: text } as const;
 const OCI_IDENTITY = { user: text, fingerprint: text, tenancy: text, region: text } as const;
 
-/** Google Workspace uses a service account with domain-wide delegation. */
+const GCP_SERVICE_ACCOUNT_KEY: FieldRule = { kind: 'object', check: gcpServiceAccountKeyProblem };
+const KUBECONFIG: FieldRule = { kind: 'string', check: kubeconfigProblem };
+const CLOUDS_YAML: FieldRule = { kind: 'string', check: cloudsYamlProblem };
+/** A repository Prowler clones: over https from a remote host, never file:, ssh (the worker's own keys) or git's ext:: transport. */
+const REPOSITORY_URL: FieldRule = { kind: 'string', check: (value) => remoteEndpointProblem(value) };
+
+/** Google Workspace uses a service account with domain-wide delegation; its key file comes as text. */
 const GOOGLE_WORKSPACE: SecretShape = [
-  { label: 'Google Workspace service account', required: { credentials_content: text, delegated_user: email } },
+  {
+    label: 'Google Workspace service account',
+    required: { credentials_content: { kind: 'string', check: gcpServiceAccountKeyProblem }, delegated_user: email },
+  },
 ];
 
 const SECRET_SHAPES: Readonly<Record<ProviderType, Partial<Record<SecretType, SecretShape>>>> = {
@@ -74,10 +97,10 @@ const SECRET_SHAPES: Readonly<Record<ProviderType, Partial<Record<SecretType, Se
   },
   gcp: {
     static: [{ label: 'GCP static credentials', required: { client_id: text, client_secret: text, refresh_token: text } }],
-    service_account: [{ label: 'GCP service account key', required: { service_account_key: { kind: 'object' } } }],
+    service_account: [{ label: 'GCP service account key', required: { service_account_key: GCP_SERVICE_ACCOUNT_KEY } }],
   },
   kubernetes: {
-    static: [{ label: 'Kubernetes kubeconfig', required: { kubeconfig_content: text } }],
+    static: [{ label: 'Kubernetes kubeconfig', required: { kubeconfig_content: KUBECONFIG } }],
   },
   m365: {
     // The contract marks `user` and `password` required but deprecated; they
@@ -99,14 +122,11 @@ const SECRET_SHAPES: Readonly<Record<ProviderType, Partial<Record<SecretType, Se
     ],
   },
   iac: {
-    static: [{ label: 'IaC repository credentials', required: { repository_url: text }, optional: { access_token: text } }],
+    static: [{ label: 'IaC repository credentials', required: { repository_url: REPOSITORY_URL }, optional: { access_token: text } }],
   },
   oraclecloud: {
-    // The signing key comes either as a file path or inline, never both.
-    static: [
-      { label: 'OCI API key file credentials', required: { ...OCI_IDENTITY, key_file: text }, optional: { pass_phrase: text } },
-      { label: 'OCI API key content credentials', required: { ...OCI_IDENTITY, key_content: text }, optional: { pass_phrase: text } },
-    ],
+    // The contract also has `key_file`, a path on the scanning host: refused, the key comes inline only.
+    static: [{ label: 'OCI API key content credentials', required: { ...OCI_IDENTITY, key_content: text }, optional: { pass_phrase: text } }],
   },
   mongodbatlas: {
     static: [{ label: 'MongoDB Atlas API key', required: { atlas_public_key: text, atlas_private_key: text } }],
@@ -128,7 +148,7 @@ const SECRET_SHAPES: Readonly<Record<ProviderType, Partial<Record<SecretType, Se
     ],
   },
   openstack: {
-    static: [{ label: 'OpenStack clouds.yaml credentials', required: { clouds_yaml_content: text, clouds_yaml_cloud: text } }],
+    static: [{ label: 'OpenStack clouds.yaml credentials', required: { clouds_yaml_content: CLOUDS_YAML, clouds_yaml_cloud: text } }],
   },
   image: {
     // Not in the contract. Registry credentials for pulling private images:
@@ -226,7 +246,7 @@ function checkValue(rule: FieldRule, value: unknown): string | undefined {
       if (typeof value !== 'string') return 'must be a string.';
       if (value.trim() === '') return 'may not be blank.';
       if (rule.pattern && !rule.pattern.test(value)) return `must contain only ${rule.patternHint}.`;
-      return undefined;
+      return rule.check?.(value);
     case 'email':
       if (typeof value !== 'string') return 'must be a string.';
       if (value.trim() === '') return 'may not be blank.';
@@ -238,7 +258,7 @@ function checkValue(rule: FieldRule, value: unknown): string | undefined {
       return undefined;
     case 'object':
       if (!isPlainObject(value)) return 'must be a JSON object.';
-      return Object.keys(value).length === 0 ? 'may not be empty.' : undefined;
+      return Object.keys(value).length === 0 ? 'may not be empty.' : rule.check?.(value);
     case 'string-list':
       if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) return 'must be an array of strings.';
       return value.some((item) => item.trim() === '') ? 'may not contain blank strings.' : undefined;

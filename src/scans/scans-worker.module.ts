@@ -33,7 +33,7 @@ import { ScanSpool } from './spool/scan-spool';
       provide: SCAN_ENGINE,
       inject: [APP_CONFIG, ScanSpool],
       useFactory: (config: AppConfig, spool: ScanSpool) =>
-        config.scans.prowlerBin ? new ProwlerCliEngine(config.scans.prowlerBin, spool) : new UnconfiguredScanEngine(),
+        config.scans.prowlerBin ? new ProwlerCliEngine(config.scans.prowlerBin, spool, config.scans.prowlerRunAs) : new UnconfiguredScanEngine(),
     },
   ],
   exports: [ScanExecution, SCAN_ENGINE],

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import jwt from 'jsonwebtoken';
 import { startTestApp, TestApp } from '../support/test-app';
 import { ApiClient, SignedUpUser, signUp } from '../support/http-client';
+import { createProvider } from '../support/access-fixtures';
 
 function assertJsonApiError(result: { status: number; body: any; headers: Headers }, status: number, message: string): void {
   assert.equal(result.status, status, `${message}: got ${result.status} ${JSON.stringify(result.body)}`);
@@ -95,6 +96,38 @@ describe('bad input gets a clear 4xx JSON:API error, never a 500', () => {
     assertJsonApiError(await anonymous.withToken(otherAlgorithm).get('/api/v1/users/me'), 401, 'HS512');
     assertJsonApiError(await anonymous.withToken(user.refresh).get('/api/v1/users/me'), 401, 'refresh token as access token');
     assertJsonApiError(await anonymous.withToken('garbage').get('/api/v1/users/me'), 401, 'garbage');
+  });
+
+  it('a body nested 200,000 levels deep is a 400 on every endpoint, a secret included, and a body at the limit still parses', async () => {
+    const levels = 200000;
+    const deepArray = '['.repeat(levels) + ']'.repeat(levels);
+    const deepObject = '{"":'.repeat(levels) + '1' + '}'.repeat(levels);
+    const providerId = await createProvider(user.client, 'aws');
+    const secretBody = (secret: string) =>
+      `{"data":{"type":"provider-secrets","attributes":{"secret_type":"static","secret":${secret}},"relationships":{"provider":{"data":{"type":"providers","id":"${providerId}"}}}}}`;
+    const anonymous = new ApiClient(app.baseUrl);
+    const attempts: Array<[ApiClient, string, string, string]> = [
+      [user.client, 'POST', '/api/v1/providers/secrets', secretBody(deepArray)],
+      [user.client, 'POST', '/api/v1/providers/secrets', secretBody(deepObject)],
+      [user.client, 'PATCH', `/api/v1/users/${user.userId}`, deepArray],
+      [user.client, 'PATCH', `/api/v1/users/${user.userId}`, deepObject],
+      [user.client, 'POST', '/api/v1/providers', `{"data":{"type":"providers","attributes":{"provider":"aws","uid":${deepArray}}}}`],
+      [user.client, 'POST', '/api/v1/roles', `{"data":{"type":"roles","attributes":${deepObject}}}`],
+      [anonymous, 'POST', '/api/v1/tokens', deepArray],
+      [anonymous, 'POST', '/api/v1/users', deepObject],
+    ];
+    for (const [client, method, path, body] of attempts) {
+      for (const type of ['application/vnd.api+json', 'application/json']) {
+        const result = await client.request(method, path, body, { 'content-type': type });
+        assertJsonApiError(result, 400, `${method} ${path} (${type})`);
+        assert.equal(result.body.errors[0].code, 'too_deep');
+      }
+    }
+    // 64 levels is within the limit: the body reaches validation, which names what is wrong with it.
+    const atLimit = secretBody('{"a":'.repeat(61) + '1' + '}'.repeat(61));
+    const result = await user.client.request('POST', '/api/v1/providers/secrets', atLimit);
+    assertJsonApiError(result, 400, 'a secret at the depth limit');
+    assert.notEqual(result.body.errors[0].code, 'too_deep');
   });
 
   it('an unknown endpoint is a JSON:API 404', async () => {

@@ -116,7 +116,7 @@ describe('scans through the Prowler CLI engine (a stand-in executable) and one s
     assert.equal(stored.n, 0);
   });
 
-  it('a failing run fails its scan with Prowler’s last words, credentials redacted', async () => {
+  it('a failing run fails its scan with a fixed message and a reference; nothing Prowler printed reaches the tenant', async () => {
     const providerId = await providerWithSecret();
     writeFileSync(join(controlDir, 'fail'), '');
     try {
@@ -124,7 +124,10 @@ describe('scans through the Prowler CLI engine (a stand-in executable) and one s
       const task = await waitForTaskEnd(taskId, 30000);
       assert.equal(task.state, 'failed');
       assert.equal(task.result.outcome, 'engine_failed');
-      assert.match(task.result.error, /exited with code 2: stand-in failed on purpose with \[redacted\]/);
+      assert.match(task.result.error, /^The scan engine failed\. An administrator can find its output in the server log under reference [0-9a-f-]{36}\.$/);
+      const seen = await owner.client.get(`/api/v1/tasks/${taskId}`);
+      assert.equal(seen.body.data.attributes.result.error, task.result.error);
+      assert.ok(!JSON.stringify(seen.body).includes('stand-in failed on purpose'), 'the stderr stays out of what the tenant reads');
       assert.ok(!JSON.stringify(task.result).includes(SECRET_KEY));
       assert.equal((await scanRow(scanId)).state, 'failed');
     } finally {

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { gzipSync } from 'node:zlib';
+import { PassThrough, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip, gzipSync } from 'node:zlib';
 import { LocalAppModule } from '../../src/local-app.module';
 import { SpoolJanitor } from '../../src/scans/spool/spool-janitor';
 import { generateOcsfRecords, writeOcsfJsonArray } from '../../src/scans/ocsf/ocsf-generator';
@@ -15,6 +16,28 @@ import { adminRows, fastQueueEnv, inspectQueue, waitFor, waitForTaskEnd } from '
 import { startTestApp, TestApp } from '../support/test-app';
 
 const MAX_BYTES = 4 * 1024 * 1024;
+const MAX_DECOMPRESSED_BYTES = 24 * 1024 * 1024;
+const MAX_RECORD_BYTES = 1024 * 1024;
+
+/** A gzip of `head`, then `body(i)` for i below `times`, then `tail`, compressed as it is produced: the test never holds the whole text. */
+async function gzipOfRepeated(head: string, body: (i: number) => string, times: number, tail: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  await pipeline(
+    (function* () {
+      yield Buffer.from(head);
+      for (let i = 0; i < times; i++) yield Buffer.from(body(i));
+      yield Buffer.from(tail);
+    })(),
+    createGzip({ level: 9 }),
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        chunks.push(chunk);
+        done();
+      },
+    }),
+  );
+  return Buffer.concat(chunks);
+}
 
 /**
  * OCSF imports end to end: multipart upload through the HTTP API, the
@@ -28,7 +51,17 @@ describe('scan imports', () => {
   const env = fastQueueEnv('scan-imports');
 
   before(async () => {
-    app = await startTestApp({ ...env, WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: spoolDir, SCAN_IMPORT_MAX_BYTES: String(MAX_BYTES) }, LocalAppModule);
+    app = await startTestApp(
+      {
+        ...env,
+        WORKERS_IN_PROCESS: 'true',
+        SCAN_SPOOL_DIR: spoolDir,
+        SCAN_IMPORT_MAX_BYTES: String(MAX_BYTES),
+        SCAN_IMPORT_MAX_DECOMPRESSED_BYTES: String(MAX_DECOMPRESSED_BYTES),
+        SCAN_RECORD_MAX_BYTES: String(MAX_RECORD_BYTES),
+      },
+      LocalAppModule,
+    );
     owner = await signUp(app.baseUrl, 'importer');
   });
   after(async () => {
@@ -248,6 +281,45 @@ describe('scan imports', () => {
     const [stored] = await adminRows<{ n: number }>(`SELECT count(*)::int AS n FROM findings WHERE provider_id = $1`, [providerId]);
     assert.equal(stored.n, 0, 'the batches written before the cancel were rolled back');
     await waitFor('the upload to be removed', async () => (spoolFiles().length === 0 ? true : undefined), 10000);
+  });
+
+  it('a small gzip of one huge record fails at SCAN_RECORD_MAX_BYTES, keeping nothing, and the worker lives on', async () => {
+    const { id: providerId, uid } = await awsProvider(owner.client);
+    const record = fixtureFindings(uid)[0];
+    // One record of 256 MiB: a valid finding whose message never ends.
+    const head = `[${JSON.stringify({ ...record, message: undefined }).slice(0, -1)},"message":"`;
+    const megabyte = 'A'.repeat(1024 * 1024);
+    const file = await gzipOfRepeated(head, () => megabyte, 256, '"}]');
+    assert.ok(file.length < MAX_BYTES / 4, `${file.length} bytes compressed`);
+    const task = await importAndWait(owner.client, providerId, file, 60000);
+    assert.equal(task.attributes.state, 'failed');
+    assert.equal(task.attributes.result.outcome, 'invalid_file');
+    assert.match(task.attributes.result.error, /Record 0 \(line 1\) is longer than 1048576 characters \(SCAN_RECORD_MAX_BYTES\)/);
+    assert.equal((await scanOfTask(task)).attributes.state, 'failed');
+    const [stored] = await adminRows<{ n: number }>(`SELECT count(*)::int AS n FROM findings WHERE provider_id = $1`, [providerId]);
+    assert.equal(stored.n, 0);
+    assert.deepEqual(spoolFiles(), []);
+    const next = await importAndWait(owner.client, providerId, fixture(uid));
+    assert.equal(next.attributes.state, 'completed', 'the worker still imports');
+  });
+
+  it('a gzip bomb of many small records fails at SCAN_IMPORT_MAX_DECOMPRESSED_BYTES after batches were written, keeping nothing', async () => {
+    const { id: providerId, uid } = await awsProvider(owner.client);
+    const records = [...generateOcsfRecords({ providerType: 'aws', accountUid: uid, count: 1, seed: 3 })];
+    // The same finding under a new uid each time: every record valid, and the text compresses to almost nothing.
+    const one = JSON.stringify(records[0]);
+    const uidOfOne = (records[0] as { finding_info: { uid: string } }).finding_info.uid;
+    const parts = one.split(uidOfOne);
+    const times = Math.ceil((MAX_DECOMPRESSED_BYTES * 1.5) / (one.length + 8));
+    const file = await gzipOfRepeated(`[${one}`, (i) => `,${parts.join(`${uidOfOne}-${i}`)}`, times, ']');
+    assert.ok(file.length < MAX_BYTES, `${file.length} bytes compressed`);
+    const task = await importAndWait(owner.client, providerId, file, 120000);
+    assert.equal(task.attributes.state, 'failed', JSON.stringify(task.attributes.result));
+    assert.equal(task.attributes.result.outcome, 'invalid_file');
+    assert.match(task.attributes.result.error, /larger than 25165824 bytes once decompressed \(SCAN_IMPORT_MAX_DECOMPRESSED_BYTES\)/);
+    const [stored] = await adminRows<{ n: number }>(`SELECT count(*)::int AS n FROM findings WHERE provider_id = $1`, [providerId]);
+    assert.equal(stored.n, 0);
+    assert.deepEqual(await visibleCounts(providerId), { findings: 0, resources: 0 });
   });
 
   it('answers 413 for a file over SCAN_IMPORT_MAX_BYTES, and keeps none of it', async () => {

@@ -10,6 +10,7 @@ import { ProviderSecretsService } from '../../src/providers/provider-secrets.ser
 import { TenantDatabase } from '../../src/database/tenant-database';
 import { SecretCipher } from '../../src/providers/secret-cipher';
 import { rotateSecrets } from '../../src/providers/secret-rotation';
+import { GCP_KEY, KUBECONFIG } from '../support/secret-fixtures';
 
 /** Collects every log line an application writes. */
 class LogCapture extends Writable {
@@ -154,6 +155,54 @@ describe('provider secrets', () => {
       data: { type: 'provider-secrets', id: secretId, attributes: { secret: { aws_access_key_id: ACCESS_KEY } } },
     });
     assert.equal(badContent.status, 400);
+  });
+
+  it('refuses a kubeconfig that runs a command or reads a file on the worker, at POST and at PATCH, and stores nothing', async () => {
+    const kubernetes = await createProvider(admin.client, 'kubernetes', `prod-${randomBytes(4).toString('hex')}`);
+    const execUser = KUBECONFIG.replace(
+      '      token: eyJhbGciOiJSUzI1NiJ9.e30.c2ln\n',
+      '      exec:\n        apiVersion: client.authentication.k8s.io/v1\n        command: /bin/sh\n        args: ["-c", "cat /proc/$PPID/environ > /tmp/stolen"]\n',
+    );
+    const refused = await call(admin.client, 'POST', '/api/v1/providers/secrets', secretBody(kubernetes, { kubeconfig_content: execUser }));
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.equal(refused.body.errors[0].source.pointer, '/data/attributes/secret/kubeconfig_content');
+    assert.match(refused.body.errors[0].detail, /users\[0\]\.user\.exec/);
+    assert.ok(!refused.body.errors[0].detail.includes('/bin/sh'), 'the detail does not quote the file');
+    const malformed = await call(admin.client, 'POST', '/api/v1/providers/secrets', secretBody(kubernetes, { kubeconfig_content: 'users: [' }));
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.body.errors[0].source.pointer, '/data/attributes/secret/kubeconfig_content');
+    const list = await call(admin.client, 'GET', `/api/v1/providers/secrets?filter[provider]=${kubernetes}`);
+    assert.equal(list.body.data.length, 0, 'nothing was stored');
+
+    const created = await call(admin.client, 'POST', '/api/v1/providers/secrets', secretBody(kubernetes, { kubeconfig_content: KUBECONFIG }));
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.body.data.id;
+    for (const attack of [execUser, KUBECONFIG.replace('token: eyJhbGciOiJSUzI1NiJ9.e30.c2ln', 'tokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token')]) {
+      const patched = await call(admin.client, 'PATCH', `/api/v1/providers/secrets/${id}`, {
+        data: { type: 'provider-secrets', id, attributes: { secret: { kubeconfig_content: attack } } },
+      });
+      assert.equal(patched.status, 400, JSON.stringify(patched.body));
+      assert.equal(patched.body.errors[0].source.pointer, '/data/attributes/secret/kubeconfig_content');
+    }
+    assert.deepEqual(await credentialsIn(app, admin.tenantId, kubernetes), { kubeconfig_content: KUBECONFIG }, 'the stored kubeconfig is unchanged');
+  });
+
+  it('refuses a GCP key that is not a service account key (external_account reads files and URLs on the worker)', async () => {
+    const gcp = await createProvider(admin.client, 'gcp', `scan-${randomBytes(4).toString('hex')}`);
+    const externalAccount = {
+      type: 'external_account',
+      audience: '//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/pool/providers/provider',
+      subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+      token_url: 'https://sts.googleapis.com/v1/token',
+      credential_source: { file: '/proc/1/environ' },
+    };
+    for (const key of [externalAccount, { ...externalAccount, credential_source: { url: 'http://169.254.169.254/computeMetadata/v1/' } }, { ...GCP_KEY, token_uri: 'http://169.254.169.254/token' }]) {
+      const refused = await call(admin.client, 'POST', '/api/v1/providers/secrets', secretBody(gcp, { service_account_key: key }, 'service_account'));
+      assert.equal(refused.status, 400, JSON.stringify(refused.body));
+      assert.equal(refused.body.errors[0].source.pointer, '/data/attributes/secret/service_account_key');
+    }
+    const accepted = await call(admin.client, 'POST', '/api/v1/providers/secrets', secretBody(gcp, { service_account_key: GCP_KEY }, 'service_account'));
+    assert.equal(accepted.status, 201, JSON.stringify(accepted.body));
   });
 
   it('binds each envelope to its row: a ciphertext copied onto another secret does not decrypt', async () => {

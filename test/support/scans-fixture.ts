@@ -76,7 +76,17 @@ export async function importAndWait(client: ApiClient, providerId: string, file:
  * `<output-directory>/<output-filename>.ocsf.json`. Its findings name the
  * account the test tied to the access key it was given (scanAccount), as
  * Prowler names the account its credentials are of.
+ *
+ * With a `probe-environ` file, it also does what a command smuggled into a
+ * scan would do: it reads the environment of its parent (/proc/<ppid>/environ)
+ * and of every process it can see under /proc, and records which of the worker's own secrets it
+ * found (`environLeaks`); with a `symlink-output` file, its output is a
+ * symbolic link to the path that file names. The control directory must be
+ * writable by the user it runs as.
  */
+/** What a worker holds that its scans must never reach. */
+export const WORKER_SECRETS = ['DATABASE_ADMIN_URL', 'SECRETS_ENCRYPTION_KEY', 'JWT_SECRET'];
+
 export function writeProwlerStandIn(controlDir: string): string {
   const path = join(controlDir, 'prowler-stand-in.js');
   writeFileSync(
@@ -93,12 +103,34 @@ fs.writeFileSync(path.join(control, 'run-' + process.pid + '.json'), JSON.string
   args,
   credentials: { AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? null, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? null },
   leaked: Object.keys(process.env).filter((name) => /^(DATABASE|REDIS|JWT|SECRETS)_/.test(name)),
+  uid: process.getuid(),
+  environLeaks: fs.existsSync(path.join(control, 'probe-environ')) ? environLeaks() : null,
 }));
+function environLeaks() {
+  const found = [];
+  const pids = new Set([String(process.ppid), ...fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))]);
+  pids.delete(String(process.pid));
+  for (const pid of pids) {
+    let environ;
+    try {
+      environ = fs.readFileSync('/proc/' + pid + '/environ', 'latin1');
+    } catch {
+      continue;
+    }
+    for (const entry of environ.split('\0')) {
+      const name = entry.slice(0, entry.indexOf('='));
+      if (${JSON.stringify(WORKER_SECRETS)}.includes(name)) found.push(name + ' of ' + (pid === String(process.ppid) ? 'the parent ' : '') + pid);
+    }
+  }
+  return found;
+}
 function finish() {
   if (fs.existsSync(path.join(control, 'fail'))) {
     process.stderr.write('stand-in failed on purpose with ' + process.env.AWS_SECRET_ACCESS_KEY + '\\n');
     process.exit(2);
   }
+  const link = path.join(control, 'symlink-output');
+  if (fs.existsSync(link)) return fs.symlinkSync(fs.readFileSync(link, 'utf8'), path.join(outputDirectory, outputName + '.ocsf.json'));
   const findings = JSON.parse(fs.readFileSync(${JSON.stringify(OCSF_FIXTURE)}, 'utf8'));
   const accountFile = path.join(control, 'account-' + process.env.AWS_ACCESS_KEY_ID);
   if (fs.existsSync(accountFile)) for (const finding of findings) finding.cloud.account.uid = fs.readFileSync(accountFile, 'utf8');

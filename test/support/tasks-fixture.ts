@@ -202,11 +202,18 @@ export async function spawnWorker(env: Record<string, string>): Promise<WorkerPr
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
-  await Promise.race([
-    waitFor('the worker to start', async () => output.includes('worker: processing jobs'), 30000),
-    exited.then((code) => {
-      throw new Error(`worker exited with ${code}: ${output}`);
-    }),
-  ]);
+  try {
+    await Promise.race([
+      waitFor('the worker to start', async () => output.includes('worker: processing jobs'), 60000),
+      exited.then((code) => {
+        throw new Error(`worker exited with ${code}: ${output}`);
+      }),
+    ]);
+  } catch (error) {
+    // A worker that missed the deadline would still take jobs meant for the next one the test starts.
+    child.kill('SIGKILL');
+    await exited;
+    throw error;
+  }
   return { child, output: () => output, exited };
 }

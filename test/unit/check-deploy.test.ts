@@ -72,6 +72,28 @@ describe('check:deploy', () => {
     }
   });
 
+  it('accepts a scan worker that runs Prowler as another user and without the owner role', () => {
+    const { DATABASE_ADMIN_URL: _owner, ...withoutOwner } = SAFE;
+    assert.deepEqual(deploymentProblems({ ...withoutOwner, WORKER_QUEUES: 'scans', PROWLER_BIN: '/usr/local/bin/prowler', PROWLER_RUN_AS: '65534:65534' }), []);
+  });
+
+  it('refuses Prowler in a process that holds the owner database URL, or running as the worker’s own user', () => {
+    const { DATABASE_ADMIN_URL: _owner, ...withoutOwner } = SAFE;
+    const withOwner = deploymentProblems({ ...SAFE, PROWLER_BIN: '/usr/local/bin/prowler', PROWLER_RUN_AS: '65534:65534' });
+    assert.ok(withOwner.some((p) => /PROWLER_BIN is set in a process that holds DATABASE_ADMIN_URL/.test(p)), withOwner.join('; '));
+    const sameUser = deploymentProblems({ ...withoutOwner, WORKER_QUEUES: 'scans', PROWLER_BIN: '/usr/local/bin/prowler' });
+    assert.deepEqual(sameUser.length, 1, sameUser.join('; '));
+    assert.match(sameUser[0], /PROWLER_BIN is set without PROWLER_RUN_AS/);
+  });
+
+  it('refuses a process without the owner role unless it runs only the scans queue', () => {
+    const { DATABASE_ADMIN_URL: _owner, ...withoutOwner } = SAFE;
+    for (const queues of [undefined, 'scans,deletion']) {
+      const problems = deploymentProblems({ ...withoutOwner, ...(queues ? { WORKER_QUEUES: queues } : {}) });
+      assert.ok(problems.some((p) => /DATABASE_ADMIN_URL is required/.test(p)), problems.join('; '));
+    }
+  });
+
   it('refuses the placeholder secrets of docker-compose.yml and .env.example', () => {
     const compose = composeEnvironment();
     assert.equal(compose.NODE_ENV, 'production');

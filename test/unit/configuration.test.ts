@@ -2,9 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadConfig, parseTrustProxy } from '../../src/config/app-config';
+import { loadConfig, ownerRoleProblem, parseTrustProxy } from '../../src/config/app-config';
 import { createMailer } from '../../src/mail/mail.module';
 import { LogMailer, SmtpMailer } from '../../src/mail/mailer';
+import { parseOsUser } from '../../src/config/os-user';
 import { concurrencyVariable, QUEUE_NAMES } from '../../src/tasks/queue-names';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
@@ -68,6 +69,31 @@ describe('configuration', () => {
     const smtp = createMailer(loadConfig({ ...production, SMTP_URL: 'smtp://127.0.0.1:2525' }));
     assert.ok(smtp instanceof SmtpMailer);
     smtp.close();
+  });
+
+  it('reads PROWLER_RUN_AS as uid:gid or a user of /etc/passwd, never root', () => {
+    assert.deepEqual(loadConfig({ ...BASE, PROWLER_RUN_AS: '1000:1001' }).scans.prowlerRunAs, { uid: 1000, gid: 1001 });
+    assert.deepEqual(parseOsUser('scanner', 'V', () => 'root:x:0:0::/root:/bin/sh\nscanner:x:1234:5678::/nonexistent:/usr/sbin/nologin\n'), { uid: 1234, gid: 5678 });
+    assert.equal(loadConfig(BASE).scans.prowlerRunAs, null);
+    for (const value of ['0:0', '1000:0', 'root', 'no-such-user-here', 'a b', '1000']) {
+      assert.throws(() => loadConfig({ ...BASE, PROWLER_RUN_AS: value }), /PROWLER_RUN_AS/, value);
+    }
+  });
+
+  it('reads WORKER_QUEUES, and lets only a scans-only worker go without the owner role', () => {
+    assert.deepEqual(loadConfig(BASE).workers.queues, QUEUE_NAMES);
+    assert.deepEqual(loadConfig({ ...BASE, WORKER_QUEUES: 'scans, deletion' }).workers.queues, ['scans', 'deletion']);
+    assert.throws(() => loadConfig({ ...BASE, WORKER_QUEUES: 'scans,nope' }), /WORKER_QUEUES/);
+    const scansOnly = loadConfig({ DATABASE_URL: BASE.DATABASE_URL, WORKER_QUEUES: 'scans' });
+    assert.equal(ownerRoleProblem(scansOnly, 'worker'), undefined);
+    assert.match(ownerRoleProblem(scansOnly, 'api')!, /required by the API/);
+    assert.match(ownerRoleProblem(loadConfig({ DATABASE_URL: BASE.DATABASE_URL }), 'worker')!, /required by a worker of the overview/);
+    assert.equal(ownerRoleProblem(loadConfig(BASE), 'api'), undefined);
+  });
+
+  it('refuses OCSF caps below 1024 bytes and an encoding heap below 16 MB', () => {
+    for (const name of ['SCAN_IMPORT_MAX_DECOMPRESSED_BYTES', 'SCAN_RECORD_MAX_BYTES']) assert.throws(() => loadConfig({ ...BASE, [name]: '1000' }), new RegExp(name));
+    assert.throws(() => loadConfig({ ...BASE, SCAN_ENCODING_THREAD_HEAP_MB: '8' }), /SCAN_ENCODING_THREAD_HEAP_MB/);
   });
 
   it('documents every variable in the README and in .env.example', () => {

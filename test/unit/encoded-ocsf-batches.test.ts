@@ -8,7 +8,7 @@ import { encodeBatch } from '../../src/findings/ingestion/ingest-batch';
 import { IngestionScan } from '../../src/findings/ingestion/ingestion-record';
 import { EncodedOcsfBatches, forEachEncodedBatch } from '../../src/scans/execution/encoded-ocsf-batches';
 import { generateOcsfRecords } from '../../src/scans/ocsf/ocsf-generator';
-import { OcsfFormatError, readOcsf, ReadOcsfOptions } from '../../src/scans/ocsf/ocsf-stream-reader';
+import { OcsfFormatError, OcsfLimitError, readOcsf, ReadOcsfOptions } from '../../src/scans/ocsf/ocsf-stream-reader';
 import { OCSF_FIXTURE } from '../support/ocsf-fixture-path';
 
 const SCAN: IngestionScan = {
@@ -81,6 +81,23 @@ describe('OCSF batches encoded on a worker thread', () => {
     } finally {
       await batches.close();
     }
+  });
+
+  it('a record bigger than the thread’s heap fails as a limit, not by taking the process’s memory', async () => {
+    // 96 MiB of one record, with no record cap: only the thread's 16 MB heap stops it.
+    const file = join(dir, 'huge-record.json.gz');
+    writeFileSync(file, gzipSync(Buffer.concat([Buffer.from('[{"class_uid":2004,"message":"'), Buffer.alloc(96 * 1024 * 1024, 0x41), Buffer.from('"}]')])));
+    const batches = new EncodedOcsfBatches(file, {}, SCAN, 16);
+    try {
+      await assert.rejects(batches.next(), (error: unknown) => {
+        assert.ok(error instanceof OcsfLimitError, String(error));
+        assert.match(error.message, /more than the 16 MB of memory it may use \(SCAN_ENCODING_THREAD_HEAP_MB\)/);
+        return true;
+      });
+    } finally {
+      await batches.close();
+    }
+    assert.ok(process.memoryUsage().heapUsed < 256 * 1024 * 1024, 'this thread never held the record');
   });
 
   it('a missing file fails with the reading error, not a hang', async () => {

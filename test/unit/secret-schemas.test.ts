@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { ApiErrors } from '../../src/common/errors/api-error';
 import { PROVIDER_TYPES, ProviderType } from '../../src/providers/provider-uid-rules';
 import { SECRET_TYPES_BY_PROVIDER, SecretType, validateSecret } from '../../src/providers/secret-schemas';
+import { GCP_KEY, KUBECONFIG } from '../support/secret-fixtures';
 
 const SECRET = '/data/attributes/secret';
 
@@ -47,9 +48,9 @@ const VALID_SECRETS: Record<ProviderType, Partial<Record<SecretType, Record<stri
   azure: { static: [{ client_id: 'app', client_secret: 'secret', tenant_id: 'tenant' }] },
   gcp: {
     static: [{ client_id: 'id', client_secret: 'secret', refresh_token: 'refresh' }],
-    service_account: [{ service_account_key: { type: 'service_account', project_id: 'p', private_key: 'k' } }],
+    service_account: [{ service_account_key: GCP_KEY }],
   },
-  kubernetes: { static: [{ kubeconfig_content: 'apiVersion: v1\nkind: Config\n' }] },
+  kubernetes: { static: [{ kubeconfig_content: KUBECONFIG }] },
   m365: {
     static: [
       { client_id: 'app', client_secret: 'secret', tenant_id: 'tenant' },
@@ -64,7 +65,7 @@ const VALID_SECRETS: Record<ProviderType, Partial<Record<SecretType, Record<stri
   oraclecloud: {
     static: [
       { user: 'ocid1.user.oc1..a', fingerprint: 'aa:bb', tenancy: 'ocid1.tenancy.oc1..a', region: 'us-ashburn-1', key_content: 'LS0t' },
-      { user: 'ocid1.user.oc1..a', fingerprint: 'aa:bb', tenancy: 'ocid1.tenancy.oc1..a', region: 'us-ashburn-1', key_file: '/keys/oci.pem', pass_phrase: 'pp' },
+      { user: 'ocid1.user.oc1..a', fingerprint: 'aa:bb', tenancy: 'ocid1.tenancy.oc1..a', region: 'us-ashburn-1', key_content: 'LS0t', pass_phrase: 'pp' },
     ],
   },
   mongodbatlas: { static: [{ atlas_public_key: 'pub', atlas_private_key: 'priv' }] },
@@ -73,11 +74,19 @@ const VALID_SECRETS: Record<ProviderType, Partial<Record<SecretType, Record<stri
     role: [{ role_arn: 'acs:ram::1234567890123456:role/ProwlerRole', access_key_id: 'LTAI', access_key_secret: 'secret', role_session_name: 'S' }],
   },
   cloudflare: { static: [{ api_token: 'token' }, { api_key: 'key', api_email: 'ops@example.com' }] },
-  openstack: { static: [{ clouds_yaml_content: 'clouds:\n  prod: {}\n', clouds_yaml_cloud: 'prod' }] },
+  openstack: {
+    static: [
+      { clouds_yaml_content: 'clouds:\n  prod: {}\n', clouds_yaml_cloud: 'prod' },
+      {
+        clouds_yaml_content: 'clouds:\n  prod:\n    auth:\n      auth_url: https://keystone.example.com:5000/v3\n      username: u\n      password: p\n    region_name: RegionOne\n',
+        clouds_yaml_cloud: 'prod',
+      },
+    ],
+  },
   image: { static: [{ registry_token: 'token' }, { registry_username: 'robot', registry_password: 'pw' }] },
   googleworkspace: {
-    static: [{ credentials_content: '{"type":"service_account"}', delegated_user: 'admin@example.com' }],
-    service_account: [{ credentials_content: '{"type":"service_account"}', delegated_user: 'admin@example.com' }],
+    static: [{ credentials_content: JSON.stringify(GCP_KEY), delegated_user: 'admin@example.com' }],
+    service_account: [{ credentials_content: JSON.stringify(GCP_KEY), delegated_user: 'admin@example.com' }],
   },
   vercel: { static: [{ api_token: 'token' }] },
   okta: {
@@ -126,12 +135,12 @@ describe('validateSecret accepts', () => {
   }
 
   it('returns a copy detached from the request body', () => {
-    const body = { service_account_key: { type: 'service_account', private_key: 'k' } };
+    const body = { service_account_key: { ...GCP_KEY } };
     const cleaned = validateSecret('gcp', 'service_account', body);
     assert.notEqual(cleaned, body);
     assert.notEqual(cleaned.service_account_key, body.service_account_key);
     body.service_account_key.private_key = 'changed';
-    assert.deepEqual(cleaned.service_account_key, { type: 'service_account', private_key: 'k' });
+    assert.deepEqual(cleaned.service_account_key, GCP_KEY);
   });
 });
 
@@ -211,7 +220,7 @@ describe('validateSecret refuses', () => {
 
   it('an invalid email address', () => {
     assert.deepEqual(pointers(problems('cloudflare', 'static', { api_key: 'k', api_email: 'not-an-email' })), [`${SECRET}/api_email`]);
-    assert.deepEqual(pointers(problems('googleworkspace', 'static', { credentials_content: '{}', delegated_user: 'admin' })), [
+    assert.deepEqual(pointers(problems('googleworkspace', 'static', { credentials_content: JSON.stringify(GCP_KEY), delegated_user: 'admin' })), [
       `${SECRET}/delegated_user`,
     ]);
   });
@@ -257,9 +266,10 @@ describe('validateSecret with alternative credentials', () => {
     assert.deepEqual(pointers(problems('m365', 'static', { client_id: 'a', tenant_id: 't' })), [`${SECRET}/client_secret`]);
   });
 
-  it('refuses an OCI body with both a key file and inline key content', () => {
+  it('refuses an OCI key file path, with or without inline key content: the key comes inline only', () => {
     const oci = { user: 'u', fingerprint: 'f', tenancy: 't', region: 'r' };
-    assert.equal(problems('oraclecloud', 'static', { ...oci, key_file: '/k', key_content: 'LS0t' }).length, 1);
+    assert.deepEqual(pointers(problems('oraclecloud', 'static', { ...oci, key_file: '/k', key_content: 'LS0t' })), [`${SECRET}/key_file`]);
+    assert.deepEqual(pointers(problems('oraclecloud', 'static', { ...oci, key_file: '/etc/shadow' })), [`${SECRET}/key_content`, `${SECRET}/key_file`]);
   });
 
   it('refuses a registry username without its password', () => {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { TenantDatabase } from '../../database/tenant-database';
+import { JobOutcomeError } from '../../tasks/jobs/job-errors';
 import { addMonths, createMonthPartitions, partitionsOfMonth } from './finding-partitions';
 
 /** Months ahead of the current one the partition job keeps created. */
@@ -27,10 +28,29 @@ export class FindingPartitionsService {
     return created;
   }
 
-  /** The partitions for the month of `date`, as ingestion asks before each scan; remembered per process once they exist. */
+  /**
+   * The partitions for the month of `date`, as ingestion asks before each
+   * scan; remembered per process once they exist. A worker without the owner
+   * role cannot create them: it finds them made ahead by the partition job
+   * (PARTITION_MONTHS_AHEAD) of a worker that has it, or fails the scan.
+   */
   async ensureMonthOf(date: Date): Promise<string[]> {
     if (this.knownMonths.has(monthKey(date))) return [];
-    return this.create(date);
+    if (this.database.hasOwnerRole) return this.create(date);
+    await this.requireExisting(date);
+    return [];
+  }
+
+  private async requireExisting(date: Date): Promise<void> {
+    const names = partitionsOfMonth(date).map((partition) => partition.name);
+    const [found] = await this.database.app.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM unnest($1::text[]) AS name WHERE to_regclass(name) IS NOT NULL`,
+      [names],
+    );
+    if (found.n < names.length) {
+      throw new JobOutcomeError('partitions_missing', `The findings partitions of ${monthKey(date)} do not exist yet; the finding-partitions job of a worker with the owner role creates them.`);
+    }
+    this.knownMonths.add(monthKey(date));
   }
 
   private async create(date: Date): Promise<string[]> {

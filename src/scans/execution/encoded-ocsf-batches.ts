@@ -4,7 +4,7 @@ import { pipelined } from '../../common/pipelined';
 import { EncodedBatch } from '../../findings/ingestion/ingest-batch';
 import { IngestionScan } from '../../findings/ingestion/ingestion-record';
 import { StagePayload } from '../../findings/ingestion/staging-tables';
-import { OcsfFormatError, OcsfReadProgress, OcsfReadSummary, ReadOcsfOptions } from '../ocsf/ocsf-stream-reader';
+import { OcsfFormatError, OcsfLimitError, OcsfReadProgress, OcsfReadSummary, ReadOcsfOptions } from '../ocsf/ocsf-stream-reader';
 
 export interface EncodedOcsfBatch {
   encoded: EncodedBatch;
@@ -24,6 +24,8 @@ export type EncodingWorkerReply =
   | { kind: 'error'; format: boolean; message: string };
 
 const WORKER_SCRIPT = join(__dirname, 'ocsf-encoding.worker.js');
+/** The encoding thread's heap unless SCAN_ENCODING_THREAD_HEAP_MB says otherwise. */
+export const DEFAULT_ENCODING_HEAP_MB = 1024;
 
 /** The one request in flight: the thread answers requests in order, one at a time. */
 interface Waiter {
@@ -45,12 +47,16 @@ export class EncodedOcsfBatches implements AsyncIterator<EncodedOcsfBatch, OcsfR
   private waiting: Waiter | null = null;
   private failure: Error | null = null;
 
-  constructor(file: string, options: ReadOcsfOptions, scan: IngestionScan) {
+  constructor(file: string, options: ReadOcsfOptions, scan: IngestionScan, heapMb = DEFAULT_ENCODING_HEAP_MB) {
     const { scanStartedAt, ...rest } = scan;
     const workerData: EncodingWorkerData = { file, options, scan: { ...rest, scanStartedMs: scanStartedAt.getTime() } };
-    this.worker = new Worker(WORKER_SCRIPT, { workerData });
+    // A bounded heap: a file that needs more fails its import, instead of taking the whole process's memory.
+    this.worker = new Worker(WORKER_SCRIPT, { workerData, resourceLimits: { maxOldGenerationSizeMb: heapMb } });
     this.worker.on('message', (reply: EncodingWorkerReply) => this.settle((w) => w.resolve(reply)));
-    this.worker.on('error', (error) => this.fail(error));
+    this.worker.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ERR_WORKER_OUT_OF_MEMORY') return this.fail(error);
+      this.fail(new OcsfLimitError(`Reading it took more than the ${heapMb} MB of memory it may use (SCAN_ENCODING_THREAD_HEAP_MB)`));
+    });
     this.worker.on('exit', (code) => this.fail(new Error(`the OCSF encoding thread exited (code ${code})`)));
   }
 
@@ -108,8 +114,9 @@ export async function forEachEncodedBatch(
   options: ReadOcsfOptions,
   scan: IngestionScan,
   write: (batch: EncodedOcsfBatch) => Promise<void>,
+  heapMb = DEFAULT_ENCODING_HEAP_MB,
 ): Promise<OcsfReadSummary> {
-  const batches = new EncodedOcsfBatches(file, options, scan);
+  const batches = new EncodedOcsfBatches(file, options, scan, heapMb);
   try {
     return await pipelined(batches, async (batch) => batch, write);
   } finally {

@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { stat } from 'node:fs/promises';
 import type { EntityManager } from 'typeorm';
+import { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
 import { rows } from '../../database/sql';
 import { tenantManager, tenantScope } from '../../database/tenant-context';
 import { FindingsIngestionService, INGESTION_BATCH_SIZE } from '../../findings/ingestion/findings-ingestion.service';
@@ -48,6 +50,7 @@ interface StartedRow {
 @Injectable()
 export class ScanExecution {
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly findings: FindingsIngestionService,
     private readonly secrets: ProviderSecretsService,
     private readonly tasks: TasksService,
@@ -101,7 +104,13 @@ export class ScanExecution {
     const size = Math.max(1, (await stat(file)).size);
 
     return context.inTenant(async (manager) => {
-      const options = { expectedProvider: scan.provider, expectedAccount: accountOf(scan), batchSize: INGESTION_BATCH_SIZE };
+      const options = {
+        expectedProvider: scan.provider,
+        expectedAccount: accountOf(scan),
+        batchSize: INGESTION_BATCH_SIZE,
+        maxDecompressedBytes: this.config.scans.importMaxDecompressedBytes,
+        maxRecordChars: this.config.scans.recordMaxBytes,
+      };
       let findings = 0;
       let shownPercent = fromPercent;
       let summary: OcsfReadSummary;
@@ -116,7 +125,7 @@ export class ScanExecution {
             shownPercent = percent;
             await context.progress(percent);
           }
-        });
+        }, this.config.scans.encodingThreadHeapMb);
       } catch (error) {
         if (error instanceof OcsfFormatError) throw new JobOutcomeError('invalid_file', `The file was not imported. ${error.message}.`);
         throw error;

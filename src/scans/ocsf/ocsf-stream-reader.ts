@@ -22,6 +22,10 @@ export interface ReadOcsfOptions {
   batchSize?: number;
   /** How many skipped records (and, in an error, bad records) are described; 10 by default. */
   maxBadRecordsReported?: number;
+  /** The most bytes the file may have once decompressed (SCAN_IMPORT_MAX_DECOMPRESSED_BYTES); unbounded by default. */
+  maxDecompressedBytes?: number;
+  /** The longest one record's JSON text may be, in characters (SCAN_RECORD_MAX_BYTES); unbounded by default. */
+  maxRecordChars?: number;
 }
 
 export interface OcsfBatch {
@@ -64,7 +68,17 @@ export class OcsfFormatError extends Error {
   }
 }
 
+/** The input is over one of the reader's size limits; nothing read from it may be kept. */
+export class OcsfLimitError extends OcsfFormatError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OcsfLimitError';
+  }
+}
+
 const DEFAULT_BATCH_SIZE = 1000;
+/** A batch is also cut once its records' text reaches this many characters, so large records make smaller batches. */
+const MAX_BATCH_CHARS = 32 * 1024 * 1024;
 const DEFAULT_MAX_BAD_RECORDS_REPORTED = 10;
 
 /**
@@ -88,16 +102,23 @@ export async function* readOcsf(input: Readable, options: ReadOcsfOptions = {}):
     options.expectedAccount,
     options.maxBadRecordsReported ?? DEFAULT_MAX_BAD_RECORDS_REPORTED,
   );
-  const splitter = new TopLevelArraySplitter();
+  const splitter = new TopLevelArraySplitter(options.maxRecordChars ?? Infinity);
   const decoder = new TextDecoder('utf-8', { fatal: true });
   const counted = new CountedInput(input);
+  const maxDecompressedBytes = options.maxDecompressedBytes ?? Infinity;
+  let decompressedBytes = 0;
   try {
     for await (const chunk of gunzipWhenCompressed(counted.chunks())) {
+      // Counted as they come out of gunzip, so a small file that expands without end stops here, not in memory.
+      decompressedBytes += chunk.length;
+      if (decompressedBytes > maxDecompressedBytes) {
+        throw new OcsfLimitError(`The file is larger than ${maxDecompressedBytes} bytes once decompressed (SCAN_IMPORT_MAX_DECOMPRESSED_BYTES)`);
+      }
       for (const element of splitter.push(decode(decoder, chunk, true))) {
         intake.take(element);
         // Bad records are gathered for a batch's worth of records, to name more than the first, and no batch leaves meanwhile.
         if (intake.hasEnoughBadRecords(batchSize)) intake.failIfBadRecords();
-        if (intake.pendingRecords >= batchSize) {
+        if (intake.pendingRecords >= batchSize || intake.pendingChars >= MAX_BATCH_CHARS) {
           intake.failIfBadRecords();
           yield intake.cutBatch(counted.bytes);
         }
@@ -106,8 +127,8 @@ export async function* readOcsf(input: Readable, options: ReadOcsfOptions = {}):
     for (const element of splitter.push(decode(decoder, new Uint8Array(0), false))) intake.take(element);
     splitter.end();
   } catch (error) {
-    // A broken structure after bad records is a symptom; the records are the cause worth naming.
-    intake.failIfBadRecords();
+    // A broken structure after bad records is a symptom; the records are the cause worth naming. A limit is named as it is.
+    if (!(error instanceof OcsfLimitError)) intake.failIfBadRecords();
     throw error;
   }
   intake.failIfBadRecords();
@@ -118,6 +139,8 @@ export async function* readOcsf(input: Readable, options: ReadOcsfOptions = {}):
 /** Sorts parsed elements into accepted records, skipped ones and bad ones, and keeps the tallies. */
 class RecordIntake {
   private records: OcsfRecord[] = [];
+  /** The text length of the records in `records`. */
+  pendingChars = 0;
   private readonly badRecords: BadRecord[] = [];
   private readonly skipped: BadRecord[] = [];
   private recordsRead = 0;
@@ -142,6 +165,7 @@ class RecordIntake {
 
   take(element: ArrayElementText): void {
     this.recordsRead++;
+    this.pendingChars += element.text.length;
     const position = { index: element.index, line: element.line };
     let finding: RawOcsfFinding;
     try {
@@ -190,6 +214,7 @@ class RecordIntake {
   cutBatch(inputBytesRead: number): OcsfBatch {
     const records = this.records;
     this.records = [];
+    this.pendingChars = 0;
     this.recordsAccepted += records.length;
     return { records, progress: { recordsRead: this.recordsRead, recordsSkipped: this.recordsSkipped, inputBytesRead } };
   }
@@ -312,6 +337,10 @@ class TopLevelArraySplitter {
   private line = 1;
   private elementLine = 0;
   private elementCount = 0;
+  /** Characters of the element being cut, across chunks. */
+  private elementChars = 0;
+
+  constructor(private readonly maxElementChars: number) {}
 
   push(text: string): ArrayElementText[] {
     const elements: ArrayElementText[] = [];
@@ -319,6 +348,8 @@ class TopLevelArraySplitter {
     while (position < text.length) {
       if (this.state === 'inElement') {
         const end = this.scanElement(text, position);
+        // Checked before the piece is kept: one record must not grow without bound in memory.
+        this.countElementChars((end < 0 ? text.length : end) - position);
         if (end < 0) {
           this.pieces.push(position === 0 ? text : text.slice(position));
           return elements;
@@ -388,7 +419,17 @@ class TopLevelArraySplitter {
     }
   }
 
+  private countElementChars(chars: number): void {
+    this.elementChars += chars;
+    if (this.elementChars > this.maxElementChars) {
+      throw new OcsfLimitError(
+        `Record ${this.elementCount} (line ${this.elementLine}) is longer than ${this.maxElementChars} characters (SCAN_RECORD_MAX_BYTES)`,
+      );
+    }
+  }
+
   private startElement(): void {
+    this.elementChars = 0;
     this.state = 'inElement';
     this.depth = 0;
     this.inString = false;

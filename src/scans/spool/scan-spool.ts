@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createWriteStream } from 'node:fs';
-import { access, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { access, chmod, chown, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
+import type { OsUser } from '../../config/os-user';
 import { isUuid } from '../../database/uuid';
 
 /** An upload (by its id) or a run directory (by its name), with when it was last written. */
@@ -94,10 +95,21 @@ export class ScanSpool {
     await rm(join(this.directory, 'runs', basename(name)), { recursive: true, force: true });
   }
 
-  /** A fresh private directory for one engine run's output; the caller removes it. */
-  async runDirectory(scanId: string): Promise<string> {
-    await mkdir(join(this.directory, 'runs'), { recursive: true, mode: 0o700 });
-    return mkdtemp(join(this.directory, 'runs', `${scanId}-`));
+  /**
+   * A fresh private directory for one engine run's output; the caller removes
+   * it. Given an owner, the directory becomes that user's (still 0700), and
+   * `runs/` lets it pass without listing the other runs (0711): SCAN_SPOOL_DIR
+   * itself must be passable (o+x) for that user.
+   */
+  async runDirectory(scanId: string, owner: OsUser | null = null): Promise<string> {
+    const runs = join(this.directory, 'runs');
+    await mkdir(runs, { recursive: true, mode: 0o700 });
+    const directory = await mkdtemp(join(runs, `${scanId}-`));
+    if (owner) {
+      await chmod(runs, 0o711);
+      await chown(directory, owner.uid, owner.gid);
+    }
+    return directory;
   }
 }
 

@@ -32,6 +32,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
+    // Without the owner role (a scans-only worker), the other processes relay what this one writes.
+    if (!this.database.hasOwnerRole) return;
     this.timer = setInterval(() => this.nudge(), this.config.tasks.outboxPollIntervalMs);
     this.timer.unref();
     this.nudge();
@@ -45,7 +47,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Runs the relay now, or once more right after the run in progress; never two at once in a process. */
   nudge(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.database.hasOwnerRole) return;
     if (this.running) {
       this.rerun = true;
       return;

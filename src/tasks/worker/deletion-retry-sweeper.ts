@@ -62,7 +62,8 @@ export class DeletionRetrySweeper implements OnApplicationBootstrap, OnModuleDes
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.enabled) this.periodic.start(this.config.tasks.sweepIntervalMs);
+    // A worker without the owner role leaves the sweep to the workers that have it.
+    if (this.enabled && this.database.hasOwnerRole) this.periodic.start(this.config.tasks.sweepIntervalMs);
   }
 
   onModuleDestroy(): Promise<void> {

@@ -52,8 +52,9 @@ export class JobHandlerRegistry implements OnModuleInit {
     return this.handlers.get(name as JobName);
   }
 
-  /** The queues that have at least one job to process in this process. */
+  /** The queues that have at least one job to process in this process, among those WORKER_QUEUES names. */
   queuesInUse(): QueueName[] {
-    return [...new Set([...this.handlers.keys()].map((name) => JOB_DEFINITIONS[name].queue))];
+    const queues = new Set([...this.handlers.keys()].map((name) => JOB_DEFINITIONS[name].queue));
+    return this.config.workers.queues.filter((queue) => queues.has(queue));
   }
 }

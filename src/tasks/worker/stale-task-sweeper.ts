@@ -50,7 +50,8 @@ export class StaleTaskSweeper implements OnApplicationBootstrap, OnModuleDestroy
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.enabled) this.periodic.start(this.config.tasks.sweepIntervalMs);
+    // A worker without the owner role leaves the sweep to the workers that have it.
+    if (this.enabled && this.database.hasOwnerRole) this.periodic.start(this.config.tasks.sweepIntervalMs);
   }
 
   onModuleDestroy(): Promise<void> {
