@@ -61,7 +61,12 @@ export async function buildTenantWorld(app: TestApp, label: string): Promise<Ten
     }),
     'secret',
   );
-  const imported = await importAndWait(client, provider.id, JSON.stringify(fixtureFindings(provider.uid)), 60000);
+  // Tagged resources, so the tag tables hold rows of this tenant too.
+  const records = fixtureFindings(provider.uid).map((finding) => ({
+    ...finding,
+    resources: finding.resources.map((resource: Record<string, unknown>) => ({ ...resource, labels: [`team:${label}`, 'env:test'] })),
+  }));
+  const imported = await importAndWait(client, provider.id, JSON.stringify(records), 60000);
   if (imported.attributes.state !== 'completed') throw new Error(`import: ${JSON.stringify(imported.attributes.result)}`);
   const scanId: string = imported.attributes.task_args.scanId;
   const findings = (await client.get(`/api/v1/findings?filter[scan]=${scanId}&page[size]=50`)).body.data.map((f: { id: string }) => f.id);
