@@ -7,7 +7,8 @@ import { ParsedQuery, QuerySpec } from '../common/jsonapi/query-spec';
 import { currentPrincipal } from '../database/tenant-context';
 import { TenantDatabase } from '../database/tenant-database';
 import { newId } from '../database/uuid';
-import { INVITATION_ROLES, replaceLinks } from '../rbac/link-table';
+import { requireRolesHeld } from '../rbac/grant-checks';
+import { INVITATION_ROLES, linkedTargets, replaceLinks } from '../rbac/link-table';
 import { RelatedIds } from '../rbac/relationship-ids';
 import { RolesService } from '../rbac/roles.service';
 import { CreateInvitationAttributes, UpdateInvitationAttributes } from './invitation.dto';
@@ -77,6 +78,7 @@ export class InvitationsService {
     const email = attributes.email.trim();
     await this.checkInvitee(email, null);
     await this.roles.requireRoles(roles.ids, roles.pointerOf);
+    await requireRolesHeld(roles.ids, roles.pointerOf);
     const id = newId();
     const token = newInvitationToken();
     const principal = currentPrincipal();
@@ -102,6 +104,7 @@ export class InvitationsService {
     if (email !== undefined) await this.checkInvitee(email, id);
     if (roles) {
       await this.roles.requireRoles(roles.ids, roles.pointerOf);
+      await requireRolesHeld(roles.ids, roles.pointerOf, new Set(await linkedTargets(INVITATION_ROLES, id)));
       await replaceLinks(INVITATION_ROLES, id, roles.ids);
     }
     await updateInvitation(id, { email, expiresAt: attributes.expires_at === undefined ? undefined : chosenExpiry(attributes.expires_at) });

@@ -42,11 +42,6 @@ export async function findMembership(id: string): Promise<MembershipRow | undefi
   return found[0];
 }
 
-export async function ownerCount(): Promise<number> {
-  const [counted] = await rows<{ count: string }>(tenantManager(), `SELECT count(*) AS count FROM memberships WHERE role = 'owner'`);
-  return Number(counted.count);
-}
-
 /** The membership and the user's roles in this tenant: a former member keeps no grants. */
 export async function deleteMembershipAndGrants(membership: MembershipRow): Promise<number> {
   await tenantManager().query(`DELETE FROM user_roles WHERE user_id = $1`, [membership.user_id]);

@@ -6,8 +6,8 @@ import { currentPrincipal, tenantManager } from '../database/tenant-context';
 import { TenantDatabase } from '../database/tenant-database';
 import { affected, rows } from '../database/sql';
 import { containsPattern, filterConditions, ListColumns, orderBy, SqlParams } from '../rbac/list-query-sql';
-import { RolesService } from '../rbac/roles.service';
-import { deleteMembershipAndGrants, findMembership, listTenantMemberships, ownerCount } from './memberships.repository';
+import { guardMemberChanges } from '../rbac/grant-checks';
+import { deleteMembershipAndGrants, findMembership, listTenantMemberships } from './memberships.repository';
 import { createTenantWithOwner } from './tenant-provisioning';
 import { MembershipRow, TenantRow } from './tenant.resource';
 import { TokenService } from './token.service';
@@ -38,7 +38,6 @@ export class TenantsService {
   constructor(
     private readonly database: TenantDatabase,
     private readonly tokens: TokenService,
-    private readonly roles: RolesService,
   ) {}
 
   /** The tenants the caller belongs to: a named cross-tenant read, keyed by the caller's own user id. */
@@ -105,19 +104,15 @@ export class TenantsService {
    * Removes a member: their roles here go with the membership, and their
    * refresh tokens are revoked in the same transaction, so neither a refresh
    * nor an access token (the principal needs the membership) works afterwards.
-   * Only an owner may remove an owner, and the last owner stays.
+   * Only an owner may remove an owner, and the tenant keeps an owner with
+   * every permission (grant-policy.ts).
    */
   async removeMembership(tenantId: string, membershipId: string): Promise<void> {
     const principal = currentPrincipal();
     if (tenantId !== principal.tenantId) throw ApiError.notFound();
     const membership = await findMembership(membershipId);
     if (!membership) throw ApiError.notFound();
-    if (membership.role === 'owner') {
-      if (principal.membershipRole !== 'owner') throw ApiError.forbidden('Only an owner of the tenant may remove an owner.');
-      if ((await ownerCount()) === 1) throw ApiError.badRequest('last_owner', 'The last owner of a tenant cannot be removed.');
-    }
-    await deleteMembershipAndGrants(membership);
+    await guardMemberChanges(() => deleteMembershipAndGrants(membership));
     await this.tokens.revokeUserSessions(membership.user_id, tenantId);
-    await this.roles.assertAccountManagerRemains();
   }
 }

@@ -17,7 +17,11 @@ const GROUP_RELATIONSHIPS = {
   roles: { type: 'roles', many: true },
 };
 
-/** Groups are provider administration, so every endpoint needs manage_providers; a limited role also sees only its own groups. */
+/**
+ * Groups are provider administration, so every endpoint needs manage_providers;
+ * a limited role also sees only its own groups. Linking roles is role
+ * administration and needs manage_users too (ProviderGroupsService).
+ */
 @ApiTags('Provider Group')
 @Controller('provider-groups')
 export class ProviderGroupsController {
@@ -31,7 +35,7 @@ export class ProviderGroupsController {
   }
 
   @Post()
-  @Endpoint({ summary: 'Create a provider group', permissions: ['manage_providers'], status: 201 })
+  @Endpoint({ summary: 'Create a provider group (linking roles also needs manage_users)', permissions: ['manage_providers'], status: 201 })
   async create(@Body() body: unknown) {
     const { attributes, relationships } = await parseResourceBody(body, {
       type: 'provider-groups',
@@ -52,7 +56,7 @@ export class ProviderGroupsController {
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Rename a provider group or replace its providers or roles', permissions: ['manage_providers'] })
+  @Endpoint({ summary: 'Rename a provider group or replace its providers or roles (roles also need manage_users)', permissions: ['manage_providers'] })
   async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
     const { attributes, relationships } = await parseResourceBody(body, {
       type: 'provider-groups',

@@ -4,6 +4,7 @@ import { ParsedQuery, QuerySpec } from '../common/jsonapi/query-spec';
 import { currentPrincipal } from '../database/tenant-context';
 import { newId } from '../database/uuid';
 import { ProvidersService } from '../providers/providers.service';
+import { guardMemberChanges } from './grant-checks';
 import { addLinks, linkedTargets, PROVIDER_GROUP_PROVIDERS, PROVIDER_GROUP_ROLES, removeLinks, replaceLinks } from './link-table';
 import { CreateProviderGroupAttributes, UpdateProviderGroupAttributes } from './provider-group.dto';
 import { ProviderGroupRow } from './provider-group.resource';
@@ -45,7 +46,7 @@ export class ProviderGroupsService {
     const providerIds = [...new Set(links.providerIds?.ids ?? [])];
     const roleIds = [...new Set(links.roleIds?.ids ?? [])];
     await addLinks(PROVIDER_GROUP_PROVIDERS, group.id, providerIds);
-    await addLinks(PROVIDER_GROUP_ROLES, group.id, roleIds);
+    if (roleIds.length) await guardMemberChanges(() => addLinks(PROVIDER_GROUP_ROLES, group.id, roleIds));
     // Answered as created, not read back: a limited role may make a group it is not linked to, and so cannot see.
     return { ...group, provider_ids: providerIds, role_ids: roleIds };
   }
@@ -55,7 +56,10 @@ export class ProviderGroupsService {
     await this.checkLinks(links);
     if (attributes.name !== undefined) await renameGroup(id, attributes.name);
     if (links.providerIds) await replaceLinks(PROVIDER_GROUP_PROVIDERS, id, links.providerIds.ids);
-    if (links.roleIds) await replaceLinks(PROVIDER_GROUP_ROLES, id, links.roleIds.ids);
+    if (links.roleIds) {
+      const roleIds = links.roleIds.ids;
+      await guardMemberChanges(() => replaceLinks(PROVIDER_GROUP_ROLES, id, roleIds));
+    }
     return this.get(id);
   }
 
@@ -85,6 +89,12 @@ export class ProviderGroupsService {
 
   private async checkLinks(links: ProviderGroupLinks): Promise<void> {
     if (links.providerIds) await this.providers.requireVisibleProviders(links.providerIds.ids, links.providerIds.pointerOf);
-    if (links.roleIds) requireKnown(links.roleIds.ids, await existingRoleIds(links.roleIds.ids), 'Role', links.roleIds.pointerOf);
+    if (links.roleIds) {
+      // Which roles see a group is role administration: the same link made from the role's side needs manage_users.
+      if (!currentPrincipal().permissions.has('manage_users')) {
+        throw new ApiError(403, 'permission_denied', "Linking roles to a provider group needs the 'manage_users' permission.", { pointer: '/data/relationships/roles' });
+      }
+      requireKnown(links.roleIds.ids, await existingRoleIds(links.roleIds.ids), 'Role', links.roleIds.pointerOf);
+    }
   }
 }

@@ -93,22 +93,3 @@ export async function memberUserIds(ids: readonly string[]): Promise<Set<string>
   const found = await rows<{ user_id: string }>(tenantManager(), `SELECT user_id FROM memberships WHERE user_id = ANY($1::uuid[])`, [[...ids]]);
   return new Set(found.map((row) => row.user_id));
 }
-
-/**
- * Whether some member's first role (the one permission checks use) grants
- * manage_account: without one, nobody could manage the tenant any more.
- */
-export async function accountManagerExists(): Promise<boolean> {
-  const found = await rows(
-    tenantManager(),
-    `SELECT 1 FROM memberships m
-       JOIN LATERAL (
-         SELECT r.manage_account FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-          WHERE ur.user_id = m.user_id
-          ORDER BY ur.inserted_at, ur.id
-          LIMIT 1
-       ) first_role ON first_role.manage_account
-      LIMIT 1`,
-  );
-  return found.length > 0;
-}

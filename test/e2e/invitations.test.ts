@@ -232,12 +232,13 @@ describe('removing a member', () => {
     const memberships = await owner.client.get(`/api/v1/tenants/${owner.tenantId}/memberships?filter[role]=owner`);
     const ownerMembership = memberships.body.data[0].id;
     const last = await owner.client.delete(`/api/v1/tenants/${owner.tenantId}/memberships/${ownerMembership}`);
-    assert.equal(last.status, 400);
+    assert.equal(last.status, 409);
     assert.equal(last.body.errors[0].code, 'last_owner');
 
     const manager = await memberWith(app.baseUrl, owner, { manage_users: true }, 'manager');
     const byMember = await manager.client.delete(`/api/v1/tenants/${owner.tenantId}/memberships/${ownerMembership}`);
     assert.equal(byMember.status, 403);
+    assert.equal(byMember.body.errors[0].code, 'owner_only');
     const wrongTenant = await manager.client.delete(`/api/v1/tenants/00000000-0000-4000-8000-000000000000/memberships/${ownerMembership}`);
     assert.equal(wrongTenant.status, 404);
     const missing = await manager.client.delete(`/api/v1/tenants/${owner.tenantId}/memberships/00000000-0000-4000-8000-000000000000`);

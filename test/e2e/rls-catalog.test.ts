@@ -1,26 +1,47 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from 'pg';
+import { tenantIsolation } from '../../src/database/rls-policy-sql';
+import { LocalAppModule } from '../../src/local-app.module';
 import { adminClient, appClient } from '../support/database';
+import { inSchema, policyProblems, printedCurrentTenant, schemaPolicies, scratchSchema } from '../support/rls-policy-check';
+import { newSpoolDir } from '../support/scans-fixture';
+import { fastQueueEnv } from '../support/tasks-fixture';
+import { buildTenantWorld, TenantWorld } from '../support/tenant-world';
 import { startTestApp, TestApp } from '../support/test-app';
-import { signUp } from '../support/http-client';
 
 describe('row-level security in the catalog and as the app role', () => {
   let admin: Client;
   let app: TestApp;
+  let world: TenantWorld;
+  let currentTenant: string;
+  const spoolDir = newSpoolDir('catalog');
+  const reportsDir = mkdtempSync(join(tmpdir(), 'cspm-catalog-reports-'));
 
   before(async () => {
     admin = await adminClient();
-    app = await startTestApp();
-    // Some rows in every platform table, so "0 rows" means the policy hid them.
-    await signUp(app.baseUrl, 'catalog-a');
-    await signUp(app.baseUrl, 'catalog-b');
+    currentTenant = await printedCurrentTenant(admin);
+    // Rows of this test's own in every tenant table, so "0 rows" below means the policy hid them.
+    app = await startTestApp({ ...fastQueueEnv('catalog'), WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: spoolDir, REPORTS_DIR: reportsDir }, LocalAppModule);
+    world = await buildTenantWorld(app, 'catalog');
+    await app.close();
+    // The relay removes outbox rows as it sends them; with the app closed (and a namespace no relay serves) this one stays.
+    await admin.query(
+      `INSERT INTO outbox (id, tenant_id, queue_namespace, queue, operation, job_id) VALUES (gen_random_uuid(), $1, 'rls-catalog-test', 'scans', 'add-job', 'rls-catalog-test')`,
+      [world.tenantId],
+    );
   });
   after(async () => {
+    await admin.query(`DELETE FROM outbox WHERE queue_namespace = 'rls-catalog-test'`);
     await admin.end();
-    await app.close();
+    rmSync(spoolDir, { recursive: true, force: true });
+    rmSync(reportsDir, { recursive: true, force: true });
   });
 
+  /** Every table with a tenant_id column, partitions included. */
   async function tenantTables(): Promise<string[]> {
     const { rows } = await admin.query<{ table_name: string }>(
       `SELECT c.table_name FROM information_schema.columns c
@@ -30,6 +51,50 @@ describe('row-level security in the catalog and as the app role', () => {
     );
     return rows.map((r) => r.table_name);
   }
+
+  it('holds this test’s own rows in every tenant table (partitions through their parent)', async () => {
+    const { rows } = await admin.query<{ relname: string }>(
+      `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+          AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)`,
+    );
+    const empty: string[] = [];
+    for (const { relname } of rows) {
+      const counted = await admin.query(`SELECT count(*)::int AS n FROM ${relname} WHERE tenant_id = $1`, [world.tenantId]);
+      if (counted.rows[0].n === 0) empty.push(relname);
+    }
+    assert.deepEqual(empty, [], 'extend buildTenantWorld (test/support/tenant-world.ts) so it leaves a row in each of these');
+  });
+
+  it('every policy compares the tenant exactly: tenant_id (id for tenants, a membership for users) with the tenant setting', async () => {
+    const policies = await schemaPolicies(admin, 'public');
+    assert.ok(policies.length > 100, `${policies.length} policies`);
+    assert.deepEqual(policyProblems(policies, currentTenant), []);
+  });
+
+  it('the policy check refuses a policy widened to USING (true), an extra permissive policy, and a near miss', async () => {
+    const schema = await scratchSchema(admin);
+    try {
+      const tenantTable = (name: string) => [`CREATE TABLE ${name} (tenant_id uuid NOT NULL)`, ...tenantIsolation(name)];
+      await inSchema(admin, schema, [
+        ...tenantTable('intact'),
+        ...tenantTable('widened'),
+        `ALTER POLICY widened_select ON widened USING (true)`,
+        ...tenantTable('extra'),
+        `CREATE POLICY extra_peek ON extra FOR SELECT USING (true)`,
+        ...tenantTable('unchecked'),
+        `ALTER POLICY unchecked_update ON unchecked WITH CHECK (true)`,
+        ...tenantTable('near_miss'),
+        `ALTER POLICY near_miss_delete ON near_miss USING (tenant_id = current_setting('api.tenant_id', true)::uuid)`,
+      ]);
+      const problems = policyProblems(await schemaPolicies(admin, schema), currentTenant);
+      const tablesWithProblems = [...new Set(problems.map((p) => p.split('.')[0]))].sort();
+      assert.deepEqual(tablesWithProblems, ['extra', 'near_miss', 'unchecked', 'widened'], problems.join('\n'));
+      assert.ok(problems.some((p) => p.startsWith('widened.widened_select (SELECT): USING is true')), problems.join('\n'));
+    } finally {
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    }
+  });
 
   it('every table with tenant_id has RLS enabled and forced, and a policy for each command', async () => {
     const tables = await tenantTables();
@@ -70,6 +135,8 @@ describe('row-level security in the catalog and as the app role', () => {
           const { rows } = await client.query(`SELECT count(*)::int AS n FROM ${table}`);
           assert.equal(rows[0].n, 0, `${table} leaked rows`);
         }
+        const own = await client.query(`SELECT count(*)::int AS n FROM providers WHERE id = $1`, [world.ids.provider]);
+        assert.equal(own.rows[0].n, 0, 'not even by id');
         const tenant = (await admin.query(`SELECT id FROM tenants LIMIT 1`)).rows[0].id;
         await client.query('SAVEPOINT s');
         await assert.rejects(

@@ -215,6 +215,27 @@ describe('scan reports', () => {
     }
   });
 
+  it('a scans or providers rule that hides the scan or its provider makes the report 404, as for the scan itself', async () => {
+    const scanId = world.scans.aws1Second;
+    const readers = await Promise.all(
+      [
+        ['hides-scan', `id <> '${scanId}'`, 'scans'],
+        ['hides-provider', `uid <> '111111111111'`, 'providers'],
+      ].map(async ([label, clause, table]) => {
+        const role = await insertRole(admin, world.tenantId, label, ['unlimited_visibility']);
+        await createRule(api, { clause, roles: [role], tables: [table] });
+        return { label, client: (await addMember(app.baseUrl, admin, world.tenantId, label, [role])).client };
+      }),
+    );
+    assert.equal((await api.get(`/api/v1/scans/${scanId}/report`)).status, 200, 'the report exists, and the owner, whom no rule names, gets it');
+    for (const { label, client } of readers) {
+      assert.equal((await client.get(`/api/v1/scans/${scanId}/report`)).status, 404, `${label}: the report`);
+      if (label === 'hides-scan') assert.equal((await client.get(`/api/v1/scans/${scanId}`)).status, 404, 'the scan itself');
+      // Another scan, which no rule hides, still downloads.
+      assert.equal((await client.get(`/api/v1/scans/${world.scans.aws2}/report`)).status, 200, `${label}: another scan's report`);
+    }
+  });
+
   it("deleting a provider removes its scans' report files", async () => {
     const providerId = world.providers.azure;
     const scanId = world.scans.azure;

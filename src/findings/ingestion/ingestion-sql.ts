@@ -43,14 +43,15 @@ export const RESOLVE_RESOURCE_IDS_SQL = `
  * totals and the latest state in one statement: totals and latest state move
  * only by the rows this insert really wrote, so a retried batch changes
  * nothing. delta and first_seen_at are read from the latest state as it was
- * before the statement (one snapshot for the whole statement). Mute rules are
- * unnested once per batch and hash-joined, not probed per finding.
+ * before the statement (one snapshot for the whole statement). Mute rules
+ * whose scope holds the provider are unnested once per batch and
+ * hash-joined, not probed per finding.
  */
 export const INSERT_FINDINGS_SQL = `
   WITH rule AS (
     SELECT DISTINCT ON (muted.uid) muted.uid, m.reason
       FROM mute_rules m CROSS JOIN LATERAL unnest(m.finding_uids) AS muted(uid)
-     WHERE m.enabled
+     WHERE m.enabled AND (m.provider_ids IS NULL OR $3 = ANY(m.provider_ids))
      ORDER BY muted.uid, m.inserted_at, m.id
   ), inserted AS (
     INSERT INTO findings (id, tenant_id, scan_id, provider_id, uid, check_id, check_title, status, status_extended,

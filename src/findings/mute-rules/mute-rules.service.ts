@@ -23,6 +23,10 @@ const COLUMNS: Record<string, string> = {
 /**
  * Mute rules name finding uids. Creating one mutes the stored findings with
  * those uids at once; an enabled rule mutes them in every later scan too.
+ * Both only in the providers its creator could see when making it (stored
+ * with the rule as provider_ids; null for a creator who sees them all): a
+ * uid repeats across accounts, and a limited user must not mute findings of
+ * a provider hidden from them.
  * Disabling or deleting a rule affects later scans only: what was muted stays
  * muted, as recorded.
  */
@@ -63,14 +67,16 @@ export class MuteRulesService {
   async create(attributes: MuteRuleCreateAttributes): Promise<MuteRuleRow> {
     const manager = tenantManager();
     const uids = await this.uidsOfFindings(attributes.finding_ids);
+    const principal = currentPrincipal();
+    const scope = principal.visibleProviderIds === null ? null : [...principal.visibleProviderIds];
     const id = newId();
     await rows(
       manager,
-      `INSERT INTO mute_rules (id, tenant_id, name, reason, finding_uids, created_by)
-       VALUES ($1, NULLIF(current_setting('api.tenant_id', true), '')::uuid, $2, $3, $4, $5)`,
-      [id, attributes.name, attributes.reason, uids, currentPrincipal().userId],
+      `INSERT INTO mute_rules (id, tenant_id, name, reason, finding_uids, created_by, provider_ids)
+       VALUES ($1, NULLIF(current_setting('api.tenant_id', true), '')::uuid, $2, $3, $4, $5, $6::uuid[])`,
+      [id, attributes.name, attributes.reason, uids, principal.userId, scope],
     );
-    const touched = await muteFindingsByUid(manager, uids, attributes.reason);
+    const touched = await muteFindingsByUid(manager, uids, attributes.reason, scope);
     await this.refreshSummaries(touched);
     return this.get(id);
   }

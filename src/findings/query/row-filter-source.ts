@@ -8,7 +8,8 @@ import { BoundPredicate } from './sql-conditions';
  */
 export const ROW_FILTER_SOURCE = Symbol('ROW_FILTER_SOURCE');
 
-export type FilteredDataset = 'findings' | 'resources';
+/** Findings and resources reads filter their rows; scans and providers are filtered where a findings read names one (a scan's report). */
+export type FilteredDataset = 'findings' | 'resources' | 'scans' | 'providers';
 
 export interface RowFilterSource {
   predicate(dataset: FilteredDataset, tableAlias: string, paramOffset: number): Promise<BoundPredicate | null>;

@@ -36,12 +36,7 @@ export class ScanReportsService {
 
   async report(scanId: string): Promise<ReportAnswer> {
     const manager = tenantManager();
-    const conditions = new SqlConditions();
-    const [scan] = await rows<{ provider_id: string }>(
-      manager,
-      `SELECT s.provider_id FROM scans s WHERE s.id = ${conditions.param(scanId)}::uuid AND s.provider_id = ANY(${providerScopeSql(conditions, [])})`,
-      conditions.params,
-    );
+    const scan = await this.readableScan(scanId);
     if (!scan) throw ApiError.notFound('No scan with this id.');
 
     const filtered = (await this.rowFilter.predicate('findings', 'f', 0)) !== null;
@@ -54,6 +49,28 @@ export class ScanReportsService {
     if (!filtered) return { file: published, path: null };
     await published.close();
     return this.buildForCaller(scanId);
+  }
+
+  /**
+   * The scan, if the caller may read it and its provider: visible to their
+   * role, live, and inside the row filter rules on scans and on providers
+   * (the zip names both), as GET /scans/{id} and /providers/{id} decide.
+   */
+  private async readableScan(scanId: string): Promise<{ provider_id: string } | undefined> {
+    const conditions = new SqlConditions();
+    conditions.add(`s.id = ${conditions.param(scanId)}::uuid`);
+    conditions.add(`s.provider_id = ANY(${providerScopeSql(conditions, [])})`);
+    for (const [dataset, alias] of [['scans', 's'], ['providers', 'p']] as const) {
+      const offset = conditions.params.length;
+      const predicate = await this.rowFilter.predicate(dataset, alias, offset);
+      if (predicate) conditions.addBound(predicate, offset);
+    }
+    const [scan] = await rows<{ provider_id: string }>(
+      tenantManager(),
+      `SELECT s.provider_id FROM scans s JOIN providers p ON p.id = s.provider_id ${conditions.where()}`,
+      conditions.params,
+    );
+    return scan;
   }
 
   private async buildForCaller(scanId: string): Promise<ReportFile> {

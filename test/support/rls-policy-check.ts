@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { tenantIsolation } from '../../src/database/rls-policy-sql';
+
+/**
+ * What every row-level security policy must compare, read back from the
+ * catalog (`pg_policies.qual` and `with_check`, as PostgreSQL prints them):
+ * a tenant table's `tenant_id`, the `tenants` row's `id`, and for `users` a
+ * membership in the current tenant, each with the current tenant setting.
+ * Any other expression, a policy that is not this exact comparison (such as
+ * `USING (true)`), or an extra policy beside it (permissive policies are
+ * ORed) is a problem.
+ */
+export interface PolicyRow {
+  tablename: string;
+  policyname: string;
+  cmd: string;
+  qual: string | null;
+  with_check: string | null;
+}
+
+const normalise = (sql: string | null) => (sql === null ? null : sql.replace(/\s+/g, ' ').trim());
+
+/**
+ * The current-tenant expression as PostgreSQL prints it: applies the
+ * project's own tenantIsolation() to a table in a scratch schema and reads
+ * the policy back, so the check follows the helper every migration uses.
+ */
+export async function printedCurrentTenant(admin: Client): Promise<string> {
+  const schema = await scratchSchema(admin);
+  try {
+    await inSchema(admin, schema, ['CREATE TABLE reference (tenant_id uuid NOT NULL)', ...tenantIsolation('reference')]);
+    const { rows } = await admin.query<{ qual: string }>(`SELECT qual FROM pg_policies WHERE schemaname = $1 AND policyname = 'reference_select'`, [schema]);
+    const match = /^\(tenant_id = (.+)\)$/s.exec(normalise(rows[0].qual)!);
+    if (!match) throw new Error(`unexpected reference policy: ${rows[0].qual}`);
+    return match[1];
+  } finally {
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+  }
+}
+
+/** The expression a table's policies must hold. */
+export function requiredComparison(table: string, currentTenant: string): string {
+  if (table === 'tenants') return `(id = ${currentTenant})`;
+  if (table === 'users') return `(EXISTS ( SELECT 1 FROM memberships m WHERE ((m.user_id = users.id) AND (m.tenant_id = ${currentTenant}))))`;
+  return `(tenant_id = ${currentTenant})`;
+}
+
+/** Problems with one table's policies: each names the table, the policy and what is wrong. */
+export function policyProblems(policies: PolicyRow[], currentTenant: string): string[] {
+  const problems: string[] = [];
+  for (const policy of policies) {
+    const required = requiredComparison(policy.tablename, currentTenant);
+    const qual = normalise(policy.qual);
+    const check = normalise(policy.with_check);
+    const where = `${policy.tablename}.${policy.policyname} (${policy.cmd})`;
+    const usesRow = ['SELECT', 'UPDATE', 'DELETE', 'ALL'].includes(policy.cmd);
+    const writesRow = ['INSERT', 'UPDATE', 'ALL'].includes(policy.cmd);
+    if (usesRow && qual !== required) problems.push(`${where}: USING is ${qual ?? 'missing'}, not ${required}`);
+    // Without WITH CHECK, PostgreSQL checks new rows with USING (for UPDATE and ALL).
+    if (writesRow && check !== required && !(check === null && policy.cmd !== 'INSERT' && qual === required)) {
+      problems.push(`${where}: WITH CHECK is ${check ?? 'missing'}, not ${required}`);
+    }
+  }
+  return problems;
+}
+
+export async function schemaPolicies(admin: Client, schema: string): Promise<PolicyRow[]> {
+  const { rows } = await admin.query<PolicyRow>(
+    `SELECT tablename, policyname, cmd, qual, with_check FROM pg_policies WHERE schemaname = $1 ORDER BY tablename, policyname`,
+    [schema],
+  );
+  return rows;
+}
+
+export async function scratchSchema(admin: Client): Promise<string> {
+  const schema = `rls_check_${randomBytes(4).toString('hex')}`;
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  return schema;
+}
+
+/** Runs statements with `schema` first on the search path, so unqualified names land there. */
+export async function inSchema(admin: Client, schema: string, statements: string[]): Promise<void> {
+  await admin.query('BEGIN');
+  try {
+    await admin.query(`SET LOCAL search_path TO ${schema}, public`);
+    for (const sql of statements) await admin.query(sql);
+    await admin.query('COMMIT');
+  } catch (error) {
+    await admin.query('ROLLBACK');
+    throw error;
+  }
+}
