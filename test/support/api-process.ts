@@ -33,7 +33,12 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
   });
   await new Promise<void>((resolveStart, reject) => {
     let output = '';
-    const timer = setTimeout(() => reject(new Error(`API did not start: ${output}`)), 30000);
+    // A loaded machine (several suites at once) has taken 40 s to start it; one that never starts is stopped,
+    // or its open pipes would keep the test process alive after the failure.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`API did not start: ${output}`));
+    }, 90000);
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes('API:')) {
