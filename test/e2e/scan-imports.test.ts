@@ -101,7 +101,7 @@ describe('scan imports', () => {
       { findings: 5, unique: 2, skipped: 0, read: 5 },
     );
 
-    const scan = await owner.client.get(`/api/v1/scans/${task.task_args.scan_id}?include=provider`);
+    const scan = await owner.client.get(`/api/v1/scans/${task.task_args.scanId}?include=provider`);
     assert.equal(scan.status, 200);
     const attributes = scan.body.data.attributes;
     assert.equal(attributes.trigger, 'manual');
@@ -115,7 +115,7 @@ describe('scan imports', () => {
     assert.equal(scan.body.data.relationships.task.data.id, task.id);
     assert.equal(scan.body.included[0].id, providerId);
 
-    const findings = await owner.client.get(`/api/v1/findings?filter[scan]=${task.task_args.scan_id}&page[size]=50`);
+    const findings = await owner.client.get(`/api/v1/findings?filter[scan]=${task.task_args.scanId}&page[size]=50`);
     assert.deepEqual(
       findings.body.data.map((f: any) => f.attributes.uid).sort(),
       fixtureFindings().map((f) => f.finding_info.uid).sort(),
@@ -124,7 +124,7 @@ describe('scan imports', () => {
 
     // The follow-up overview job, enqueued with the completion, fills the summaries the overviews read.
     const overviewTask = await waitFor('the scan-overview task', async () => {
-      const [row] = await adminRows(`SELECT id, state FROM tasks WHERE name = 'scan-overview' AND task_args->>'scanId' = $1`, [task.task_args.scan_id]);
+      const [row] = await adminRows(`SELECT id, state FROM tasks WHERE name = 'scan-overview' AND task_args->>'scanId' = $1`, [task.task_args.scanId]);
       return row?.state === 'completed' ? row : undefined;
     }, 20000);
     assert.ok(overviewTask);
@@ -276,7 +276,8 @@ describe('scan imports', () => {
 
     const task = await waitForTaskEnd(taskId, 30000);
     assert.equal(task.state, 'cancelled', JSON.stringify(task.result));
-    const scan = await scanOfTask({ attributes: { task_args: task.task_args } });
+    // A task row as stored: its job arguments in the handlers' camelCase.
+    const scan = await scanOfTask({ attributes: { task_args: { scan_id: task.task_args.scanId } } });
     assert.equal(scan.attributes.state, 'cancelled');
     const [stored] = await adminRows<{ n: number }>(`SELECT count(*)::int AS n FROM findings WHERE provider_id = $1`, [providerId]);
     assert.equal(stored.n, 0, 'the batches written before the cancel were rolled back');

@@ -105,6 +105,16 @@ describe("readOcsf on Prowler's example output", () => {
             service: 'accessanalyzer',
             type: 'Other',
             tags: {},
+            partition: 'aws',
+            metadata: JSON.stringify({
+              arn: 'arn:aws:accessanalyzer:eu-west-1:123456789012:accessanalyzer-res-0',
+              name: 'accessanalyzer-res-0',
+              status: 'NOT_AVAILABLE',
+              findings: [],
+              tags: [],
+              type: '',
+              region: 'eu-west-1',
+            }),
           },
         ],
         compliance: {
@@ -259,7 +269,7 @@ describe('readOcsf normalisation', () => {
       withField(finding, path, undefined);
     }
     const [resource] = finding.resources as RawOcsfFinding[];
-    for (const key of ['region', 'group', 'type', 'labels', 'data', 'name']) delete resource[key];
+    for (const key of ['region', 'group', 'type', 'labels', 'data', 'name', 'cloud_partition']) delete resource[key];
 
     const record = await readOne(finding);
     assert.equal(record.checkTitle, '');
