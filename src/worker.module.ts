@@ -25,9 +25,10 @@ import { TestNoopHandler } from './tasks/testing/test-noop.handler';
 import { TestProbeHandler } from './tasks/testing/test-probe.handler';
 import { DeletionRetrySweeper } from './tasks/worker/deletion-retry-sweeper';
 import { JobHandlerRegistry } from './tasks/worker/job-handler-registry';
-import { JobRunner } from './tasks/worker/job-runner';
-import { QueueWorkers, WORKERS_ENABLED } from './tasks/worker/queue-workers';
+import { QUEUE_PROCESSORS } from './tasks/worker/queue-processor';
+import { runningJobsProvider } from './tasks/worker/running-jobs';
 import { StaleTaskSweeper } from './tasks/worker/stale-task-sweeper';
+import { WORKERS_ENABLED } from './tasks/worker/workers-enabled';
 
 /** Test-only handlers are always built but registered only under TEST_JOBS (see JobHandlerRegistry). */
 const HANDLERS = [
@@ -46,8 +47,8 @@ const HANDLERS = [
 ];
 
 /**
- * The queue processors: handlers, the runner, BullMQ workers, the stale-task
- * and deletion-retry sweeps. No HTTP. `npm run start:worker` runs it alone;
+ * The queue processors (@nestjs/bullmq workers, one per queue) and the
+ * handlers they dispatch to, the stale-task and deletion-retry sweeps. No HTTP. `npm run start:worker` runs it alone;
  * the local start adds it to the API when WORKERS_IN_PROCESS is set.
  */
 @Module({})
@@ -76,8 +77,8 @@ export class WorkerModule {
             config.tasks.connectionCheckUrl ? new HttpConnector(config.tasks.connectionCheckUrl) : new UnreachableCloudConnector(),
         },
         JobHandlerRegistry,
-        JobRunner,
-        QueueWorkers,
+        ...QUEUE_PROCESSORS,
+        runningJobsProvider,
         StaleTaskSweeper,
         DeletionRetrySweeper,
         ProviderDataEraser,
