@@ -44,6 +44,10 @@ export interface AppConfig {
   usesDefaultEncryptionKey: boolean;
   throttle: { tokenPoints: number; tokenWindowSeconds: number };
   workers: { inProcess: boolean };
+  /** GET /metrics: on its own port (0: none), and/or behind a bearer token (empty: none); off when both are unset. */
+  metrics: { port: number; token: string };
+  /** The queue dashboard at /admin/queues; off while empty. */
+  adminDashboardToken: string;
   tasks: TasksConfig;
   reports: ReportsConfig;
   scans: ScansConfig;
@@ -97,6 +101,9 @@ export interface ScansConfig {
 
 const GIB = 1024 * 1024 * 1024;
 
+/** Operator tokens (metrics, queue dashboard) are compared as given; a short one could be guessed. */
+const MIN_TOKEN_LENGTH = 16;
+
 const DEFAULT_CONCURRENCY: Record<QueueName, number> = {
   scans: 2,
   overview: 4,
@@ -140,6 +147,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     TOKEN_THROTTLE_POINTS: num({ default: 30 }),
     TOKEN_THROTTLE_WINDOW_SECONDS: num({ default: 60 }),
     WORKERS_IN_PROCESS: bool({ default: false }),
+    METRICS_PORT: num({ default: 0 }),
+    METRICS_TOKEN: str({ default: '' }),
+    ADMIN_DASHBOARD_TOKEN: str({ default: '' }),
     JOB_LOCK_DURATION_MS: num({ default: 30000 }),
     JOB_STALLED_INTERVAL_MS: num({ default: 30000 }),
     JOB_MAX_STALLED_COUNT: num({ default: 1 }),
@@ -171,6 +181,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     throw new Error('SECRETS_ENCRYPTION_KEY is required when NODE_ENV=production');
   }
   if (e.BODY_LIMIT_BYTES < 1024) throw new Error('BODY_LIMIT_BYTES must be at least 1024');
+  if (!Number.isInteger(e.METRICS_PORT) || e.METRICS_PORT < 0 || e.METRICS_PORT > 65535) throw new Error('METRICS_PORT must be an integer from 0 to 65535');
+  for (const name of ['METRICS_TOKEN', 'ADMIN_DASHBOARD_TOKEN'] as const) {
+    if (e[name] && e[name].length < MIN_TOKEN_LENGTH) throw new Error(`${name} must be at least ${MIN_TOKEN_LENGTH} characters`);
+  }
   const tasks = loadTasksConfig(e, environment, production);
   const reports = loadReportsConfig(e.REPORTS_DIR, e.REPORT_RETENTION_DAYS);
   if (!Number.isInteger(e.SCAN_IMPORT_MAX_BYTES) || e.SCAN_IMPORT_MAX_BYTES < 1024) throw new Error('SCAN_IMPORT_MAX_BYTES must be an integer of at least 1024');
@@ -211,6 +225,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     usesDefaultEncryptionKey: !e.SECRETS_ENCRYPTION_KEY,
     throttle: { tokenPoints: e.TOKEN_THROTTLE_POINTS, tokenWindowSeconds: e.TOKEN_THROTTLE_WINDOW_SECONDS },
     workers: { inProcess: e.WORKERS_IN_PROCESS },
+    metrics: { port: e.METRICS_PORT, token: e.METRICS_TOKEN },
+    adminDashboardToken: e.ADMIN_DASHBOARD_TOKEN,
     tasks,
     reports,
     scans: { importMaxBytes: e.SCAN_IMPORT_MAX_BYTES, spoolDir, prowlerBin: e.PROWLER_BIN },

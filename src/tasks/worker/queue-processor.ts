@@ -1,12 +1,14 @@
 import { FactoryProvider, Logger } from '@nestjs/common';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Job, UnrecoverableError, WorkerOptions } from 'bullmq';
+import { Job, UnrecoverableError, WaitingError, WorkerOptions } from 'bullmq';
+import { performance } from 'node:perf_hooks';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { runWithContext } from '../../database/tenant-context';
 import { TenantDatabase } from '../../database/tenant-database';
+import { Metrics } from '../../metrics/metrics';
 import { JOB_DEFINITIONS, JobData, JobName } from '../jobs/job-definitions';
-import { CANCEL_REASON, TimeLimitExceededError } from '../jobs/job-errors';
+import { CANCEL_REASON, JobOutcomeError, TimeLimitExceededError } from '../jobs/job-errors';
 import { JobRuntime } from '../jobs/job-context';
 import { taskBackoffStrategy } from '../jobs/retry-backoff';
 import { queueNamespace, workerConnection } from '../queue/bullmq-connection';
@@ -35,6 +37,7 @@ export abstract class QueueProcessor extends WorkerHost {
     private readonly registry: JobHandlerRegistry,
     private readonly database: TenantDatabase,
     private readonly tasks: TasksRepository,
+    private readonly metrics: Metrics,
   ) {
     super();
   }
@@ -45,6 +48,8 @@ export abstract class QueueProcessor extends WorkerHost {
     if (!processor) throw new UnrecoverableError(`No handler for job '${job.name}' in this worker.`);
     const { softMs, hardMs } = JOB_DEFINITIONS[job.name as JobName].timeLimit;
 
+    const startedAt = performance.now();
+    let outcome = 'completed';
     const own = new AbortController();
     let pastHardLimit = false;
     const softTimer = setTimeout(() => own.abort(new TimeLimitExceededError('soft', softMs)), softMs);
@@ -76,9 +81,13 @@ export abstract class QueueProcessor extends WorkerHost {
     try {
       // A fresh context: nothing of whatever ran before on this worker reaches the job.
       return await runWithContext({}, () => processor(job.data, runtime));
+    } catch (error) {
+      outcome = outcomeOf(error, runtime);
+      throw error;
     } finally {
       clearTimeout(softTimer);
       clearTimeout(hardTimer);
+      this.metrics.observeJob(this.queue, job.name, outcome, (performance.now() - startedAt) / 1000);
     }
   }
 
@@ -90,6 +99,14 @@ export abstract class QueueProcessor extends WorkerHost {
     this.lastErrorLog = now;
     this.logger.warn(`Redis (${this.queue} worker): ${error.message}`);
   }
+}
+
+/** The job_duration_seconds outcome of a job that threw: a JobOutcomeError's own name, else what BullMQ will do with it. */
+function outcomeOf(error: unknown, runtime: JobRuntime): string {
+  if (error instanceof WaitingError) return 'handed_back';
+  if (runtime.signal.reason === CANCEL_REASON) return 'cancelled';
+  if (error instanceof JobOutcomeError) return error.outcome;
+  return error instanceof UnrecoverableError || runtime.finalAttempt ? 'failed' : 'retrying';
 }
 
 /** This process's settings for the worker of `queue`. */
@@ -119,11 +136,11 @@ export const processorToken = (queue: QueueName) => `QueueProcessor:${queue}`;
  */
 export const QUEUE_PROCESSORS: FactoryProvider[] = QUEUE_NAMES.map((queue) => ({
   provide: processorToken(queue),
-  inject: [APP_CONFIG, WORKERS_ENABLED, JobHandlerRegistry, TenantDatabase, TasksRepository],
-  useFactory: (config: AppConfig, enabled: boolean, registry: JobHandlerRegistry, database: TenantDatabase, tasks: TasksRepository) => {
+  inject: [APP_CONFIG, WORKERS_ENABLED, JobHandlerRegistry, TenantDatabase, TasksRepository, Metrics],
+  useFactory: (config: AppConfig, enabled: boolean, registry: JobHandlerRegistry, database: TenantDatabase, tasks: TasksRepository, metrics: Metrics) => {
     if (!enabled) return null;
     @Processor(queue, workerOptions(config, queue))
     class ConfiguredQueueProcessor extends QueueProcessor {}
-    return new ConfiguredQueueProcessor(queue, registry, database, tasks);
+    return new ConfiguredQueueProcessor(queue, registry, database, tasks, metrics);
   },
 }));
