@@ -48,9 +48,10 @@ const HANDLERS = [
 ];
 
 /**
- * The queue processors (@nestjs/bullmq workers, one per queue) and the
- * handlers they dispatch to, the stale-task and deletion-retry sweeps. No HTTP. `npm run start:worker` runs it alone;
- * the local start adds it to the API when WORKERS_IN_PROCESS is set.
+ * The queue processors (@nestjs/bullmq workers, one per queue), the handlers
+ * they dispatch to, the stale-task and deletion-retry sweeps. No HTTP.
+ * `npm run start:worker` runs it alone; the local start adds it to the API
+ * when WORKERS_IN_PROCESS is set.
  */
 @Module({})
 export class WorkerModule {

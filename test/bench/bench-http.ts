@@ -47,10 +47,13 @@ async function main(): Promise<void> {
 
 async function compareMetrics(env: Record<string, string>, auth: Record<string, string>): Promise<void> {
   const token = randomBytes(24).toString('hex');
-  const on = await startApiProcess({ ...env, METRICS_TOKEN: token });
-  const off = await startApiProcess(env);
   const connections = 32;
+  const started: ApiProcess[] = [];
   try {
+    const on = await startApiProcess({ ...env, METRICS_TOKEN: token });
+    started.push(on);
+    const off = await startApiProcess(env);
+    started.push(off);
     const rounds: Record<'on' | 'off', LoadResult[]> = { on: [], off: [] };
     for (let round = 0; round < METRICS_ROUNDS; round++) {
       // Alternating, and each side first in turn, so drift on a shared machine falls on both.
@@ -77,8 +80,7 @@ async function compareMetrics(env: Record<string, string>, auth: Record<string, 
       }) + '\n',
     );
   } finally {
-    await on.stop();
-    await off.stop();
+    for (const api of started) await api.stop();
   }
 }
 

@@ -202,11 +202,17 @@ export async function spawnWorker(env: Record<string, string>): Promise<WorkerPr
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
-  await Promise.race([
-    waitFor('the worker to start', async () => output.includes('worker: processing jobs'), 30000),
-    exited.then((code) => {
-      throw new Error(`worker exited with ${code}: ${output}`);
-    }),
-  ]);
+  try {
+    await Promise.race([
+      waitFor('the worker to start', async () => output.includes('worker: processing jobs'), 30000),
+      exited.then((code) => {
+        throw new Error(`worker exited with ${code}: ${output}`);
+      }),
+    ]);
+  } catch (error) {
+    // Not left running: it would take the test's jobs and keep the test process alive.
+    child.kill('SIGKILL');
+    throw error;
+  }
   return { child, output: () => output, exited };
 }
