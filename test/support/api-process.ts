@@ -25,7 +25,8 @@ export function freePort(): Promise<number> {
  */
 export async function startApiProcess(env: Record<string, string>): Promise<ApiProcess> {
   const port = await freePort();
-  // API_NODE_ARGS passes flags such as --cpu-prof to the server process when profiling a benchmark.
+  // API_NODE_ARGS passes flags such as --cpu-prof to the server process when profiling a benchmark;
+  // API_START_TIMEOUT_MS gives a slow (busy) machine longer than 30 s to start it.
   const nodeArgs = (process.env.API_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, join(__dirname, '..', '..', 'src', 'main.js')], {
     env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port) },
@@ -37,7 +38,7 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
       // Not left running: it would keep the test or benchmark process alive.
       child.kill('SIGKILL');
       reject(new Error(`API did not start: ${output}`));
-    }, 30000);
+    }, Number(process.env.API_START_TIMEOUT_MS ?? 30000));
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes('API:')) {
