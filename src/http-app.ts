@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
+import { mountQueueDashboard } from './admin/queue-dashboard';
 import { AppConfig } from './config/app-config';
 import { withConfig } from './config/config.module';
 import { ApiError } from './common/errors/api-error';
@@ -19,6 +20,7 @@ import { assertStorableBody, assertStorableQuery } from './common/http/storable-
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './common/json/json-depth';
 import { JSONAPI_MEDIA_TYPE } from './common/jsonapi/media-type';
 import { createRootLogger, PinoNestLogger } from './logging/logger';
+import { mountMetrics } from './metrics/metrics-http';
 
 export const API_PREFIX = 'api/v1';
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -132,6 +134,9 @@ export async function createHttpApp(
   await app.register(multipart as never, { limits: { files: 1, parts: 10, fileSize: config.scans.importMaxBytes } });
   if (config.http.corsOrigins.length > 0) app.enableCors({ origin: config.http.corsOrigins, credentials: false });
   if (config.http.swaggerEnabled) mountSwagger(app);
+  mountMetrics(app, config);
+  await mountQueueDashboard(app, config);
+
   // No enableShutdownHooks: a process that serves HTTP drains it first (closeOnSignals, in main.ts and the local start).
   return app;
 }

@@ -9,6 +9,7 @@ import { ReportRetentionScheduler } from './findings/reports/report-retention.sc
 import { ReportStorage } from './findings/reports/report-storage';
 import { ScanReportHandler } from './findings/reports/scan-report.handler';
 import { ScanOverviewHandler } from './findings/overviews/scan-overview.handler';
+import { MetricsModule } from './metrics/metrics.module';
 import { ScansWorkerModule } from './scans/scans-worker.module';
 import { HttpConnector, PROVIDER_CONNECTOR, UnreachableCloudConnector } from './tasks/connection/provider-connector';
 import { FindingsStorageModule } from './findings/storage/findings-storage.module';
@@ -25,9 +26,10 @@ import { TestNoopHandler } from './tasks/testing/test-noop.handler';
 import { TestProbeHandler } from './tasks/testing/test-probe.handler';
 import { DeletionRetrySweeper } from './tasks/worker/deletion-retry-sweeper';
 import { JobHandlerRegistry } from './tasks/worker/job-handler-registry';
-import { JobRunner } from './tasks/worker/job-runner';
-import { QueueWorkers, WORKERS_ENABLED } from './tasks/worker/queue-workers';
+import { QUEUE_PROCESSORS } from './tasks/worker/queue-processor';
+import { runningJobsProvider } from './tasks/worker/running-jobs';
 import { StaleTaskSweeper } from './tasks/worker/stale-task-sweeper';
+import { WORKERS_ENABLED } from './tasks/worker/workers-enabled';
 
 /** Test-only handlers are always built but registered only under TEST_JOBS (see JobHandlerRegistry). */
 const HANDLERS = [
@@ -46,9 +48,10 @@ const HANDLERS = [
 ];
 
 /**
- * The queue processors: handlers, the runner, BullMQ workers, the stale-task
- * and deletion-retry sweeps. No HTTP. `npm run start:worker` runs it alone;
- * the local start adds it to the API when WORKERS_IN_PROCESS is set.
+ * The queue processors (@nestjs/bullmq workers, one per queue), the handlers
+ * they dispatch to, the stale-task and deletion-retry sweeps. No HTTP.
+ * `npm run start:worker` runs it alone; the local start adds it to the API
+ * when WORKERS_IN_PROCESS is set.
  */
 @Module({})
 export class WorkerModule {
@@ -66,7 +69,7 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       // Not the API's PLATFORM_MODULES: a worker needs no HTTP-side module loaded (and boots faster without).
-      imports: [DatabaseModule, TasksCoreModule, DiscoveryModule, ScansWorkerModule, FindingsStorageModule],
+      imports: [DatabaseModule, TasksCoreModule, DiscoveryModule, ScansWorkerModule, FindingsStorageModule, MetricsModule],
       providers: [
         { provide: WORKERS_ENABLED, inject: [APP_CONFIG], useFactory: runWhen },
         {
@@ -76,8 +79,8 @@ export class WorkerModule {
             config.tasks.connectionCheckUrl ? new HttpConnector(config.tasks.connectionCheckUrl) : new UnreachableCloudConnector(),
         },
         JobHandlerRegistry,
-        JobRunner,
-        QueueWorkers,
+        ...QUEUE_PROCESSORS,
+        runningJobsProvider,
         StaleTaskSweeper,
         DeletionRetrySweeper,
         ProviderDataEraser,

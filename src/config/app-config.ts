@@ -60,6 +60,10 @@ export interface AppConfig {
     /** The queues a worker process takes jobs from (WORKER_QUEUES); every queue by default. */
     queues: readonly QueueName[];
   };
+  /** GET /metrics: on its own port (0: none), and/or behind a bearer token (empty: none); off when both are unset. */
+  metrics: { port: number; token: string };
+  /** The queue dashboard at /admin/queues; off while empty. */
+  adminDashboardToken: string;
   tasks: TasksConfig;
   reports: ReportsConfig;
   scans: ScansConfig;
@@ -143,6 +147,9 @@ export interface ScansConfig {
 
 const GIB = 1024 * 1024 * 1024;
 
+/** Operator tokens (metrics, queue dashboard) are compared as given; a short one could be guessed. */
+const MIN_TOKEN_LENGTH = 16;
+
 const DEFAULT_CONCURRENCY: Record<QueueName, number> = {
   scans: 2,
   overview: 4,
@@ -198,6 +205,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     MAIL_FROM: str({ default: 'cspm-api <no-reply@localhost>' }),
     WORKERS_IN_PROCESS: bool({ default: false }),
     WORKER_QUEUES: str({ default: '' }),
+    METRICS_PORT: num({ default: 0 }),
+    METRICS_TOKEN: str({ default: '' }),
+    ADMIN_DASHBOARD_TOKEN: str({ default: '' }),
     JOB_LOCK_DURATION_MS: num({ default: 30000 }),
     JOB_STALLED_INTERVAL_MS: num({ default: 30000 }),
     JOB_MAX_STALLED_COUNT: num({ default: 1 }),
@@ -241,6 +251,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     if (!Number.isInteger(value) || value < minimum) throw new Error(`${name} must be an integer of at least ${minimum}`);
   }
   if (e.DATABASE_ADMIN_URL && !URL.canParse(e.DATABASE_ADMIN_URL)) throw new Error('DATABASE_ADMIN_URL must be a URL');
+  if (!Number.isInteger(e.METRICS_PORT) || e.METRICS_PORT < 0 || e.METRICS_PORT > 65535) throw new Error('METRICS_PORT must be an integer from 0 to 65535');
+  for (const name of ['METRICS_TOKEN', 'ADMIN_DASHBOARD_TOKEN'] as const) {
+    if (e[name] && e[name].length < MIN_TOKEN_LENGTH) throw new Error(`${name} must be at least ${MIN_TOKEN_LENGTH} characters`);
+  }
   const tasks = loadTasksConfig(e, environment, production);
   const throttle = loadThrottleConfig(e);
   const email = loadEmailConfig(e, production);
@@ -292,6 +306,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     throttle,
     email,
     workers: { inProcess: e.WORKERS_IN_PROCESS, queues: parseQueues(e.WORKER_QUEUES) },
+    metrics: { port: e.METRICS_PORT, token: e.METRICS_TOKEN },
+    adminDashboardToken: e.ADMIN_DASHBOARD_TOKEN,
     tasks,
     reports,
     scans: {

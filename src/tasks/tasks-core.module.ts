@@ -1,9 +1,14 @@
 import { Global, Module } from '@nestjs/common';
+import { BullModule } from '@nestjs/bullmq';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { TaskCancelBus } from './cancel/task-cancel-bus';
 import { OutboxDispatcher } from './outbox/outbox-dispatcher';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { OutboxWriter } from './outbox/outbox-writer';
-import { QueueRegistry } from './queue/queue-registry';
+import { producerConnection, queueNamespace } from './queue/bullmq-connection';
+import { QueueRegistry, queueRegistryProvider } from './queue/queue-registry';
+import { QUEUE_NAMES } from './queue-names';
 import { ScanStarter } from './scans/scan-starter';
 import { DailySchedulesService } from './schedules/daily-schedules.service';
 import { TasksRepository } from './tasks.repository';
@@ -17,7 +22,15 @@ import { TasksService } from './tasks.service';
  */
 @Global()
 @Module({
-  providers: [QueueRegistry, OutboxDispatcher, OutboxRelay, OutboxWriter, TaskCancelBus, TasksRepository, TasksService, ScanStarter, DailySchedulesService],
+  imports: [
+    // Producer connections, keys under REDIS_PREFIX; processors (WorkerModule) bring their own worker connections.
+    BullModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({ connection: producerConnection(config), prefix: queueNamespace(config) }),
+    }),
+    BullModule.registerQueue(...QUEUE_NAMES.map((name) => ({ name }))),
+  ],
+  providers: [queueRegistryProvider, OutboxDispatcher, OutboxRelay, OutboxWriter, TaskCancelBus, TasksRepository, TasksService, ScanStarter, DailySchedulesService],
   exports: [QueueRegistry, OutboxRelay, TaskCancelBus, TasksRepository, TasksService, ScanStarter, DailySchedulesService],
 })
 export class TasksCoreModule {}

@@ -29,7 +29,8 @@ export function freePort(): Promise<number> {
  */
 export async function startApiProcess(env: Record<string, string>, script = 'src/main.js', unset: string[] = []): Promise<ApiProcess> {
   const port = await freePort();
-  // API_NODE_ARGS passes flags such as --cpu-prof to the server process when profiling a benchmark.
+  // API_NODE_ARGS passes flags such as --cpu-prof to the server process when profiling a benchmark;
+  // API_START_TIMEOUT_MS gives a slow (busy) machine longer than 30 s to start it.
   const nodeArgs = (process.env.API_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !unset.includes(name)));
   const child = spawn(process.execPath, [...nodeArgs, join(__dirname, '..', '..', ...script.split('/'))], {
@@ -43,7 +44,7 @@ export async function startApiProcess(env: Record<string, string>, script = 'src
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`API did not start within 90 s: ${output}`));
-    }, 90000);
+    }, Number(process.env.API_START_TIMEOUT_MS ?? 90000));
     const check = () => {
       if (!output.includes('Health:')) return;
       clearTimeout(timer);

@@ -5,20 +5,34 @@ import { AppConfig } from '../../src/config/app-config';
 import { deterministicId } from '../../src/tasks/jobs/deterministic-id';
 import { JOB_DEFINITIONS, JOB_NAMES, JobName } from '../../src/tasks/jobs/job-definitions';
 import { isTransient, ProviderDeletedError, TransientJobError } from '../../src/tasks/jobs/job-errors';
-import { JobHandlerInstance } from '../../src/tasks/jobs/job-handler.decorator';
 import { JobRuntime } from '../../src/tasks/jobs/job-context';
 import { retryDelayMs, TASK_BACKOFF, taskBackoffStrategy } from '../../src/tasks/jobs/retry-backoff';
-import { tenantJob } from '../../src/tasks/jobs/tenant-job.wrapper';
+import { ProviderJob } from '../../src/tasks/jobs/provider-job.wrapper';
+import { TenantJob, tenantJob } from '../../src/tasks/jobs/tenant-job.wrapper';
 import { JobHandlerRegistry } from '../../src/tasks/worker/job-handler-registry';
+import { QueueProcessor } from '../../src/tasks/worker/queue-processor';
 
 function registry(testJobs: boolean): JobHandlerRegistry {
   return new JobHandlerRegistry(undefined as never, { tasks: { testJobs } } as AppConfig);
 }
 
-const handler: JobHandlerInstance = { processor: async () => undefined };
+class TenantHandler {
+  @TenantJob()
+  async process(): Promise<unknown> {
+    return undefined;
+  }
+}
 
-function everyJob(testJobs: boolean): Map<JobName, JobHandlerInstance[]> {
-  return new Map(JOB_NAMES.filter((name) => testJobs || !JOB_DEFINITIONS[name].testOnly).map((name) => [name, [handler]]));
+class SystemHandler {
+  async process(): Promise<unknown> {
+    return undefined;
+  }
+}
+
+const handlerFor = (name: JobName): object => (JOB_DEFINITIONS[name].system ? new SystemHandler() : new TenantHandler());
+
+function everyJob(testJobs: boolean): Map<JobName, object[]> {
+  return new Map(JOB_NAMES.filter((name) => testJobs || !JOB_DEFINITIONS[name].testOnly).map((name) => [name, [handlerFor(name)]]));
 }
 
 describe('job handler registry', () => {
@@ -26,11 +40,10 @@ describe('job handler registry', () => {
     registry(false).register(everyJob(false));
     const withTests = registry(true);
     withTests.register(everyJob(true));
-    assert.ok(withTests.handlerFor('test-probe'));
-    assert.ok(withTests.queuesInUse().includes('backfill'));
+    assert.ok(withTests.processorFor('test-probe'));
     const withoutTests = registry(false);
     withoutTests.register(everyJob(true));
-    assert.equal(withoutTests.handlerFor('test-probe'), undefined);
+    assert.equal(withoutTests.processorFor('test-probe'), undefined);
   });
 
   it('refuses to start when a job has no handler or two', () => {
@@ -38,9 +51,37 @@ describe('job handler registry', () => {
     missing.delete('provider-deletion');
     assert.throws(() => registry(false).register(missing), /'provider-deletion' has no handler/);
     const doubled = everyJob(false);
-    doubled.set('scan-perform', [handler, handler]);
+    doubled.set('scan-perform', [new TenantHandler(), new TenantHandler()]);
     assert.throws(() => registry(false).register(doubled), /'scan-perform' has 2 handlers/);
     assert.throws(() => registry(true).register(everyJob(false)), /'test-probe' has no handler/);
+  });
+
+  it('refuses a tenant job whose handler is not under @TenantJob, and a system job whose handler is', () => {
+    const unwrapped = everyJob(false);
+    unwrapped.set('scan-compliance', [new SystemHandler()]);
+    assert.throws(() => registry(false).register(unwrapped), /'scan-compliance' does not run under @TenantJob/);
+    const wrapped = everyJob(false);
+    wrapped.set('finding-partitions', [new TenantHandler()]);
+    assert.throws(() => registry(false).register(wrapped), /system job 'finding-partitions' runs under @TenantJob/);
+  });
+});
+
+describe('job decorators', () => {
+  it('refuse @ProviderJob listed above @TenantJob: it must run inside the tenant transaction', () => {
+    assert.throws(() => {
+      class Misordered {
+        @ProviderJob()
+        @TenantJob()
+        async process(): Promise<unknown> {
+          return undefined;
+        }
+      }
+      return Misordered;
+    }, /list @ProviderJob below @TenantJob/);
+  });
+
+  it('give the queue processor three parameters, so BullMQ passes it the job\'s AbortSignal', () => {
+    assert.equal(QueueProcessor.prototype.process.length, 3);
   });
 });
 

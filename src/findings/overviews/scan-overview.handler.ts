@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { JobArguments } from '../../tasks/jobs/job-definitions';
-import { JobHandler, JobHandlerInstance } from '../../tasks/jobs/job-handler.decorator';
-import { providerJob } from '../../tasks/jobs/provider-job.wrapper';
-import { tenantJob } from '../../tasks/jobs/tenant-job.wrapper';
+import { TenantJobContext } from '../../tasks/jobs/job-context';
+import { JobHandler } from '../../tasks/jobs/job-handler.decorator';
+import { ProviderJob } from '../../tasks/jobs/provider-job.wrapper';
+import { TenantJob } from '../../tasks/jobs/tenant-job.wrapper';
 import { aggregateScan } from './scan-aggregation';
 
 /**
@@ -11,13 +12,13 @@ import { aggregateScan } from './scan-aggregation';
  */
 @JobHandler('scan-overview')
 @Injectable()
-export class ScanOverviewHandler implements JobHandlerInstance<'scan-overview'> {
-  readonly processor = tenantJob<JobArguments['scan-overview'], unknown>(
-    providerJob(async ({ scanId }, context) =>
-      context.inTenant(async (manager) => {
-        await aggregateScan(manager, scanId);
-        return { scan_id: scanId };
-      }),
-    ),
-  );
+export class ScanOverviewHandler {
+  @TenantJob()
+  @ProviderJob()
+  process({ scanId }: JobArguments['scan-overview'], context: TenantJobContext): Promise<unknown> {
+    return context.inTenant(async (manager) => {
+      await aggregateScan(manager, scanId);
+      return { scan_id: scanId };
+    });
+  }
 }

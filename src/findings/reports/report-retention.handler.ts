@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { JobHandler, JobHandlerInstance } from '../../tasks/jobs/job-handler.decorator';
-import { JobProcessor } from '../../tasks/jobs/job-context';
 import { ReportStorage } from './report-storage';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -20,8 +19,8 @@ export class ReportRetentionHandler implements JobHandlerInstance<'scan-report-r
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  readonly processor: JobProcessor<Record<string, never>> = async () => {
+  async process(): Promise<unknown> {
     const cutoff = new Date(Date.now() - this.config.reports.retentionDays * DAY_MS);
     return { removed: await this.storage.removeOlderThan(cutoff) };
-  };
+  }
 }

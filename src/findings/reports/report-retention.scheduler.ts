@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { JOB_DEFINITIONS, JobData } from '../../tasks/jobs/job-definitions';
 import { TASK_BACKOFF } from '../../tasks/jobs/retry-backoff';
 import { QueueRegistry, REDIS_CALL_TIMEOUT_MS, withTimeout } from '../../tasks/queue/queue-registry';
-import { WORKERS_ENABLED } from '../../tasks/worker/queue-workers';
+import { WORKERS_ENABLED } from '../../tasks/worker/workers-enabled';
 
 const JOB = 'scan-report-retention';
 export const REPORT_RETENTION_SCHEDULER_ID = 'scan-report-retention:daily';

@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { tenantManager } from '../../database/tenant-context';
 import { JobArguments } from '../../tasks/jobs/job-definitions';
 import { JobOutcomeError } from '../../tasks/jobs/job-errors';
-import { JobHandler, JobHandlerInstance } from '../../tasks/jobs/job-handler.decorator';
-import { providerJob } from '../../tasks/jobs/provider-job.wrapper';
-import { tenantJob } from '../../tasks/jobs/tenant-job.wrapper';
+import { TenantJobContext } from '../../tasks/jobs/job-context';
+import { JobHandler } from '../../tasks/jobs/job-handler.decorator';
+import { ProviderJob } from '../../tasks/jobs/provider-job.wrapper';
+import { TenantJob } from '../../tasks/jobs/tenant-job.wrapper';
 import { reportScan } from './report-findings';
 import { ReportStorage } from './report-storage';
 import { writeScanReport } from './scan-report-writer';
@@ -17,27 +18,26 @@ import { writeScanReport } from './scan-report-writer';
  */
 @JobHandler('scan-report')
 @Injectable()
-export class ScanReportHandler implements JobHandlerInstance<'scan-report'> {
+export class ScanReportHandler {
   constructor(private readonly storage: ReportStorage) {}
 
-  readonly processor = tenantJob<JobArguments['scan-report'], unknown>(
-    providerJob<JobArguments['scan-report'] & { tenantId: string }, unknown>(async ({ scanId, tenantId }, context) => {
-      const scan = await context.inTenant(() => reportScan(tenantManager(), scanId));
-      if (!scan) throw new JobOutcomeError('scan_missing', 'The scan was removed.');
-      const path = await this.storage.workingPath();
-      try {
-        const findings = await writeScanReport(path, scan, {
-          inTenant: (fn) => context.inTenant(fn),
-          predicateAt: async () => null,
-          signal: context.signal,
-        });
-        await this.storage.publish(path, tenantId, scanId);
-        return { findings };
-      } catch (error) {
-        await this.storage.discard(path);
-        throw error;
-      }
-    }),
-    { transaction: 'step', keepTenant: true },
-  );
+  @TenantJob({ transaction: 'step', keepTenant: true })
+  @ProviderJob()
+  async process({ scanId, tenantId }: JobArguments['scan-report'] & { tenantId: string }, context: TenantJobContext): Promise<unknown> {
+    const scan = await context.inTenant(() => reportScan(tenantManager(), scanId));
+    if (!scan) throw new JobOutcomeError('scan_missing', 'The scan was removed.');
+    const path = await this.storage.workingPath();
+    try {
+      const findings = await writeScanReport(path, scan, {
+        inTenant: (fn) => context.inTenant(fn),
+        predicateAt: async () => null,
+        signal: context.signal,
+      });
+      await this.storage.publish(path, tenantId, scanId);
+      return { findings };
+    } catch (error) {
+      await this.storage.discard(path);
+      throw error;
+    }
+  }
 }

@@ -6,7 +6,7 @@ import { JOB_DEFINITIONS, JobArguments, JobData } from '../jobs/job-definitions'
 import { JobHandler, JobHandlerInstance } from '../jobs/job-handler.decorator';
 import { TASK_BACKOFF } from '../jobs/retry-backoff';
 import { QueueRegistry, REDIS_CALL_TIMEOUT_MS, withTimeout } from '../queue/queue-registry';
-import { WORKERS_ENABLED } from '../worker/queue-workers';
+import { WORKERS_ENABLED } from '../worker/workers-enabled';
 
 const JOB = 'finding-partitions';
 /** One scheduler id for the whole deployment: every worker upserts the same one. */
@@ -39,10 +39,10 @@ export class FindingPartitionsHandler implements JobHandlerInstance<typeof JOB>,
     @Inject(WORKERS_ENABLED) private readonly enabled: boolean,
   ) {}
 
-  readonly processor = async (data: JobEnvelope<JobArguments[typeof JOB]>) => {
+  async process(data: JobEnvelope<JobArguments[typeof JOB]>): Promise<unknown> {
     if (data.tenantId !== '') throw new UnrecoverableError('The partition job acts for no tenant; a job naming one was refused.');
     return { created: await this.partitions.ensureUpcoming() };
-  };
+  }
 
   onApplicationBootstrap(): void {
     if (this.enabled) void this.installScheduler();

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { afterCommit } from '../../database/tenant-context';
 import { JobArguments } from '../jobs/job-definitions';
-import { JobHandler, JobHandlerInstance } from '../jobs/job-handler.decorator';
-import { tenantJob } from '../jobs/tenant-job.wrapper';
+import { TenantJobContext } from '../jobs/job-context';
+import { JobHandler } from '../jobs/job-handler.decorator';
+import { TenantJob } from '../jobs/tenant-job.wrapper';
 import { QueueRegistry } from '../queue/queue-registry';
 import { ScanStarter } from '../scans/scan-starter';
 import { dailySchedulerId, DailySchedulesService } from '../schedules/daily-schedules.service';
@@ -16,21 +17,22 @@ import { dailySchedulerId, DailySchedulesService } from '../schedules/daily-sche
  */
 @JobHandler('scan-perform-scheduled')
 @Injectable()
-export class ScheduledScanHandler implements JobHandlerInstance<'scan-perform-scheduled'> {
+export class ScheduledScanHandler {
   constructor(
     private readonly schedules: DailySchedulesService,
     private readonly scans: ScanStarter,
     private readonly queues: QueueRegistry,
   ) {}
 
-  readonly processor = tenantJob<JobArguments['scan-perform-scheduled'], unknown>(async ({ providerId }, context) =>
-    context.inTenant(async () => {
+  @TenantJob()
+  process({ providerId }: JobArguments['scan-perform-scheduled'], context: TenantJobContext): Promise<unknown> {
+    return context.inTenant(async () => {
       if (!(await this.schedules.exists(providerId))) {
         afterCommit(() => this.queues.get('scans').removeJobScheduler(dailySchedulerId(providerId)).then(() => undefined));
         return { skipped: 'the schedule no longer exists' };
       }
       const task = await this.scans.start(providerId, 'scheduled', 'Daily scheduled scan', `tick:${context.jobId}`);
       return { scan_task_id: task.id };
-    }),
-  );
+    });
+  }
 }

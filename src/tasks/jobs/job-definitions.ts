@@ -65,6 +65,8 @@ export interface JobDefinition {
   timeLimit: { softMs: number; hardMs: number };
   /** Cancelling a task needs the permission that starts it; null for test-only jobs. */
   cancelPermission: Permission | null;
+  /** A job that acts for no tenant (scheduler ticks): its handler runs outside the tenant wrapper. */
+  system?: true;
   testOnly?: boolean;
 }
 
@@ -81,8 +83,8 @@ export const JOB_DEFINITIONS: Record<JobName, JobDefinition> = {
   'provider-connection-check': { queue: 'integrations', attempts: 3, timeLimit: { softMs: MINUTE, hardMs: 90 * 1000 }, cancelPermission: 'manage_providers' },
   'scan-compliance': { queue: 'compliance', attempts: 3, timeLimit: { softMs: 30 * MINUTE, hardMs: 35 * MINUTE }, cancelPermission: 'manage_scans' },
   'scan-report': { queue: 'scan-reports', attempts: 3, timeLimit: { softMs: 2 * HOUR, hardMs: 2 * HOUR + 10 * MINUTE }, cancelPermission: 'manage_scans' },
-  'scan-report-retention': { queue: 'scan-reports', attempts: 3, timeLimit: { softMs: 10 * MINUTE, hardMs: 15 * MINUTE }, cancelPermission: null },
-  'finding-partitions': { queue: 'backfill', attempts: 3, timeLimit: { softMs: 5 * MINUTE, hardMs: 6 * MINUTE }, cancelPermission: null },
+  'scan-report-retention': { queue: 'scan-reports', attempts: 3, timeLimit: { softMs: 10 * MINUTE, hardMs: 15 * MINUTE }, cancelPermission: null, system: true },
+  'finding-partitions': { queue: 'backfill', attempts: 3, timeLimit: { softMs: 5 * MINUTE, hardMs: 6 * MINUTE }, cancelPermission: null, system: true },
   // Limits with room for a few seconds of steps on a busy machine; the time-limit test sleeps past them.
   'test-probe': { queue: 'backfill', attempts: 3, timeLimit: { softMs: 5000, hardMs: 7000 }, cancelPermission: null, testOnly: true },
   'test-noop': { queue: 'backfill', attempts: 1, timeLimit: { softMs: 5000, hardMs: 10000 }, cancelPermission: null, testOnly: true },

@@ -2,6 +2,7 @@ import { rows } from '../../database/sql';
 import { tenantManager } from '../../database/tenant-context';
 import { ProviderDeletedError } from './job-errors';
 import { TenantJobBody, TenantJobContext } from './job-context';
+import { isTenantBound } from './tenant-job.wrapper';
 
 /**
  * The provider-deletion wrapper: goes inside the tenant wrapper (it needs the
@@ -28,4 +29,21 @@ export function providerJob<A extends { providerId: string }, R>(body: TenantJob
 async function assertProviderLive(providerId: string): Promise<void> {
   const [provider] = await rows(tenantManager(), `SELECT 1 FROM providers WHERE id = $1 AND deleted_at IS NULL`, [providerId]);
   if (!provider) throw new ProviderDeletedError(providerId);
+}
+
+/**
+ * providerJob as a decorator on a handler's `process` method, below
+ * @TenantJob: decorators apply bottom up, so it wraps the body first and the
+ * tenant wrapper goes around both. Listed above @TenantJob it would receive
+ * the tenant processor instead of a body; that stops the class from loading.
+ */
+export function ProviderJob() {
+  return <T extends TenantJobBody<any, unknown>>(target: object, key: string | symbol, descriptor: TypedPropertyDescriptor<T>): void => {
+    const body = descriptor.value!;
+    if (isTenantBound(body)) throw new Error(`${target.constructor.name}.${String(key)}: list @ProviderJob below @TenantJob, inside the tenant's transaction.`);
+    const guarded = function (this: unknown, args: { providerId: string }, context: TenantJobContext) {
+      return providerJob(body.bind(this))(args, context);
+    };
+    descriptor.value = guarded as unknown as T;
+  };
 }

@@ -21,6 +21,30 @@ export interface TenantJobOptions {
 
 const logger = new Logger('TenantJob');
 
+/** Marks the processors the tenant wrapper built, for the start-up check and for @ProviderJob's order check. */
+const TENANT_BOUND = Symbol('tenant-bound');
+
+export function isTenantBound(fn: unknown): boolean {
+  return typeof fn === 'function' && (fn as unknown as Record<symbol, unknown>)[TENANT_BOUND] === true;
+}
+
+/**
+ * The tenant wrapper as a decorator on a handler's `process` method, listed
+ * first (outermost, so it runs first): the method is written as the body
+ * `(args, context)`, and becomes the processor `(envelope, runtime)` the
+ * queue processor calls. Inner decorators (@ProviderJob) go below it.
+ */
+export function TenantJob(options: TenantJobOptions = {}) {
+  return <T extends TenantJobBody<any, unknown>>(_target: object, _key: string | symbol, descriptor: TypedPropertyDescriptor<T>): void => {
+    const body = descriptor.value!;
+    const processor = function (this: unknown, data: JobEnvelope<unknown>, runtime: JobRuntime) {
+      return tenantJob(body.bind(this), options as TenantJobOptions & { keepTenant?: false })(data, runtime);
+    };
+    Object.defineProperty(processor, TENANT_BOUND, { value: true });
+    (descriptor as PropertyDescriptor).value = processor;
+  };
+}
+
 export function tenantJob<A, R>(body: TenantJobBody<A, R>, options?: TenantJobOptions & { keepTenant?: false }): JobProcessor<A>;
 export function tenantJob<A, R>(body: TenantJobBody<A & { tenantId: string }, R>, options: TenantJobOptions & { keepTenant: true }): JobProcessor<A>;
 /**

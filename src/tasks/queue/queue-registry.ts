@@ -1,30 +1,35 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Logger, Provider } from '@nestjs/common';
+import { getQueueToken } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
-import { AppConfig } from '../../config/app-config';
-import { APP_CONFIG } from '../../config/config.module';
-import { QueueName } from '../queue-names';
-import { producerConnection, queueNamespace } from './bullmq-connection';
+import { QUEUE_NAMES, QueueName } from '../queue-names';
 
 /** A time bound on every Redis call made while a database transaction is open (the relay's). */
 export const REDIS_CALL_TIMEOUT_MS = 5000;
 
-/** One BullMQ Queue (producer side) per queue name, opened on first use so processes that never enqueue hold no connection. */
-@Injectable()
-export class QueueRegistry implements OnApplicationShutdown {
+/**
+ * The BullMQ queues (producer side) that BullModule registered, by name, for
+ * code that picks the queue from data (a job's definition, an outbox row).
+ * BullModule opens and closes them.
+ */
+export class QueueRegistry {
   private readonly logger = new Logger('QueueRegistry');
-  private readonly queues = new Map<QueueName, Queue>();
+  private readonly queues: ReadonlyMap<QueueName, Queue>;
   private lastErrorLog = 0;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(queues: Queue[]) {
+    this.queues = new Map(queues.map((queue) => [queue.name as QueueName, queue]));
+    // Without a listener an 'error' event (Redis away) would be thrown; one line every ten seconds is enough.
+    for (const queue of queues) queue.on('error', (error) => this.logThrottled(error));
+  }
 
   get(name: QueueName): Queue {
-    let queue = this.queues.get(name);
-    if (!queue) {
-      queue = new Queue(name, { connection: producerConnection(this.config), prefix: queueNamespace(this.config) });
-      queue.on('error', (error) => this.logThrottled(error));
-      this.queues.set(name, queue);
-    }
+    const queue = this.queues.get(name);
+    if (!queue) throw new Error(`No queue '${name}'.`);
     return queue;
+  }
+
+  all(): Queue[] {
+    return [...this.queues.values()];
   }
 
   /** Removes a job that has not started; 0 when it is running (its lock holds) or absent. */
@@ -32,12 +37,6 @@ export class QueueRegistry implements OnApplicationShutdown {
     return withTimeout(this.get(name).remove(jobId), REDIS_CALL_TIMEOUT_MS);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((queue) => queue.close().catch(() => undefined)));
-    this.queues.clear();
-  }
-
-  /** While Redis is down every reconnect attempt errors; one line every ten seconds is enough. */
   private logThrottled(error: Error): void {
     const now = Date.now();
     if (now - this.lastErrorLog < 10000) return;
@@ -45,6 +44,12 @@ export class QueueRegistry implements OnApplicationShutdown {
     this.logger.warn(`Redis (queues): ${error.message}`);
   }
 }
+
+export const queueRegistryProvider: Provider = {
+  provide: QueueRegistry,
+  inject: QUEUE_NAMES.map((name) => getQueueToken(name)),
+  useFactory: (...queues: Queue[]) => new QueueRegistry(queues),
+};
 
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -7,7 +7,7 @@ import { TenantDatabase } from '../../database/tenant-database';
 import { deterministicId } from '../jobs/deterministic-id';
 import { queueNamespace } from '../queue/bullmq-connection';
 import { TasksService } from '../tasks.service';
-import { WORKERS_ENABLED } from './queue-workers';
+import { WORKERS_ENABLED } from './workers-enabled';
 import { PeriodicPass } from './periodic-pass';
 
 /** A soft-deleted provider (provider_id set) or tenant (provider_id null) whose data no task is removing. */

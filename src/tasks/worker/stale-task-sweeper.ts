@@ -8,7 +8,7 @@ import { queueNamespace } from '../queue/bullmq-connection';
 import { QueueRegistry, REDIS_CALL_TIMEOUT_MS, withTimeout } from '../queue/queue-registry';
 import { QueueName } from '../queue-names';
 import { TasksRepository } from '../tasks.repository';
-import { WORKERS_ENABLED } from './queue-workers';
+import { WORKERS_ENABLED } from './workers-enabled';
 import { PeriodicPass } from './periodic-pass';
 
 interface UnfinishedTask {
