@@ -202,11 +202,15 @@ export async function spawnWorker(env: Record<string, string>): Promise<WorkerPr
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  // Generous, as for API processes: on a machine shared with other test runs a start has taken over 30 s.
   await Promise.race([
-    waitFor('the worker to start', async () => output.includes('worker: processing jobs'), 30000),
+    waitFor('the worker to start', async () => output.includes('worker: processing jobs'), 90000),
     exited.then((code) => {
       throw new Error(`worker exited with ${code}: ${output}`);
     }),
-  ]);
+  ]).catch((error: Error) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
   return { child, output: () => output, exited };
 }
