@@ -204,7 +204,7 @@ export async function spawnWorker(env: Record<string, string>): Promise<WorkerPr
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   try {
     await Promise.race([
-      waitFor('the worker to start', async () => output.includes('worker: processing jobs'), 60000),
+      waitFor('the worker to start', async () => output.includes('worker: processing jobs'), 90000),
       exited.then((code) => {
         throw new Error(`worker exited with ${code}: ${output}`);
       }),
