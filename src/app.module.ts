@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { JsonApiExceptionFilter } from './common/errors/json-api-exception.filter';
@@ -21,7 +22,7 @@ export const PLATFORM_MODULES = [DatabaseModule, RedisModule, RbacModule];
 
 /** The HTTP API. Interceptor order matters: logging context first, then the tenant transaction. */
 @Module({
-  imports: [...PLATFORM_MODULES, AuthModule, HealthModule, ProvidersModule, AccessModule, TasksModule, FindingsModule, ScansModule, RlsRulesModule],
+  imports: [...PLATFORM_MODULES, AuthModule, ApiKeysModule, HealthModule, ProvidersModule, AccessModule, TasksModule, FindingsModule, ScansModule, RlsRulesModule],
   providers: [
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_INTERCEPTOR, useClass: RequestLogInterceptor },

@@ -10,6 +10,7 @@ import type { DestinationStream } from 'pino';
 import { AppConfig } from './config/app-config';
 import { withConfig } from './config/config.module';
 import { ApiError } from './common/errors/api-error';
+import { API_KEY_SECURITY } from './common/http/endpoint.decorator';
 import { JSONAPI_MEDIA_TYPE } from './common/jsonapi/media-type';
 import { createRootLogger, PinoNestLogger } from './logging/logger';
 
@@ -90,7 +91,9 @@ function mountSwagger(app: NestFastifyApplication): void {
       .setTitle('Cloud security posture API')
       .setDescription('Multi-tenant JSON:API for providers, scans, findings, roles and row filter rules.')
       .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+      // The contract's one scheme takes either form; the second entry lets Swagger UI send an API key.
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Use `Bearer <token>` for JWT or `Api-Key <key>` for API keys.' })
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'Authorization', description: '`Api-Key <key>`: type the word Api-Key, a space, then the key.' }, API_KEY_SECURITY)
       .build(),
   );
   SwaggerModule.setup(`${API_PREFIX}/docs`, app, document, {

@@ -7,6 +7,9 @@ import { APP_CONFIG } from '../config/config.module';
 import { ApiError } from '../common/errors/api-error';
 import { REDIS } from '../redis/redis.module';
 
+/** Redis key prefix of the token budget; failed API key attempts count against it too. */
+export const TOKEN_THROTTLE_KEY_PREFIX = 'throttle:tokens';
+
 /**
  * Limits token requests per client address, counted in Redis so every API
  * process shares one budget. While Redis is unreachable each process falls
@@ -20,7 +23,7 @@ export class TokenThrottleGuard implements CanActivate {
     const budget = { points: config.throttle.tokenPoints, duration: config.throttle.tokenWindowSeconds };
     this.limiter = new RateLimiterRedis({
       storeClient: redis,
-      keyPrefix: 'throttle:tokens',
+      keyPrefix: TOKEN_THROTTLE_KEY_PREFIX,
       ...budget,
       insuranceLimiter: new RateLimiterMemory(budget),
     });
