@@ -8,6 +8,7 @@ import { DatabaseModule } from './database/database.module';
 import { TenantInterceptor } from './database/tenant.interceptor';
 import { FindingsModule } from './findings/findings.module';
 import { HealthModule } from './health/health.module';
+import { IngestionsModule } from './ingestions/ingestions.module';
 import { ProvidersModule } from './providers/providers.module';
 import { AccessModule } from './rbac/access.module';
 import { RequestLogInterceptor } from './logging/request-log.interceptor';
@@ -22,7 +23,7 @@ export const PLATFORM_MODULES = [DatabaseModule, RedisModule, RbacModule];
 
 /** The HTTP API. Interceptor order matters: logging context first, then the tenant transaction. */
 @Module({
-  imports: [...PLATFORM_MODULES, AuthModule, ApiKeysModule, HealthModule, ProvidersModule, AccessModule, TasksModule, FindingsModule, ScansModule, RlsRulesModule],
+  imports: [...PLATFORM_MODULES, AuthModule, ApiKeysModule, HealthModule, ProvidersModule, AccessModule, TasksModule, FindingsModule, ScansModule, RlsRulesModule, IngestionsModule],
   providers: [
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_INTERCEPTOR, useClass: RequestLogInterceptor },

@@ -5,7 +5,7 @@ export const SCAN_TRIGGERS = ['manual', 'scheduled', 'imported'] as const;
 export const SCAN_STATES = TASK_STATES;
 
 export const SCAN_FIELDS = [
-  'name', 'trigger', 'state', 'unique_resource_count', 'progress', 'duration', 'inserted_at', 'started_at', 'completed_at',
+  'name', 'trigger', 'origin', 'state', 'unique_resource_count', 'progress', 'duration', 'inserted_at', 'started_at', 'completed_at',
   'scheduled_at', 'next_scan_at', 'provider', 'task',
 ] as const;
 
@@ -15,6 +15,8 @@ export interface ScanRow {
   task_id: string | null;
   name: string | null;
   trigger: string;
+  /** `pushed` when the Prowler CLI sent the findings; null for a scan this API ran. */
+  origin: string | null;
   state: string;
   progress: number;
   unique_resource_count: number;
@@ -34,6 +36,7 @@ export const scanResource: ResourceDefinition<ScanRow> = {
   attributes: (s) => ({
     name: s.name,
     trigger: s.trigger,
+    origin: s.origin,
     state: s.state,
     unique_resource_count: s.unique_resource_count,
     progress: s.progress,

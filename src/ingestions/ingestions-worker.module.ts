@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { ProvidersService } from '../providers/providers.service';
+import { RlsRulesModule } from '../rls-rules/rls-rules.module';
+import { ScanSpool } from '../scans/spool/scan-spool';
+import { ScanIngestionHandler } from './scan-ingestion.handler';
+
+/** The workers' side of CLI pushes: the job that turns a pushed file into a provider's scan. */
+@Module({
+  imports: [RlsRulesModule],
+  providers: [ProvidersService, ScanSpool, ScanIngestionHandler],
+})
+export class IngestionsWorkerModule {}
