@@ -15,6 +15,7 @@ import { RequestLogInterceptor } from './logging/request-log.interceptor';
 import { RbacModule } from './rbac/rbac.module';
 import { RedisModule } from './redis/redis.module';
 import { RlsRulesModule } from './rls-rules/rls-rules.module';
+import { SamlModule } from './saml/saml.module';
 import { ScansModule } from './scans/scans.module';
 import { TasksModule } from './tasks/tasks.module';
 
@@ -23,7 +24,7 @@ export const PLATFORM_MODULES = [DatabaseModule, RedisModule, RbacModule];
 
 /** The HTTP API. Interceptor order matters: logging context first, then the tenant transaction. */
 @Module({
-  imports: [...PLATFORM_MODULES, AuthModule, ApiKeysModule, HealthModule, ProvidersModule, AccessModule, TasksModule, FindingsModule, ScansModule, RlsRulesModule, IngestionsModule],
+  imports: [...PLATFORM_MODULES, AuthModule, ApiKeysModule, HealthModule, ProvidersModule, AccessModule, TasksModule, FindingsModule, ScansModule, RlsRulesModule, IngestionsModule, SamlModule],
   providers: [
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_INTERCEPTOR, useClass: RequestLogInterceptor },

@@ -13,9 +13,11 @@ import { ApiError } from './common/errors/api-error';
 import { API_KEY_SECURITY } from './common/http/endpoint.decorator';
 import { JSONAPI_MEDIA_TYPE } from './common/jsonapi/media-type';
 import { createRootLogger, PinoNestLogger } from './logging/logger';
+import { SAML_ACS_PATH, withoutSamlTrailingSlash } from './saml/saml-paths';
 
 export const API_PREFIX = 'api/v1';
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const FORM_BODY_TYPE = 'application/x-www-form-urlencoded';
 const ACCEPTED_BODY_TYPES = new Set([JSONAPI_MEDIA_TYPE, 'application/json', 'multipart/form-data']);
 
 function hasBody(headers: IncomingMessage['headers']): boolean {
@@ -35,6 +37,7 @@ export async function createHttpApp(
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
     requestIdHeader: false,
+    rewriteUrl: (request: IncomingMessage) => withoutSamlTrailingSlash(request.url ?? '/'),
     genReqId: (request: IncomingMessage) => {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -49,6 +52,7 @@ export async function createHttpApp(
   fastify.addHook('onRequest', async (request) => {
     if (!hasBody(request.headers)) return;
     const type = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (type === FORM_BODY_TYPE && SAML_ACS_PATH.test(request.url)) return;
     if (!ACCEPTED_BODY_TYPES.has(type)) {
       throw new ApiError(415, 'unsupported_media_type', `Unsupported content type '${type || 'none'}'; send ${JSONAPI_MEDIA_TYPE}.`);
     }

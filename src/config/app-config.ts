@@ -47,8 +47,17 @@ export interface AppConfig {
   tasks: TasksConfig;
   reports: ReportsConfig;
   scans: ScansConfig;
+  saml: SamlConfig;
   logLevel: string;
   debug: boolean;
+}
+
+/** SAML sign-in: the address the IdP and browsers reach this API at, and where a finished sign-in sends the browser. */
+export interface SamlConfig {
+  /** No trailing slash; the service provider's entity id and assertion consumer URL are built on it. */
+  apiBaseUrl: string;
+  /** Empty: the assertion consumer answers the tokens itself. Set: it redirects there with `?id=` for `POST /tokens/saml`. */
+  callbackUrl: string;
 }
 
 /** Background work: queues, job locks, retries, the outbox relay and the stale-task sweep. */
@@ -160,6 +169,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     SCAN_IMPORT_MAX_BYTES: num({ default: GIB }),
     SCAN_SPOOL_DIR: str({ default: '' }),
     PROWLER_BIN: str({ default: '' }),
+    API_BASE_URL: str({ default: '' }),
+    SAML_SSO_CALLBACK_URL: str({ default: '' }),
     LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
     DEBUG: bool({ default: false }),
   }, { reporter: throwOnInvalid });
@@ -214,9 +225,17 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     tasks,
     reports,
     scans: { importMaxBytes: e.SCAN_IMPORT_MAX_BYTES, spoolDir, prowlerBin: e.PROWLER_BIN },
+    saml: loadSamlConfig(e.API_BASE_URL, e.SAML_SSO_CALLBACK_URL, e.HOST, e.PORT),
     logLevel: e.LOG_LEVEL,
     debug: e.DEBUG,
   };
+}
+
+function loadSamlConfig(apiBaseUrl: string, callbackUrl: string, host: string, port: number): SamlConfig {
+  for (const [name, value] of [['API_BASE_URL', apiBaseUrl], ['SAML_SSO_CALLBACK_URL', callbackUrl]]) {
+    if (value && !/^https?:\/\/[^/\s]+/.test(value)) throw new Error(`${name} must be an http(s) URL`);
+  }
+  return { apiBaseUrl: (apiBaseUrl || `http://${host}:${port}`).replace(/\/+$/, ''), callbackUrl };
 }
 
 function loadTasksConfig(
