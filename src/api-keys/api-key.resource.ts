@@ -43,8 +43,6 @@ export const API_KEY_LIST: QuerySpec = {
     search: { type: 'string', operators: ['eq'] },
   },
   sorts: ['name', 'prefix', 'revoked', 'inserted_at', 'expires_at'],
-  // Prowler's order: live keys first, newest first.
-  defaultSort: 'revoked',
   includes: ['entity'],
   fields: FIELDS,
 };

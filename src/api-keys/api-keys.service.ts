@@ -1,44 +1,45 @@
 import { Injectable } from '@nestjs/common';
 import { ApiError } from '../common/errors/api-error';
-import { limitOffset } from '../common/jsonapi/paging';
-import { ParsedFilter, ParsedQuery } from '../common/jsonapi/query-spec';
+import { ParsedQuery } from '../common/jsonapi/query-spec';
 import { affected, rows } from '../database/sql';
 import { currentPrincipal, tenantManager } from '../database/tenant-context';
 import { newId } from '../database/uuid';
-import { addColumnFilter, containsPattern } from '../findings/query/column-filters';
-import { SqlConditions } from '../findings/query/sql-conditions';
+import { containsPattern, filterConditions, ListColumns, orderBy, pagedList, SqlParams } from '../rbac/list-query-sql';
 import { ApiKeyAuthenticator } from './api-key-authenticator';
 import { generateApiKey } from './api-key-secret';
 import { ApiKeyCreateAttributes, ApiKeyUpdateAttributes } from './api-key.dto';
-import { API_KEY_COLUMNS_SQL, ApiKeyRow } from './api-key.resource';
+import { API_KEY_COLUMNS_SQL, API_KEY_LIST, ApiKeyRow } from './api-key.resource';
 
-const COLUMNS: Record<string, string> = {
-  name: 'k.name', prefix: 'k.prefix', revoked: 'k.revoked', expires_at: 'k.expires_at', inserted_at: 'k.inserted_at',
+const SORTS = { name: 'k.name', prefix: 'k.prefix', revoked: 'k.revoked', expires_at: 'k.expires_at', inserted_at: 'k.inserted_at' };
+const LIST_COLUMNS: ListColumns = {
+  filters: {
+    ...SORTS,
+    search: (filter, params) => {
+      const pattern = params.add(containsPattern(String(filter.value)));
+      return `(k.name ILIKE ${pattern} OR k.prefix ILIKE ${pattern})`;
+    },
+  },
+  sorts: SORTS,
+  tieBreaker: 'k.id',
 };
-const DATE_COLUMNS = new Set(['expires_at', 'inserted_at']);
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The tenant's API keys. The key itself is returned once, by create; only its salted hash is kept. */
 @Injectable()
 export class ApiKeysService {
   constructor(private readonly authenticator: ApiKeyAuthenticator) {}
 
-  async list(query: ParsedQuery): Promise<{ rows: ApiKeyRow[]; count: number }> {
-    const conditions = new SqlConditions();
-    for (const filter of query.filters) addFilter(conditions, filter);
-    const order = query.sort
-      .map((s) => `${COLUMNS[s.field]} ${s.descending ? 'DESC' : 'ASC'}`)
-      .concat('k.inserted_at DESC', 'k.id')
-      .join(', ');
-    const { limit, offset } = limitOffset(query.page);
-    const manager = tenantManager();
-    const found = await rows<ApiKeyRow>(
-      manager,
-      `SELECT ${API_KEY_COLUMNS_SQL} FROM api_keys k ${conditions.where()} ORDER BY ${order} ${limit === null ? '' : `LIMIT ${limit} OFFSET ${offset}`}`,
-      conditions.params,
-    );
-    const [counted] = await rows<{ count: number }>(manager, `SELECT count(*)::int AS count FROM api_keys k ${conditions.where()}`, conditions.params);
-    return { rows: found, count: counted.count };
+  list(query: ParsedQuery): Promise<{ rows: ApiKeyRow[]; count: number }> {
+    const params = new SqlParams();
+    return pagedList<ApiKeyRow>({
+      from: 'api_keys k',
+      alias: 'k',
+      columns: API_KEY_COLUMNS_SQL,
+      where: filterConditions(query, API_KEY_LIST, LIST_COLUMNS, params),
+      // Prowler's order after the requested one: live keys first, newest first.
+      order: orderBy([...query.sort, { field: 'revoked', descending: false }, { field: 'inserted_at', descending: true }], LIST_COLUMNS),
+      page: query.page,
+      params,
+    });
   }
 
   async get(id: string): Promise<ApiKeyRow> {
@@ -84,19 +85,4 @@ export class ApiKeysService {
     const [clash] = await rows(tenantManager(), `SELECT 1 FROM api_keys WHERE name = $1 AND id IS DISTINCT FROM $2`, [name, exceptId ?? null]);
     if (clash) throw ApiError.badRequest('invalid', 'An API key with this name already exists.', { pointer: '/data/attributes/name' });
   }
-}
-
-function addFilter(conditions: SqlConditions, filter: ParsedFilter): void {
-  if (filter.field === 'search') {
-    const pattern = conditions.param(containsPattern(String(filter.value)));
-    conditions.add(`(k.name ILIKE ${pattern} OR k.prefix ILIKE ${pattern})`);
-    return;
-  }
-  if (DATE_COLUMNS.has(filter.field) && filter.operator === 'eq') {
-    // The contract's date filters: equality means the whole (UTC) day.
-    const day = new Date(Math.floor((filter.value as Date).getTime() / DAY_MS) * DAY_MS);
-    conditions.add(`${COLUMNS[filter.field]} >= ${conditions.param(day)} AND ${COLUMNS[filter.field]} < ${conditions.param(new Date(day.getTime() + DAY_MS))}`);
-    return;
-  }
-  addColumnFilter(conditions, COLUMNS[filter.field], filter);
 }

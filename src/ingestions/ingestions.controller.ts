@@ -1,6 +1,7 @@
 import { Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AuthenticatedUser } from '../auth/authenticated-user';
 import { Endpoint } from '../common/http/endpoint.decorator';
 import { UuidPipe } from '../common/http/request-params';
 import { renderDocument } from '../common/jsonapi/document';
@@ -31,7 +32,8 @@ export class IngestionsController {
     permissions: ['manage_scans'],
   })
   async ingest(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    const ingestion = await this.ingestions.receive(request, authorizedPrincipal(request));
+    const { user } = request as FastifyRequest & { user?: AuthenticatedUser };
+    const ingestion = await this.ingestions.receive(request, authorizedPrincipal(request), user?.apiKeyId);
     reply.header('content-location', ingestionLocation(ingestion.task.id));
     return renderDocument(ingestionResource, ingestion);
   }

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import type { EntityManager } from 'typeorm';
 import { ApiError } from '../common/errors/api-error';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -31,18 +30,25 @@ export class IngestionsService {
     private readonly principals: PrincipalLoader,
   ) {}
 
-  async receive(request: FastifyRequest, principal: Principal): Promise<IngestionRow> {
+  /** `apiKeyId`: the key the CLI pushed with, which must still be live when the task is written. */
+  async receive(request: FastifyRequest, principal: Principal, apiKeyId?: string): Promise<IngestionRow> {
     const uploadId = newId();
     try {
       await receiveFileForm(request, this.spool, uploadId, this.config.scans.importMaxBytes, {
         fields: NO_FIELDS,
         description: 'one part named file (Prowler JSON-OCSF output)',
       });
-      return await this.database.transaction(principal.tenantId, async (manager) => {
-        await this.recheck(manager, principal);
-        const task = await this.tasks.enqueue({ name: 'scan-ingestion', args: { uploadId, userId: principal.userId } });
-        return { task, scanTask: null };
-      });
+      // The principal query (with the key's liveness) rides with BEGIN, as on any request.
+      const opening = this.principals.openingStatement(principal.userId, apiKeyId);
+      return await this.database.transaction(
+        principal.tenantId,
+        async () => {
+          this.recheck(principal);
+          const task = await this.tasks.enqueue({ name: 'scan-ingestion', args: { uploadId, userId: principal.userId } });
+          return { task, scanTask: null };
+        },
+        { opening },
+      );
     } catch (error) {
       await this.spool.remove(uploadId);
       throw error;
@@ -54,14 +60,17 @@ export class IngestionsService {
     const task = await this.tasks.get(id);
     if (task.name !== 'scan-ingestion') throw ApiError.notFound();
     const scanTaskId = ingestionResult(task).scan_task_id;
-    return { task, scanTask: scanTaskId ? await this.tasks.get(scanTaskId).catch(() => null) : null };
+    // A scan task the caller cannot see (their visibility shrank since) leaves the ingestion at its first step.
+    const scanTask = scanTaskId ? await this.tasks.get(scanTaskId).catch((error: unknown) => (error instanceof ApiError ? null : Promise.reject(error))) : null;
+    return { task, scanTask };
   }
 
-  /** An upload can take minutes: the role is read again where the task is written (fail closed). */
-  private async recheck(manager: EntityManager, principal: Principal): Promise<void> {
-    const current = await this.principals.load(manager, principal.userId, principal.tenantId);
+  /** An upload can take minutes: the role (and the key) are read again where the task is written (fail closed). */
+  private recheck(principal: Principal): void {
+    const scope = tenantScope();
+    const current = this.principals.fromOpeningRows(scope.openingRows, principal.userId, principal.tenantId);
     if (!current) throw ApiError.unauthorized('The token no longer grants access to this tenant.');
     if (!current.permissions.has('manage_scans')) throw ApiError.forbidden(`Your role lacks the 'manage_scans' permission.`);
-    tenantScope().principal = current;
+    scope.principal = current;
   }
 }
