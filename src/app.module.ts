@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { JsonApiExceptionFilter } from './common/errors/json-api-exception.filter';
@@ -9,12 +10,14 @@ import { TenantInterceptor } from './database/tenant.interceptor';
 import { FindingsModule } from './findings/findings.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { IngestionsModule } from './ingestions/ingestions.module';
 import { ProvidersModule } from './providers/providers.module';
 import { AccessModule } from './rbac/access.module';
 import { RequestLogInterceptor } from './logging/request-log.interceptor';
 import { RbacModule } from './rbac/rbac.module';
 import { RedisModule } from './redis/redis.module';
 import { RlsRulesModule } from './rls-rules/rls-rules.module';
+import { SamlModule } from './saml/saml.module';
 import { ScansModule } from './scans/scans.module';
 import { TasksModule } from './tasks/tasks.module';
 
@@ -23,7 +26,7 @@ export const PLATFORM_MODULES = [DatabaseModule, RedisModule, RbacModule];
 
 /** The HTTP API. Interceptor order matters: logging context first, then the tenant transaction. */
 @Module({
-  imports: [...PLATFORM_MODULES, IncludeGraphModule, AuthModule, HealthModule, MetricsModule, ProvidersModule, AccessModule, TasksModule, FindingsModule, ScansModule, RlsRulesModule],
+  imports: [...PLATFORM_MODULES, IncludeGraphModule, AuthModule, ApiKeysModule, HealthModule, MetricsModule, ProvidersModule, AccessModule, TasksModule, FindingsModule, ScansModule, RlsRulesModule, IngestionsModule, SamlModule],
   providers: [
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_INTERCEPTOR, useClass: RequestLogInterceptor },

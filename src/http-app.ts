@@ -21,9 +21,12 @@ import { jsonDepthExceeds, MAX_JSON_DEPTH } from './common/json/json-depth';
 import { JSONAPI_MEDIA_TYPE } from './common/jsonapi/media-type';
 import { createRootLogger, PinoNestLogger } from './logging/logger';
 import { mountMetrics } from './metrics/metrics-http';
+import { API_KEY_SECURITY } from './common/http/endpoint.decorator';
+import { SAML_ACS_PATH, withoutSamlTrailingSlash } from './saml/saml-paths';
 
 export const API_PREFIX = 'api/v1';
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const FORM_BODY_TYPE = 'application/x-www-form-urlencoded';
 const ACCEPTED_BODY_TYPES = new Set([JSONAPI_MEDIA_TYPE, 'application/json', 'multipart/form-data']);
 
 function hasBody(headers: IncomingMessage['headers']): boolean {
@@ -78,6 +81,7 @@ export async function createHttpApp(
     clientErrorHandler: answerClientError,
     return503OnClosing: false,
     requestIdHeader: false,
+    rewriteUrl: (request: IncomingMessage) => withoutSamlTrailingSlash(request.url ?? '/'),
     genReqId: (request: IncomingMessage) => {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -98,6 +102,7 @@ export async function createHttpApp(
   fastify.addHook('onRequest', async (request) => {
     if (!hasBody(request.headers)) return;
     const type = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (type === FORM_BODY_TYPE && SAML_ACS_PATH.test(request.url)) return;
     if (!ACCEPTED_BODY_TYPES.has(type)) {
       throw new ApiError(415, 'unsupported_media_type', `Unsupported content type '${excerpt(type || 'none')}'; send ${JSONAPI_MEDIA_TYPE}.`);
     }
@@ -148,7 +153,9 @@ function mountSwagger(app: NestFastifyApplication): void {
       .setTitle('Cloud security posture API')
       .setDescription('Multi-tenant JSON:API for providers, scans, findings, roles and row filter rules.')
       .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+      // The contract's one scheme takes either form; the second entry lets Swagger UI send an API key.
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Use `Bearer <token>` for JWT or `Api-Key <key>` for API keys.' })
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'Authorization', description: '`Api-Key <key>`: type the word Api-Key, a space, then the key.' }, API_KEY_SECURITY)
       .build(),
   );
   SwaggerModule.setup(`${API_PREFIX}/docs`, app, document, {

@@ -8,6 +8,9 @@ import { AccountThrottle, Throttle } from './throttle';
 
 const REFUSAL = 'Too many token requests; try again later.';
 
+/** Redis key prefix of the token budget; failed API key attempts count against it too. */
+export const TOKEN_THROTTLE_KEY_PREFIX = 'throttle:tokens';
+
 /**
  * Limits token requests per client address and, when the body names an
  * email, per account too: an attacker who can vary their address (a botnet,

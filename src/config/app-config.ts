@@ -67,6 +67,7 @@ export interface AppConfig {
   tasks: TasksConfig;
   reports: ReportsConfig;
   scans: ScansConfig;
+  saml: SamlConfig;
   logLevel: string;
   debug: boolean;
 }
@@ -91,6 +92,14 @@ export interface EmailConfig {
   /** Empty: no mail server; mails are written to the log (refused in production while verification is required). */
   smtpUrl: string;
   from: string;
+}
+
+/** SAML sign-in: the address the IdP and browsers reach this API at, and where a finished sign-in sends the browser. */
+export interface SamlConfig {
+  /** No trailing slash; the service provider's entity id and assertion consumer URL are built on it. */
+  apiBaseUrl: string;
+  /** Empty: the assertion consumer answers the tokens itself. Set: it redirects there with `?id=` for `POST /tokens/saml`. */
+  callbackUrl: string;
 }
 
 /** Background work: queues, job locks, retries, the outbox relay and the stale-task sweep. */
@@ -232,6 +241,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     SCAN_SPOOL_DIR: str({ default: '' }),
     PROWLER_BIN: str({ default: '' }),
     PROWLER_RUN_AS: str({ default: '' }),
+    API_BASE_URL: str({ default: '' }),
+    SAML_SSO_CALLBACK_URL: str({ default: '' }),
     LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
     DEBUG: bool({ default: false }),
   }, { reporter: throwOnInvalid });
@@ -319,6 +330,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
       prowlerBin: e.PROWLER_BIN,
       prowlerRunAs: e.PROWLER_RUN_AS ? parseOsUser(e.PROWLER_RUN_AS, 'PROWLER_RUN_AS') : null,
     },
+    saml: loadSamlConfig(e.API_BASE_URL, e.SAML_SSO_CALLBACK_URL, e.HOST, e.PORT),
     logLevel: e.LOG_LEVEL,
     debug: e.DEBUG,
   };
@@ -347,6 +359,13 @@ function parseQueues(list: string): readonly QueueName[] {
   const unknown = names.filter((name) => !(QUEUE_NAMES as readonly string[]).includes(name));
   if (unknown.length > 0 || names.length === 0) throw new Error(`WORKER_QUEUES must list queues among: ${QUEUE_NAMES.join(', ')}`);
   return [...new Set(names)] as QueueName[];
+}
+
+function loadSamlConfig(apiBaseUrl: string, callbackUrl: string, host: string, port: number): SamlConfig {
+  for (const [name, value] of [['API_BASE_URL', apiBaseUrl], ['SAML_SSO_CALLBACK_URL', callbackUrl]]) {
+    if (value && !/^https?:\/\/[^/\s]+/.test(value)) throw new Error(`${name} must be an http(s) URL`);
+  }
+  return { apiBaseUrl: (apiBaseUrl || `http://${host}:${port}`).replace(/\/+$/, ''), callbackUrl };
 }
 
 function loadTasksConfig(

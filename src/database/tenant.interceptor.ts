@@ -60,7 +60,11 @@ export class TenantInterceptor implements NestInterceptor {
     if (!user) return next.handle();
 
     const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(OUTSIDE_TENANT_TRANSACTION, targets)) return next.handle();
+    if (this.reflector.getAllAndOverride<boolean>(OUTSIDE_TENANT_TRANSACTION, targets)) {
+      // These act for the user across tenants (switching, joining one); an API key is bound to its tenant.
+      if (user.apiKeyId) throw ApiError.forbidden('An API key acts only within its own tenant; sign in to do this.');
+      return next.handle();
+    }
     const required = this.reflector.getAllAndOverride<Permission[] | undefined>(REQUIRED_PERMISSIONS, targets) ?? [];
     const ownerOnly = this.reflector.getAllAndOverride<boolean | undefined>(OWNER_ONLY, targets) === true;
     const readOnly = READ_METHODS.has(request.method);
@@ -82,7 +86,7 @@ export class TenantInterceptor implements NestInterceptor {
       return principal;
     };
     // The principal query travels with BEGIN and the tenant setting: one round trip, same snapshot.
-    const options = { readOnly, requestId: String(request.id), opening: this.principals.openingStatement(user.userId) };
+    const options = { readOnly, requestId: String(request.id), opening: this.principals.openingStatement(user.userId, user.apiKeyId) };
 
     if (this.reflector.getAllAndOverride<boolean>(AUTHORIZE_BEFORE_BODY, targets)) {
       return from(this.database.transaction(user.tenantId, async () => authorize(), options)).pipe(

@@ -32,10 +32,22 @@ export class PrincipalLoader {
     return row ? toPrincipal(row, userId, tenantId) : null;
   }
 
-  /** The principal query as a statement to send together with BEGIN; `userId` must be a verified UUID. */
-  openingStatement(userId: string): OpeningStatement {
+  /**
+   * The principal query as a statement to send together with BEGIN; `userId`
+   * must be a verified UUID. With an API key, the same query also requires
+   * the key to be live, so a revoked or expired key finds no principal.
+   */
+  openingStatement(userId: string, apiKeyId?: string): OpeningStatement {
     if (!isUuid(userId)) throw new Error('openingStatement needs a user id in UUID form');
-    return { name: PRINCIPAL_STATEMENT, prepare: `PREPARE ${PRINCIPAL_STATEMENT}(uuid) AS ${PRINCIPAL_SQL}`, execute: `EXECUTE ${PRINCIPAL_STATEMENT}('${userId}')` };
+    if (apiKeyId === undefined) {
+      return { name: PRINCIPAL_STATEMENT, prepare: `PREPARE ${PRINCIPAL_STATEMENT}(uuid) AS ${PRINCIPAL_SQL}`, execute: `EXECUTE ${PRINCIPAL_STATEMENT}('${userId}')` };
+    }
+    if (!isUuid(apiKeyId)) throw new Error('openingStatement needs an API key id in UUID form');
+    return {
+      name: PRINCIPAL_BY_KEY_STATEMENT,
+      prepare: `PREPARE ${PRINCIPAL_BY_KEY_STATEMENT}(uuid, uuid) AS ${PRINCIPAL_BY_KEY_SQL}`,
+      execute: `EXECUTE ${PRINCIPAL_BY_KEY_STATEMENT}('${userId}', '${apiKeyId}')`,
+    };
   }
 
   /** The principal from the opening statement's rows; null when the membership is gone. */
@@ -68,6 +80,13 @@ const PRINCIPAL_SQL = `SELECT CASE WHEN u.email_verified_at IS NOT NULL THEN u.e
             LIMIT 1
          ) r ON true
         WHERE m.user_id = $1`;
+
+const PRINCIPAL_BY_KEY_STATEMENT = 'cspm_principal_by_key';
+
+const PRINCIPAL_BY_KEY_SQL = `${PRINCIPAL_SQL}
+          AND EXISTS (SELECT 1 FROM api_keys k
+                       WHERE k.id = $2 AND k.user_id = m.user_id AND NOT k.revoked
+                         AND (k.expires_at IS NULL OR k.expires_at > now()))`;
 
 function toPrincipal(row: PrincipalRow, userId: string, tenantId: string): Principal {
   const permissions = new Set<Permission>(row.role_id ? PERMISSIONS.filter((p) => row[p] === true) : []);

@@ -5,8 +5,8 @@ export const SCAN_TRIGGERS = ['manual', 'scheduled', 'imported'] as const;
 export const SCAN_STATES = TASK_STATES;
 
 export const SCAN_FIELDS = [
-  'name', 'trigger', 'state', 'unique_resource_count', 'progress', 'duration', 'inserted_at', 'started_at', 'completed_at',
-  'scheduled_at', 'next_scan_at', 'provider', 'task', 'processor', 'imported',
+  'name', 'trigger', 'origin', 'state', 'unique_resource_count', 'progress', 'duration', 'inserted_at', 'started_at', 'completed_at',
+  'scheduled_at', 'next_scan_at', 'provider', 'task', 'processor',
 ] as const;
 
 export interface ScanRow {
@@ -15,6 +15,8 @@ export interface ScanRow {
   task_id: string | null;
   name: string | null;
   trigger: string;
+  /** `pushed` when the Prowler CLI sent the findings; null for a scan this API ran. */
+  origin: string | null;
   state: string;
   progress: number;
   unique_resource_count: number;
@@ -28,9 +30,10 @@ export interface ScanRow {
 }
 
 /**
- * The contract's Scan, plus `imported`. An import is stored with its own
+ * The contract's Scan, plus `origin`. An import is stored with its own
  * trigger, and shown within the contract's `scheduled|manual` as the manual
- * start it is, `imported: true` telling it apart.
+ * start it is; `origin` tells where findings came from: `imported` (a file
+ * import), `pushed` (the Prowler CLI), or null (a scan this API ran).
  */
 export const scanResource: ResourceDefinition<ScanRow> = {
   type: 'scans',
@@ -39,7 +42,7 @@ export const scanResource: ResourceDefinition<ScanRow> = {
   attributes: (s) => ({
     name: s.name,
     trigger: s.trigger === 'imported' ? 'manual' : s.trigger,
-    imported: s.trigger === 'imported',
+    origin: s.origin ?? (s.trigger === 'imported' ? 'imported' : null),
     state: s.state,
     unique_resource_count: s.unique_resource_count,
     progress: s.progress,

@@ -13,7 +13,7 @@ const FROM = 'scans s JOIN providers p ON p.id = s.provider_id';
 const NEXT_SCAN_AT = `CASE WHEN s.trigger = 'scheduled' THEN (
     SELECT sc.starts_at + greatest(0, ceil(extract(epoch FROM now() - sc.starts_at) / (sc.every_hours * 3600))) * sc.every_hours * interval '1 hour'
       FROM scan_schedules sc WHERE sc.provider_id = s.provider_id) END`;
-const COLUMNS = `s.id, s.provider_id, s.task_id, s.name, s.trigger, s.state, s.progress, s.unique_resource_count,
+const COLUMNS = `s.id, s.provider_id, s.task_id, s.name, s.trigger, s.origin, s.state, s.progress, s.unique_resource_count,
   (extract(epoch FROM s.completed_at - s.started_at))::int AS duration,
   s.inserted_at, s.started_at, s.completed_at, s.scheduled_at, ${NEXT_SCAN_AT} AS next_scan_at`;
 

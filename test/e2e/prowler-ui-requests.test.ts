@@ -145,7 +145,7 @@ describe('Prowler UI requests', () => {
     const body = await ok('/api/v1/scans?include=provider&page[number]=1&page[size]=10&sort=-inserted_at');
     const scan = (body.data as Resource[])[0];
     assert.equal(scan.attributes.trigger, 'manual');
-    assert.equal(scan.attributes.imported, true);
+    assert.equal(scan.attributes.origin, 'imported');
     assert.deepEqual(scan.relationships!.processor, { data: null });
     assert.equal((body.included as Resource[])[0].id, providerId);
     const task = await ok(`/api/v1/tasks/${scan.relationships!.task.data.id}`);

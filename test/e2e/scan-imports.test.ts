@@ -105,7 +105,7 @@ describe('scan imports', () => {
     assert.equal(scan.status, 200);
     const attributes = scan.body.data.attributes;
     assert.equal(attributes.trigger, 'manual');
-    assert.equal(attributes.imported, true);
+    assert.equal(attributes.origin, 'imported');
     assert.equal(attributes.state, 'completed');
     assert.equal(attributes.progress, 100);
     assert.equal(attributes.unique_resource_count, 2);

@@ -52,7 +52,7 @@ describe('scans API', () => {
     assert.deepEqual(ids(listed.body), [scans.hidden, scans.aws2]);
     const item = listed.body.data[1];
     assert.deepEqual(Object.keys(item.attributes).sort(), [
-      'completed_at', 'duration', 'imported', 'inserted_at', 'name', 'next_scan_at', 'progress', 'scheduled_at', 'started_at', 'state', 'trigger',
+      'completed_at', 'duration', 'inserted_at', 'name', 'next_scan_at', 'origin', 'progress', 'scheduled_at', 'started_at', 'state', 'trigger',
       'unique_resource_count',
     ]);
     assert.equal(item.attributes.name, 'Weekly import');

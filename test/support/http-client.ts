@@ -12,10 +12,15 @@ export interface HttpResult<T = any> {
 
 /** A thin fetch wrapper: JSON:API headers, optional bearer token, parsed body. */
 export class ApiClient {
-  constructor(readonly baseUrl: string, readonly token?: string) {}
+  constructor(readonly baseUrl: string, readonly token?: string, readonly scheme: 'Bearer' | 'Api-Key' = 'Bearer') {}
 
   withToken(token: string): ApiClient {
     return new ApiClient(this.baseUrl, token);
+  }
+
+  /** Sends `Authorization: Api-Key <key>` instead of a bearer token. */
+  withApiKey(key: string): ApiClient {
+    return new ApiClient(this.baseUrl, key, 'Api-Key');
   }
 
   async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult<T>> {
@@ -24,7 +29,7 @@ export class ApiClient {
       headers: {
         accept: JSONAPI,
         ...(body !== undefined ? { 'content-type': JSONAPI } : {}),
-        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        ...(this.token ? { authorization: `${this.scheme} ${this.token}` } : {}),
         ...headers,
       },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),

@@ -41,7 +41,7 @@ export async function uploadImport(
 ): Promise<HttpResult> {
   const form = new FormData();
   const appendFile = () => {
-    if (file !== undefined) form.append(options.fileField ?? 'file', new Blob([typeof file === 'string' ? Buffer.from(file) : file]), 'prowler-output.ocsf.json');
+    if (file !== undefined) form.append(options.fileField ?? 'file', new Blob([new Uint8Array(typeof file === 'string' ? Buffer.from(file) : file)]), 'prowler-output.ocsf.json');
   };
   if (options.fileFirst) appendFile();
   for (const [key, value] of Object.entries(fields)) if (value !== undefined) form.append(key, value);

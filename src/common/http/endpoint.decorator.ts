@@ -1,8 +1,11 @@
 import { applyDecorators, Header, HttpCode } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiSecurity } from '@nestjs/swagger';
 import { Public } from '../../auth/public.decorator';
 import { OwnerOnly, Permission, RequirePermissions } from '../../rbac/permissions';
 import { JSONAPI_MEDIA_TYPE } from '../jsonapi/media-type';
+
+/** The OpenAPI security scheme for `Authorization: Api-Key <key>`, an alternative to the bearer token. */
+export const API_KEY_SECURITY = 'api-key';
 
 export interface EndpointOptions {
   summary: string;
@@ -28,7 +31,7 @@ export function Endpoint(options: EndpointOptions) {
   ];
   if (status !== 204) decorators.push(Header('content-type', JSONAPI_MEDIA_TYPE));
   if (options.public) decorators.push(Public());
-  else decorators.push(ApiBearerAuth());
+  else decorators.push(ApiBearerAuth(), ApiSecurity(API_KEY_SECURITY));
   if (options.permissions?.length) decorators.push(RequirePermissions(...options.permissions));
   if (options.ownerOnly) decorators.push(OwnerOnly());
   return applyDecorators(...decorators);

@@ -36,8 +36,47 @@ export async function receiveUpload(
   maxBytes: number,
   checkProvider: (providerId: string) => Promise<void>,
 ): Promise<ReceivedUpload> {
+  const { fields, bytes } = await receiveFileForm(request, spool, uploadId, maxBytes, {
+    fields: FIELDS,
+    description: 'the fields provider_id and file',
+    beforeFile: async (read) => {
+      const providerId = read.get('provider_id');
+      if (providerId !== undefined) await checkProvider(validProviderId(providerId));
+    },
+  });
+  const providerId = fields.get('provider_id');
+  if (providerId === undefined) throw ApiError.badRequest('required', 'The form field provider_id is required.', { parameter: 'provider_id' });
+  const name = fields.get('name') ?? null;
+  if (name !== null && (name.length < 3 || name.length > 100)) {
+    throw ApiError.badRequest('invalid', 'name must be 3 to 100 characters long.', { parameter: 'name' });
+  }
+  return { providerId: validProviderId(providerId), name, bytes };
+}
+
+/** The shape of a form that carries one OCSF file in the part `file`. */
+export interface FileFormShape {
+  /** The plain fields it may carry besides the file. */
+  fields: ReadonlySet<string>;
+  /** For messages: what the form consists of. */
+  description: string;
+  /** Runs with the fields read so far, before the file is read; a throw stores nothing. */
+  beforeFile?: (fields: ReadonlyMap<string, string>) => Promise<void>;
+}
+
+/**
+ * Reads a multipart form of that shape as it arrives, streaming its `file`
+ * into the spool under `uploadId`, never more than `maxBytes` of it. Throws
+ * ApiError for a form of another shape, or without a file.
+ */
+export async function receiveFileForm(
+  request: FastifyRequest,
+  spool: ScanSpool,
+  uploadId: string,
+  maxBytes: number,
+  shape: FileFormShape,
+): Promise<{ fields: Map<string, string>; bytes: number }> {
   if (!request.isMultipart()) {
-    throw new ApiError(415, 'unsupported_media_type', 'Send the import as multipart/form-data with the fields provider_id and file.');
+    throw new ApiError(415, 'unsupported_media_type', `Send the file as multipart/form-data with ${shape.description}.`);
   }
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes + FORM_OVERHEAD_BYTES) throw uploadTooLarge(maxBytes);
@@ -45,40 +84,31 @@ export async function receiveUpload(
   const fields = new Map<string, string>();
   let bytes: number | undefined;
   try {
-    for await (const part of request.parts({ limits: { fileSize: maxBytes, files: 1, fields: FIELDS.size, fieldSize: 1024, parts: FIELDS.size + 1 } })) {
+    const limits = { fileSize: maxBytes, files: 1, fields: shape.fields.size, fieldSize: 1024, parts: shape.fields.size + 1 };
+    for await (const part of request.parts({ limits })) {
       if (part.type === 'file') {
         if (part.fieldname !== 'file') {
           part.file.resume();
           throw ApiError.badRequest('invalid', `Unknown form field '${part.fieldname}'; the file goes in 'file'.`, { parameter: part.fieldname });
         }
-        const providerId = fields.get('provider_id');
-        if (providerId !== undefined) {
-          try {
-            await checkProvider(validProviderId(providerId));
-          } catch (error) {
-            part.file.resume();
-            throw error;
-          }
+        try {
+          await shape.beforeFile?.(fields);
+        } catch (error) {
+          part.file.resume();
+          throw error;
         }
         bytes = await spool.receive(uploadId, part.file);
         if (part.file.truncated) throw uploadTooLarge(maxBytes);
       } else {
-        if (!FIELDS.has(part.fieldname)) throw ApiError.badRequest('invalid', `Unknown form field '${part.fieldname}'.`, { parameter: part.fieldname });
+        if (!shape.fields.has(part.fieldname)) throw ApiError.badRequest('invalid', `Unknown form field '${part.fieldname}'.`, { parameter: part.fieldname });
         fields.set(part.fieldname, String(part.value));
       }
     }
   } catch (error) {
-    throw asUploadError(error, maxBytes);
+    throw asUploadError(error, maxBytes, shape.description);
   }
-
-  const providerId = fields.get('provider_id');
-  if (providerId === undefined) throw ApiError.badRequest('required', 'The form field provider_id is required.', { parameter: 'provider_id' });
   if (bytes === undefined) throw ApiError.badRequest('required', 'The form field file (a Prowler JSON-OCSF file) is required.', { parameter: 'file' });
-  const name = fields.get('name') ?? null;
-  if (name !== null && (name.length < 3 || name.length > 100)) {
-    throw ApiError.badRequest('invalid', 'name must be 3 to 100 characters long.', { parameter: 'name' });
-  }
-  return { providerId: validProviderId(providerId), name, bytes };
+  return { fields, bytes };
 }
 
 function validProviderId(value: string): string {
@@ -91,11 +121,11 @@ function validProviderId(value: string): string {
  * a malformed or cut-off body (400). A failure of our own disk is left as it
  * is, an error of the server.
  */
-function asUploadError(error: unknown, maxBytes: number): unknown {
+function asUploadError(error: unknown, maxBytes: number, description: string): unknown {
   if (error instanceof ApiError) return error;
   const { statusCode, code } = error as { statusCode?: unknown; code?: unknown };
   if (code === 'FST_REQ_FILE_TOO_LARGE') return uploadTooLarge(maxBytes);
-  if (statusCode === 413) return new ApiError(413, 'payload_too_large', 'The form has more parts or fields than an import takes (provider_id, name, file).');
+  if (statusCode === 413) return new ApiError(413, 'payload_too_large', `The form has more parts or fields than it takes (${description}).`);
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && code !== 'ECONNRESET') return error;
   return ApiError.badRequest('invalid', 'The multipart body is malformed or was cut off.');
 }

@@ -62,7 +62,7 @@ export class SpoolJanitor implements OnApplicationBootstrap, OnModuleDestroy {
     if (uploads.length === 0) return new Set();
     const found = await this.database.adminQuery<{ upload_id: string }>(
       `SELECT task_args->>'uploadId' AS upload_id FROM tasks
-        WHERE name = 'scan-import' AND state IN ('available', 'scheduled', 'executing') AND task_args->>'uploadId' = ANY($1::text[])`,
+        WHERE name IN ('scan-import', 'scan-ingestion') AND state IN ('available', 'scheduled', 'executing') AND task_args->>'uploadId' = ANY($1::text[])`,
       [uploads.map((entry) => entry.id)],
     );
     return new Set(found.map((row) => row.upload_id));

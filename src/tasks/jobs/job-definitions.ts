@@ -9,6 +9,11 @@ export interface JobArguments {
   'scan-perform': { scanId: string; providerId: string };
   /** Ingests an uploaded Prowler OCSF file (`uploadId` in the import spool) as the scan's results. */
   'scan-import': { scanId: string; providerId: string; uploadId: string };
+  /**
+   * Findings the Prowler CLI pushed (`uploadId` in the import spool): finds or creates their provider
+   * as the user whose API key pushed them, then starts a `scan-import` of the file.
+   */
+  'scan-ingestion': { uploadId: string; userId: string };
   /** Fills the overview summaries of a completed scan (an AFTER_SCAN_JOBS follow-up). */
   'scan-overview': { scanId: string; providerId: string };
   /** Fired by a provider's daily BullMQ job scheduler; it starts a scan the way a manual request does. */
@@ -76,6 +81,7 @@ const HOUR = 60 * MINUTE;
 export const JOB_DEFINITIONS: Record<JobName, JobDefinition> = {
   'scan-perform': { queue: 'scans', attempts: 3, timeLimit: { softMs: 6 * HOUR, hardMs: 6 * HOUR + 10 * MINUTE }, cancelPermission: 'manage_scans' },
   'scan-import': { queue: 'scans', attempts: 3, timeLimit: { softMs: 6 * HOUR, hardMs: 6 * HOUR + 10 * MINUTE }, cancelPermission: 'manage_scans' },
+  'scan-ingestion': { queue: 'scans', attempts: 3, timeLimit: { softMs: HOUR, hardMs: HOUR + 10 * MINUTE }, cancelPermission: 'manage_scans' },
   'scan-overview': { queue: 'overview', attempts: 3, timeLimit: { softMs: 30 * MINUTE, hardMs: 35 * MINUTE }, cancelPermission: 'manage_scans' },
   'scan-perform-scheduled': { queue: 'scans', attempts: 3, timeLimit: { softMs: MINUTE, hardMs: 2 * MINUTE }, cancelPermission: 'manage_scans' },
   'provider-deletion': { queue: 'deletion', attempts: 5, timeLimit: { softMs: 2 * HOUR, hardMs: 2 * HOUR + 10 * MINUTE }, cancelPermission: 'manage_providers' },

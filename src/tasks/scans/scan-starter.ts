@@ -8,9 +8,13 @@ import { TasksService } from '../tasks.service';
 
 export type ScanTrigger = 'manual' | 'scheduled' | 'imported';
 
+/** Where a scan's results came from when this API did not run it. */
+export type ScanOrigin = 'pushed';
+
 interface NewScan {
   providerId: string;
   trigger: ScanTrigger;
+  origin?: ScanOrigin;
   name: string | null;
   scanId: string;
   taskId?: string;
@@ -41,14 +45,25 @@ export class ScanStarter {
     return this.create({ providerId, trigger: 'imported', name, scanId, job: { name: 'scan-import', args: { scanId, providerId, uploadId } } });
   }
 
+  /**
+   * Findings the Prowler CLI pushed (`POST /ingestions`), already in the
+   * import spool: a manual scan, ingested as an import is. `idempotencyKey`
+   * (the ingestion's task id) makes a retried ingestion find its first scan.
+   */
+  startPushed(providerId: string, uploadId: string, idempotencyKey: string): Promise<TaskRow> {
+    const scanId = deterministicId('pushed-scan', idempotencyKey);
+    const taskId = deterministicId('pushed-scan-task', idempotencyKey);
+    return this.create({ providerId, trigger: 'manual', origin: 'pushed', name: null, scanId, taskId, job: { name: 'scan-import', args: { scanId, providerId, uploadId } } });
+  }
+
   private async create(scan: NewScan): Promise<TaskRow> {
     const task = await this.tasks.enqueue(scan.job, { id: scan.taskId, held: true });
     const manager = tenantManager();
     await manager.query(
-      `INSERT INTO scans (id, tenant_id, provider_id, name, trigger, state, task_id, scheduled_at)
-       VALUES ($1, $2, $3, $4, $5::varchar, $6, $7, CASE WHEN $5::varchar = 'scheduled' THEN now() END)
+      `INSERT INTO scans (id, tenant_id, provider_id, name, trigger, state, task_id, scheduled_at, origin)
+       VALUES ($1, $2, $3, $4, $5::varchar, $6, $7, CASE WHEN $5::varchar = 'scheduled' THEN now() END, $8)
        ON CONFLICT (id) DO NOTHING`,
-      [scan.scanId, tenantScope().tenantId, scan.providerId, scan.name, scan.trigger, scan.trigger === 'scheduled' ? 'scheduled' : 'available', task.id],
+      [scan.scanId, tenantScope().tenantId, scan.providerId, scan.name, scan.trigger, scan.trigger === 'scheduled' ? 'scheduled' : 'available', task.id, scan.origin ?? null],
     );
     await manager.query(`SELECT start_next_waiting_scan($1)`, [scan.providerId]);
     return task;

@@ -1,0 +1,16 @@
+import { IsString, Length, Matches } from 'class-validator';
+
+/** A domain name, without the @ and the local part; stored in lower case. */
+const EMAIL_DOMAIN = /^(?=.{1,254}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+/** Metadata documents with several IdPs and certificates stay well under this. */
+const METADATA_MAX = 200_000;
+
+export class SamlConfigurationCreateAttributes {
+  @IsString() @Matches(EMAIL_DOMAIN, { message: 'email_domain must be a domain name such as example.com' }) email_domain!: string;
+  @IsString() @Length(1, METADATA_MAX) metadata_xml!: string;
+}
+
+export class SamlConfigurationUpdateAttributes {
+  @IsString() @Matches(EMAIL_DOMAIN, { message: 'email_domain must be a domain name such as example.com' }) email_domain?: string;
+  @IsString() @Length(1, METADATA_MAX) metadata_xml?: string;
+}

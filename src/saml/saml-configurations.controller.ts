@@ -1,0 +1,51 @@
+import { Body, Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { Endpoint } from '../common/http/endpoint.decorator';
+import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
+import { renderDocument } from '../common/jsonapi/document';
+import { listMeta } from '../common/jsonapi/paging';
+import { ParsedQuery } from '../common/jsonapi/query-spec';
+import { parseResourceBody } from '../common/jsonapi/request-body';
+import { SamlConfigurationCreateAttributes, SamlConfigurationUpdateAttributes } from './saml-configuration.dto';
+import { SAML_CONFIGURATION_DETAIL, SAML_CONFIGURATION_LIST, samlConfigurationResource } from './saml-configuration.resource';
+import { SamlConfigurationsService } from './saml-configurations.service';
+
+/** Prowler guards SAML configuration with manage_integrations. */
+@ApiTags('SAML')
+@Controller('saml-config')
+export class SamlConfigurationsController {
+  constructor(private readonly configurations: SamlConfigurationsService) {}
+
+  @Get()
+  @Endpoint({ summary: 'The tenant’s SAML configuration (a list of at most one)', permissions: ['manage_integrations'] })
+  async list(@JsonApiQuery(SAML_CONFIGURATION_LIST) query: ParsedQuery) {
+    const { rows, count } = await this.configurations.list(query);
+    return renderDocument(samlConfigurationResource, rows, { fields: query.fields, meta: listMeta(query.page, count) });
+  }
+
+  @Post()
+  @Endpoint({ summary: 'Configure SAML sign-in: an email domain and the IdP’s metadata XML (checked now)', status: 201, permissions: ['manage_integrations'] })
+  async create(@Body() body: unknown) {
+    const { attributes } = await parseResourceBody(body, { type: 'saml-configurations', attributes: SamlConfigurationCreateAttributes });
+    return renderDocument(samlConfigurationResource, await this.configurations.create(attributes));
+  }
+
+  @Get(':id')
+  @Endpoint({ summary: 'One SAML configuration', permissions: ['manage_integrations'] })
+  async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(SAML_CONFIGURATION_DETAIL) query: ParsedQuery) {
+    return renderDocument(samlConfigurationResource, await this.configurations.get(id), { fields: query.fields });
+  }
+
+  @Patch(':id')
+  @Endpoint({ summary: 'Change the email domain or the IdP metadata', permissions: ['manage_integrations'] })
+  async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
+    const { attributes } = await parseResourceBody(body, { type: 'saml-configurations', attributes: SamlConfigurationUpdateAttributes, id });
+    return renderDocument(samlConfigurationResource, await this.configurations.update(id, attributes));
+  }
+
+  @Delete(':id')
+  @Endpoint({ summary: 'Turn SAML sign-in off for the tenant', status: 204, permissions: ['manage_integrations'] })
+  async remove(@Param('id', UuidPipe) id: string): Promise<void> {
+    await this.configurations.remove(id);
+  }
+}
