@@ -33,7 +33,11 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
   });
   await new Promise<void>((resolveStart, reject) => {
     let output = '';
-    const timer = setTimeout(() => reject(new Error(`API did not start: ${output}`)), 30000);
+    const timer = setTimeout(() => {
+      // Left running, it would keep the test file's process alive after the test gave up on it.
+      child.kill('SIGKILL');
+      reject(new Error(`API did not start: ${output}`));
+    }, 30000);
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes('API:')) {
