@@ -43,7 +43,7 @@ export async function startApiProcess(env: Record<string, string>, script = 'src
     // Generous: on a machine shared with other test runs, a start has taken over 30 s.
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`API did not start within 90 s: ${output}`));
+      reject(new Error(`API did not start in time: ${output}`));
     }, Number(process.env.API_START_TIMEOUT_MS ?? 90000));
     const check = () => {
       if (!output.includes('Health:')) return;
