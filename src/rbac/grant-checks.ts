@@ -1,6 +1,6 @@
 import { currentPrincipal } from '../database/tenant-context';
 import { beyondHolder, grantNotHeld, judgeMemberChanges, NOTHING } from './grant-policy';
-import { memberGrants, roleGrants } from './grants.repository';
+import { lockTenantGrants, memberGrants, roleGrants } from './grants.repository';
 import { Permission, PERMISSIONS } from './permissions';
 import { PointerOf } from './relationship-ids';
 
@@ -34,12 +34,13 @@ export async function requireRolesHeld(roleIds: readonly string[], pointerOf: Po
 }
 
 /**
- * Runs a change to roles, assignments or memberships, then refuses it (the
- * request transaction rolls it back) if it touched an owner and the caller
- * is not one, gave any member more than the caller holds, or left the
- * tenant without an owner holding every permission.
+ * Runs a change to roles, assignments or memberships, one at a time per
+ * tenant, then refuses it (the request transaction rolls it back) if it
+ * touched an owner and the caller is not one, gave any member more than the
+ * caller holds, or left the tenant without an owner holding every permission.
  */
 export async function guardMemberChanges<T>(change: () => Promise<T>): Promise<T> {
+  await lockTenantGrants();
   const before = await memberGrants();
   const result = await change();
   const refused = judgeMemberChanges(before, await memberGrants(), currentPrincipal());

@@ -24,6 +24,15 @@ const ROLE_PROVIDERS = (alias: string) => `CASE WHEN ${alias}.id IS NULL THEN '{
       JOIN provider_group_memberships pgm ON pgm.provider_group_id = rpg.provider_group_id
      WHERE rpg.role_id = ${alias}.id) END`;
 
+/**
+ * Serialises changes to the tenant's roles and memberships until the
+ * transaction ends: two owners stepping down at once must not each see the
+ * other as the remaining full owner.
+ */
+export async function lockTenantGrants(): Promise<void> {
+  await tenantManager().query(`SELECT pg_advisory_xact_lock(hashtextextended('tenant-grants:' || current_setting('api.tenant_id', true), 0))`);
+}
+
 /** What each role among `ids` grants whoever holds it first. */
 export async function roleGrants(ids: readonly string[]): Promise<Map<string, Grant>> {
   if (ids.length === 0) return new Map();

@@ -183,6 +183,33 @@ describe('the tenant keeps an owner with every permission', () => {
   });
 });
 
+describe('two owners stepping down at once', () => {
+  let app: TestApp;
+
+  before(async () => {
+    app = await startTestApp();
+  });
+  after(async () => app.close());
+
+  it('lets one of them, never both', async () => {
+    const first = await signUp(app.baseUrl, 'first-owner');
+    const second = await memberWith(app.baseUrl, first, allPermissions(), 'second-owner');
+    const admin = await adminClient();
+    try {
+      await admin.query(`UPDATE memberships SET role = 'owner' WHERE tenant_id = $1 AND user_id = $2`, [first.tenantId, second.userId]);
+    } finally {
+      await admin.end();
+    }
+    const lesser = await createRole(first.client, { manage_users: true }, 'lesser');
+    const results = await Promise.all(
+      [first, second].map((owner) => owner.client.patch(`/api/v1/users/${owner.userId}/relationships/roles`, identifiers('roles', [lesser]))),
+    );
+    assert.deepEqual(results.map((r) => r.status).sort(), [204, 409], JSON.stringify(results.map((r) => r.body)));
+    const stillFull = await Promise.all([first.userId, second.userId].map(async (userId) => (await roleIdsOf(first.client, userId))[0] !== lesser));
+    assert.deepEqual(stillFull.filter(Boolean).length, 1, 'exactly one full owner remains');
+  });
+});
+
 describe('provider groups: linking roles needs manage_users', () => {
   let app: TestApp;
   let owner: SignedUpUser;
