@@ -38,6 +38,7 @@ export function deploymentProblems(environment: NodeJS.ProcessEnv): string[] {
   if (config.http.keepAliveTimeoutMs > config.http.shutdownGraceMs) {
     problems.push('KEEP_ALIVE_TIMEOUT_MS is longer than SHUTDOWN_GRACE_MS: a client may reuse a connection the draining server is about to cut');
   }
+  if (config.metrics.port > 0 && !config.metrics.token) problems.push('METRICS_PORT serves /metrics without METRICS_TOKEN: anyone who reaches the port reads queue, tenant-wide and process figures');
   if (config.workers.inProcess) problems.push('WORKERS_IN_PROCESS=true: run workers as their own deployment (npm run start:worker)');
   const owned = config.database.adminUrl !== '';
   for (const [name, url] of Object.entries({

@@ -96,6 +96,10 @@ export async function createHttpApp(
   const parseJson = depthLimited(fastify.getDefaultJsonParser('error', 'error'));
   fastify.removeContentTypeParser(['application/json']);
   for (const type of ['application/json', JSONAPI_MEDIA_TYPE]) fastify.addContentTypeParser(type, { parseAs: 'string' }, parseJson);
+  // The SAML assertion consumer takes the IdP's HTTP-POST binding, a flat form (the onRequest hook allows it on that path only).
+  fastify.addContentTypeParser(FORM_BODY_TYPE, { parseAs: 'string' }, (_request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void) =>
+    done(null, Object.fromEntries(new URLSearchParams(body))),
+  );
   // Bodies are JSON:API (or plain JSON); multipart only for file uploads. Fastify would otherwise
   // accept text/plain and hand the handler a string.
   fastify.removeContentTypeParser(['text/plain']);

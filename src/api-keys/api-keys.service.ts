@@ -10,6 +10,7 @@ import { generateApiKey } from './api-key-secret';
 import { ApiKeyCreateAttributes, ApiKeyUpdateAttributes } from './api-key.dto';
 import { API_KEY_COLUMNS_SQL, API_KEY_LIST, ApiKeyRow } from './api-key.resource';
 
+const DEFAULT_KEY_LIFETIME_MS = 365 * 24 * 60 * 60 * 1000;
 const SORTS = { name: 'k.name', prefix: 'k.prefix', revoked: 'k.revoked', expires_at: 'k.expires_at', inserted_at: 'k.inserted_at' };
 const LIST_COLUMNS: ListColumns = {
   filters: {
@@ -49,8 +50,9 @@ export class ApiKeysService {
   }
 
   async create(attributes: ApiKeyCreateAttributes): Promise<ApiKeyRow> {
-    const expiresAt = attributes.expires_at === undefined ? null : new Date(attributes.expires_at);
-    if (expiresAt && expiresAt.getTime() <= Date.now()) {
+    // Prowler's default: a key without an expiry lasts one year.
+    const expiresAt = attributes.expires_at === undefined ? new Date(Date.now() + DEFAULT_KEY_LIFETIME_MS) : new Date(attributes.expires_at);
+    if (expiresAt.getTime() <= Date.now()) {
       throw ApiError.badRequest('invalid', 'The expiry must be in the future.', { pointer: '/data/attributes/expires_at' });
     }
     await this.refuseDuplicateName(attributes.name);

@@ -80,6 +80,8 @@ export const FINDING_METADATA: QuerySpec = {
 
 export const FINDING_SERVICES_REGIONS: QuerySpec = {
   filters: FINDING_LIST.filters,
+  // Accepted as Prowler accepts them; a set of services and regions has no order.
+  sorts: FINDING_LIST.sorts,
   fields: { 'finding-dynamic-filters': ['services', 'regions'] },
 };
 

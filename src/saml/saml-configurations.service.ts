@@ -3,6 +3,7 @@ import { ApiError } from '../common/errors/api-error';
 import { limitOffset } from '../common/jsonapi/paging';
 import { ParsedQuery } from '../common/jsonapi/query-spec';
 import { affected, rows } from '../database/sql';
+import { containsPattern } from '../rbac/list-query-sql';
 import { tenantManager } from '../database/tenant-context';
 import { TenantDatabase } from '../database/tenant-database';
 import { newId } from '../database/uuid';
@@ -10,7 +11,7 @@ import { parseIdpMetadata } from './idp-metadata';
 import { SamlConfigurationCreateAttributes, SamlConfigurationUpdateAttributes } from './saml-configuration.dto';
 import { SAML_CONFIGURATION_COLUMNS_SQL, SamlConfigurationRow } from './saml-configuration.resource';
 
-const SORTS: Record<string, string> = { email_domain: 'c.email_domain', created_at: 'c.inserted_at', updated_at: 'c.updated_at' };
+const SORTS: Record<string, string> = { email_domain: 'c.email_domain', created_at: 'c.inserted_at', updated_at: 'c.updated_at', id: 'c.id', metadata_xml: 'c.metadata_xml' };
 
 /** One SAML configuration per tenant; its email domain belongs to no other tenant. */
 @Injectable()
@@ -20,11 +21,15 @@ export class SamlConfigurationsService {
   async list(query: ParsedQuery): Promise<{ rows: SamlConfigurationRow[]; count: number }> {
     const order = query.sort.map((s) => `${SORTS[s.field]} ${s.descending ? 'DESC' : 'ASC'}`).concat('c.id').join(', ');
     const { limit, offset } = limitOffset(query.page);
+    const search = query.filters.find((f) => f.field === 'search');
+    const where = search ? `WHERE c.email_domain ILIKE $1` : '';
+    const params = search ? [containsPattern(String(search.value))] : [];
     const found = await rows<SamlConfigurationRow>(
       tenantManager(),
-      `SELECT ${SAML_CONFIGURATION_COLUMNS_SQL} FROM saml_configurations c ORDER BY ${order} ${limit === null ? '' : `LIMIT ${limit} OFFSET ${offset}`}`,
+      `SELECT ${SAML_CONFIGURATION_COLUMNS_SQL} FROM saml_configurations c ${where} ORDER BY ${order} ${limit === null ? '' : `LIMIT ${limit} OFFSET ${offset}`}`,
+      params,
     );
-    const [counted] = await rows<{ count: number }>(tenantManager(), `SELECT count(*)::int AS count FROM saml_configurations`);
+    const [counted] = await rows<{ count: number }>(tenantManager(), `SELECT count(*)::int AS count FROM saml_configurations c ${where}`, params);
     return { rows: found, count: counted.count };
   }
 

@@ -38,7 +38,7 @@ describe('API keys', () => {
     assert.equal(attributes.prefix, key.split('.')[0]);
     assert.equal(attributes.revoked, false);
     assert.equal(attributes.last_used_at, null);
-    assert.equal(attributes.expires_at, null);
+    assert.ok(Math.abs(Date.parse(attributes.expires_at) - (Date.now() + 365 * 86400000)) < 600000, 'a key without an expiry lasts a year, as in Prowler');
     assert.deepEqual(body.data.relationships.entity.data, { type: 'users', id: owner.userId });
 
     const read = await owner.client.get(`/api/v1/api-keys/${id}?include=entity`);

@@ -30,7 +30,7 @@ describe('mute rules reach only the providers their creator sees', () => {
   const importInto = async (provider: { id: string; uid: string }) => {
     const task = await importAndWait(owner.client, provider.id, JSON.stringify(fixtureFindings(provider.uid)));
     assert.equal(task.attributes.state, 'completed', JSON.stringify(task.attributes.result));
-    return task.attributes.task_args.scanId as string;
+    return task.attributes.task_args.scan_id as string;
   };
   const findingsOf = async (client: ApiClient, scanId: string): Promise<Finding[]> => {
     const listed = await client.get(`/api/v1/findings?filter[scan]=${scanId}&page[size]=50`);

@@ -26,8 +26,12 @@ describe('row-level security in the catalog and as the app role', () => {
     currentTenant = await printedCurrentTenant(admin);
     // Rows of this test's own in every tenant table, so "0 rows" below means the policy hid them.
     app = await startTestApp({ ...fastQueueEnv('catalog'), WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: spoolDir, REPORTS_DIR: reportsDir }, LocalAppModule);
-    world = await buildTenantWorld(app, 'catalog');
-    await app.close();
+    try {
+      world = await buildTenantWorld(app, 'catalog');
+    } finally {
+      // Closed on failure too: its in-process workers would keep the test file from ending.
+      await app.close();
+    }
     // The relay removes outbox rows as it sends them; with the app closed (and a namespace no relay serves) this one stays.
     await admin.query(
       `INSERT INTO outbox (id, tenant_id, queue_namespace, queue, operation, job_id) VALUES (gen_random_uuid(), $1, 'rls-catalog-test', 'scans', 'add-job', 'rls-catalog-test')`,

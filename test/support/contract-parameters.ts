@@ -45,8 +45,12 @@ export function parameterProbes(operation: ContractOperation): ParameterProbe[] 
 
 /** The parameters an operation requires, with a value each (sent along with every probe). */
 export function requiredQuery(operation: ContractOperation, except: string): string[] {
+  // Prowler's FindingFilter wants a date filter on every action of the findings view, this one too,
+  // although the generated contract marks it required on /findings alone.
+  const required = (p: ContractOperation['parameters'][number]) =>
+    p.required || (operation.path === '/api/v1/findings/findings_services_regions' && p.name === 'filter[inserted_at]');
   return operation.parameters
-    .filter((p) => p.in === 'query' && p.required && p.name !== except)
+    .filter((p) => p.in === 'query' && required(p) && p.name !== except)
     .map((p) => `${encodeURIComponent(p.name)}=${encodeURIComponent(sampleValues(p.schema, p.name)[0])}`);
 }
 

@@ -43,6 +43,10 @@ export async function printedCurrentTenant(admin: Client): Promise<string> {
 export function requiredComparison(table: string, currentTenant: string): string {
   if (table === 'tenants') return `(id = ${currentTenant})`;
   if (table === 'users') return `(EXISTS ( SELECT 1 FROM memberships m WHERE ((m.user_id = users.id) AND (m.tenant_id = ${currentTenant}))))`;
+  // A user's pending email proofs follow the user: reachable through a membership in the current tenant.
+  if (table === 'email_verifications') {
+    return `(EXISTS ( SELECT 1 FROM memberships m WHERE ((m.user_id = email_verifications.user_id) AND (m.tenant_id = ${currentTenant}))))`;
+  }
   return `(tenant_id = ${currentTenant})`;
 }
 

@@ -4,6 +4,7 @@ import { SignedUpUser, signUp } from './http-client';
 import { awsProvider, fixtureFindings, importAndWait } from './scans-fixture';
 import { waitFor } from './tasks-fixture';
 import { TestApp } from './test-app';
+import { TestIdp } from './saml-idp';
 
 /**
  * A tenant holding one of each object, made through the public API as its
@@ -37,6 +38,8 @@ export interface TenantWorld {
     invitation: string;
     muteRule: string;
     rlsRule: string;
+    apiKey: string;
+    samlConfiguration: string;
     tasks: string[];
   };
   providerUid: string;
@@ -68,7 +71,7 @@ export async function buildTenantWorld(app: TestApp, label: string): Promise<Ten
   }));
   const imported = await importAndWait(client, provider.id, JSON.stringify(records), 60000);
   if (imported.attributes.state !== 'completed') throw new Error(`import: ${JSON.stringify(imported.attributes.result)}`);
-  const scanId: string = imported.attributes.task_args.scanId;
+  const scanId: string = imported.attributes.task_args.scan_id;
   const findings = (await client.get(`/api/v1/findings?filter[scan]=${scanId}&page[size]=50`)).body.data.map((f: { id: string }) => f.id);
   const resources = (await client.get(`/api/v1/resources?filter[provider]=${provider.id}&page[size]=50`)).body.data.map((r: { id: string }) => r.id);
 
@@ -90,6 +93,13 @@ export async function buildTenantWorld(app: TestApp, label: string): Promise<Ten
       },
     }),
     'row filter rule',
+  );
+  const apiKey = expectCreated(await client.post('/api/v1/api-keys', { data: { type: 'api-keys', attributes: { name: uniqueName('key') } } }), 'API key');
+  const samlConfiguration = expectCreated(
+    await client.post('/api/v1/saml-config', {
+      data: { type: 'saml-configurations', attributes: { email_domain: `${uniqueName(label)}.example`, metadata_xml: new TestIdp().metadata() } },
+    }),
+    'SAML configuration',
   );
   const memberships = (await client.get(`/api/v1/tenants/${owner.tenantId}/memberships`)).body.data as Array<{ id: string; relationships: any }>;
   const membershipOf = (userId: string) => memberships.find((m) => m.relationships.user.data.id === userId)!.id;
@@ -114,6 +124,8 @@ export async function buildTenantWorld(app: TestApp, label: string): Promise<Ten
     invitation: invitation.id,
     muteRule: muteRule.id,
     rlsRule: rlsRule.id,
+    apiKey: apiKey.id,
+    samlConfiguration: samlConfiguration.id,
     tasks: [...new Set([imported.id, schedule.id, ...tasks])],
   };
   const needles = [...new Set([...Object.values(ids).flat(), provider.uid, owner.email, member.email, invitation.token])];

@@ -48,6 +48,12 @@ describe('check:deploy', () => {
     assert.deepEqual(deploymentProblems({ ...SAFE, KEEP_ALIVE_TIMEOUT_MS: '30000', SHUTDOWN_GRACE_MS: '30000' }), []);
   });
 
+  it('refuses metrics on their own port without a token', () => {
+    const open = deploymentProblems({ ...SAFE, METRICS_PORT: '9464' });
+    assert.equal(open.filter((p) => /METRICS_PORT serves \/metrics without METRICS_TOKEN/.test(p)).length, 1, open.join('; '));
+    assert.deepEqual(deploymentProblems({ ...SAFE, METRICS_PORT: '9464', METRICS_TOKEN: 'm'.repeat(32) }), []);
+  });
+
   it('refuses development defaults and missing secrets', () => {
     const missing = deploymentProblems({ ...SAFE, JWT_SECRET: '', SECRETS_ENCRYPTION_KEY: '' });
     assert.equal(missing.length, 1);
