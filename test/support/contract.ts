@@ -48,11 +48,12 @@ interface KnownDifference {
 
 const CONTRACT_DIFFERENCES: KnownDifference[] = [
   {
-    // api/v1/serializers.py: OverviewServiceSerializer declares `id` (the service name) as a field, which
-    // drf-spectacular lists among the attributes; the renderer takes it out as the resource object's id.
-    operation: 'GET /api/v1/overviews/services',
+    // api/v1/serializers.py: the overview and compliance-overview serializers declare `id` as a field
+    // (a service name, a provider, a framework), which drf-spectacular lists among the attributes;
+    // rest_framework_json_api's renderer takes it out as the resource object's id.
+    operation: '*',
     error: /^\/data(\/\*)?\/attributes must have required property 'id'$/,
-    reason: "a service overview's id is the resource object's id, not an attribute",
+    reason: "a resource's id is the resource object's id, never an attribute",
   },
   {
     // rest_framework_json_api's renderer (build_json_resource_obj, used by every view in api/v1/views.py) always
