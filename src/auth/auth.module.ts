@@ -36,6 +36,6 @@ import { UsersService } from './users.service';
     TokenThrottleGuard,
     SignUpThrottleGuard,
   ],
-  exports: [TokenService, UsersService, TenantsService],
+  exports: [TokenService, UsersService, TenantsService, TokenThrottleGuard, AccountThrottle],
 })
 export class AuthModule {}

@@ -1,4 +1,4 @@
-import { Body, Controller, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Inject, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
@@ -10,6 +10,7 @@ import { parseResourceBody } from '../common/jsonapi/request-body';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { REDIS } from '../redis/redis.module';
+import { TokenThrottleGuard } from '../auth/token-throttle.guard';
 import { SamlSignInService } from './saml-sign-in.service';
 
 class SamlInitiateAttributes {
@@ -22,6 +23,8 @@ class SamlInitiateAttributes {
 const HANDOFF_TTL_SECONDS = 60;
 
 @ApiTags('SAML')
+// Sign-ins by SAML spend the same per-address budget as sign-ins by password.
+@UseGuards(TokenThrottleGuard)
 @Controller()
 export class SamlSignInController {
   constructor(

@@ -222,4 +222,25 @@ describe('SAML single sign-on', () => {
       await withCallback.close();
     }
   });
+
+  it('spends the token endpoints’ per-address budget: a flood of sign-in starts is 429', async () => {
+    const limited = await startTestApp({ API_BASE_URL: API_BASE, TOKEN_THROTTLE_POINTS: '3', REDIS_PREFIX: `${process.env.REDIS_PREFIX}-samlthrottle` });
+    try {
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const response = await fetch(`${limited.baseUrl}/api/v1/auth/saml/initiate/`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/vnd.api+json' },
+          body: JSON.stringify({ data: { type: 'saml-initiate', attributes: { email_domain: `someone@${domain}` } } }),
+          redirect: 'manual',
+        });
+        statuses.push(response.status);
+      }
+      assert.deepEqual(statuses, [302, 302, 302, 429, 429]);
+      const consumer = await postForm(limited.baseUrl, `/api/v1/accounts/saml/${domain}/acs/`, { SAMLResponse: 'x' });
+      assert.equal(consumer.status, 429);
+    } finally {
+      await limited.close();
+    }
+  });
 });
