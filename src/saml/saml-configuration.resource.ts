@@ -21,7 +21,6 @@ export const samlConfigurationResource: ResourceDefinition<SamlConfigurationRow>
 const FIELDS = { 'saml-configurations': ['email_domain', 'metadata_xml', 'created_at', 'updated_at'] };
 
 export const SAML_CONFIGURATION_LIST: QuerySpec = {
-  // Prowler's search looks in the email domain; the contract's sorts include the id and the metadata.
   filters: { search: { type: 'string', operators: ['eq'] } },
   sorts: ['email_domain', 'created_at', 'updated_at', 'id', 'metadata_xml'],
   defaultSort: '-created_at',

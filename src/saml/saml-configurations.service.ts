@@ -1,36 +1,33 @@
 import { Injectable } from '@nestjs/common';
 import { ApiError } from '../common/errors/api-error';
-import { limitOffset } from '../common/jsonapi/paging';
 import { ParsedQuery } from '../common/jsonapi/query-spec';
 import { affected, rows } from '../database/sql';
-import { containsPattern } from '../rbac/list-query-sql';
+import { containsPattern, filterConditions, ListColumns, orderBy, pagedList, SqlParams } from '../rbac/list-query-sql';
 import { tenantManager } from '../database/tenant-context';
 import { TenantDatabase } from '../database/tenant-database';
 import { newId } from '../database/uuid';
 import { parseIdpMetadata } from './idp-metadata';
 import { SamlConfigurationCreateAttributes, SamlConfigurationUpdateAttributes } from './saml-configuration.dto';
-import { SAML_CONFIGURATION_COLUMNS_SQL, SamlConfigurationRow } from './saml-configuration.resource';
+import { SAML_CONFIGURATION_COLUMNS_SQL, SAML_CONFIGURATION_LIST, SamlConfigurationRow } from './saml-configuration.resource';
 
-const SORTS: Record<string, string> = { email_domain: 'c.email_domain', created_at: 'c.inserted_at', updated_at: 'c.updated_at', id: 'c.id', metadata_xml: 'c.metadata_xml' };
+/** Prowler's search looks in the email domain; the contract's sorts include the id and the metadata. */
+const LIST_COLUMNS: ListColumns = {
+  filters: { search: (filter, params) => `c.email_domain ILIKE ${params.add(containsPattern(String(filter.value)))}` },
+  sorts: { email_domain: 'c.email_domain', created_at: 'c.inserted_at', updated_at: 'c.updated_at', id: 'c.id', metadata_xml: 'c.metadata_xml' },
+  tieBreaker: 'c.id',
+};
 
 /** One SAML configuration per tenant; its email domain belongs to no other tenant. */
 @Injectable()
 export class SamlConfigurationsService {
   constructor(private readonly database: TenantDatabase) {}
 
-  async list(query: ParsedQuery): Promise<{ rows: SamlConfigurationRow[]; count: number }> {
-    const order = query.sort.map((s) => `${SORTS[s.field]} ${s.descending ? 'DESC' : 'ASC'}`).concat('c.id').join(', ');
-    const { limit, offset } = limitOffset(query.page);
-    const search = query.filters.find((f) => f.field === 'search');
-    const where = search ? `WHERE c.email_domain ILIKE $1` : '';
-    const params = search ? [containsPattern(String(search.value))] : [];
-    const found = await rows<SamlConfigurationRow>(
-      tenantManager(),
-      `SELECT ${SAML_CONFIGURATION_COLUMNS_SQL} FROM saml_configurations c ${where} ORDER BY ${order} ${limit === null ? '' : `LIMIT ${limit} OFFSET ${offset}`}`,
-      params,
-    );
-    const [counted] = await rows<{ count: number }>(tenantManager(), `SELECT count(*)::int AS count FROM saml_configurations c ${where}`, params);
-    return { rows: found, count: counted.count };
+  list(query: ParsedQuery): Promise<{ rows: SamlConfigurationRow[]; count: number }> {
+    const params = new SqlParams();
+    const where = filterConditions(query, SAML_CONFIGURATION_LIST, LIST_COLUMNS, params);
+    return pagedList<SamlConfigurationRow>({
+      from: 'saml_configurations c', alias: 'c', columns: SAML_CONFIGURATION_COLUMNS_SQL, where, order: orderBy(query.sort, LIST_COLUMNS), page: query.page, params,
+    });
   }
 
   async get(id: string): Promise<SamlConfigurationRow> {
