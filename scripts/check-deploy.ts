@@ -39,6 +39,10 @@ export function deploymentProblems(environment: NodeJS.ProcessEnv): string[] {
     problems.push('KEEP_ALIVE_TIMEOUT_MS is longer than SHUTDOWN_GRACE_MS: a client may reuse a connection the draining server is about to cut');
   }
   if (config.metrics.port > 0 && !config.metrics.token) problems.push('METRICS_PORT serves /metrics without METRICS_TOKEN: anyone who reaches the port reads queue, tenant-wide and process figures');
+  if (config.http.trustProxy === false && config.saml.apiBaseUrl.startsWith('https://')) {
+    // This server speaks plain HTTP only, so an https public address declares a TLS-terminating proxy in front of it.
+    problems.push(`API_BASE_URL is https (${config.saml.apiBaseUrl}), so a proxy terminates TLS in front of this plain-HTTP server, but TRUST_PROXY is off: every client would share the proxy's address in throttles and logs; set TRUST_PROXY to the proxy hop count or its addresses`);
+  }
   if (config.workers.inProcess) problems.push('WORKERS_IN_PROCESS=true: run workers as their own deployment (npm run start:worker)');
   const owned = config.database.adminUrl !== '';
   for (const [name, url] of Object.entries({

@@ -54,6 +54,14 @@ describe('check:deploy', () => {
     assert.deepEqual(deploymentProblems({ ...SAFE, METRICS_PORT: '9464', METRICS_TOKEN: 'm'.repeat(32) }), []);
   });
 
+  it('refuses TRUST_PROXY off when an https public address declares a proxy in front', () => {
+    const behindProxy = { ...SAFE, API_BASE_URL: 'https://api.example.com' };
+    const problems = deploymentProblems(behindProxy);
+    assert.equal(problems.filter((p) => /TRUST_PROXY is off/.test(p)).length, 1, problems.join('; '));
+    assert.deepEqual(deploymentProblems({ ...behindProxy, TRUST_PROXY: '1' }), []);
+    assert.deepEqual(deploymentProblems({ ...SAFE, API_BASE_URL: 'http://10.0.0.5:8080' }), []);
+  });
+
   it('refuses development defaults and missing secrets', () => {
     const missing = deploymentProblems({ ...SAFE, JWT_SECRET: '', SECRETS_ENCRYPTION_KEY: '' });
     assert.equal(missing.length, 1);
