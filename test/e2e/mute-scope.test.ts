@@ -82,4 +82,27 @@ describe('mute rules reach only the providers their creator sees', () => {
     const hiddenNext = await importInto(hidden);
     assert.ok((await mutedUids(hiddenNext)).includes(target.attributes.uid));
   });
+
+  it('includes the rule’s author: yourself always, another member only for a holder of manage_users', async () => {
+    const ownersRules = await owner.client.get('/api/v1/mute-rules?include=created_by&sort=inserted_at');
+    assert.equal(ownersRules.status, 200, JSON.stringify(ownersRules.body));
+    const authors = ownersRules.body.data.map((rule: any) => rule.relationships.created_by.data.id);
+    assert.deepEqual(authors, [limited.userId, owner.userId]);
+    assert.deepEqual(
+      ownersRules.body.included.map((user: any) => [user.type, user.id]).sort(),
+      [['users', limited.userId], ['users', owner.userId]].sort(),
+      'the owner (manage_users) sees both authors, each once',
+    );
+    assert.equal(ownersRules.body.included.find((user: any) => user.id === limited.userId).attributes.email, limited.email);
+
+    const limitedRules = await limited.client.get('/api/v1/mute-rules?include=created_by&sort=inserted_at');
+    assert.equal(limitedRules.status, 200, JSON.stringify(limitedRules.body));
+    assert.deepEqual(limitedRules.body.data.map((rule: any) => rule.relationships.created_by.data.id), [limited.userId, owner.userId]);
+    assert.deepEqual(limitedRules.body.included.map((user: any) => user.id), [limited.userId], 'without manage_users only yourself is included');
+
+    const one = await owner.client.get(`/api/v1/mute-rules/${ownersRules.body.data[0].id}?include=created_by&fields[users]=name`);
+    assert.equal(one.status, 200, JSON.stringify(one.body));
+    assert.deepEqual(Object.keys(one.body.included[0].attributes), ['name']);
+    assert.equal((await owner.client.get('/api/v1/mute-rules?include=author')).status, 400);
+  });
 });

@@ -1,5 +1,6 @@
 import { DATE_FILTER, QuerySpec } from '../../common/jsonapi/query-spec';
 import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
+import { USER_FIELDS } from '../../auth/user.resource';
 
 export interface MuteRuleRow {
   id: string;
@@ -28,7 +29,12 @@ export const muteRuleResource: ResourceDefinition<MuteRuleRow> = {
   relationships: { created_by: { type: 'users', ids: (m) => m.created_by } },
 };
 
-const FIELDS = { 'mute-rules': ['name', 'reason', 'enabled', 'finding_uids', 'inserted_at', 'updated_at', 'created_by'] };
+const FIELDS = {
+  'mute-rules': ['name', 'reason', 'enabled', 'finding_uids', 'inserted_at', 'updated_at', 'created_by'],
+  users: USER_FIELDS,
+};
+/** Prowler includes the rule's author; another user than the caller shows only to a holder of manage_users. */
+const INCLUDES = ['created_by'];
 
 export const MUTE_RULE_LIST: QuerySpec = {
   filters: {
@@ -44,7 +50,8 @@ export const MUTE_RULE_LIST: QuerySpec = {
   },
   sorts: ['name', 'enabled', 'inserted_at', 'updated_at'],
   defaultSort: '-inserted_at',
+  includes: INCLUDES,
   fields: FIELDS,
 };
 
-export const MUTE_RULE_DETAIL: QuerySpec = { fields: FIELDS };
+export const MUTE_RULE_DETAIL: QuerySpec = { includes: INCLUDES, fields: FIELDS };

@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../../common/http/endpoint.decorator';
 import { JsonApiQuery, UuidPipe } from '../../common/http/request-params';
 import { renderDocument } from '../../common/jsonapi/document';
+import { IncludeGraph } from '../../common/jsonapi/include-graph';
 import { listMeta } from '../../common/jsonapi/paging';
 import { ParsedQuery } from '../../common/jsonapi/query-spec';
 import { parseResourceBody } from '../../common/jsonapi/request-body';
@@ -13,13 +14,17 @@ import { MuteRulesService } from './mute-rules.service';
 @ApiTags('Mute rules')
 @Controller('mute-rules')
 export class MuteRulesController {
-  constructor(private readonly muteRules: MuteRulesService) {}
+  constructor(
+    private readonly muteRules: MuteRulesService,
+    private readonly graph: IncludeGraph,
+  ) {}
 
   @Get()
   @Endpoint({ summary: 'List mute rules', permissions: ['manage_scans'] })
   async list(@JsonApiQuery(MUTE_RULE_LIST) query: ParsedQuery) {
     const { rows, count } = await this.muteRules.list(query);
-    return renderDocument(muteRuleResource, rows, { fields: query.fields, meta: listMeta(query.page, count) });
+    const included = await this.graph.included(muteRuleResource, rows, query.include);
+    return renderDocument(muteRuleResource, rows, { fields: query.fields, meta: listMeta(query.page, count), included });
   }
 
   @Post()
@@ -32,7 +37,8 @@ export class MuteRulesController {
   @Get(':id')
   @Endpoint({ summary: 'One mute rule', permissions: ['manage_scans'] })
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(MUTE_RULE_DETAIL) query: ParsedQuery) {
-    return renderDocument(muteRuleResource, await this.muteRules.get(id), { fields: query.fields });
+    const rule = await this.muteRules.get(id);
+    return renderDocument(muteRuleResource, rule, { fields: query.fields, included: await this.graph.included(muteRuleResource, [rule], query.include) });
   }
 
   @Patch(':id')
