@@ -7,6 +7,8 @@ export interface UserRow {
   company_name: string | null;
   date_joined: Date;
   membership_ids: string[] | null;
+  /** The user's membership in the tenant of the request, if any. */
+  active_membership_id: string | null;
   role_ids: string[] | null;
 }
 
@@ -17,7 +19,12 @@ export const userResource: ResourceDefinition<UserRow> = {
   id: (u) => u.id,
   attributes: (u) => ({ name: u.name, email: u.email, company_name: u.company_name ?? '', date_joined: u.date_joined }),
   relationships: {
-    memberships: { type: 'memberships', many: true, ids: (u) => u.membership_ids ?? [] },
+    memberships: {
+      type: 'memberships',
+      many: true,
+      ids: (u) => u.membership_ids ?? [],
+      identifierMeta: (u, membershipId) => ({ active: membershipId === u.active_membership_id }),
+    },
     roles: { type: 'roles', many: true, ids: (u) => u.role_ids ?? [] },
   },
 };

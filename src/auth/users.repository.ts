@@ -1,10 +1,12 @@
 import { tenantManager } from '../database/tenant-context';
 import { preparedRows } from '../database/sql';
 import { UserRow } from './user.resource';
+import { CURRENT_TENANT } from '../database/rls-policy-sql';
 
 /** Users as seen from the current tenant: RLS shows only users with a membership here. */
 const USER_COLUMNS = `u.id, u.name, u.email, u.company_name, u.date_joined,
   ARRAY(SELECT m.id FROM memberships m WHERE m.user_id = u.id ORDER BY m.date_joined) AS membership_ids,
+  (SELECT m.id FROM memberships m WHERE m.user_id = u.id AND m.tenant_id = ${CURRENT_TENANT}) AS active_membership_id,
   ARRAY(SELECT ur.role_id FROM user_roles ur WHERE ur.user_id = u.id ORDER BY ur.inserted_at, ur.id) AS role_ids`;
 
 const USER_BY_ID = `SELECT ${USER_COLUMNS} FROM users u WHERE u.id = $1`;

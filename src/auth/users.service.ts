@@ -211,13 +211,15 @@ async function requireCurrentPassword(stored: string, candidate: string | undefi
 
 /** What a sign-up with a taken address answers: the shape of a new user, with ids that exist nowhere. */
 function unsavedUser(attributes: SignUpAttributes, email: string): UserRow {
+  const membershipId = newId();
   return {
     id: newId(),
     name: attributes.name,
     email,
     company_name: attributes.company_name ?? null,
     date_joined: new Date(),
-    membership_ids: [newId()],
+    membership_ids: [membershipId],
+    active_membership_id: membershipId,
     role_ids: [newId()],
   };
 }

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp, TestApp } from '../support/test-app';
-import { SignedUpUser, signUp } from '../support/http-client';
+import { ApiClient, SignedUpUser, signUp } from '../support/http-client';
 
 describe('two tenants cannot reach each other', () => {
   let app: TestApp;
@@ -82,6 +82,16 @@ describe('two tenants cannot reach each other', () => {
     assert.equal(members.body.data[0].relationships.tenant.data.id, second);
     const firstFromSecond = await inSecond.get(`/api/v1/tenants/${alice.tenantId}/memberships`);
     assert.equal(firstFromSecond.status, 404);
+
+    // Prowler marks, among your memberships, the one of the tenant your token is for.
+    const activeTenants = async (client: ApiClient) => {
+      const me = await client.get('/api/v1/users/me?include=memberships');
+      assert.equal(me.status, 200, JSON.stringify(me.body));
+      const tenantOf = new Map(me.body.included.map((m: any) => [m.id, m.relationships.tenant.data.id]));
+      return me.body.data.relationships.memberships.data.map((m: any) => [tenantOf.get(m.id), m.meta.active]).sort();
+    };
+    assert.deepEqual(await activeTenants(inSecond), [[alice.tenantId, false], [second, true]].sort());
+    assert.deepEqual(await activeTenants(alice.client), [[alice.tenantId, true], [second, false]].sort());
 
     const intoBob = await alice.client.post('/api/v1/tokens/switch', { data: { type: 'tokens-switch-tenant', attributes: { tenant_id: bob.tenantId } } });
     assert.equal(intoBob.status, 400);

@@ -20,8 +20,14 @@ export interface RenderOptions {
   links?: Record<string, string | null>;
 }
 
+interface Identifier {
+  type: string;
+  id: string;
+  meta?: Record<string, unknown>;
+}
+
 interface Relationship {
-  data: { type: string; id: string } | Array<{ type: string; id: string }> | null;
+  data: Identifier | Identifier[] | null;
   meta?: { count: number };
 }
 
@@ -75,7 +81,9 @@ function resourceObject<Row>(definition: ResourceDefinition<Row>, row: Row, want
       if (ids === undefined) continue;
       if (relationship.many) {
         const list = (ids ?? []) as readonly string[];
-        relationships[name] = { data: list.map((related) => ({ type: relationship.type, id: related })), meta: { count: list.length } };
+        const meta = relationship.identifierMeta;
+        const data = list.map((related): Identifier => (meta ? { type: relationship.type, id: related, meta: meta(row, related) } : { type: relationship.type, id: related }));
+        relationships[name] = { data, meta: { count: list.length } };
       } else {
         relationships[name] = { data: ids === null || ids === undefined ? null : { type: relationship.type, id: ids as string } };
       }

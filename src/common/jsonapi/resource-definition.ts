@@ -10,6 +10,8 @@ export interface RelationshipDefinition<Row> {
    */
   many?: boolean;
   ids: (row: Row) => string | readonly string[] | null | undefined;
+  /** Meta on each related identifier of a to-many relationship (Prowler marks the caller's current membership `active`). */
+  identifierMeta?: (row: Row, relatedId: string) => Record<string, unknown>;
 }
 
 export interface ResourceDefinition<Row> {
