@@ -24,9 +24,12 @@ async function main(): Promise<void> {
     process.env.DATABASE_URL = postgres.appUrl;
     process.env.DATABASE_ADMIN_URL = postgres.adminUrl;
   }
-  const redis = await resolveLocalRedis(Number(process.env.LOCAL_REDIS_PORT ?? 6390), log);
-  stops.push(redis.stop);
-  process.env.REDIS_URL = redis.url;
+  // A Redis Cluster is the operator's own; otherwise REDIS_URL, or a Redis started here.
+  if (!process.env.REDIS_CLUSTER_NODES) {
+    const redis = await resolveLocalRedis(Number(process.env.LOCAL_REDIS_PORT ?? 6390), log);
+    stops.push(redis.stop);
+    process.env.REDIS_URL = redis.url;
+  }
   process.env.WORKERS_IN_PROCESS ??= 'true';
   process.env.LOG_LEVEL ??= 'warn';
 

@@ -40,7 +40,11 @@ export interface AppConfig {
     poolSize: number;
     statementTimeoutMs: number;
   };
-  redis: { url: string; prefix: string };
+  /**
+   * clusterNodes: the seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES); empty for one server at `url`,
+   * whose user and password a cluster's nodes also use.
+   */
+  redis: { url: string; prefix: string; clusterNodes: Array<{ host: string; port: number }> };
   jwt: {
     algorithm: 'HS256' | 'RS256';
     signingKey: string;
@@ -194,6 +198,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     DATABASE_STATEMENT_TIMEOUT_MS: num({ default: 30000 }),
     REDIS_URL: url({ default: 'redis://127.0.0.1:6379' }),
     REDIS_PREFIX: str({ default: 'cspm' }),
+    REDIS_CLUSTER_NODES: str({ default: '' }),
     JWT_SECRET: str({ default: '' }),
     JWT_PRIVATE_KEY_FILE: str({ default: '' }),
     JWT_PUBLIC_KEY_FILE: str({ default: '' }),
@@ -304,7 +309,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
       poolSize: e.DATABASE_POOL_SIZE,
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     },
-    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
+    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX, clusterNodes: parseClusterNodes(e.REDIS_CLUSTER_NODES) },
     jwt: {
       ...jwt,
       issuer: e.JWT_ISSUER,
@@ -416,6 +421,20 @@ function loadTasksConfig(
  * trust every X-Forwarded-For hop, so any client could pick its own address
  * and escape the per-address throttles: refused.
  */
+/** `host:port` entries (or `redis://host:port`), comma-separated. */
+export function parseClusterNodes(raw: string): Array<{ host: string; port: number }> {
+  return raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const match = /^(?:rediss?:\/\/)?(\[[0-9a-f:]+\]|[A-Za-z0-9.-]+):(\d{1,5})\/?$/i.exec(entry);
+      const port = Number(match?.[2]);
+      if (!match || port < 1 || port > 65535) throw new Error(`REDIS_CLUSTER_NODES: '${entry}' is not host:port`);
+      return { host: match[1].replace(/^\[|\]$/g, ''), port };
+    });
+}
+
 export function parseTrustProxy(raw: string): false | number | string[] {
   const value = raw.trim();
   if (value === '' || value === 'false' || value === '0') return false;

@@ -2,6 +2,7 @@ import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } fro
 import Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { openRedis, redisNamespace } from './redis-connection';
 
 export const REDIS = Symbol('REDIS');
 
@@ -39,8 +40,8 @@ function reportingErrors(redis: Redis): Redis {
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) =>
         reportingErrors(
-          new Redis(config.redis.url, {
-            keyPrefix: `${config.redis.prefix}:`,
+          openRedis(config, {
+            keyPrefix: `${redisNamespace(config)}:`,
             // Fail fast while Redis is down instead of queueing commands without bound.
             maxRetriesPerRequest: 1,
             enableOfflineQueue: false,

@@ -6,7 +6,9 @@ import { TaskCancelBus } from './cancel/task-cancel-bus';
 import { OutboxDispatcher } from './outbox/outbox-dispatcher';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { OutboxWriter } from './outbox/outbox-writer';
-import { producerConnection, queueNamespace } from './queue/bullmq-connection';
+import type { ConnectionOptions } from 'bullmq';
+import { queueNamespace } from './queue/bullmq-connection';
+import { PRODUCER_CONNECTION, QueueConnectionModule } from './queue/queue-connection.module';
 import { QueueRegistry, queueRegistryProvider } from './queue/queue-registry';
 import { QUEUE_NAMES } from './queue-names';
 import { ScanStarter } from './scans/scan-starter';
@@ -25,8 +27,9 @@ import { TasksService } from './tasks.service';
   imports: [
     // Producer connections, keys under REDIS_PREFIX; processors (WorkerModule) bring their own worker connections.
     BullModule.forRootAsync({
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({ connection: producerConnection(config), prefix: queueNamespace(config) }),
+      imports: [QueueConnectionModule],
+      inject: [APP_CONFIG, PRODUCER_CONNECTION],
+      useFactory: (config: AppConfig, connection: ConnectionOptions) => ({ connection, prefix: queueNamespace(config) }),
     }),
     BullModule.registerQueue(...QUEUE_NAMES.map((name) => ({ name }))),
   ],

@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { LoadResult } from './load';
+import { LoadResult, loadResult } from './load';
 
 /**
  * Autocannon against one URL of this machine until `until` settles (a job
@@ -11,13 +11,7 @@ export function loadUntil(url: string, connections: number, headers: Record<stri
   return new Promise((resolve, reject) => {
     const instance = autocannon({ url, connections, duration: 24 * 3600, headers, pipelining: 1 }, (error, result) => {
       if (error) return reject(error);
-      resolve({
-        rps: Math.round(result.requests.average),
-        p50_ms: result.latency.p50,
-        p99_ms: result.latency.p99,
-        errors: result.errors,
-        non2xx: result.non2xx,
-      });
+      resolve(loadResult(result));
     });
     void until.finally(() => instance.stop());
   });

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import Redis from 'ioredis';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
+import { openRedis } from '../../redis/redis-connection';
 import { queueNamespace } from '../queue/bullmq-connection';
 import { REDIS_CALL_TIMEOUT_MS, withTimeout } from '../queue/queue-registry';
 
@@ -47,7 +48,7 @@ export class TaskCancelBus implements OnApplicationShutdown {
   }
 
   private connect(options: { maxRetriesPerRequest: number | null }): Redis {
-    const connection = new Redis(this.config.redis.url, options);
+    const connection = openRedis(this.config, options);
     connection.on('error', () => undefined);
     return connection;
   }

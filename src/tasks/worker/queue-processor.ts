@@ -1,4 +1,4 @@
-import { FactoryProvider, Logger } from '@nestjs/common';
+import { FactoryProvider, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Job, UnrecoverableError, WaitingError, WorkerOptions } from 'bullmq';
 import { performance } from 'node:perf_hooks';
@@ -11,7 +11,7 @@ import { JOB_DEFINITIONS, JobData, JobName } from '../jobs/job-definitions';
 import { CANCEL_REASON, JobOutcomeError, TimeLimitExceededError } from '../jobs/job-errors';
 import { JobRuntime } from '../jobs/job-context';
 import { taskBackoffStrategy } from '../jobs/retry-backoff';
-import { queueNamespace, workerConnection } from '../queue/bullmq-connection';
+import { closeOpenedConnection, queueNamespace, workerConnection } from '../queue/bullmq-connection';
 import { QUEUE_NAMES, QueueName } from '../queue-names';
 import { TasksRepository } from '../tasks.repository';
 import { logJobFailure } from './job-failure-log';
@@ -29,7 +29,7 @@ const DAY_SECONDS = 24 * 60 * 60;
  * lock after JOB_LOCK_DURATION_MS and BullMQ's stalled check hands it to
  * another worker; the task row is the durable record, so finished jobs are pruned.
  */
-export abstract class QueueProcessor extends WorkerHost {
+export abstract class QueueProcessor extends WorkerHost implements OnApplicationShutdown {
   private readonly logger = new Logger(`QueueProcessor`);
   private lastErrorLog = 0;
 
@@ -90,6 +90,26 @@ export abstract class QueueProcessor extends WorkerHost {
       clearTimeout(softTimer);
       clearTimeout(hardTimer);
       this.metrics.observeJob(this.queue, job.name, outcome, (performance.now() - startedAt) / 1000);
+    }
+  }
+
+  /**
+   * On a cluster the worker's connection is a client this process opened, which BullMQ leaves
+   * open; it is closed once the worker is (close is idempotent: @nestjs/bullmq closes it too).
+   */
+  async onApplicationShutdown(): Promise<void> {
+    const worker = this.processingWorker();
+    if (!worker) return;
+    await worker.close();
+    await closeOpenedConnection(worker.opts.connection);
+  }
+
+  /** The BullMQ worker, unless @nestjs/bullmq never started one (a failed start). */
+  private processingWorker() {
+    try {
+      return this.worker;
+    } catch {
+      return undefined;
     }
   }
 

@@ -1,0 +1,123 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Queue } from 'bullmq';
+import { Cluster } from 'ioredis';
+import { LocalAppModule } from '../../src/local-app.module';
+import { ApiClient, SignedUpUser, signUp } from '../support/http-client';
+import { startRedisCluster, LocalRedisCluster } from '../support/redis-cluster';
+import { enqueue, fastQueueEnv, insertProvider, pollTask, waitFor, waitForTaskEnd, waitForTaskState } from '../support/tasks-fixture';
+import { startTestApp, TestApp, uniqueEmail } from '../support/test-app';
+
+const run = promisify(execFile);
+
+/**
+ * The whole Redis side (BullMQ queues and workers, the outbox relay, the
+ * cancel bus, the token throttle, the shared caches) on a local three-master
+ * Redis Cluster with a replica per master, started by the test: everything
+ * behaves as on one server, and a master's death ends in its replica taking
+ * over, not in lost tasks.
+ */
+describe('on a Redis Cluster', () => {
+  let cluster: LocalRedisCluster;
+  let app: TestApp;
+  let alice: SignedUpUser;
+  const env = fastQueueEnv('cluster');
+  const namespace = `{${env.REDIS_PREFIX}}`;
+
+  const clusterClient = () => new Cluster(cluster.seeds.split(',').map((seed) => ({ host: '127.0.0.1', port: Number(seed.split(':')[1]) })));
+
+  before(async () => {
+    cluster = await startRedisCluster();
+    app = await startTestApp(
+      {
+        ...env,
+        REDIS_CLUSTER_NODES: cluster.seeds,
+        // A URL nothing listens on: every Redis call must go to the cluster.
+        REDIS_URL: 'redis://127.0.0.1:1',
+        WORKERS_IN_PROCESS: 'true',
+        QUEUE_CONCURRENCY_BACKFILL: '2',
+        TOKEN_THROTTLE_ACCOUNT_POINTS: '3',
+        TOKEN_THROTTLE_WINDOW_SECONDS: '60',
+      },
+      LocalAppModule,
+    );
+    alice = await signUp(app.baseUrl, 'cluster');
+  });
+  after(async () => {
+    await app?.close();
+    await cluster?.stop();
+  });
+
+  it('jobs run, and every key of the deployment lives in the slot of its hash-tagged prefix', async () => {
+    const providerId = await insertProvider(alice.tenantId);
+    const task = await enqueue(app, alice.tenantId, { name: 'test-probe', args: { providerId, steps: 2, stepMs: 10 } });
+    assert.equal((await waitForTaskEnd(task.id)).state, 'completed');
+
+    const master = await cluster.masterOf(namespace);
+    const keys = (await run('redis-cli', ['-h', '127.0.0.1', '-p', String(master), '--scan', '--pattern', `${namespace}:*`])).stdout.split('\n').filter(Boolean);
+    assert.ok(keys.some((key) => key.startsWith(`${namespace}:backfill:`)), `queue keys on the prefix's master: ${keys.join(', ')}`);
+    for (const node of cluster.nodes.filter((n) => n.port !== master)) {
+      const elsewhere = (await run('redis-cli', ['-h', '127.0.0.1', '-p', String(node.port), '--scan', '--pattern', `*${env.REDIS_PREFIX}*`])).stdout.trim();
+      const role = (await run('redis-cli', ['-h', '127.0.0.1', '-p', String(node.port), 'ROLE'])).stdout.split('\n')[0];
+      // A replica holds copies of its master's keys; no other master holds any.
+      if (role === 'master') assert.equal(elsewhere, '', `keys on another master (${node.port})`);
+    }
+  });
+
+  it('an executing task is cancelled through the cancel bus, and a waiting one at once', async () => {
+    const providerId = await insertProvider(alice.tenantId);
+    const long = { providerId, steps: 12, stepMs: 150 };
+    const running = await enqueue(app, alice.tenantId, { name: 'test-probe', args: long });
+    await waitForTaskState(running.id, 'executing');
+    const cancel = await alice.client.delete(`/api/v1/tasks/${running.id}`);
+    assert.equal(cancel.status, 202, JSON.stringify(cancel.body));
+    const cancelled = await pollTask(alice.client, running.id);
+    assert.equal(cancelled.attributes.state, 'cancelled');
+    assert.ok(cancelled.attributes.progress < 100);
+  });
+
+  it('a daily schedule is a BullMQ job scheduler on the cluster', async () => {
+    const providerId = await insertProvider(alice.tenantId);
+    const created = await alice.client.post('/api/v1/schedules/daily', { data: { type: 'daily-schedules', attributes: { provider_id: providerId } } });
+    assert.equal(created.status, 202, JSON.stringify(created.body));
+    const connection = clusterClient();
+    const scans = new Queue('scans', { connection, prefix: namespace });
+    try {
+      const scheduler = await waitFor('the job scheduler', () => scans.getJobScheduler(`daily-scan:${providerId}`));
+      assert.equal(Number(scheduler.every), 24 * 60 * 60 * 1000);
+    } finally {
+      await scans.close();
+      await connection.quit();
+    }
+    assert.equal((await alice.client.post('/api/v1/schedules/daily', { data: { type: 'daily-schedules', attributes: { provider_id: providerId } } })).status, 409);
+  });
+
+  it('the per-account token throttle counts on the cluster', async () => {
+    const anonymous = new ApiClient(app.baseUrl);
+    const email = uniqueEmail('guessed');
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      statuses.push((await anonymous.post('/api/v1/tokens', { data: { type: 'tokens', attributes: { email, password: 'Not-The-Password-1' } } })).status);
+    }
+    assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
+  });
+
+  it('when the master of the prefix dies its replica takes over: reads go on, and work enqueued meanwhile runs once', async () => {
+    const providerId = await insertProvider(alice.tenantId);
+    const master = await cluster.masterOf(namespace);
+    cluster.kill(master);
+    // During the failover: reads that need no Redis answer; work is enqueued through the outbox.
+    const me = await alice.client.get('/api/v1/users/me');
+    assert.equal(me.status, 200, JSON.stringify(me.body));
+    const meanwhile = await enqueue(app, alice.tenantId, { name: 'test-probe', args: { providerId, steps: 1, stepMs: 0 } });
+    await cluster.waitForFailover(master);
+    const done = await waitForTaskEnd(meanwhile.id, 60000);
+    assert.equal(done.state, 'completed', JSON.stringify(done.result));
+    assert.equal(done.attempts, 1, 'run once');
+    const after = await enqueue(app, alice.tenantId, { name: 'test-probe', args: { providerId, steps: 1, stepMs: 0 } });
+    assert.equal((await waitForTaskEnd(after.id, 30000)).state, 'completed');
+    assert.notEqual(await cluster.masterOf(namespace), master, 'a replica serves the slot now');
+  });
+});
