@@ -94,6 +94,11 @@ describe('on a Redis Cluster', () => {
     assert.equal((await alice.client.post('/api/v1/schedules/daily', { data: { type: 'daily-schedules', attributes: { provider_id: providerId } } })).status, 409);
   });
 
+  it('readiness pings the cluster', async () => {
+    const ready = await fetch(`${app.baseUrl}/health/ready`);
+    assert.equal(ready.status, 200, await ready.text());
+  });
+
   it('the per-account token throttle counts on the cluster', async () => {
     const anonymous = new ApiClient(app.baseUrl);
     const email = uniqueEmail('guessed');
