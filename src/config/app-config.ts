@@ -114,8 +114,10 @@ export interface IntegrationsConfig {
   allowLocalTargets: boolean;
   /** Each request to a target is cut off after this long. */
   requestTimeoutMs: number;
-  /** Empty: AWS's own endpoints. Set: S3 and Security Hub calls go there (an S3-compatible store, a VPC endpoint). */
-  awsEndpointUrl: string;
+  /** Empty: AWS's own endpoints. Set: S3 calls go there (an S3-compatible store, a VPC endpoint), buckets addressed by path. */
+  s3EndpointUrl: string;
+  /** Empty: AWS's own regional endpoints. Set: Security Hub calls go there (a VPC endpoint, a test server). */
+  securityHubEndpointUrl: string;
   /** Slack's Web API base, without a trailing slash. */
   slackApiUrl: string;
 }
@@ -263,7 +265,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     SAML_SSO_CALLBACK_URL: str({ default: '' }),
     INTEGRATIONS_ALLOW_LOCAL_TARGETS: bool({ default: false }),
     INTEGRATIONS_REQUEST_TIMEOUT_MS: num({ default: 30000 }),
-    INTEGRATIONS_AWS_ENDPOINT_URL: str({ default: '' }),
+    INTEGRATIONS_S3_ENDPOINT_URL: str({ default: '' }),
+    INTEGRATIONS_SECURITY_HUB_ENDPOINT_URL: str({ default: '' }),
     INTEGRATIONS_SLACK_API_URL: str({ default: 'https://slack.com/api' }),
     LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
     DEBUG: bool({ default: false }),
@@ -398,7 +401,11 @@ function loadIntegrationsConfig(e: Record<string, unknown>, production: boolean)
   if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 100 || requestTimeoutMs > 600000) {
     throw new Error('INTEGRATIONS_REQUEST_TIMEOUT_MS must be an integer from 100 to 600000');
   }
-  const urls = { INTEGRATIONS_AWS_ENDPOINT_URL: e.INTEGRATIONS_AWS_ENDPOINT_URL as string, INTEGRATIONS_SLACK_API_URL: e.INTEGRATIONS_SLACK_API_URL as string };
+  const urls = {
+    INTEGRATIONS_S3_ENDPOINT_URL: e.INTEGRATIONS_S3_ENDPOINT_URL as string,
+    INTEGRATIONS_SECURITY_HUB_ENDPOINT_URL: e.INTEGRATIONS_SECURITY_HUB_ENDPOINT_URL as string,
+    INTEGRATIONS_SLACK_API_URL: e.INTEGRATIONS_SLACK_API_URL as string,
+  };
   for (const [name, value] of Object.entries(urls)) {
     const problem = value ? outboundUrlProblem(value, allowLocalTargets) : undefined;
     if (problem) throw new Error(`${name} ${problem}`);
@@ -406,7 +413,8 @@ function loadIntegrationsConfig(e: Record<string, unknown>, production: boolean)
   return {
     allowLocalTargets,
     requestTimeoutMs,
-    awsEndpointUrl: urls.INTEGRATIONS_AWS_ENDPOINT_URL.replace(/\/+$/, ''),
+    s3EndpointUrl: urls.INTEGRATIONS_S3_ENDPOINT_URL.replace(/\/+$/, ''),
+    securityHubEndpointUrl: urls.INTEGRATIONS_SECURITY_HUB_ENDPOINT_URL.replace(/\/+$/, ''),
     slackApiUrl: urls.INTEGRATIONS_SLACK_API_URL.replace(/\/+$/, ''),
   };
 }

@@ -11,7 +11,7 @@ import { JiraConfiguration } from './integration-types';
 import { JiraDispatchAttributes } from './integration.dto';
 import { JiraIssueTypesRow } from './integration.resource';
 import { IntegrationTargets } from './integration-targets';
-import { findStoredIntegration, mergeConfiguration, StoredIntegration } from './integrations.repository';
+import { findStoredIntegration, StoredIntegration } from './integrations.repository';
 import { IntegrationsService } from './integrations.service';
 import { visibleFindingIds } from './jira-findings.repository';
 
@@ -37,9 +37,10 @@ export class JiraService {
   }
 
   /**
-   * Asks Jira for the project's issue types (within the integration timeout)
-   * and keeps them in the configuration, as Prowler does. The project must be
-   * one the connection check found.
+   * Asks Jira for the project's issue types (within the integration timeout).
+   * The project must be one the connection check found. Prowler also writes
+   * the answer into the configuration; a GET here runs in a read-only
+   * transaction (on the replica when there is one), so it is answered only.
    */
   async issueTypes(integrationId: string, projectKey: string | undefined): Promise<JiraIssueTypesRow> {
     const integration = await this.jiraIntegration(integrationId);
@@ -55,7 +56,6 @@ export class JiraService {
       const reason = error instanceof Error && (error instanceof IntegrationRefusedError || error.name === 'TransientJobError') ? error.message : 'Jira could not be reached.';
       throw new ApiError(502, 'jira_error', `Failed to fetch issue types from Jira: ${reason}`);
     }
-    await mergeConfiguration(integrationId, { issue_types: { ...(configuration.issue_types ?? {}), [projectKey]: issueTypes } });
     return { id: integrationId, project_key: projectKey, issue_types: issueTypes };
   }
 

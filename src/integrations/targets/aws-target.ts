@@ -3,7 +3,7 @@ import { errorForFailure, errorForStatus, IntegrationRefusedError } from '../int
 import { AwsCredentials } from '../integration-types';
 
 /** What every AWS SDK client of an integration is built with. */
-export function awsClientSettings(credentials: AwsCredentials, config: IntegrationsConfig, region: string) {
+export function awsClientSettings(credentials: AwsCredentials, config: IntegrationsConfig, region: string, endpoint: string) {
   return {
     region,
     credentials: {
@@ -12,7 +12,7 @@ export function awsClientSettings(credentials: AwsCredentials, config: Integrati
       ...(credentials.aws_session_token ? { sessionToken: credentials.aws_session_token } : {}),
     },
     // The operator's endpoint (an S3-compatible store, a VPC endpoint); AWS's own when empty.
-    ...(config.awsEndpointUrl ? { endpoint: config.awsEndpointUrl } : {}),
+    ...(endpoint ? { endpoint } : {}),
     // A target that hangs is cut off; the SDK's own retries are off, the job's backoff retries instead.
     requestHandler: { connectionTimeout: config.requestTimeoutMs, requestTimeout: config.requestTimeoutMs },
     maxAttempts: 1,

@@ -17,11 +17,11 @@ export class S3Target {
     private readonly config: IntegrationsConfig,
   ) {
     this.client = new S3Client({
-      ...awsClientSettings(credentials, config, 'us-east-1'),
+      ...awsClientSettings(credentials, config, 'us-east-1', config.s3EndpointUrl),
       // The bucket may live in any region: the SDK follows S3's redirect to it.
       followRegionRedirects: true,
       // A custom endpoint is an S3-compatible store or a VPC endpoint, which address buckets by path.
-      forcePathStyle: config.awsEndpointUrl !== '',
+      forcePathStyle: config.s3EndpointUrl !== '',
     });
   }
 

@@ -50,7 +50,7 @@ export class SecurityHubTarget {
   private client(region: string): SecurityHubClient {
     let client = this.clients.get(region);
     if (!client) {
-      client = new SecurityHubClient(awsClientSettings(this.credentials, this.config, region));
+      client = new SecurityHubClient(awsClientSettings(this.credentials, this.config, region, this.config.securityHubEndpointUrl));
       this.clients.set(region, client);
     }
     return client;
