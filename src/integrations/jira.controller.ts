@@ -25,7 +25,9 @@ export class JiraController {
   @Post('dispatches')
   @TaskAccepted({ summary: 'Send findings to Jira, one issue each, in a task', permissions: ['manage_integrations'] })
   async dispatch(@Param('integration_pk', UuidPipe) integrationId: string, @JsonApiQuery(JIRA_DISPATCH) query: ParsedQuery, @Body() body: unknown) {
+    // The integration first: an id the caller cannot see is 404 whatever the body holds.
+    const integration = await this.jira.jiraIntegration(integrationId);
     const { attributes } = await parseResourceBody(body, { type: 'integrations-jira-dispatches', attributes: JiraDispatchAttributes });
-    return this.jira.dispatch(integrationId, attributes, query);
+    return this.jira.dispatch(integration, attributes, query);
   }
 }

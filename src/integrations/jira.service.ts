@@ -59,8 +59,7 @@ export class JiraService {
     return { id: integrationId, project_key: projectKey, issue_types: issueTypes };
   }
 
-  async dispatch(integrationId: string, attributes: JiraDispatchAttributes, query: ParsedQuery): Promise<TaskRow> {
-    const integration = await this.jiraIntegration(integrationId);
+  async dispatch(integration: StoredIntegration, attributes: JiraDispatchAttributes, query: ParsedQuery): Promise<TaskRow> {
     if (!integration.enabled) throw ApiError.badRequest('invalid', 'The given integration is not enabled.', { pointer: '/data' });
     const configuration = integration.configuration as unknown as JiraConfiguration;
     if (!Object.hasOwn(configuration.projects ?? {}, attributes.project_key)) {
@@ -76,12 +75,12 @@ export class JiraService {
     if (findingIds.length === 0) throw ApiError.notFound('No finding matches the filters.');
     return this.tasks.enqueue({
       name: 'integration-jira-dispatch',
-      args: { integrationId, projectKey: attributes.project_key, issueType: attributes.issue_type, findingIds },
+      args: { integrationId: integration.id, projectKey: attributes.project_key, issueType: attributes.issue_type, findingIds },
     });
   }
 
   /** A Jira integration the caller sees; 404 for any other id, 400 when it is of another type. */
-  private async jiraIntegration(id: string): Promise<StoredIntegration> {
+  async jiraIntegration(id: string): Promise<StoredIntegration> {
     const visible = await this.integrations.get(id);
     if (visible.integration_type !== 'jira') throw ApiError.badRequest('invalid', 'The given integration is not a Jira integration.', { parameter: 'integration_pk' });
     return (await findStoredIntegration(id))!;

@@ -173,3 +173,8 @@ export async function startSlackServer(): Promise<SlackServer> {
   state.close = () => close(server);
   return state;
 }
+
+/** Settings that point the app's Slack calls at a local receiver (loopback targets allowed, as in development). */
+export function slackTestEnv(slack: SlackServer): Record<string, string> {
+  return { INTEGRATIONS_ALLOW_LOCAL_TARGETS: 'true', INTEGRATIONS_SLACK_API_URL: slack.url };
+}
