@@ -91,6 +91,8 @@ describe('integrations', () => {
         INTEGRATIONS_SECURITY_HUB_ENDPOINT_URL: hub.url,
         INTEGRATIONS_SLACK_API_URL: slack.url,
         INTEGRATIONS_REQUEST_TIMEOUT_MS: '1500',
+        // One integrations job at a time, so a hanging target visibly holds that queue and only that queue.
+        QUEUE_CONCURRENCY_INTEGRATIONS: '1',
       },
       LocalAppModule,
     );
@@ -365,6 +367,26 @@ describe('integrations', () => {
     const jiraRefusal = await check(refusedJira);
     assert.equal(jiraRefusal.connected, false);
     assert.match(jiraRefusal.error!, /Jira refused the credentials \(HTTP 401\)/);
+  });
+
+  it('a target that hangs holds only the integrations queue: an overview job runs meanwhile', async () => {
+    const [{ id: hubId }] = (await admin.query(`SELECT id FROM integrations WHERE tenant_id = $1 AND integration_type = 'aws_security_hub' LIMIT 1`, [owner.tenantId])).rows;
+    hub.mode = 'hang';
+    try {
+      const checks: string[] = [];
+      for (let i = 0; i < 3; i++) checks.push((await api.post(`/api/v1/integrations/${hubId}/connection`)).body.data.id);
+      const overview = await enqueue(app, owner.tenantId, { name: 'scan-overview', args: { scanId: scans.second, providerId: providerA } });
+      assert.equal((await waitForTaskEnd(overview.id, 20000)).state, 'completed');
+      const unfinished = await admin.query(`SELECT count(*)::int AS count FROM tasks WHERE id = ANY($1::uuid[]) AND state IN ('available', 'executing')`, [checks]);
+      assert.ok(unfinished.rows[0].count > 0, 'the overview finished while the hanging checks still held their queue');
+      for (const id of checks) {
+        const ended = await waitForTaskEnd(id, 30000);
+        assert.deepEqual([ended.state, ended.result.connected], ['completed', false]);
+        assert.match(ended.result.error, /did not answer in time/);
+      }
+    } finally {
+      hub.mode = 'ok';
+    }
   });
 
   it('Jira: the connection check finds the projects, issue_types lists a project’s types, dispatches create one issue per visible finding', async () => {
