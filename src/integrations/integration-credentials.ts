@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { SecretCipher } from '../providers/secret-cipher';
+import { EncryptedStore } from '../providers/secret-rotation';
 
 /**
  * Integration credentials are encrypted exactly as provider secrets are
@@ -30,3 +31,6 @@ export class IntegrationCredentials {
 export function integrationAssociatedData(tenantId: string, integrationId: string): string {
   return `integrations:${tenantId}:${integrationId}`;
 }
+
+/** Where `npm run secrets:rotate` finds integration credentials. */
+export const INTEGRATION_CREDENTIAL_STORE: EncryptedStore = { table: 'integrations', envelope: 'credentials', associatedData: integrationAssociatedData };

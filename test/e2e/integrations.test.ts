@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,9 @@ import { unzipSync } from 'fflate';
 import { Client } from 'pg';
 import { newId } from '../../src/database/uuid';
 import { asffId } from '../../src/integrations/asff';
+import { INTEGRATION_CREDENTIAL_STORE, integrationAssociatedData } from '../../src/integrations/integration-credentials';
+import { SecretCipher } from '../../src/providers/secret-cipher';
+import { rotateSecrets } from '../../src/providers/secret-rotation';
 import { LocalAppModule } from '../../src/local-app.module';
 import { adminClient } from '../support/database';
 import { generateRecords } from '../support/finding-generator';
@@ -433,5 +437,22 @@ describe('integrations', () => {
       assert.equal(issues[index].fields.description.type, 'doc');
       assert.ok(JSON.stringify(issues[index].fields.description).includes(finding.check_id));
     }
+  });
+
+  it('secrets:rotate moves integration credentials onto the current key, and the worker still reads them', async () => {
+    const id = await create(integrationBody('slack', { channel: 'C0123456789' }, { bot_token: SLACK_TOKEN }, [providerB]));
+    // Rewritten under a retired key: only this row is off the current key, so the rotation touches no other test's rows.
+    const current = app.config.secretsEncryptionKey.includes(':') ? app.config.secretsEncryptionKey : `k1:${app.config.secretsEncryptionKey}`;
+    const retired = `retired:${randomBytes(32).toString('base64')}`;
+    const old = SecretCipher.fromEnv(retired).encrypt({ bot_token: SLACK_TOKEN }, integrationAssociatedData(owner.tenantId, id));
+    await admin.query(`UPDATE integrations SET credentials = $2, key_id = 'retired' WHERE id = $1`, [id, old]);
+    const keyring = SecretCipher.fromEnv(`${current},${retired}`);
+    const result = await rotateSecrets(async (sql, params) => (await admin.query(sql, params)).rows, keyring, 500, INTEGRATION_CREDENTIAL_STORE);
+    assert.deepEqual(result, { rotated: 1, unreadable: [] });
+    const [stored] = (await admin.query(`SELECT credentials, key_id FROM integrations WHERE id = $1`, [id])).rows;
+    assert.equal(stored.key_id, keyring.currentKeyId);
+    assert.ok(!stored.credentials.includes(SLACK_TOKEN));
+    const checked = await api.post(`/api/v1/integrations/${id}/connection`);
+    assert.deepEqual((await waitForTaskEnd(checked.body.data.id, 30000)).result, { connected: true, error: null });
   });
 });
