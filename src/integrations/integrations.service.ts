@@ -89,7 +89,7 @@ export class IntegrationsService {
       const configuration = type === 'jira' ? (attributes.configuration ?? {}) : (attributes.configuration ?? stored.configuration);
       const settings = validateSettings(type, configuration, currentCredentials, this.allowLocalTargets);
       await this.refuseDuplicate(type, settings, id);
-      changes.configuration = type === 'jira' ? { ...stored.configuration, domain: settings.configuration.domain } : settings.configuration;
+      changes.configuration = type === 'jira' ? jiraConfiguration(stored.configuration, settings.configuration.domain as string) : settings.configuration;
       if (attributes.credentials !== undefined) changes.envelope = this.credentials.seal(tenantId, id, settings.credentials);
     }
     if (providerIds) {
@@ -143,4 +143,9 @@ export class IntegrationsService {
       throw ApiError.conflict('unique', 'This integration already exists.', CONFIGURATION_POINTER);
     }
   }
+}
+
+/** A Jira integration's configuration after its credentials change: another site's projects and issue types no longer apply. */
+function jiraConfiguration(current: Record<string, unknown>, domain: string): Record<string, unknown> {
+  return current.domain === domain ? { ...current, domain } : { domain, projects: {}, issue_types: {} };
 }
