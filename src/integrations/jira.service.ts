@@ -6,6 +6,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { currentPrincipal } from '../database/tenant-context';
 import { TaskRow } from '../tasks/task.resource';
 import { TasksService } from '../tasks/tasks.service';
+import { TransientJobError } from '../tasks/jobs/job-errors';
 import { IntegrationRefusedError } from './integration-errors';
 import { JiraConfiguration } from './integration-types';
 import { JiraDispatchAttributes } from './integration.dto';
@@ -53,8 +54,10 @@ export class JiraService {
     try {
       issueTypes = await this.targets.jira(currentPrincipal().tenantId, integration).issueTypes(projectKey, AbortSignal.timeout(this.timeoutMs));
     } catch (error) {
-      const reason = error instanceof Error && (error instanceof IntegrationRefusedError || error.name === 'TransientJobError') ? error.message : 'Jira could not be reached.';
-      throw new ApiError(502, 'jira_error', `Failed to fetch issue types from Jira: ${reason}`);
+      // Our own wording only (refusals, timeouts); anything else could quote more than it should.
+      const reason = error instanceof IntegrationRefusedError || error instanceof TransientJobError ? error.message : 'Jira could not be reached.';
+      // 400 as in Prowler, which answers a failed look-up as a validation error asking to check the connection.
+      throw ApiError.badRequest('invalid', `Failed to fetch issue types from Jira; check the integration's connection. ${reason}`, { parameter: 'project_key' });
     }
     return { id: integrationId, project_key: projectKey, issue_types: issueTypes };
   }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { tenantManager } from '../database/tenant-context';
-import { reportScan } from '../findings/reports/report-findings';
+import { ReportScan, reportScan } from '../findings/reports/report-findings';
 import { ReportStorage } from '../findings/reports/report-storage';
 import { JobArguments } from '../tasks/jobs/job-definitions';
 import { isTransient, JobOutcomeError, TransientJobError } from '../tasks/jobs/job-errors';
@@ -72,7 +72,7 @@ export class ScanIntegrationsHandler {
     return { integrations: outcomes };
   }
 
-  private async deliver(tenantId: string, scan: NonNullable<Awaited<ReturnType<typeof reportScan>>>, integration: StoredIntegration, context: TenantJobContext): Promise<IntegrationOutcome> {
+  private async deliver(tenantId: string, scan: ReportScan, integration: StoredIntegration, context: TenantJobContext): Promise<IntegrationOutcome> {
     const base = { integration: integration.id, integration_type: integration.integration_type };
     const delivery = await context.inTenant(() => findDelivery(integration.id, scan.id));
     if (delivery?.state === 'sent') return { ...base, status: 'already_sent' };

@@ -408,6 +408,11 @@ describe('integrations', () => {
     assert.equal(types.body.data.type, 'jira-issue-types');
     assert.deepEqual(types.body.data.attributes, { project_key: 'SEC', issue_types: ['Task', 'Bug'] });
     assert.equal((await api.get(`/api/v1/integrations/${id}/jira/issue_types`)).status, 400);
+    // Jira going away between the check and the look-up is a 400 naming the reason, never a 5xx.
+    await admin.query(`UPDATE integrations SET configuration = configuration || '{"projects": {"SEC": "Security", "GONE": "Gone"}}'::jsonb WHERE id = $1`, [id]);
+    const gone = await api.get(`/api/v1/integrations/${id}/jira/issue_types?project_key=GONE`);
+    assert.equal(gone.status, 400);
+    assert.match(gone.body.errors[0].detail, /Jira refused the request \(HTTP 404\)/);
 
     const picked = (await admin.query(`SELECT id, check_id, severity, resource_uid FROM findings WHERE scan_id = $1 AND status = 'FAIL' ORDER BY id LIMIT 2`, [scans.second])).rows;
     const dispatchBody = { data: { type: 'integrations-jira-dispatches', attributes: { project_key: 'SEC', issue_type: 'Task' } } };
