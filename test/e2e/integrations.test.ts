@@ -354,6 +354,10 @@ describe('integrations', () => {
     const hubId = await create(integrationBody('aws_security_hub', {}, AWS_CREDENTIALS, [providerB]));
     hub.mode = 'ok';
     assert.deepEqual(await check(hubId), { connected: true, error: null });
+    // A wrong secret signs wrongly: the server recomputes the signature and refuses it, as AWS does.
+    const providerC = await insertProvider(admin, owner.tenantId, 'aws', '333333333333');
+    const wrongHubSecret = await create(integrationBody('aws_security_hub', {}, { ...AWS_CREDENTIALS, aws_secret_access_key: 'not-the-secret' }, [providerC]));
+    assert.match((await check(wrongHubSecret)).error!, /AWS Security Hub refused the request \(InvalidSignatureException, HTTP 403\)/);
     hub.mode = 'forbidden';
     assert.match((await check(hubId)).error!, /AWS Security Hub refused/);
     hub.mode = 'hang';
@@ -374,7 +378,8 @@ describe('integrations', () => {
   });
 
   it('a target that hangs holds only the integrations queue: an overview job runs meanwhile', async () => {
-    const [{ id: hubId }] = (await admin.query(`SELECT id FROM integrations WHERE tenant_id = $1 AND integration_type = 'aws_security_hub' LIMIT 1`, [owner.tenantId])).rows;
+    // The first one, made with the right keys (a later one signs with a wrong secret).
+    const [{ id: hubId }] = (await admin.query(`SELECT id FROM integrations WHERE tenant_id = $1 AND integration_type = 'aws_security_hub' ORDER BY inserted_at LIMIT 1`, [owner.tenantId])).rows;
     hub.mode = 'hang';
     try {
       const checks: string[] = [];

@@ -1,3 +1,4 @@
+import { createHash, createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -67,12 +68,40 @@ export interface SecurityHubBatch {
   findings: Array<Record<string, any>>;
 }
 
+const sha256 = (data: string) => createHash('sha256').update(data, 'utf8').digest('hex');
+const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data, 'utf8').digest();
+
+/**
+ * Recomputes a request's SigV4 signature with the secret key, as AWS does:
+ * the canonical request (method, path, sorted query, the signed headers,
+ * the body's hash), the string to sign under the credential scope, and the
+ * key derived from the secret, date, region and service.
+ */
+export function sigV4Matches(request: IncomingMessage, body: string, match: RegExpExecArray, secret: string): boolean {
+  const [, , date, region, service, signedHeaders, signature] = match;
+  const url = new URL(request.url ?? '/', 'http://local');
+  const query = [...url.searchParams.entries()]
+    .map(([name, value]) => [encodeURIComponent(name), encodeURIComponent(value)])
+    .sort(([a, x], [b, y]) => (a === b ? (x < y ? -1 : 1) : a < b ? -1 : 1))
+    .map(([name, value]) => `${name}=${value}`)
+    .join('&');
+  const headers = signedHeaders.split(';').map((name) => `${name}:${String(request.headers[name] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
+  const payloadHash = String(request.headers['x-amz-content-sha256'] ?? sha256(body));
+  const canonical = [request.method, url.pathname, query, headers, signedHeaders, payloadHash].join('\n');
+  const scope = `${date}/${region}/${service}/aws4_request`;
+  const stringToSign = ['AWS4-HMAC-SHA256', String(request.headers['x-amz-date']), scope, sha256(canonical)].join('\n');
+  const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
+  return createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex') === signature;
+}
+
 /**
  * Security Hub's REST-JSON API as far as the integration uses it:
  * `POST /findings/import` (BatchImportFindings) and `GET /accounts`
- * (DescribeHub). Requests must carry a well-formed SigV4 Authorization for
- * the configured key, the `securityhub` service and a signed host and date;
- * anything else is 403. `mode` makes it refuse, fail or hang.
+ * (DescribeHub). Requests must carry a SigV4 Authorization for the
+ * configured key and the `securityhub` service, with host and date signed,
+ * whose signature it recomputes with the secret; anything else is 403
+ * (`InvalidSignatureException` for a wrong signature, as AWS answers).
+ * `mode` makes it refuse, fail or hang.
  */
 export interface SecurityHubServer {
   url: string;
@@ -91,6 +120,10 @@ export async function startSecurityHubServer(): Promise<SecurityHubServer> {
     const signed = match?.[5].split(';') ?? [];
     if (!match || match[1] !== AWS_KEY_ID || match[4] !== 'securityhub' || !signed.includes('host') || !signed.includes('x-amz-date') || !request.headers['x-amz-date']) {
       return json(response, 403, { message: 'The request signature is not a valid SigV4 signature for this key.' });
+    }
+    if (!sigV4Matches(request, body, match, AWS_SECRET)) {
+      response.writeHead(403, { 'content-type': 'application/json', 'x-amzn-errortype': 'InvalidSignatureException' });
+      return response.end(JSON.stringify({ message: 'The request signature we calculated does not match the signature you provided.' }));
     }
     if (state.mode === 'hang') return; // never answers
     if (state.mode === 'forbidden') return json(response, 403, { message: 'AccessDenied' });
