@@ -1,11 +1,18 @@
 import { Client } from 'pg';
 import { SecretCipher } from '../src/providers/secret-cipher';
-import { rotateSecrets } from '../src/providers/secret-rotation';
+import { EncryptedStore, PROVIDER_SECRET_STORE, rotateSecrets } from '../src/providers/secret-rotation';
+import { INTEGRATION_CREDENTIAL_STORE } from '../src/integrations/integration-credentials';
+
+const STORES: ReadonlyArray<[string, EncryptedStore]> = [
+  ['secret(s)', PROVIDER_SECRET_STORE],
+  ['integration credential(s)', INTEGRATION_CREDENTIAL_STORE],
+];
 
 /**
- * `npm run secrets:rotate`: re-encrypts every provider secret under the first
- * key of SECRETS_ENCRYPTION_KEY, as the owner role (DATABASE_ADMIN_URL).
- * Afterwards the older keys can be removed from the keyring.
+ * `npm run secrets:rotate`: re-encrypts every provider secret and every
+ * integration's credentials under the first key of SECRETS_ENCRYPTION_KEY,
+ * as the owner role (DATABASE_ADMIN_URL). Afterwards the older keys can be
+ * removed from the keyring.
  */
 async function main(): Promise<number> {
   const adminUrl = process.env.DATABASE_ADMIN_URL;
@@ -15,11 +22,15 @@ async function main(): Promise<number> {
   const client = new Client({ connectionString: adminUrl });
   await client.connect();
   try {
-    const result = await rotateSecrets(async (sql, params) => (await client.query(sql, params)).rows, cipher);
-    process.stdout.write(`secrets:rotate: ${result.rotated} secret(s) moved to key ${cipher.currentKeyId}\n`);
-    if (result.unreadable.length === 0) return 0;
-    process.stdout.write(`secrets:rotate: ${result.unreadable.length} secret(s) under a key this keyring cannot decrypt: ${result.unreadable.join(', ')}\n`);
-    return 1;
+    let unreadable = 0;
+    for (const [what, store] of STORES) {
+      const result = await rotateSecrets(async (sql, params) => (await client.query(sql, params)).rows, cipher, 500, store);
+      process.stdout.write(`secrets:rotate: ${result.rotated} ${what} moved to key ${cipher.currentKeyId}\n`);
+      if (result.unreadable.length === 0) continue;
+      unreadable += result.unreadable.length;
+      process.stdout.write(`secrets:rotate: ${result.unreadable.length} ${what} under a key this keyring cannot decrypt: ${result.unreadable.join(', ')}\n`);
+    }
+    return unreadable === 0 ? 0 : 1;
   } finally {
     await client.end();
   }

@@ -11,6 +11,7 @@ import { ScanReportHandler } from './findings/reports/scan-report.handler';
 import { ScanOverviewHandler } from './findings/overviews/scan-overview.handler';
 import { MetricsModule } from './metrics/metrics.module';
 import { IngestionsWorkerModule } from './ingestions/ingestions-worker.module';
+import { IntegrationsWorkerModule } from './integrations/integrations-worker.module';
 import { ScansWorkerModule } from './scans/scans-worker.module';
 import { HttpConnector, PROVIDER_CONNECTOR, UnreachableCloudConnector } from './tasks/connection/provider-connector';
 import { FindingsStorageModule } from './findings/storage/findings-storage.module';
@@ -70,7 +71,7 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       // Not the API's PLATFORM_MODULES: a worker needs no HTTP-side module loaded (and boots faster without).
-      imports: [DatabaseModule, TasksCoreModule, DiscoveryModule, ScansWorkerModule, IngestionsWorkerModule, FindingsStorageModule, MetricsModule],
+      imports: [DatabaseModule, TasksCoreModule, DiscoveryModule, ScansWorkerModule, IngestionsWorkerModule, IntegrationsWorkerModule, FindingsStorageModule, MetricsModule],
       providers: [
         { provide: WORKERS_ENABLED, inject: [APP_CONFIG], useFactory: runWhen },
         {

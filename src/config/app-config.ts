@@ -6,6 +6,7 @@ import { bool, cleanEnv, num, str, url } from 'envalid';
 import { concurrencyVariable, QUEUE_NAMES, QueueName } from '../tasks/queue-names';
 import { DEFAULT_ENCODING_HEAP_MB } from '../scans/execution/encoded-ocsf-batches';
 import { OsUser, parseOsUser } from './os-user';
+import { outboundUrlProblem } from '../integrations/outbound-target';
 
 /**
  * Every setting the processes read, validated once at start. A bad value stops
@@ -72,6 +73,7 @@ export interface AppConfig {
   reports: ReportsConfig;
   scans: ScansConfig;
   saml: SamlConfig;
+  integrations: IntegrationsConfig;
   logLevel: string;
   debug: boolean;
 }
@@ -104,6 +106,24 @@ export interface SamlConfig {
   apiBaseUrl: string;
   /** Empty: the assertion consumer answers the tokens itself. Set: it redirects there with `?id=` for `POST /tokens/saml`. */
   callbackUrl: string;
+}
+
+/** Integrations (S3, Security Hub, Jira, Slack): where they may connect and how long a target may take. */
+export interface IntegrationsConfig {
+  /**
+   * Lets integration targets be loopback addresses over plain http
+   * (INTEGRATIONS_ALLOW_LOCAL_TARGETS), for tests and local development
+   * against servers on 127.0.0.1; refused in production.
+   */
+  allowLocalTargets: boolean;
+  /** Each request to a target is cut off after this long. */
+  requestTimeoutMs: number;
+  /** Empty: AWS's own endpoints. Set: S3 calls go there (an S3-compatible store, a VPC endpoint), buckets addressed by path. */
+  s3EndpointUrl: string;
+  /** Empty: AWS's own regional endpoints. Set: Security Hub calls go there (a VPC endpoint, a test server). */
+  securityHubEndpointUrl: string;
+  /** Slack's Web API base, without a trailing slash. */
+  slackApiUrl: string;
 }
 
 /** Background work: queues, job locks, retries, the outbox relay and the stale-task sweep. */
@@ -248,6 +268,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     PROWLER_RUN_AS: str({ default: '' }),
     API_BASE_URL: str({ default: '' }),
     SAML_SSO_CALLBACK_URL: str({ default: '' }),
+    INTEGRATIONS_ALLOW_LOCAL_TARGETS: bool({ default: false }),
+    INTEGRATIONS_REQUEST_TIMEOUT_MS: num({ default: 30000 }),
+    INTEGRATIONS_S3_ENDPOINT_URL: str({ default: '' }),
+    INTEGRATIONS_SECURITY_HUB_ENDPOINT_URL: str({ default: '' }),
+    INTEGRATIONS_SLACK_API_URL: str({ default: 'https://slack.com/api' }),
     LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
     DEBUG: bool({ default: false }),
   }, { reporter: throwOnInvalid });
@@ -336,6 +361,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
       prowlerRunAs: e.PROWLER_RUN_AS ? parseOsUser(e.PROWLER_RUN_AS, 'PROWLER_RUN_AS') : null,
     },
     saml: loadSamlConfig(e.API_BASE_URL, e.SAML_SSO_CALLBACK_URL, e.HOST, e.PORT),
+    integrations: loadIntegrationsConfig(e, production),
     logLevel: e.LOG_LEVEL,
     debug: e.DEBUG,
   };
@@ -371,6 +397,31 @@ function loadSamlConfig(apiBaseUrl: string, callbackUrl: string, host: string, p
     if (value && !/^https?:\/\/[^/\s]+/.test(value)) throw new Error(`${name} must be an http(s) URL`);
   }
   return { apiBaseUrl: (apiBaseUrl || `http://${host}:${port}`).replace(/\/+$/, ''), callbackUrl };
+}
+
+function loadIntegrationsConfig(e: Record<string, unknown>, production: boolean): IntegrationsConfig {
+  const allowLocalTargets = e.INTEGRATIONS_ALLOW_LOCAL_TARGETS as boolean;
+  if (allowLocalTargets && production) throw new Error('INTEGRATIONS_ALLOW_LOCAL_TARGETS must not be set when NODE_ENV=production');
+  const requestTimeoutMs = e.INTEGRATIONS_REQUEST_TIMEOUT_MS as number;
+  if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 100 || requestTimeoutMs > 600000) {
+    throw new Error('INTEGRATIONS_REQUEST_TIMEOUT_MS must be an integer from 100 to 600000');
+  }
+  const urls = {
+    INTEGRATIONS_S3_ENDPOINT_URL: e.INTEGRATIONS_S3_ENDPOINT_URL as string,
+    INTEGRATIONS_SECURITY_HUB_ENDPOINT_URL: e.INTEGRATIONS_SECURITY_HUB_ENDPOINT_URL as string,
+    INTEGRATIONS_SLACK_API_URL: e.INTEGRATIONS_SLACK_API_URL as string,
+  };
+  for (const [name, value] of Object.entries(urls)) {
+    const problem = value ? outboundUrlProblem(value, allowLocalTargets) : undefined;
+    if (problem) throw new Error(`${name} ${problem}`);
+  }
+  return {
+    allowLocalTargets,
+    requestTimeoutMs,
+    s3EndpointUrl: urls.INTEGRATIONS_S3_ENDPOINT_URL.replace(/\/+$/, ''),
+    securityHubEndpointUrl: urls.INTEGRATIONS_SECURITY_HUB_ENDPOINT_URL.replace(/\/+$/, ''),
+    slackApiUrl: urls.INTEGRATIONS_SLACK_API_URL.replace(/\/+$/, ''),
+  };
 }
 
 function loadTasksConfig(

@@ -12,6 +12,7 @@ import { adminClient } from '../support/database';
 import { ApiClient, HttpResult } from '../support/http-client';
 import { fixtureFindings, newSpoolDir, uploadImport } from '../support/scans-fixture';
 import { fastQueueEnv } from '../support/tasks-fixture';
+import { SlackServer, slackTestEnv, startSlackServer } from '../support/integration-servers';
 import { buildTenantWorld, TenantWorld } from '../support/tenant-world';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -52,13 +53,14 @@ function idsOfType(ids: Ids, type: string): string[] {
     invitations: [ids.invitation],
     'mute-rules': [ids.muteRule],
     'rls-rules': [ids.rlsRule],
+    integrations: [ids.integration],
   };
   return byType[type] ?? [];
 }
 
 /** One id of each kind: what a path parameter or an id filter is tried with. */
 function oneOfEach(ids: Ids): string[] {
-  return [ids.tenant, ids.ownerUser, ids.memberUser, ids.ownerMembership, ids.provider, ids.secret, ids.scan, ids.findings[0], ids.resources[0], ids.group, ids.role, ids.adminRole, ids.invitation, ids.muteRule, ids.rlsRule, ids.tasks[0]];
+  return [ids.tenant, ids.ownerUser, ids.memberUser, ids.ownerMembership, ids.provider, ids.secret, ids.scan, ids.findings[0], ids.resources[0], ids.group, ids.role, ids.adminRole, ids.invitation, ids.muteRule, ids.rlsRule, ids.integration, ids.tasks[0]];
 }
 
 /** Valid attributes for a body of `type`, some holding B's ids where the attribute is an id. */
@@ -103,6 +105,7 @@ function requiredType(result: HttpResult, pointer: string): string | undefined {
 
 describe('tenant A reaches none of tenant B’s objects through any endpoint', () => {
   let app: TestApp;
+  let slack: SlackServer;
   let admin: Client;
   let a: TenantWorld;
   let b: TenantWorld;
@@ -131,6 +134,7 @@ describe('tenant A reaches none of tenant B’s objects through any endpoint', (
       '/api/v1/tasks': a.ids.tasks[0],
       '/api/v1/findings': a.ids.findings[0],
       '/api/v1/resources': a.ids.resources[0],
+      '/api/v1/integrations': a.ids.integration,
     };
     return own[collection];
   }
@@ -177,13 +181,15 @@ describe('tenant A reaches none of tenant B’s objects through any endpoint', (
 
   before(async () => {
     admin = await adminClient();
-    app = await startTestApp({ ...fastQueueEnv('walk'), WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: spoolDir, REPORTS_DIR: reportsDir }, LocalAppModule);
+    slack = await startSlackServer();
+    app = await startTestApp({ ...fastQueueEnv('walk'), ...slackTestEnv(slack), WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: spoolDir, REPORTS_DIR: reportsDir }, LocalAppModule);
     b = await buildTenantWorld(app, 'walk-b');
     a = await buildTenantWorld(app, 'walk-a');
     operations = await apiOperations(app);
     fingerprintBefore = await fingerprintOfB();
   });
   after(async () => {
+    await slack.close();
     await admin.end();
     await app.close();
     rmSync(spoolDir, { recursive: true, force: true });

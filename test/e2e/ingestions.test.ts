@@ -106,9 +106,9 @@ describe('ingestions pushed by the Prowler CLI', () => {
     // The follow-up jobs run as after an import.
     const followUps = await waitFor('the follow-up jobs', async () => {
       const tasks = await adminRows<{ name: string; state: string }>(`SELECT name, state FROM tasks WHERE task_args->>'scanId' = $1 AND name <> 'scan-import' ORDER BY name`, [scanId]);
-      return tasks.length === 3 && tasks.every((t) => t.state === 'completed') ? tasks : undefined;
+      return tasks.length === 4 && tasks.every((t) => t.state === 'completed') ? tasks : undefined;
     }, 20000);
-    assert.deepEqual(followUps.map((t) => t.name), ['scan-compliance', 'scan-overview', 'scan-report']);
+    assert.deepEqual(followUps.map((t) => t.name), ['scan-compliance', 'scan-integrations', 'scan-overview', 'scan-report']);
     assert.deepEqual(spoolFiles(), []);
 
     // A second push of the same account goes to the same provider.

@@ -10,12 +10,14 @@ import { adminClient, appClient } from '../support/database';
 import { inSchema, policyProblems, printedCurrentTenant, schemaPolicies, scratchSchema } from '../support/rls-policy-check';
 import { newSpoolDir } from '../support/scans-fixture';
 import { fastQueueEnv } from '../support/tasks-fixture';
+import { SlackServer, slackTestEnv, startSlackServer } from '../support/integration-servers';
 import { buildTenantWorld, TenantWorld } from '../support/tenant-world';
 import { startTestApp, TestApp } from '../support/test-app';
 
 describe('row-level security in the catalog and as the app role', () => {
   let admin: Client;
   let app: TestApp;
+  let slack: SlackServer;
   let world: TenantWorld;
   let currentTenant: string;
   const spoolDir = newSpoolDir('catalog');
@@ -25,7 +27,8 @@ describe('row-level security in the catalog and as the app role', () => {
     admin = await adminClient();
     currentTenant = await printedCurrentTenant(admin);
     // Rows of this test's own in every tenant table, so "0 rows" below means the policy hid them.
-    app = await startTestApp({ ...fastQueueEnv('catalog'), WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: spoolDir, REPORTS_DIR: reportsDir }, LocalAppModule);
+    slack = await startSlackServer();
+    app = await startTestApp({ ...fastQueueEnv('catalog'), ...slackTestEnv(slack), WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: spoolDir, REPORTS_DIR: reportsDir }, LocalAppModule);
     try {
       world = await buildTenantWorld(app, 'catalog');
     } finally {
@@ -39,6 +42,7 @@ describe('row-level security in the catalog and as the app role', () => {
     );
   });
   after(async () => {
+    await slack.close();
     await admin.query(`DELETE FROM outbox WHERE queue_namespace = 'rls-catalog-test'`);
     await admin.end();
     rmSync(spoolDir, { recursive: true, force: true });

@@ -5,15 +5,17 @@ import { awsProvider, fixtureFindings, importAndWait } from './scans-fixture';
 import { waitFor } from './tasks-fixture';
 import { TestApp } from './test-app';
 import { TestIdp } from './saml-idp';
+import { SLACK_TOKEN } from './integration-servers';
 
 /**
  * A tenant holding one of each object, made through the public API as its
  * users would: a provider with a secret, a scan imported from Prowler's OCSF
  * output (findings, resources, tags, summaries, compliance, a report task),
  * a provider group, a role, a member who joined by invitation, a pending
- * invitation, a mute rule, a daily schedule, a row filter rule and tasks.
- * The app must run the workers in process (LocalAppModule,
- * WORKERS_IN_PROCESS=true, a SCAN_SPOOL_DIR). `ids` holds the id of every
+ * invitation, a mute rule, a daily schedule, a row filter rule, a Slack
+ * integration that posted its scan summary, and tasks. The app must run the
+ * workers in process (LocalAppModule, WORKERS_IN_PROCESS=true, a
+ * SCAN_SPOOL_DIR) and send Slack calls to a receiver (slackTestEnv). `ids` holds the id of every
  * object by kind; `needles` the ids and other identifying strings that no
  * other tenant's answer may contain.
  */
@@ -40,6 +42,7 @@ export interface TenantWorld {
     rlsRule: string;
     apiKey: string;
     samlConfiguration: string;
+    integration: string;
     tasks: string[];
   };
   providerUid: string;
@@ -63,6 +66,17 @@ export async function buildTenantWorld(app: TestApp, label: string): Promise<Ten
       data: { type: 'provider-secrets', attributes: { secret_type: 'static', secret: STATIC_AWS }, relationships: { provider: { data: { type: 'providers', id: provider.id } } } },
     }),
     'secret',
+  );
+  // Linked before the import, so the scan's follow-up posts its summary and leaves a delivery row.
+  const integration = expectCreated(
+    await client.post('/api/v1/integrations', {
+      data: {
+        type: 'integrations',
+        attributes: { integration_type: 'slack', configuration: { channel: 'C0123456789' }, credentials: { bot_token: SLACK_TOKEN } },
+        relationships: { providers: { data: [{ type: 'providers', id: provider.id }] } },
+      },
+    }),
+    'integration',
   );
   // Tagged resources, so the tag tables hold rows of this tenant too.
   const records = fixtureFindings(provider.uid).map((finding) => ({
@@ -126,6 +140,7 @@ export async function buildTenantWorld(app: TestApp, label: string): Promise<Ten
     rlsRule: rlsRule.id,
     apiKey: apiKey.id,
     samlConfiguration: samlConfiguration.id,
+    integration: integration.id,
     tasks: [...new Set([imported.id, schedule.id, ...tasks])],
   };
   const needles = [...new Set([...Object.values(ids).flat(), provider.uid, owner.email, member.email, invitation.token])];

@@ -25,6 +25,12 @@ export interface JobArguments {
   'scan-compliance': { scanId: string; providerId: string };
   /** After a scan: its report zip (CSV, JSON-OCSF, HTML). */
   'scan-report': { scanId: string; providerId: string };
+  /** After a scan: each enabled integration linked to its provider (S3, Security Hub, Slack), once per scan. */
+  'scan-integrations': { scanId: string; providerId: string };
+  /** `POST /integrations/{id}/connection`: checks the integration against its target and records the answer. */
+  'integration-connection-check': { integrationId: string };
+  /** `POST /integrations/{id}/jira/dispatches`: one Jira issue per finding. */
+  'integration-jira-dispatch': { integrationId: string; projectKey: string; issueType: string; findingIds: string[] };
   /** Fired daily by a BullMQ job scheduler (no tenant, no task row): removes report files past REPORT_RETENTION_DAYS. */
   'scan-report-retention': Record<string, never>;
   /**
@@ -89,6 +95,10 @@ export const JOB_DEFINITIONS: Record<JobName, JobDefinition> = {
   'provider-connection-check': { queue: 'integrations', attempts: 3, timeLimit: { softMs: MINUTE, hardMs: 90 * 1000 }, cancelPermission: 'manage_providers' },
   'scan-compliance': { queue: 'compliance', attempts: 3, timeLimit: { softMs: 30 * MINUTE, hardMs: 35 * MINUTE }, cancelPermission: 'manage_scans' },
   'scan-report': { queue: 'scan-reports', attempts: 3, timeLimit: { softMs: 2 * HOUR, hardMs: 2 * HOUR + 10 * MINUTE }, cancelPermission: 'manage_scans' },
+  // Five attempts: an S3 upload waits (with backoff) for the scan's report when the report job has not published it yet.
+  'scan-integrations': { queue: 'integrations', attempts: 5, timeLimit: { softMs: HOUR, hardMs: HOUR + 5 * MINUTE }, cancelPermission: 'manage_integrations' },
+  'integration-connection-check': { queue: 'integrations', attempts: 3, timeLimit: { softMs: 2 * MINUTE, hardMs: 3 * MINUTE }, cancelPermission: 'manage_integrations' },
+  'integration-jira-dispatch': { queue: 'integrations', attempts: 3, timeLimit: { softMs: 30 * MINUTE, hardMs: 35 * MINUTE }, cancelPermission: 'manage_integrations' },
   'scan-report-retention': { queue: 'scan-reports', attempts: 3, timeLimit: { softMs: 10 * MINUTE, hardMs: 15 * MINUTE }, cancelPermission: null, system: true },
   'finding-partitions': { queue: 'backfill', attempts: 3, timeLimit: { softMs: 5 * MINUTE, hardMs: 6 * MINUTE }, cancelPermission: null, system: true },
   // Limits with room for a few seconds of steps on a busy machine; the time-limit test sleeps past them.
