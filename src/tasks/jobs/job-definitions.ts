@@ -14,7 +14,7 @@ export interface JobArguments {
    * as the user whose API key pushed them, then starts a `scan-import` of the file.
    */
   'scan-ingestion': { uploadId: string; userId: string };
-  /** Fills the overview summaries of a completed scan (an AFTER_SCAN_JOBS follow-up). */
+  /** Fills the overview summaries of a completed scan (a step of AFTER_SCAN_WORKFLOW). */
   'scan-overview': { scanId: string; providerId: string };
   /** Fired by a provider's daily BullMQ job scheduler; it starts a scan the way a manual request does. */
   'scan-perform-scheduled': { providerId: string };

@@ -1,8 +1,0 @@
-import { JobName } from './job-definitions';
-
-/**
- * The follow-up jobs a finished scan starts, each with `{ scanId, providerId }`
- * as its arguments: one per follow-up queue (overview, compliance, reports).
- * Each feature adds its own job here beside its definition and handler.
- */
-export const AFTER_SCAN_JOBS: readonly JobName[] = ['scan-overview', 'scan-compliance', 'scan-report'];
