@@ -11,6 +11,7 @@ import { FindingsModule } from './findings/findings.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { IngestionsModule } from './ingestions/ingestions.module';
+import { ProcessorsModule } from './processors/processors.module';
 import { ProvidersModule } from './providers/providers.module';
 import { AccessModule } from './rbac/access.module';
 import { RequestLogInterceptor } from './logging/request-log.interceptor';
@@ -26,7 +27,7 @@ export const PLATFORM_MODULES = [DatabaseModule, RedisModule, RbacModule];
 
 /** The HTTP API. Interceptor order matters: logging context first, then the tenant transaction. */
 @Module({
-  imports: [...PLATFORM_MODULES, IncludeGraphModule, AuthModule, ApiKeysModule, HealthModule, MetricsModule, ProvidersModule, AccessModule, TasksModule, FindingsModule, ScansModule, RlsRulesModule, IngestionsModule, SamlModule],
+  imports: [...PLATFORM_MODULES, IncludeGraphModule, AuthModule, ApiKeysModule, HealthModule, MetricsModule, ProvidersModule, AccessModule, TasksModule, FindingsModule, ScansModule, RlsRulesModule, IngestionsModule, SamlModule, ProcessorsModule],
   providers: [
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_INTERCEPTOR, useClass: RequestLogInterceptor },

@@ -8,6 +8,7 @@ import { tenantManager, tenantScope } from '../../database/tenant-context';
 import { FindingsIngestionService, INGESTION_BATCH_SIZE } from '../../findings/ingestion/findings-ingestion.service';
 import { IngestionScan } from '../../findings/ingestion/ingestion-record';
 import { idRangeOfMs } from '../../findings/storage/finding-ids';
+import { tenantMutelist } from '../../processors/mutelist/tenant-mutelist';
 import { ProviderSecretsService } from '../../providers/provider-secrets.service';
 import { deterministicId } from '../../tasks/jobs/deterministic-id';
 import { JobRequest } from '../../tasks/jobs/job-definitions';
@@ -105,6 +106,8 @@ export class ScanExecution {
 
     return context.inTenant(async (manager) => {
       const options = {
+        // Read in the ingestion's own transaction: the whole file is muted by one version of the Mutelist.
+        mutelist: await tenantMutelist(manager, scan.provider),
         expectedProvider: scan.provider,
         expectedAccount: accountOf(scan),
         batchSize: INGESTION_BATCH_SIZE,

@@ -25,6 +25,8 @@ export interface JobArguments {
   'scan-compliance': { scanId: string; providerId: string };
   /** After a scan: its report zip (CSV, JSON-OCSF, HTML). */
   'scan-report': { scanId: string; providerId: string };
+  /** After the tenant's Mutelist changed: its latest findings muted or unmuted to match it. */
+  'mutelist-backfill': Record<string, never>;
   /** Fired daily by a BullMQ job scheduler (no tenant, no task row): removes report files past REPORT_RETENTION_DAYS. */
   'scan-report-retention': Record<string, never>;
   /**
@@ -89,6 +91,7 @@ export const JOB_DEFINITIONS: Record<JobName, JobDefinition> = {
   'provider-connection-check': { queue: 'integrations', attempts: 3, timeLimit: { softMs: MINUTE, hardMs: 90 * 1000 }, cancelPermission: 'manage_providers' },
   'scan-compliance': { queue: 'compliance', attempts: 3, timeLimit: { softMs: 30 * MINUTE, hardMs: 35 * MINUTE }, cancelPermission: 'manage_scans' },
   'scan-report': { queue: 'scan-reports', attempts: 3, timeLimit: { softMs: 2 * HOUR, hardMs: 2 * HOUR + 10 * MINUTE }, cancelPermission: 'manage_scans' },
+  'mutelist-backfill': { queue: 'backfill', attempts: 3, timeLimit: { softMs: HOUR, hardMs: HOUR + 10 * MINUTE }, cancelPermission: 'manage_account' },
   'scan-report-retention': { queue: 'scan-reports', attempts: 3, timeLimit: { softMs: 10 * MINUTE, hardMs: 15 * MINUTE }, cancelPermission: null, system: true },
   'finding-partitions': { queue: 'backfill', attempts: 3, timeLimit: { softMs: 5 * MINUTE, hardMs: 6 * MINUTE }, cancelPermission: null, system: true },
   // Limits with room for a few seconds of steps on a busy machine; the time-limit test sleeps past them.
