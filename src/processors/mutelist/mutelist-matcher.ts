@@ -8,8 +8,8 @@ export interface MutelistFinding {
   region: string;
   /** The finding's resource uid. */
   resource: string;
-  /** The resource's tags, as unrollTags writes them. */
-  tags: string;
+  /** The resource's tags, as unrollTags writes them; read only when an entry lists tags, so it may be a getter. */
+  readonly tags: string;
 }
 
 /** The reason a finding the Mutelist mutes is stored with, Prowler's own words. */
@@ -113,14 +113,20 @@ function mutedUnder(entries: readonly CompiledEntry[], finding: MutelistFinding)
   return muted;
 }
 
+/**
+ * Excepted when every list the exceptions have matches (one list at least):
+ * Prowler's rule, asked list by list so the first one that fails ends it and
+ * the tags, the dearest to read, come last.
+ */
 function excepted(exceptions: CompiledExceptions, finding: MutelistFinding): boolean {
-  const sides: Array<[RegExp[], boolean]> = [
-    [exceptions.accounts, anyMatches(exceptions.accounts, finding.account)],
-    [exceptions.regions, anyMatches(exceptions.regions, finding.region)],
-    [exceptions.resources, anyMatches(exceptions.resources, finding.resource)],
-    [exceptions.tags, exceptions.tags.length > 0 && allMatch(exceptions.tags, finding.tags)],
-  ];
-  return sides.some(([, matched]) => matched) && sides.every(([patterns, matched]) => matched || patterns.length === 0);
+  const { accounts, regions, resources, tags } = exceptions;
+  if (accounts.length + regions.length + resources.length + tags.length === 0) return false;
+  return (
+    (accounts.length === 0 || anyMatches(accounts, finding.account)) &&
+    (regions.length === 0 || anyMatches(regions, finding.region)) &&
+    (resources.length === 0 || anyMatches(resources, finding.resource)) &&
+    (tags.length === 0 || allMatch(tags, finding.tags))
+  );
 }
 
 function anyMatches(patterns: readonly RegExp[], value: string): boolean {
