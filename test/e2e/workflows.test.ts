@@ -119,5 +119,10 @@ describe('workflows: chained groups of tasks', () => {
     assert.ok(report, 'the report step is a task the user sees');
     assert.equal(report.attributes.task_args.scan_id, scanId);
     assert.equal(report.attributes.task_args.provider_id, provider.id);
+    assert.deepEqual(
+      [...report.attributes.metadata.waits_for].sort(),
+      stages[0].map((name) => deterministicId('after-scan', name, scanId)).sort(),
+      'the report step says which steps it waited for',
+    );
   });
 });

@@ -23,8 +23,10 @@ export class WorkflowStarter {
     for (const stage of stages) {
       const tasks: TaskRow[] = [];
       for (const request of stage) {
-        const task = await this.tasks.enqueue(request, { id: idOf(request), held: previous.length > 0 });
-        if (previous.length) await this.dependOn(task.id, previous.map((p) => p.id));
+        const waitsFor = previous.map((p) => p.id);
+        // A waiting step shows `available` like any task not yet run; its metadata says what it waits for.
+        const task = await this.tasks.enqueue(request, { id: idOf(request), held: waitsFor.length > 0, metadata: waitsFor.length ? { waits_for: waitsFor } : {} });
+        if (waitsFor.length) await this.dependOn(task.id, waitsFor);
         tasks.push(task);
       }
       started.push(tasks);
