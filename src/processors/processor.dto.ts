@@ -1,4 +1,4 @@
-import { IsDefined, IsIn } from 'class-validator';
+import { IsDefined, IsIn, IsOptional } from 'class-validator';
 import { PROCESSOR_TYPES, ProcessorType } from './processor.resource';
 
 export class ProcessorCreateAttributes {
@@ -7,6 +7,7 @@ export class ProcessorCreateAttributes {
   @IsDefined() configuration!: unknown;
 }
 
+/** `configuration` is required, but checked by the service once the processor is found: another tenant's id is a 404 whatever the body. */
 export class ProcessorUpdateAttributes {
-  @IsDefined() configuration!: unknown;
+  @IsOptional() configuration?: unknown;
 }

@@ -65,6 +65,9 @@ export class ProcessorsService {
 
   async update(id: string, attributes: ProcessorUpdateAttributes): Promise<ProcessorRow> {
     const current = await this.get(id);
+    if (attributes.configuration === undefined || attributes.configuration === null) {
+      throw ApiError.badRequest('required', 'configuration is required.', { pointer: '/data/attributes/configuration' });
+    }
     const configuration = readConfiguration(current.processor_type, attributes.configuration);
     await affected(tenantManager(), `UPDATE processors SET configuration = $2::jsonb, updated_at = now() WHERE id = $1`, [id, JSON.stringify(configuration)]);
     await this.backfill(current.processor_type);

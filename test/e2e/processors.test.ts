@@ -71,6 +71,10 @@ describe('processors: the Mutelist', () => {
     assert.deepEqual(listed.body.data.map((p: { id: string }) => p.id), [id]);
     assert.equal((await owner.client.get(`/api/v1/processors/${id}`)).body.data.id, id);
 
+    const empty = await owner.client.patch(`/api/v1/processors/${id}`, { data: { type: 'processors', id, attributes: {} } });
+    assert.equal(empty.status, 400);
+    assert.equal(empty.body.errors[0].source.pointer, '/data/attributes/configuration');
+
     const json = { Mutelist: { Accounts: { '*': { Checks: { iam_root_mfa_enabled: { Regions: ['us-east-1'], Resources: ['*'] } } } } } };
     const patched = await owner.client.patch(`/api/v1/processors/${id}`, patchBody(id, JSON.stringify(json)));
     assert.equal(patched.status, 200, JSON.stringify(patched.body));

@@ -169,5 +169,9 @@ describe('Mutelist configuration', () => {
     assert.equal(formatError(checks({ Regions: ['*'], Resources: ['*'], Extra: true })).pointer, '/Mutelist/Accounts/a~1b/Checks/ec2/Extra');
     assert.equal(formatError(checks({ Regions: ['*'], Resources: ['*'], Exceptions: { Services: [] } })).pointer, '/Mutelist/Accounts/a~1b/Checks/ec2/Exceptions/Services');
     assert.equal(formatError({ Mutelist: { Accounts: { '*': { Checks: { '[': { Regions: [], Resources: [] } } } } } }).pointer, '/Mutelist/Accounts/*/Checks/[');
+    assert.equal(formatError(checks({ Regions: ['*'], Resources: ['a\u0000b'] })).pointer, '/Mutelist/Accounts/a~1b/Checks/ec2/Resources/0');
+    assert.equal(formatError({ Mutelist: { Accounts: { '\ud800': { Checks: {} } } } }).pointer, '/Mutelist/Accounts/\ud800');
+    assert.equal(formatError('Mutelist: { Accounts: { "*": { Checks: { "x": { Regions: ["a\\0"], Resources: [] } } } } }').pointer, '/Mutelist/Accounts/*/Checks/x/Regions/0');
+    assert.equal(formatError(checks({ Regions: ['*'], Resources: ['*'], Exceptions: null })).pointer, '/Mutelist/Accounts/a~1b/Checks/ec2/Exceptions');
   });
 });

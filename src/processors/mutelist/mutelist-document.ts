@@ -57,6 +57,7 @@ export function readMutelistConfiguration(input: unknown): MutelistConfiguration
   const accounts = object(mutelist.Accounts, '/Mutelist/Accounts');
   for (const [account, accountValue] of Object.entries(accounts)) {
     const accountPath = `/Mutelist/Accounts/${escapePointer(account)}`;
+    storable(account, accountPath);
     const accountEntry = object(accountValue, accountPath);
     onlyMembers(accountEntry, ['Checks'], accountPath);
     if (accountEntry.Checks === undefined) throw new MutelistFormatError(accountPath, "'Checks' is a required property.");
@@ -70,8 +71,11 @@ export function readMutelistConfiguration(input: unknown): MutelistConfiguration
         if (entry[required] === undefined) throw new MutelistFormatError(checkPath, `'${required}' is a required property.`);
       }
       for (const list of ENTRY_LISTS) if (entry[list] !== undefined) patterns(entry[list], `${checkPath}/${list}`);
-      if (entry.Description !== undefined && typeof entry.Description !== 'string') throw new MutelistFormatError(`${checkPath}/Description`, 'Must be a string.');
-      if (entry.Exceptions !== undefined && entry.Exceptions !== null) {
+      if (entry.Description !== undefined) {
+        if (typeof entry.Description !== 'string') throw new MutelistFormatError(`${checkPath}/Description`, 'Must be a string.');
+        storable(entry.Description, `${checkPath}/Description`);
+      }
+      if (entry.Exceptions !== undefined) {
         const exceptions = object(entry.Exceptions, `${checkPath}/Exceptions`);
         onlyMembers(exceptions, [...EXCEPTION_LISTS], `${checkPath}/Exceptions`);
         for (const list of EXCEPTION_LISTS) if (exceptions[list] !== undefined) patterns(exceptions[list], `${checkPath}/Exceptions/${list}`);
@@ -110,11 +114,22 @@ function patterns(value: unknown, pointer: string): void {
 }
 
 function pattern(text: string, pointer: string): void {
+  storable(text, pointer);
   try {
     patternRegExp(text);
   } catch (error) {
     throw new MutelistFormatError(pointer, `'${text}' is not a valid regular expression: ${(error as Error).message}.`);
   }
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Text PostgreSQL can keep in JSON: no NUL, no lone UTF-16 surrogate. Request
+ * bodies are checked for both already, but YAML escapes ("\0") make them anew.
+ */
+function storable(text: string, pointer: string): void {
+  if (text.includes('\u0000') || LONE_SURROGATE.test(text)) throw new MutelistFormatError(pointer, 'Holds a character that cannot be stored (NUL or a lone surrogate).');
 }
 
 /** RFC 6901: "~" and "/" in a member name. */
