@@ -1,9 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { LocalAppModule } from '../../src/local-app.module';
-import { allBut } from '../support/access-fixtures';
+import { allBut, memberWith } from '../support/access-fixtures';
 import { ApiClient, SignedUpUser, signUp } from '../support/http-client';
-import { memberWith } from '../support/access-fixtures';
 import { awsProvider, fixtureFindings, importAndWait } from '../support/scans-fixture';
 import { adminRows, fastQueueEnv, pollTask, waitFor } from '../support/tasks-fixture';
 import { startTestApp, TestApp } from '../support/test-app';
