@@ -12,6 +12,7 @@ import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { IngestionsModule } from './ingestions/ingestions.module';
 import { IntegrationsModule } from './integrations/integrations.module';
+import { ProcessorsModule } from './processors/processors.module';
 import { ProvidersModule } from './providers/providers.module';
 import { AccessModule } from './rbac/access.module';
 import { RequestLogInterceptor } from './logging/request-log.interceptor';
@@ -27,7 +28,7 @@ export const PLATFORM_MODULES = [DatabaseModule, RedisModule, RbacModule];
 
 /** The HTTP API. Interceptor order matters: logging context first, then the tenant transaction. */
 @Module({
-  imports: [...PLATFORM_MODULES, IncludeGraphModule, AuthModule, ApiKeysModule, HealthModule, MetricsModule, ProvidersModule, AccessModule, TasksModule, FindingsModule, ScansModule, RlsRulesModule, IngestionsModule, SamlModule, IntegrationsModule],
+  imports: [...PLATFORM_MODULES, IncludeGraphModule, AuthModule, ApiKeysModule, HealthModule, MetricsModule, ProvidersModule, AccessModule, TasksModule, FindingsModule, ScansModule, RlsRulesModule, IngestionsModule, SamlModule, IntegrationsModule, ProcessorsModule],
   providers: [
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_INTERCEPTOR, useClass: RequestLogInterceptor },

@@ -10,6 +10,7 @@ import { ReportStorage } from './findings/reports/report-storage';
 import { ScanReportHandler } from './findings/reports/scan-report.handler';
 import { ScanOverviewHandler } from './findings/overviews/scan-overview.handler';
 import { MetricsModule } from './metrics/metrics.module';
+import { MutelistBackfillHandler } from './processors/mutelist/mutelist-backfill.handler';
 import { IngestionsWorkerModule } from './ingestions/ingestions-worker.module';
 import { IntegrationsWorkerModule } from './integrations/integrations-worker.module';
 import { ScansWorkerModule } from './scans/scans-worker.module';
@@ -45,6 +46,7 @@ const HANDLERS = [
   ReportRetentionHandler,
   ScanOverviewHandler,
   FindingPartitionsHandler,
+  MutelistBackfillHandler,
   TestProbeHandler,
   TestNoopHandler,
 ];

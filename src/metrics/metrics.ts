@@ -130,12 +130,13 @@ export class Metrics {
 
   private outboxGauges(): void {
     // One owner-role query per scrape, shared by both gauges: a scrape starts every collect() at once, the first starts the query.
+    // Held rows (a workflow step waiting for the steps before it, a scan waiting for its provider's) are not late: left out.
     let pending: Promise<{ waiting: number; oldest: number } | null> | null = null;
     const read = () =>
       (pending ??= this.database
         .adminQuery<{ waiting: number; oldest: number | null }>(
           `SELECT count(*)::int AS waiting, COALESCE(EXTRACT(EPOCH FROM now() - min(inserted_at)), 0)::float8 AS oldest
-             FROM outbox WHERE queue_namespace = $1`,
+             FROM outbox WHERE queue_namespace = $1 AND available_at <> 'infinity'`,
           [queueNamespace(this.config)],
         )
         .then(([row]) => ({ waiting: row.waiting, oldest: row.oldest ?? 0 }))
@@ -146,7 +147,7 @@ export class Metrics {
         .finally(() => (pending = null)));
     new Gauge({
       name: 'outbox_rows_waiting',
-      help: 'Outbox rows not yet relayed to BullMQ.',
+      help: 'Outbox rows not yet relayed to BullMQ (rows held back until released are left out).',
       registers: [this.registry],
       async collect() {
         const outbox = await read();

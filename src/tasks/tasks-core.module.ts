@@ -15,6 +15,7 @@ import { ScanStarter } from './scans/scan-starter';
 import { DailySchedulesService } from './schedules/daily-schedules.service';
 import { TasksRepository } from './tasks.repository';
 import { TasksService } from './tasks.service';
+import { WorkflowStarter } from './workflows/workflow-starter';
 
 /**
  * What the API and the workers share: enqueueing (task rows, the outbox and
@@ -33,7 +34,7 @@ import { TasksService } from './tasks.service';
     }),
     BullModule.registerQueue(...QUEUE_NAMES.map((name) => ({ name }))),
   ],
-  providers: [queueRegistryProvider, OutboxDispatcher, OutboxRelay, OutboxWriter, TaskCancelBus, TasksRepository, TasksService, ScanStarter, DailySchedulesService],
-  exports: [QueueRegistry, OutboxRelay, TaskCancelBus, TasksRepository, TasksService, ScanStarter, DailySchedulesService],
+  providers: [queueRegistryProvider, OutboxDispatcher, OutboxRelay, OutboxWriter, TaskCancelBus, TasksRepository, TasksService, WorkflowStarter, ScanStarter, DailySchedulesService],
+  exports: [QueueRegistry, OutboxRelay, TaskCancelBus, TasksRepository, TasksService, WorkflowStarter, ScanStarter, DailySchedulesService],
 })
 export class TasksCoreModule {}

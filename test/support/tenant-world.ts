@@ -13,9 +13,10 @@ import { SLACK_TOKEN } from './integration-servers';
  * output (findings, resources, tags, summaries, compliance, a report task),
  * a provider group, a role, a member who joined by invitation, a pending
  * invitation, a mute rule, a daily schedule, a row filter rule, a Slack
- * integration that posted its scan summary, and tasks. The app must run the
- * workers in process (LocalAppModule, WORKERS_IN_PROCESS=true, a
- * SCAN_SPOOL_DIR) and send Slack calls to a receiver (slackTestEnv). `ids` holds the id of every
+ * integration that posted its scan summary, a Mutelist processor (and its
+ * backfill task), and tasks. The app must run the workers in process
+ * (LocalAppModule, WORKERS_IN_PROCESS=true, a SCAN_SPOOL_DIR) and send Slack
+ * calls to a receiver (slackTestEnv). `ids` holds the id of every
  * object by kind; `needles` the ids and other identifying strings that no
  * other tenant's answer may contain.
  */
@@ -43,6 +44,7 @@ export interface TenantWorld {
     apiKey: string;
     samlConfiguration: string;
     integration: string;
+    processor: string;
     tasks: string[];
   };
   providerUid: string;
@@ -115,6 +117,15 @@ export async function buildTenantWorld(app: TestApp, label: string): Promise<Ten
     }),
     'SAML configuration',
   );
+  const processor = expectCreated(
+    await client.post('/api/v1/processors', {
+      data: {
+        type: 'processors',
+        attributes: { processor_type: 'mutelist', configuration: { Mutelist: { Accounts: { [provider.uid]: { Checks: { 'account_*': { Regions: ['us-east-1'], Resources: ['*'] } } } } } } },
+      },
+    }),
+    'Mutelist processor',
+  );
   const memberships = (await client.get(`/api/v1/tenants/${owner.tenantId}/memberships`)).body.data as Array<{ id: string; relationships: any }>;
   const membershipOf = (userId: string) => memberships.find((m) => m.relationships.user.data.id === userId)!.id;
   const adminRole = (await client.get(`/api/v1/users/${owner.userId}`)).body.data.relationships.roles.data[0].id;
@@ -141,6 +152,7 @@ export async function buildTenantWorld(app: TestApp, label: string): Promise<Ten
     apiKey: apiKey.id,
     samlConfiguration: samlConfiguration.id,
     integration: integration.id,
+    processor: processor.id,
     tasks: [...new Set([imported.id, schedule.id, ...tasks])],
   };
   const needles = [...new Set([...Object.values(ids).flat(), provider.uid, owner.email, member.email, invitation.token])];

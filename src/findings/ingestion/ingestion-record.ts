@@ -6,7 +6,11 @@ export type IngestionResource = Pick<OcsfResource, 'uid' | 'name' | 'region' | '
 export type IngestionRecord = Pick<
   OcsfRecord,
   'uid' | 'checkId' | 'checkTitle' | 'status' | 'statusExtended' | 'severity' | 'muted' | 'region' | 'service' | 'resourceType' | 'compliance'
-> & { resources: IngestionResource[] };
+> & {
+  resources: IngestionResource[];
+  /** Why it is muted, when something at ingestion muted it (the tenant's Mutelist); mute rules are applied by the insert. */
+  mutedReason?: string;
+};
 
 /** The scan a batch belongs to. `scanStartedAt` must be the same on every batch and retry: finding ids derive from it. */
 export interface IngestionScan {

@@ -43,7 +43,9 @@ export const RESOLVE_RESOURCE_IDS_SQL = `
  * totals and the latest state in one statement: totals and latest state move
  * only by the rows this insert really wrote, so a retried batch changes
  * nothing. delta and first_seen_at are read from the latest state as it was
- * before the statement (one snapshot for the whole statement). Mute rules
+ * before the statement (one snapshot for the whole statement). A reason the
+ * record was staged with (the Mutelist's) comes before a mute rule's, as in
+ * Prowler. Mute rules
  * whose scope holds the provider are unnested once per batch and
  * hash-joined, not probed per finding.
  */
@@ -59,7 +61,7 @@ export const INSERT_FINDINGS_SQL = `
                           resource_uid, compliance, inserted_at)
     SELECT s.id, $1, $2, $3, s.uid, s.check_id, s.check_title, s.status, s.status_extended, s.severity,
            CASE WHEN latest.uid IS NULL THEN 'new' WHEN latest.status <> s.status THEN 'changed' END,
-           s.muted OR rule.reason IS NOT NULL, rule.reason,
+           s.muted OR rule.reason IS NOT NULL, COALESCE(s.muted_reason, rule.reason),
            COALESCE(latest.first_seen_at, $4), s.service, s.region, s.resource_type, s.resource_uid, s.compliance, $4
       FROM finding_stage s
       -- LIMIT 1 keeps this a key look-up per staged row: joined as a set, the planner

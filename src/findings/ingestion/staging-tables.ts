@@ -15,7 +15,7 @@ import { IngestionRecord, IngestionResource } from './ingestion-record';
 const CREATE_STAGING_SQL = [
   `CREATE TEMP TABLE IF NOT EXISTS finding_stage (
      id uuid, uid text, check_id text, check_title text, status text, status_extended text, severity text, muted boolean,
-     service text, region text, resource_type text, resource_uid text, compliance jsonb
+     muted_reason text, service text, region text, resource_type text, resource_uid text, compliance jsonb
    ) ON COMMIT DELETE ROWS`,
   // One row per distinct resource of the batch; `id` becomes the stored resource's id after the upsert.
   `CREATE TEMP TABLE IF NOT EXISTS resource_stage (
@@ -26,7 +26,7 @@ const CREATE_STAGING_SQL = [
 const STAGING_TABLES = ['finding_stage', 'resource_stage', 'link_stage'];
 
 const FINDING_COLUMNS = [
-  'id', 'uid', 'check_id', 'check_title', 'status', 'status_extended', 'severity', 'muted',
+  'id', 'uid', 'check_id', 'check_title', 'status', 'status_extended', 'severity', 'muted', 'muted_reason',
   'service', 'region', 'resource_type', 'resource_uid', 'compliance',
 ] as const;
 const RESOURCE_COLUMNS = ['id', 'uid', 'name', 'region', 'service', 'type', 'tags', 'partition', 'details', 'metadata'] as const;
@@ -93,6 +93,7 @@ export async function encodeStage(startedMs: number, scanId: string, records: re
         record.statusExtended,
         record.severity,
         record.muted,
+        record.mutedReason ?? null,
         record.service.slice(0, WIDTH.service),
         record.region.slice(0, WIDTH.region),
         record.resourceType.slice(0, WIDTH.resourceType),

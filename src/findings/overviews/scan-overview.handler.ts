@@ -7,7 +7,7 @@ import { TenantJob } from '../../tasks/jobs/tenant-job.wrapper';
 import { aggregateScan } from './scan-aggregation';
 
 /**
- * A completed scan's overview summaries (an AFTER_SCAN_JOBS follow-up):
+ * A completed scan's overview summaries (a step of AFTER_SCAN_WORKFLOW):
  * aggregateScan replaces earlier rows, so a retry or a second run is harmless.
  */
 @JobHandler('scan-overview')

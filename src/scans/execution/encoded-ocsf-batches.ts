@@ -4,6 +4,7 @@ import { pipelined } from '../../common/pipelined';
 import { EncodedBatch } from '../../findings/ingestion/ingest-batch';
 import { IngestionScan } from '../../findings/ingestion/ingestion-record';
 import { StagePayload } from '../../findings/ingestion/staging-tables';
+import { MutelistDocument } from '../../processors/mutelist/mutelist-document';
 import { OcsfFormatError, OcsfLimitError, OcsfReadProgress, OcsfReadSummary, ReadOcsfOptions } from '../ocsf/ocsf-stream-reader';
 
 export interface EncodedOcsfBatch {
@@ -12,9 +13,13 @@ export interface EncodedOcsfBatch {
   progress: OcsfReadProgress;
 }
 
+/** How the thread reads the file, and the tenant's Mutelist it applies to every record (compiled once, on the thread). */
+export type EncodingOptions = ReadOcsfOptions & { mutelist?: MutelistDocument | null };
+
 export interface EncodingWorkerData {
   file: string;
   options: ReadOcsfOptions;
+  mutelist: MutelistDocument | null;
   scan: Omit<IngestionScan, 'scanStartedAt'> & { scanStartedMs: number };
 }
 
@@ -47,9 +52,10 @@ export class EncodedOcsfBatches implements AsyncIterator<EncodedOcsfBatch, OcsfR
   private waiting: Waiter | null = null;
   private failure: Error | null = null;
 
-  constructor(file: string, options: ReadOcsfOptions, scan: IngestionScan, heapMb = DEFAULT_ENCODING_HEAP_MB) {
+  constructor(file: string, options: EncodingOptions, scan: IngestionScan, heapMb = DEFAULT_ENCODING_HEAP_MB) {
     const { scanStartedAt, ...rest } = scan;
-    const workerData: EncodingWorkerData = { file, options, scan: { ...rest, scanStartedMs: scanStartedAt.getTime() } };
+    const { mutelist = null, ...readOptions } = options;
+    const workerData: EncodingWorkerData = { file, options: readOptions, mutelist, scan: { ...rest, scanStartedMs: scanStartedAt.getTime() } };
     // A bounded heap: a file that needs more fails its import, instead of taking the whole process's memory.
     this.worker = new Worker(WORKER_SCRIPT, { workerData, resourceLimits: { maxOldGenerationSizeMb: heapMb } });
     this.worker.on('message', (reply: EncodingWorkerReply) => this.settle((w) => w.resolve(reply)));
@@ -111,7 +117,7 @@ function asBuffers(payload: StagePayload): StagePayload {
  */
 export async function forEachEncodedBatch(
   file: string,
-  options: ReadOcsfOptions,
+  options: EncodingOptions,
   scan: IngestionScan,
   write: (batch: EncodedOcsfBatch) => Promise<void>,
   heapMb = DEFAULT_ENCODING_HEAP_MB,

@@ -2,6 +2,8 @@ import { createReadStream } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { encodeBatch } from '../../findings/ingestion/ingest-batch';
 import { IngestionScan } from '../../findings/ingestion/ingestion-record';
+import { muteRecords } from '../../processors/mutelist/mute-records';
+import { CompiledMutelist } from '../../processors/mutelist/mutelist-matcher';
 import { OcsfFormatError, readOcsf, ReadOcsfOptions } from '../ocsf/ocsf-stream-reader';
 import type { EncodingWorkerData, EncodingWorkerReply } from './encoded-ocsf-batches';
 
@@ -9,12 +11,14 @@ import type { EncodingWorkerData, EncodingWorkerReply } from './encoded-ocsf-bat
  * The CPU half of an import, on its own thread: reads the spooled OCSF file,
  * parses and normalises its records, and encodes each batch for the staging
  * tables, one batch per 'next' message, so the thread that writes to the
- * database never waits behind a parse.
+ * database never waits behind a parse. The tenant's Mutelist is compiled
+ * once here, for the whole file, and marks the records it mutes.
  */
 const data = workerData as EncodingWorkerData;
 const scan: IngestionScan = { ...data.scan, scanStartedAt: new Date(data.scan.scanStartedMs) };
 const options: ReadOcsfOptions = data.options;
 const reader = readOcsf(createReadStream(data.file), options);
+const mutelist = data.mutelist ? new CompiledMutelist(data.mutelist) : null;
 const port = parentPort!;
 
 port.on('message', () => {
@@ -26,7 +30,8 @@ async function nextReply(): Promise<EncodingWorkerReply> {
     const next = await reader.next();
     if (next.done) return { kind: 'done', summary: next.value };
     const batch = next.value;
-    return { kind: 'batch', encoded: await encodeBatch(scan, batch.records), records: batch.records.length, progress: batch.progress };
+    const records = mutelist ? muteRecords(mutelist, batch.records) : batch.records;
+    return { kind: 'batch', encoded: await encodeBatch(scan, records), records: batch.records.length, progress: batch.progress };
   } catch (error) {
     return { kind: 'error', format: error instanceof OcsfFormatError, message: (error as Error).message };
   }

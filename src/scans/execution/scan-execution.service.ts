@@ -8,14 +8,15 @@ import { tenantManager, tenantScope } from '../../database/tenant-context';
 import { FindingsIngestionService, INGESTION_BATCH_SIZE } from '../../findings/ingestion/findings-ingestion.service';
 import { IngestionScan } from '../../findings/ingestion/ingestion-record';
 import { idRangeOfMs } from '../../findings/storage/finding-ids';
+import { tenantMutelist } from '../../processors/mutelist/tenant-mutelist';
 import { ProviderSecretsService } from '../../providers/provider-secrets.service';
-import { AFTER_SCAN_JOBS } from '../../tasks/jobs/after-scan-jobs';
 import { deterministicId } from '../../tasks/jobs/deterministic-id';
 import { JobRequest } from '../../tasks/jobs/job-definitions';
 import { JobOutcomeError } from '../../tasks/jobs/job-errors';
 import { TenantJobContext } from '../../tasks/jobs/job-context';
+import { AFTER_SCAN_WORKFLOW } from '../../tasks/jobs/workflows';
 import { ScanTarget } from '../../tasks/scans/scan-engine';
-import { TasksService } from '../../tasks/tasks.service';
+import { WorkflowStarter } from '../../tasks/workflows/workflow-starter';
 import { BadRecord, OcsfFormatError, OcsfReadSummary } from '../ocsf/ocsf-stream-reader';
 import { forEachEncodedBatch } from './encoded-ocsf-batches';
 
@@ -53,7 +54,7 @@ export class ScanExecution {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly findings: FindingsIngestionService,
     private readonly secrets: ProviderSecretsService,
-    private readonly tasks: TasksService,
+    private readonly workflows: WorkflowStarter,
   ) {}
 
   /**
@@ -92,8 +93,8 @@ export class ScanExecution {
    * scan's results and completes the scan, all in one transaction: a file
    * that turns out bad halfway, a cancel or a crash leaves nothing of the
    * scan visible, and a retry starts clean (ingestion is idempotent per
-   * scan and finding uid besides). The follow-up jobs (AFTER_SCAN_JOBS) are
-   * enqueued in the same transaction, through the outbox.
+   * scan and finding uid besides). The follow-up steps (AFTER_SCAN_WORKFLOW)
+   * are enqueued in the same transaction, through the outbox.
    *
    * Progress runs from `fromPercent` to 99 with the bytes read; 100 comes
    * with completion.
@@ -105,6 +106,8 @@ export class ScanExecution {
 
     return context.inTenant(async (manager) => {
       const options = {
+        // Read in the ingestion's own transaction: the whole file is muted by one version of the Mutelist.
+        mutelist: await tenantMutelist(manager, scan.provider),
         expectedProvider: scan.provider,
         expectedAccount: accountOf(scan),
         batchSize: INGESTION_BATCH_SIZE,
@@ -145,7 +148,7 @@ export class ScanExecution {
   }
 
   /**
-   * Completed, in the ingestion's own transaction, with its follow-up jobs.
+   * Completed, in the ingestion's own transaction, with its follow-up workflow.
    * Ending the scan also releases the provider's next waiting scan (the
    * scans trigger). A scan something else ended meanwhile (the stale-task
    * sweep took its worker for lost) rolls the whole ingestion back.
@@ -164,10 +167,10 @@ export class ScanExecution {
       [scan.scanId, range.from, range.to],
     );
     if (!completed) throw new JobOutcomeError('scan_ended', 'The scan was ended by something else while its results were being stored; none were kept.');
-    for (const name of AFTER_SCAN_JOBS) {
-      const request = { name, args: { scanId: scan.scanId, providerId: scan.providerId } } as JobRequest;
-      await this.tasks.enqueue(request, { id: deterministicId('after-scan', name, scan.scanId) });
-    }
+    // The steps' ids derive from the scan: a scan completes once, but a second start would add nothing either.
+    const args = { scanId: scan.scanId, providerId: scan.providerId };
+    const stages = AFTER_SCAN_WORKFLOW.map((stage) => stage.map((name) => ({ name, args }) as JobRequest));
+    await this.workflows.start(stages, (request) => deterministicId('after-scan', request.name, scan.scanId));
     return completed.unique_resource_count;
   }
 }

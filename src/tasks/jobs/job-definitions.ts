@@ -14,7 +14,7 @@ export interface JobArguments {
    * as the user whose API key pushed them, then starts a `scan-import` of the file.
    */
   'scan-ingestion': { uploadId: string; userId: string };
-  /** Fills the overview summaries of a completed scan (an AFTER_SCAN_JOBS follow-up). */
+  /** Fills the overview summaries of a completed scan (a step of AFTER_SCAN_WORKFLOW). */
   'scan-overview': { scanId: string; providerId: string };
   /** Fired by a provider's daily BullMQ job scheduler; it starts a scan the way a manual request does. */
   'scan-perform-scheduled': { providerId: string };
@@ -31,6 +31,8 @@ export interface JobArguments {
   'integration-connection-check': { integrationId: string };
   /** `POST /integrations/{id}/jira/dispatches`: one Jira issue per finding. */
   'integration-jira-dispatch': { integrationId: string; projectKey: string; issueType: string; findingIds: string[] };
+  /** After the tenant's Mutelist changed: its latest findings muted or unmuted to match it. */
+  'mutelist-backfill': Record<string, never>;
   /** Fired daily by a BullMQ job scheduler (no tenant, no task row): removes report files past REPORT_RETENTION_DAYS. */
   'scan-report-retention': Record<string, never>;
   /**
@@ -99,6 +101,7 @@ export const JOB_DEFINITIONS: Record<JobName, JobDefinition> = {
   'scan-integrations': { queue: 'integrations', attempts: 5, timeLimit: { softMs: HOUR, hardMs: HOUR + 5 * MINUTE }, cancelPermission: 'manage_integrations' },
   'integration-connection-check': { queue: 'integrations', attempts: 3, timeLimit: { softMs: 2 * MINUTE, hardMs: 3 * MINUTE }, cancelPermission: 'manage_integrations' },
   'integration-jira-dispatch': { queue: 'integrations', attempts: 3, timeLimit: { softMs: 30 * MINUTE, hardMs: 35 * MINUTE }, cancelPermission: 'manage_integrations' },
+  'mutelist-backfill': { queue: 'backfill', attempts: 3, timeLimit: { softMs: HOUR, hardMs: HOUR + 10 * MINUTE }, cancelPermission: 'manage_account' },
   'scan-report-retention': { queue: 'scan-reports', attempts: 3, timeLimit: { softMs: 10 * MINUTE, hardMs: 15 * MINUTE }, cancelPermission: null, system: true },
   'finding-partitions': { queue: 'backfill', attempts: 3, timeLimit: { softMs: 5 * MINUTE, hardMs: 6 * MINUTE }, cancelPermission: null, system: true },
   // Limits with room for a few seconds of steps on a busy machine; the time-limit test sleeps past them.
