@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ComplianceController } from './compliance/compliance.controller';
 import { ComplianceService } from './compliance/compliance.service';
+import { FindingGroupsController } from './finding-groups/finding-groups.controller';
+import { FindingGroupsService } from './finding-groups/finding-groups.service';
 import { FindingsController } from './findings.controller';
 import { FindingsService } from './findings.service';
 import { FindingsIncludeSources } from './findings-include-sources';
@@ -28,9 +30,10 @@ import { FindingsStorageModule } from './storage/findings-storage.module';
  */
 @Module({
   imports: [FindingsStorageModule, ScansModule],
-  controllers: [FindingsController, ResourcesController, MuteRulesController, OverviewsController, ComplianceController, ScanReportsController],
+  controllers: [FindingsController, FindingGroupsController, ResourcesController, MuteRulesController, OverviewsController, ComplianceController, ScanReportsController],
   providers: [
     FindingsService,
+    FindingGroupsService,
     FindingsIncludeSources,
     FindingReadCache,
     ResourcesService,
