@@ -1,4 +1,8 @@
 import { Module } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { HttpEventSource, RESOURCE_EVENT_SOURCE, UnconfiguredEventSource } from './resources/events/resource-event-source';
+import { ResourceEventsService } from './resources/events/resource-events.service';
 import { ComplianceController } from './compliance/compliance.controller';
 import { ComplianceService } from './compliance/compliance.service';
 import { FindingGroupsController } from './finding-groups/finding-groups.controller';
@@ -12,6 +16,7 @@ import { MuteRulesController } from './mute-rules/mute-rules.controller';
 import { MuteRulesService } from './mute-rules/mute-rules.service';
 import { OverviewsController } from './overviews/overviews.controller';
 import { OverviewsService } from './overviews/overviews.service';
+import { OverviewWidgetsService } from './overviews/overview-widgets.service';
 import { ReportStorage } from './reports/report-storage';
 import { ScanReportsController } from './reports/scan-reports.controller';
 import { ScanReportsService } from './reports/scan-reports.service';
@@ -37,8 +42,15 @@ import { FindingsStorageModule } from './storage/findings-storage.module';
     FindingsIncludeSources,
     FindingReadCache,
     ResourcesService,
+    ResourceEventsService,
+    {
+      provide: RESOURCE_EVENT_SOURCE,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => (config.tasks.resourceEventsUrl ? new HttpEventSource(config.tasks.resourceEventsUrl) : new UnconfiguredEventSource()),
+    },
     MuteRulesService,
     OverviewsService,
+    OverviewWidgetsService,
     ComplianceService,
     ScanReportsService,
     ReportStorage,
