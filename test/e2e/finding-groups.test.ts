@@ -190,6 +190,30 @@ describe('finding groups', () => {
     assert.equal(missing.status, 404);
   });
 
+  it('a mute rewrites the summaries: a fully muted group leaves the default list and shows with filter[muted]=true', async () => {
+    const [check] = (await admin.query(
+      `SELECT check_id FROM findings WHERE scan_id = ANY($1) GROUP BY check_id HAVING count(*) FILTER (WHERE status = 'FAIL') > 0 ORDER BY count(*), check_id LIMIT 1`,
+      [latestScans],
+    )).rows;
+    const ids = (await admin.query(`SELECT id FROM findings WHERE scan_id = ANY($1) AND check_id = $2`, [latestScans, check.check_id])).rows.map((r) => r.id);
+    const muted = await api.post('/api/v1/mute-rules', { data: { type: 'mute-rules', attributes: { name: 'groups mute', reason: 'accepted', finding_ids: ids } } });
+    assert.equal(muted.status, 201, JSON.stringify(muted.body));
+
+    const expected = (await expectedGroups(latestScans)).filter((g) => !g.muted);
+    const listed = await allPages(api, '/api/v1/finding-groups/latest');
+    assert.ok(!listed.data.some((d: any) => d.id === check.check_id));
+    assert.deepEqual(byId(shown(listed, expected[0])), byId(expected));
+
+    const withMuted = await api.get(`/api/v1/finding-groups/latest?filter[muted]=true&filter[check_id]=${check.check_id}`);
+    assert.equal(withMuted.body.data.length, 1);
+    const group = withMuted.body.data[0].attributes;
+    assert.equal(group.muted, true);
+    assert.equal(group.muted_count, ids.length);
+    assert.equal(group.fail_count, 0);
+    assert.ok(group.fail_muted_count > 0);
+    assert.equal(group.status, 'PASS', 'only muted failures: PASS, as in Prowler');
+  });
+
   it('refuses bad input with 400 naming the parameter', async () => {
     const noDate = await api.get('/api/v1/finding-groups');
     assert.equal(noDate.status, 400);
