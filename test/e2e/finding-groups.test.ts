@@ -218,6 +218,12 @@ describe('finding groups', () => {
     const noDate = await api.get('/api/v1/finding-groups');
     assert.equal(noDate.status, 400);
     assert.equal(noDate.body.errors[0].source.parameter, 'filter[inserted_at]');
+    // A group's resources: an unknown check is 404 whatever the filters, a known one needs the date filter.
+    assert.equal((await api.get('/api/v1/finding-groups/no_such_check/resources')).status, 404);
+    const known = (await admin.query(`SELECT check_id FROM findings WHERE scan_id = $1 LIMIT 1`, [world.scans.aws2])).rows[0].check_id;
+    const knownNoDate = await api.get(`/api/v1/finding-groups/${known}/resources`);
+    assert.equal(knownNoDate.status, 400);
+    assert.equal(knownNoDate.body.errors[0].source.parameter, 'filter[inserted_at]');
     const wide = await api.get('/api/v1/finding-groups?filter[inserted_at__gte]=2026-01-01&filter[inserted_at__lte]=2026-03-01');
     assert.equal(wide.status, 400);
     assert.match(wide.body.errors[0].source.parameter, /^filter\[inserted_at/);

@@ -7,7 +7,7 @@ import { tenantManager } from '../../database/tenant-context';
 import { selectFindings } from '../finding-selection';
 import { addColumnFilter } from '../query/column-filters';
 import { FindingReadCache } from '../query/finding-read-cache';
-import { isProviderFilter } from '../query/provider-scope';
+import { isProviderFilter, providerScopeSql } from '../query/provider-scope';
 import { ROW_FILTER_SOURCE, RowFilterSource } from '../query/row-filter-source';
 import { SqlConditions } from '../query/sql-conditions';
 import { addScanRestriction, ScanRange } from '../scans/scan-ranges';
@@ -162,6 +162,7 @@ export class FindingGroupsService {
    */
   async resources(checkId: string, query: ParsedQuery, latest: boolean): Promise<Page<FindingGroupResourceRow>> {
     const manager = tenantManager();
+    if (!latest && !query.filters.some((f) => f.field === 'inserted_at')) await this.assertCheckKnown(checkId);
     const scans = await findingGroupScans(manager, query.filters, latest);
     await this.assertGroupExists(checkId, scans);
     const selected = await this.findingsOf(query.filters.filter((f) => f.field !== 'check_title'), scans);
@@ -205,6 +206,20 @@ export class FindingGroupsService {
     const { conditions } = await selectFindings(tenantManager(), filters.filter((f) => !SCAN_FIELDS.has(f.field)), 'all', this.rowFilter);
     addScanRestriction(conditions, scans);
     return conditions;
+  }
+
+  /**
+   * Before asking for the date filter a group's resources need: a check no
+   * summary of the providers the caller sees has is 404 at once, so an id
+   * that names nothing here never gets a 400 about dates. Under row filter
+   * rules this is left to assertGroupExists, which applies them.
+   */
+  private async assertCheckKnown(checkId: string): Promise<void> {
+    if ((await this.rowFilter.predicate('findings', 'f', 0)) !== null) return;
+    const conditions = new SqlConditions();
+    conditions.add(`g.check_id = ${conditions.param(checkId)}`).add(`g.provider_id = ANY(${providerScopeSql(conditions, [])})`);
+    const found = await rows(tenantManager(), `SELECT 1 FROM finding_group_summaries g ${conditions.where()} LIMIT 1`, conditions.params);
+    if (found.length === 0) throw ApiError.notFound(`No finding group '${checkId.slice(0, 100)}'.`);
   }
 
   /** Prowler answers 404 for a check none of the covered findings the caller may see has, whatever the other filters. */
