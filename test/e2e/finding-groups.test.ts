@@ -112,6 +112,9 @@ describe('finding groups', () => {
       page.body.data.map((d: any) => d.id),
       sorted.slice(0, 10).map((g) => g.id),
     );
+    const beyond = await api.get('/api/v1/finding-groups/latest?page[size]=10&page[number]=99');
+    assert.deepEqual(beyond.body.data, []);
+    assert.equal(beyond.body.meta.pagination.count, expected.length, 'a page past the end still counts the groups');
     const all = { body: await allPages(api, '/api/v1/finding-groups/latest') };
     assert.deepEqual(byId(shown(all.body, expected[0])), byId(expected));
     // Every attribute of the contract is there (the ApiClient checks the shapes against it).

@@ -166,13 +166,13 @@ export class FindingGroupsService {
     const scans = await findingGroupScans(manager, query.filters, latest);
     await this.assertGroupExists(checkId, scans);
     const selected = await this.findingsOf(query.filters.filter((f) => f.field !== 'check_title'), scans);
-    const conditions = selected;
     selected.add(`f.check_id = ${selected.param(checkId)}`);
     const title = query.filters.find((f) => f.field === 'check_title');
     if (title) addColumnFilter(selected, 'f.check_title', title);
-    const visibleResources = await this.rowFilter.predicate('resources', 'r', conditions.params.length);
-    const resourceConditions = new SqlConditions(conditions.params);
-    if (visibleResources) resourceConditions.addBound(visibleResources, conditions.params.length);
+    const { params } = selected;
+    const visibleResources = await this.rowFilter.predicate('resources', 'r', params.length);
+    const resourceConditions = new SqlConditions(params);
+    if (visibleResources) resourceConditions.addBound(visibleResources, params.length);
 
     const { limit, offset } = limitOffset(query.page);
     const sql = `
@@ -192,8 +192,8 @@ export class FindingGroupsService {
        GROUP BY l.resource_id, r.uid, r.name, r.service, r.region, r.type, p.provider, p.uid, p.alias
        ORDER BY ${orderBy(query.sort, RESOURCE_SORT_SQL, [], 'l.resource_id')}
        ${limit === null ? '' : `LIMIT ${limit} OFFSET ${offset}`}`;
-    const found = await this.readCache.rows<FindingGroupResourceRow & { total_count: number }>(manager, query.filters, sql, conditions.params);
-    const count = found.length > 0 ? found[0].total_count : offset > 0 ? await this.countBeyond(sql, conditions.params, true, query.filters) : 0;
+    const found = await this.readCache.rows<FindingGroupResourceRow & { total_count: number }>(manager, query.filters, sql, params);
+    const count = found.length > 0 ? found[0].total_count : offset > 0 ? await this.countBeyond(sql, params, true, query.filters) : 0;
     return { rows: found, meta: listMeta(query.page, count) };
   }
 
