@@ -146,6 +146,8 @@ export interface TasksConfig {
   deletionPausePercent: number;
   /** Empty: no connector can reach a cloud, so connection checks fail saying so. */
   connectionCheckUrl: string;
+  /** Empty: no source of a resource's change events (CloudTrail) is reachable, so /resources/{id}/events answers 503. */
+  resourceEventsUrl: string;
   /** Registers the test-only jobs (test-probe, test-noop); refused in production. */
   testJobs: boolean;
 }
@@ -256,6 +258,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     DELETION_RETRY_AFTER_MS: num({ default: 10 * 60 * 1000 }),
     DELETION_PAUSE_PERCENT: num({ default: 200 }),
     CONNECTION_CHECK_URL: str({ default: '' }),
+    RESOURCE_EVENTS_URL: str({ default: '' }),
     TEST_JOBS: bool({ default: false }),
     REPORTS_DIR: str({ default: '.data/reports' }),
     REPORT_RETENTION_DAYS: num({ default: 30 }),
@@ -444,6 +447,8 @@ function loadTasksConfig(
   }
   const connectionCheckUrl = e.CONNECTION_CHECK_URL as string;
   if (connectionCheckUrl && !/^https?:\/\//.test(connectionCheckUrl)) throw new Error('CONNECTION_CHECK_URL must be an http(s) URL');
+  const resourceEventsUrl = e.RESOURCE_EVENTS_URL as string;
+  if (resourceEventsUrl && !/^https?:\/\//.test(resourceEventsUrl)) throw new Error('RESOURCE_EVENTS_URL must be an http(s) URL');
   if (e.TEST_JOBS && production) throw new Error('TEST_JOBS must not be set when NODE_ENV=production');
   const lockDurationMs = positive('JOB_LOCK_DURATION_MS', 100);
   return {
@@ -462,6 +467,7 @@ function loadTasksConfig(
     deletionRetryAfterMs: positive('DELETION_RETRY_AFTER_MS', 1000),
     deletionPausePercent: positive('DELETION_PAUSE_PERCENT', 0),
     connectionCheckUrl,
+    resourceEventsUrl,
     testJobs: e.TEST_JOBS as boolean,
   };
 }

@@ -1,6 +1,12 @@
 import { Module } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { HttpEventSource, RESOURCE_EVENT_SOURCE, UnconfiguredEventSource } from './resources/events/resource-event-source';
+import { ResourceEventsService } from './resources/events/resource-events.service';
 import { ComplianceController } from './compliance/compliance.controller';
 import { ComplianceService } from './compliance/compliance.service';
+import { FindingGroupsController } from './finding-groups/finding-groups.controller';
+import { FindingGroupsService } from './finding-groups/finding-groups.service';
 import { FindingsController } from './findings.controller';
 import { FindingsService } from './findings.service';
 import { FindingsIncludeSources } from './findings-include-sources';
@@ -10,6 +16,7 @@ import { MuteRulesController } from './mute-rules/mute-rules.controller';
 import { MuteRulesService } from './mute-rules/mute-rules.service';
 import { OverviewsController } from './overviews/overviews.controller';
 import { OverviewsService } from './overviews/overviews.service';
+import { OverviewWidgetsService } from './overviews/overview-widgets.service';
 import { ReportStorage } from './reports/report-storage';
 import { ScanReportsController } from './reports/scan-reports.controller';
 import { ScanReportsService } from './reports/scan-reports.service';
@@ -28,14 +35,22 @@ import { FindingsStorageModule } from './storage/findings-storage.module';
  */
 @Module({
   imports: [FindingsStorageModule, ScansModule],
-  controllers: [FindingsController, ResourcesController, MuteRulesController, OverviewsController, ComplianceController, ScanReportsController],
+  controllers: [FindingsController, FindingGroupsController, ResourcesController, MuteRulesController, OverviewsController, ComplianceController, ScanReportsController],
   providers: [
     FindingsService,
+    FindingGroupsService,
     FindingsIncludeSources,
     FindingReadCache,
     ResourcesService,
+    ResourceEventsService,
+    {
+      provide: RESOURCE_EVENT_SOURCE,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => (config.tasks.resourceEventsUrl ? new HttpEventSource(config.tasks.resourceEventsUrl) : new UnconfiguredEventSource()),
+    },
     MuteRulesService,
     OverviewsService,
+    OverviewWidgetsService,
     ComplianceService,
     ScanReportsService,
     ReportStorage,

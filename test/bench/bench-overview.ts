@@ -9,14 +9,34 @@ import { signUp } from '../support/http-client';
  * `npm run bench:overview`: p50 of each overview endpoint for a tenant
  * holding SMALL findings, then again after its history has grown to LARGE
  * findings (more scans of its three providers, each ingested through the
- * real path and aggregated). Overviews read the latest scans' summaries, so
- * the two should be close.
+ * real path and aggregated). Overviews and finding groups read the latest
+ * scans' summaries, so the two should be close; the findings page with the
+ * same filters as the finding groups page is measured beside it.
  */
 const SMALL = Number(process.env.BENCH_SMALL ?? 10_000);
 const LARGE = Number(process.env.BENCH_LARGE ?? 1_000_000);
 const PER_SCAN = Number(process.env.BENCH_PER_SCAN ?? 20_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 60);
-const ENDPOINTS = ['providers', 'providers/count', 'findings', 'findings_severity', 'services', 'regions'];
+const WEEK_AGO = new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 10);
+/** The UI's findings page request, and the findings page with the same filters (their sorts differ: each takes its own keys). */
+const GROUPS_PAGE = 'finding-groups/latest?page[size]=10&sort=-status,-severity,-new_fail_count,-changed_fail_count,-fail_count,-last_seen_at&filter[muted]=false';
+const FINDINGS_PAGE = 'findings/latest?page[size]=10&sort=-severity,-status&filter[muted]=false';
+/** Name → path under /api/v1. */
+const ENDPOINTS: Record<string, string> = {
+  providers: 'overviews/providers',
+  'providers/count': 'overviews/providers/count',
+  findings: 'overviews/findings',
+  findings_severity: 'overviews/findings_severity',
+  services: 'overviews/services',
+  regions: 'overviews/regions',
+  'attack-surfaces': 'overviews/attack-surfaces',
+  categories: 'overviews/categories',
+  'resource-groups': 'overviews/resource-groups',
+  'compliance-watchlist': 'overviews/compliance-watchlist',
+  'findings_severity/timeseries': `overviews/findings_severity/timeseries?filter[date_from]=${WEEK_AGO}`,
+  'finding-groups/latest': GROUPS_PAGE,
+  'findings/latest (same filters)': FINDINGS_PAGE,
+};
 
 async function main(): Promise<void> {
   const bench = await createBenchEnvironment('overview');
@@ -58,7 +78,8 @@ async function main(): Promise<void> {
         large_ingest_seconds: Math.round(ingestSeconds),
         p50_ms_small: small,
         p50_ms_large: large,
-        large_vs_small: Object.fromEntries(ENDPOINTS.map((e) => [e, Number((large[e] / small[e]).toFixed(2))])),
+        large_vs_small: Object.fromEntries(Object.keys(ENDPOINTS).map((e) => [e, Number((large[e] / small[e]).toFixed(2))])),
+        finding_groups_vs_findings_latest_large: Number((large['finding-groups/latest'] / large['findings/latest (same filters)']).toFixed(2)),
       }) + '\n',
     );
   } finally {
@@ -73,8 +94,8 @@ async function main(): Promise<void> {
 async function measure(baseUrl: string, token: string): Promise<Record<string, number>> {
   const result: Record<string, number> = {};
   const headers = { authorization: `Bearer ${token}`, accept: 'application/vnd.api+json' };
-  for (const endpoint of ENDPOINTS) {
-    const url = `${baseUrl}/api/v1/overviews/${endpoint}`;
+  for (const [endpoint, path] of Object.entries(ENDPOINTS)) {
+    const url = `${baseUrl}/api/v1/${path}`;
     const times: number[] = [];
     for (let i = 0; i < REQUESTS + 5; i++) {
       const start = process.hrtime.bigint();

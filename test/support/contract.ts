@@ -120,7 +120,60 @@ const LIST_ANSWERS = new Set([
   'GET /api/v1/overviews/providers/count',
   'GET /api/v1/overviews/services',
   'GET /api/v1/overviews/regions',
+  // FindingGroupViewSet.latest and OverviewViewSet.findings_severity_timeseries answer lists too.
+  'GET /api/v1/finding-groups/latest',
+  'GET /api/v1/overviews/findings_severity/timeseries',
 ]);
+
+const NULLABLE_TIME = { type: ['string', 'null'], format: 'date-time' };
+/**
+ * Operations whose generated answer schema is another resource's: FindingGroupViewSet.resources and
+ * .latest_resources are documented with FindingGroupResponse, but answer a paginated list of
+ * FindingGroupResourceSerializer rows (type finding-group-resources). Those are checked against that
+ * serializer's shape, written out here from its fields.
+ */
+const SERIALIZER_SCHEMAS: Record<string, unknown> = Object.fromEntries(
+  ['GET /api/v1/finding-groups/{id}/resources', 'GET /api/v1/finding-groups/latest/{check_id}/resources'].map((operation) => [
+    operation,
+    {
+      type: 'object',
+      required: ['data'],
+      properties: {
+        data: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['type', 'id', 'attributes'],
+            additionalProperties: false,
+            properties: {
+              type: { enum: ['finding-group-resources'] },
+              id: { type: 'string', format: 'uuid' },
+              attributes: {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  resource: {
+                    type: 'object',
+                    properties: Object.fromEntries(['uid', 'name', 'service', 'region', 'type', 'resource_group'].map((k) => [k, { type: 'string' }])),
+                  },
+                  provider: { type: 'object', properties: Object.fromEntries(['type', 'uid', 'alias'].map((k) => [k, { type: 'string' }])) },
+                  finding_id: { type: 'string', format: 'uuid' },
+                  status: { type: 'string' },
+                  severity: { type: 'string' },
+                  muted: { type: 'boolean' },
+                  delta: { type: ['string', 'null'] },
+                  first_seen_at: NULLABLE_TIME,
+                  last_seen_at: NULLABLE_TIME,
+                  muted_reason: { type: ['string', 'null'] },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  ]),
+);
 
 /**
  * drf-spectacular gave one component name to several answers (a name collision), so these operations point at
@@ -273,7 +326,11 @@ export function checkAnswer(method: string, url: string, status: number, body: u
       schema = read?.responses['200']?.content?.['application/vnd.api+json']?.schema as { $ref?: string } | undefined;
       if (read) operationForSchema = read;
     }
-    if (schema && !(status === 204 && body === undefined)) {
+    const own = status === 200 ? SERIALIZER_SCHEMAS[name] : undefined;
+    if (own) {
+      const validate = validatorFor(operation, 'serializer', own);
+      if (!validate(body)) problems.push(...(validate.errors ?? []).map(describe));
+    } else if (schema && !(status === 204 && body === undefined)) {
       const validate = validatorFor(operationForSchema, String(status), schema);
       const documents = LIST_ANSWERS.has(name) && Array.isArray((body as { data?: unknown })?.data)
         ? ((body as { data: unknown[] }).data.map((item) => ({ ...(body as object), data: item })) as unknown[])

@@ -42,8 +42,13 @@ export class ComplianceService {
     private readonly readCache: FindingReadCache,
   ) {}
 
-  async overviews(query: ParsedQuery): Promise<ComplianceAnswer<ComplianceOverviewRow>> {
-    const read = await this.figures(query.filters);
+  /**
+   * `everyProvider`: without a scan or provider filter, the latest scan of
+   * every provider in the caller's scope (the overview compliance watchlist)
+   * instead of a 400.
+   */
+  async overviews(query: ParsedQuery, everyProvider = false): Promise<ComplianceAnswer<ComplianceOverviewRow>> {
+    const read = await this.figures(query.filters, everyProvider);
     if ('task' in read) return read;
     const byCompliance = new Map<string, { row: ComplianceOverviewRow; requirements: Map<string, RequirementCounts> }>();
     for (const figures of read.figures) {
@@ -111,8 +116,8 @@ export class ComplianceService {
     return { metadata: { regions: [...new Set(regions)].sort() } };
   }
 
-  private async figures(filters: readonly ParsedFilter[]): Promise<{ task: TaskRow } | { figures: RequirementFigures[] }> {
-    const read = await this.requirementRows(filters);
+  private async figures(filters: readonly ParsedFilter[], everyProvider = false): Promise<{ task: TaskRow } | { figures: RequirementFigures[] }> {
+    const read = await this.requirementRows(filters, everyProvider);
     if ('task' in read) return read;
     const { source, conditions } = read;
     const sql = `SELECT p.provider AS provider_type, c.framework AS framework_key, c.requirement_id,
@@ -131,8 +136,9 @@ export class ComplianceService {
    */
   private async requirementRows(
     filters: readonly ParsedFilter[],
+    everyProvider = false,
   ): Promise<{ task: TaskRow } | { source: string; conditions: SqlConditions; ruleFiltered: boolean }> {
-    const scans = await this.scansOf(tenantManager(), filters);
+    const scans = await this.scansOf(tenantManager(), filters, everyProvider);
     if ('task' in scans) return scans;
     const conditions = new SqlConditions();
     // Asked first: its placeholders are numbered from the start of the statement's parameters.
@@ -162,7 +168,7 @@ export class ComplianceService {
    * that does not exist; while its compliance job is pending, the answer is
    * that job's task (202).
    */
-  private async scansOf(manager: EntityManager, filters: readonly ParsedFilter[]): Promise<{ task: TaskRow } | { ranges: ScanRange[] }> {
+  private async scansOf(manager: EntityManager, filters: readonly ParsedFilter[], everyProvider = false): Promise<{ task: TaskRow } | { ranges: ScanRange[] }> {
     const scope = (c: SqlConditions) => providerScopeSql(c, filters);
     const scanFilter = filters.find((f) => f.field === 'scan_id');
     if (scanFilter) {
@@ -178,7 +184,7 @@ export class ComplianceService {
       if (task) return { task };
       return { ranges: (await scansByIds(manager, [scanId], scope)).filter((s) => insertedWithin(s, filters)) };
     }
-    if (!filters.some(isProviderFilter)) {
+    if (!everyProvider && !filters.some(isProviderFilter)) {
       throw ApiError.badRequest('required', 'filter[scan_id] is required unless a provider filter (provider_id, provider_type, ...) is given.', {
         parameter: 'filter[scan_id]',
       });

@@ -20,11 +20,27 @@ import {
   sortOverview,
 } from './overview.resources';
 import { OverviewsService } from './overviews.service';
+import {
+  ATTACK_SURFACES,
+  attackSurfaceResource,
+  CATEGORIES,
+  categoryResource,
+  COMPLIANCE_WATCHLIST,
+  RESOURCE_GROUPS,
+  resourceGroupResource,
+  SEVERITY_TIMESERIES,
+  severityDayResource,
+  watchlistResource,
+} from './overview-widgets.resources';
+import { OverviewWidgetsService } from './overview-widgets.service';
 
 @ApiTags('Overview')
 @Controller('overviews')
 export class OverviewsController {
-  constructor(private readonly overviews: OverviewsService) {}
+  constructor(
+    private readonly overviews: OverviewsService,
+    private readonly widgets: OverviewWidgetsService,
+  ) {}
 
   @Get('providers')
   @Endpoint({ summary: 'Findings and resources of the latest scans, by provider type' })
@@ -62,5 +78,38 @@ export class OverviewsController {
   async regions(@JsonApiQuery(REGIONS_OVERVIEW) query: ParsedQuery) {
     const rows = sortOverview(await this.overviews.regions(query.filters), query.sort, regionOverviewResource);
     return renderDocument(regionOverviewResource, rows, { fields: query.fields });
+  }
+
+  @Get('attack-surfaces')
+  @Endpoint({ summary: 'Findings of the latest scans by attack surface (internet exposure, secrets, privilege escalation, EC2 IMDSv1)' })
+  async attackSurfaces(@JsonApiQuery(ATTACK_SURFACES) query: ParsedQuery) {
+    const rows = sortOverview(await this.widgets.attackSurfaces(query.filters), query.sort, attackSurfaceResource);
+    return renderDocument(attackSurfaceResource, rows, { fields: query.fields });
+  }
+
+  @Get('categories')
+  @Endpoint({ summary: 'Findings of the latest scans by check category (none are kept here: an empty list)' })
+  categories(@JsonApiQuery(CATEGORIES) query: ParsedQuery) {
+    return renderDocument(categoryResource, this.widgets.categories(), { fields: query.fields });
+  }
+
+  @Get('resource-groups')
+  @Endpoint({ summary: 'Findings of the latest scans by resource group (none are kept here: an empty list)' })
+  resourceGroups(@JsonApiQuery(RESOURCE_GROUPS) query: ParsedQuery) {
+    return renderDocument(resourceGroupResource, this.widgets.resourceGroups(), { fields: query.fields });
+  }
+
+  @Get('findings_severity/timeseries')
+  @Endpoint({ summary: 'Failed findings by severity per day from filter[date_from] (required) to filter[date_to], days without scans filled forward' })
+  async severityTimeseries(@JsonApiQuery(SEVERITY_TIMESERIES) query: ParsedQuery) {
+    const rows = sortOverview(await this.widgets.severityTimeseries(query.filters), query.sort, severityDayResource);
+    return renderDocument(severityDayResource, rows, { fields: query.fields });
+  }
+
+  @Get('compliance-watchlist')
+  @Endpoint({ summary: 'Requirements by status per compliance framework over the latest scan of each provider' })
+  async complianceWatchlist(@JsonApiQuery(COMPLIANCE_WATCHLIST) query: ParsedQuery) {
+    const rows = sortOverview(await this.widgets.complianceWatchlist(query), query.sort, watchlistResource);
+    return renderDocument(watchlistResource, rows, { fields: query.fields });
   }
 }

@@ -29,7 +29,7 @@ const STATUS_COUNTS = `
  * What the overviews read: scan_overview_summaries, or the same columns
  * computed from the findings a caller's rules let through.
  */
-interface SummarySource {
+export interface SummarySource {
   from: string;
   conditions: SqlConditions;
   scans: ScanRange[];
@@ -60,7 +60,7 @@ export class OverviewsService {
    * same figures computed from a rule-filtered caller's findings are
    * remembered until those findings change (FindingReadCache).
    */
-  private query<T>(source: Pick<SummarySource, 'ruleFiltered'>, filters: readonly ParsedFilter[], sql: string, params: unknown[]): Promise<T[]> {
+  query<T>(source: Pick<SummarySource, 'ruleFiltered'>, filters: readonly ParsedFilter[], sql: string, params: unknown[]): Promise<T[]> {
     const manager = tenantManager();
     return source.ruleFiltered ? this.readCache.rows<T>(manager, filters, sql, params) : rows<T>(manager, sql, params);
   }
@@ -191,9 +191,11 @@ export class OverviewsService {
 
   /**
    * The source (alias f) and conditions for the latest completed scan of
-   * each provider in scope, with the request's other filters.
+   * each provider in scope, with the request's other filters. `withChecks`
+   * reads scan_summaries, which keep check_id and resource_type, instead of
+   * the coarser rows.
    */
-  private async latestSummaries(filters: readonly ParsedFilter[]): Promise<SummarySource> {
+  async latestSummaries(filters: readonly ParsedFilter[], withChecks = false): Promise<SummarySource> {
     const scans = (await latestCompletedScans(tenantManager(), (c) => providerScopeSql(c, filters))).filter((scan) => insertedWithin(scan, filters));
     const conditions = new SqlConditions();
     const visible = await this.visibleFindings(conditions.subquery(), scans);
@@ -202,7 +204,9 @@ export class OverviewsService {
                  COALESCE(f.delta, '') AS delta, count(*)::int AS findings
             FROM findings f ${visible.where()}
            GROUP BY f.scan_id, f.provider_id, f.check_id, f.service, f.region, f.resource_type, f.severity, f.status, f.muted, f.delta) f`
-      : 'scan_overview_summaries f';
+      : withChecks
+        ? 'scan_summaries f'
+        : 'scan_overview_summaries f';
     conditions.add(`f.scan_id = ANY(${conditions.param(scans.map((s) => s.scanId))}::uuid[])`);
     for (const filter of columnFilters(filters)) addColumnFilter(conditions, `f.${filter.field}`, filter);
     return { from, conditions, scans, ruleFiltered: visible !== null };

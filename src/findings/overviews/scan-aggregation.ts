@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { affected, rows } from '../../database/sql';
+import { aggregateFindingGroups } from '../finding-groups/finding-group-aggregation';
 import { idRangeOfMs } from '../storage/finding-ids';
 
 interface IngestedScan {
@@ -26,13 +27,15 @@ export async function scanBounds(manager: EntityManager, scanId: string): Promis
 /**
  * Fills the summaries of one scan and the coarser ones the overviews read
  * (replacing earlier ones, so it can run again after a retry or a mute), the
- * failed-findings count of the resources it saw, and its resource count. Runs in the caller's tenant
+ * failed-findings count of the resources it saw, its finding group
+ * summaries, and its resource count. Runs in the caller's tenant
  * transaction; the `overview` queue calls it after each scan.
  */
 export async function aggregateScan(manager: EntityManager, scanId: string): Promise<void> {
   await affected(manager, `DELETE FROM scan_summaries WHERE scan_id = $1`, [scanId]);
   await affected(manager, `DELETE FROM scan_overview_summaries WHERE scan_id = $1`, [scanId]);
   const bounds = await scanBounds(manager, scanId);
+  await aggregateFindingGroups(manager, scanId, bounds && SCAN_FINDINGS, bounds ?? []);
   if (!bounds) return;
   await affected(
     manager,

@@ -11,6 +11,8 @@ import { RESOURCE_DETAIL, RESOURCE_LATEST_LIST, RESOURCE_LIST, RESOURCE_METADATA
 import { ResourceRow, resourceResource } from './resource.resource';
 import { IncludeGraph } from '../../common/jsonapi/include-graph';
 import { ResourceMetadata, ResourcePage, ResourcesService } from './resources.service';
+import { includeReadEvents, lookbackDays, RESOURCE_EVENTS_QUERY, resourceEventResource } from './events/resource-events';
+import { ResourceEventsService } from './events/resource-events.service';
 
 const resourceMetadataResource: ResourceDefinition<ResourceMetadata> = {
   type: 'resources-metadata',
@@ -24,6 +26,7 @@ export class ResourcesController {
   constructor(
     private readonly resources: ResourcesService,
     private readonly graph: IncludeGraph,
+    private readonly events: ResourceEventsService,
   ) {}
 
   @Get()
@@ -55,6 +58,21 @@ export class ResourcesController {
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(RESOURCE_DETAIL) query: ParsedQuery) {
     const [resource] = await this.withRelated([await this.resources.get(id)], query);
     return renderDocument(resourceResource, resource, { fields: query.fields, included: await this.graph.included(resourceResource, [resource], query.include) });
+  }
+
+  @Get(':id/events')
+  @Endpoint({ summary: "Who changed the resource and when (AWS only; needs RESOURCE_EVENTS_URL, otherwise 503)" })
+  async resourceEvents(
+    @Param('id', UuidPipe) id: string,
+    @JsonApiQuery(RESOURCE_EVENTS_QUERY) query: ParsedQuery,
+  ) {
+    const options = {
+      lookbackDays: lookbackDays(query.extra.lookback_days),
+      limit: query.page.mode === 'all' ? 50 : query.page.size,
+      includeReadEvents: includeReadEvents(query.extra.include_read_events),
+    };
+    const found = await this.events.events(id, options);
+    return renderDocument(resourceEventResource, found, { fields: query.fields });
   }
 
   private async renderPage(page: ResourcePage, query: ParsedQuery, url: string) {

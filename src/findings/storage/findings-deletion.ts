@@ -16,6 +16,7 @@ export const PROVIDER_FINDINGS_TABLES = [
   'resources',
   'scan_summaries',
   'scan_overview_summaries',
+  'finding_group_summaries',
   'compliance_requirement_summaries',
   'finding_counts',
   'finding_versions',
@@ -92,6 +93,12 @@ const SMALL_TABLE_STEPS: ReadonlyArray<{ table: string; sql: string; withScans?:
     table: 'scan_overview_summaries',
     sql: `DELETE FROM scan_overview_summaries WHERE ctid = ANY(ARRAY(
             SELECT s.ctid FROM scan_ingestions i JOIN scan_overview_summaries s ON s.tenant_id = i.tenant_id AND s.scan_id = i.scan_id
+             WHERE i.provider_id = $1 LIMIT $2))`,
+  },
+  {
+    table: 'finding_group_summaries',
+    sql: `DELETE FROM finding_group_summaries WHERE ctid = ANY(ARRAY(
+            SELECT s.ctid FROM scan_ingestions i JOIN finding_group_summaries s ON s.tenant_id = i.tenant_id AND s.scan_id = i.scan_id
              WHERE i.provider_id = $1 LIMIT $2))`,
   },
   {
