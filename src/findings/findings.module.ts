@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ComplianceController } from './compliance/compliance.controller';
 import { ComplianceService } from './compliance/compliance.service';
+import { FrameworkCatalogModule } from './compliance/frameworks/framework-catalog';
 import { FindingsController } from './findings.controller';
 import { FindingsService } from './findings.service';
 import { FindingsIncludeSources } from './findings-include-sources';
@@ -27,7 +28,7 @@ import { FindingsStorageModule } from './storage/findings-storage.module';
  * the partition job's service and the batched deletion.
  */
 @Module({
-  imports: [FindingsStorageModule, ScansModule],
+  imports: [FindingsStorageModule, ScansModule, FrameworkCatalogModule],
   controllers: [FindingsController, ResourcesController, MuteRulesController, OverviewsController, ComplianceController, ScanReportsController],
   providers: [
     FindingsService,
