@@ -18,6 +18,8 @@ import { ResourcesController } from './resources/resources.controller';
 import { ResourcesService } from './resources/resources.service';
 import { ScansModule } from '../scans/scans.module';
 import { FindingsStorageModule } from './storage/findings-storage.module';
+import { ThreatScoreController } from './threatscore/threatscore.controller';
+import { ThreatScoreService } from './threatscore/threatscore.service';
 
 /**
  * Findings and resources: partitioned storage, ingestion, reads, mute rules,
@@ -29,7 +31,7 @@ import { FindingsStorageModule } from './storage/findings-storage.module';
  */
 @Module({
   imports: [FindingsStorageModule, ScansModule, FrameworkCatalogModule],
-  controllers: [FindingsController, ResourcesController, MuteRulesController, OverviewsController, ComplianceController, ScanReportsController],
+  controllers: [FindingsController, ResourcesController, MuteRulesController, OverviewsController, ComplianceController, ScanReportsController, ThreatScoreController],
   providers: [
     FindingsService,
     FindingsIncludeSources,
@@ -38,6 +40,7 @@ import { FindingsStorageModule } from './storage/findings-storage.module';
     MuteRulesService,
     OverviewsService,
     ComplianceService,
+    ThreatScoreService,
     ScanReportsService,
     ReportStorage,
     FindingsIngestionService,

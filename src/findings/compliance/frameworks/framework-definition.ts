@@ -69,8 +69,16 @@ function readProviderFile(complianceId: string, folderProvider: string | null, c
     universal: false,
     ocsfExport: false,
     exportedAttributes: { csv: null, ocsf: null },
-    requirements,
+    requirements: lastOfEachId(requirements),
   };
+}
+
+/**
+ * A few files repeat a requirement id; Prowler keys requirements by id, so
+ * the last one with an id is the one that counts (in the first one's place).
+ */
+function lastOfEachId<R extends { id: string }>(requirements: R[]): R[] {
+  return [...new Map(requirements.map((r) => [r.id, r])).values()];
 }
 
 function readUniversalFile(complianceId: string, content: Json): FrameworkDefinition[] {
@@ -105,7 +113,7 @@ function readUniversalFile(complianceId: string, content: Json): FrameworkDefini
     universal: true,
     ocsfExport: outputs !== null,
     exportedAttributes,
-    requirements: parsed.map(({ byProvider, ...requirement }) => ({ ...requirement, checks: byProvider.get(providerType) ?? [] })),
+    requirements: lastOfEachId(parsed.map(({ byProvider, ...requirement }) => ({ ...requirement, checks: byProvider.get(providerType) ?? [] }))),
   }));
 }
 
