@@ -11,6 +11,8 @@ import { MuteRulesController } from './mute-rules/mute-rules.controller';
 import { MuteRulesService } from './mute-rules/mute-rules.service';
 import { OverviewsController } from './overviews/overviews.controller';
 import { OverviewsService } from './overviews/overviews.service';
+import { ComplianceReportsController } from './reports/compliance/compliance-reports.controller';
+import { ComplianceReportsService } from './reports/compliance/compliance-reports.service';
 import { ReportStorage } from './reports/report-storage';
 import { ScanReportsController } from './reports/scan-reports.controller';
 import { ScanReportsService } from './reports/scan-reports.service';
@@ -31,7 +33,7 @@ import { ThreatScoreService } from './threatscore/threatscore.service';
  */
 @Module({
   imports: [FindingsStorageModule, ScansModule, FrameworkCatalogModule],
-  controllers: [FindingsController, ResourcesController, MuteRulesController, OverviewsController, ComplianceController, ScanReportsController, ThreatScoreController],
+  controllers: [FindingsController, ResourcesController, MuteRulesController, OverviewsController, ComplianceController, ScanReportsController, ThreatScoreController, ComplianceReportsController],
   providers: [
     FindingsService,
     FindingsIncludeSources,
@@ -42,6 +44,7 @@ import { ThreatScoreService } from './threatscore/threatscore.service';
     ComplianceService,
     ThreatScoreService,
     ScanReportsService,
+    ComplianceReportsService,
     ReportStorage,
     FindingsIngestionService,
   ],
