@@ -3,12 +3,11 @@ import assert from 'node:assert/strict';
 import { Client } from 'pg';
 import { newId } from '../../src/database/uuid';
 import { LocalAppModule } from '../../src/local-app.module';
-import { IngestionRecord } from '../../src/findings/ingestion/ingestion-record';
 import { adminClient } from '../support/database';
-import { generateRecords, hash } from '../support/finding-generator';
+import { generateRecords } from '../support/finding-generator';
 import { ingestScan, insertProvider, insertScan } from '../support/findings-fixtures';
 import { ApiClient, signUp } from '../support/http-client';
-import { frameworksFor, PROWLER_COMPLIANCE_DIR, TestFramework } from '../support/prowler-compliance';
+import { checksOf, frameworksFor, PROWLER_COMPLIANCE_DIR, TestFramework, withRealChecks } from '../support/prowler-compliance';
 import { enqueue, fastQueueEnv, waitForTaskEnd } from '../support/tasks-fixture';
 import { startTestApp, TestApp } from '../support/test-app';
 import { addMember, createRule, insertRole } from './rls-rules-fixtures';
@@ -30,18 +29,6 @@ describe('compliance from framework definitions, and ThreatScore', () => {
   const azure = frameworksFor('azure');
   const providers = { aws: '', azure: '' };
   const scans = { awsFirst: '', awsSecond: '', azure: '' };
-
-  /** Real check ids of a provider type (those its ThreatScore and CIS frameworks name), so findings decide real requirements. */
-  function checksOf(frameworks: TestFramework[]): string[] {
-    const wanted = frameworks.filter((f) => f.id.startsWith('prowler_threatscore_') || f.id.startsWith('cis_'));
-    return [...new Set(wanted.flatMap((f) => f.requirements.flatMap((r) => r.checks)))].sort();
-  }
-
-  function withRealChecks(records: Iterable<IngestionRecord>, checks: string[]): IngestionRecord[] {
-    // A quarter of the checks produce no finding, so requirements no finding mentions are covered too.
-    const used = checks.filter((c) => hash(`unused:${c}`) % 4 !== 0);
-    return [...records].map((r, i) => ({ ...r, checkId: used[hash(r.checkId) % used.length], muted: i % 23 === 0 }));
-  }
 
   before(async () => {
     admin = await adminClient();

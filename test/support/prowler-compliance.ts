@@ -1,5 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { IngestionRecord } from '../../src/findings/ingestion/ingestion-record';
+import { hash } from './finding-generator';
 
 /** Prowler's framework files, beside the repository (CI has ../shared beside its clone); read in place, never copied. */
 export const PROWLER_COMPLIANCE_DIR = resolve(__dirname, '..', '..', '..', '..', 'shared', 'prowler-compliance');
@@ -49,4 +51,16 @@ export function frameworksFor(providerType: string): TestFramework[] {
   // Prowler keys requirements by id: where a file repeats one, the last definition counts.
   for (const framework of found) framework.requirements = [...new Map(framework.requirements.map((r) => [r.id, r])).values()];
   return found.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/** Real check ids of a provider type (those its ThreatScore and CIS frameworks name), so findings decide real requirements. */
+export function checksOf(frameworks: TestFramework[]): string[] {
+  const wanted = frameworks.filter((f) => f.id.startsWith('prowler_threatscore_') || f.id.startsWith('cis_'));
+  return [...new Set(wanted.flatMap((f) => f.requirements.flatMap((r) => r.checks)))].sort();
+}
+
+/** Generated records given real check ids; a quarter of the checks get no finding, and every 23rd finding is muted. */
+export function withRealChecks(records: Iterable<IngestionRecord>, checks: string[]): IngestionRecord[] {
+  const used = checks.filter((c) => hash(`unused:${c}`) % 4 !== 0);
+  return [...records].map((r, i) => ({ ...r, checkId: used[hash(r.checkId) % used.length], muted: i % 23 === 0 }));
 }
