@@ -10,6 +10,7 @@ import { adminClient, appClient } from '../support/database';
 import { inSchema, policyProblems, printedCurrentTenant, schemaPolicies, scratchSchema } from '../support/rls-policy-check';
 import { newSpoolDir } from '../support/scans-fixture';
 import { fastQueueEnv } from '../support/tasks-fixture';
+import { PROWLER_COMPLIANCE_DIR } from '../support/prowler-compliance';
 import { buildTenantWorld, TenantWorld } from '../support/tenant-world';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -25,7 +26,7 @@ describe('row-level security in the catalog and as the app role', () => {
     admin = await adminClient();
     currentTenant = await printedCurrentTenant(admin);
     // Rows of this test's own in every tenant table, so "0 rows" below means the policy hid them.
-    app = await startTestApp({ ...fastQueueEnv('catalog'), WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: spoolDir, REPORTS_DIR: reportsDir }, LocalAppModule);
+    app = await startTestApp({ ...fastQueueEnv('catalog'), WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: spoolDir, REPORTS_DIR: reportsDir, PROWLER_COMPLIANCE_DIR }, LocalAppModule);
     try {
       world = await buildTenantWorld(app, 'catalog');
     } finally {

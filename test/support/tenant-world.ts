@@ -13,7 +13,8 @@ import { TestIdp } from './saml-idp';
  * a provider group, a role, a member who joined by invitation, a pending
  * invitation, a mute rule, a daily schedule, a row filter rule and tasks.
  * The app must run the workers in process (LocalAppModule,
- * WORKERS_IN_PROCESS=true, a SCAN_SPOOL_DIR). `ids` holds the id of every
+ * WORKERS_IN_PROCESS=true, a SCAN_SPOOL_DIR; PROWLER_COMPLIANCE_DIR, for a
+ * ThreatScore snapshot and compliance reports). `ids` holds the id of every
  * object by kind; `needles` the ids and other identifying strings that no
  * other tenant's answer may contain.
  */
