@@ -79,6 +79,6 @@ export async function ingestRecords(
 export function aggregate(app: DataSource, tenantId: string, scanId: string): Promise<void> {
   return rlsTransaction(app, tenantId, async (m) => {
     await aggregateScan(m, scanId);
-    await aggregateScanCompliance(m, scanId, true);
+    await aggregateScanCompliance(m, scanId);
   });
 }

@@ -11,12 +11,15 @@ export interface ComplianceRowsWritten {
 
 /**
  * The per-scan figures compliance is read from, replacing earlier ones (a
- * retry or a re-run after muting is harmless): per check and region always
- * (one GROUP BY over the scan's findings; every loaded framework is computed
- * from these rows), and, when the provider type has no framework definitions
- * loaded, per requirement of the findings' own compliance mappings.
+ * retry or a re-run after muting is harmless): per check and region (one
+ * GROUP BY over the scan's findings; every loaded framework is computed from
+ * these rows), and per requirement of the findings' own compliance mappings,
+ * which answer for provider types without framework definitions. Both are
+ * kept whatever is loaded now, so a scan's figures survive the definitions
+ * being added or removed later (README, Performance: the whole job is a
+ * small part of the ingestion's time).
  */
-export async function aggregateScanCompliance(manager: EntityManager, scanId: string, withMappings: boolean): Promise<ComplianceRowsWritten> {
+export async function aggregateScanCompliance(manager: EntityManager, scanId: string): Promise<ComplianceRowsWritten> {
   // Two runs for one scan at once (a retry overlapping a late first attempt) would each delete
   // nothing the other wrote yet and both insert: the lock makes the second wait for the first.
   await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('scan-compliance:' || $1, 0))`, [scanId]);
@@ -36,7 +39,6 @@ export async function aggregateScanCompliance(manager: EntityManager, scanId: st
     bounds,
   );
   const check_rows = checks.count;
-  if (!withMappings) return { check_rows, requirement_rows: 0 };
   const [written] = await rows<{ count: number }>(
     manager,
     `WITH written AS (

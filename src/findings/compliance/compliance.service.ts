@@ -161,7 +161,7 @@ export class ComplianceService {
     const definedScans = [...scans.defined.values()].flat();
     if (definedScans.length > 0) {
       const wantsName = filters.some((f) => NAME_FILTERS.has(f.field));
-      const read = await this.checkRows(definedScans, filters);
+      const read = await this.checkRows(definedScans, filters, true);
       for (const row of read) {
         // A name filter keeps the regions of the provider types that have a framework it selects.
         if (wantsName && !this.frameworksMatching(row.provider_type, filters)) continue;
@@ -232,8 +232,12 @@ export class ComplianceService {
     );
   }
 
-  /** Per provider type, check and region of the given scans: the kept check figures, or the same from the findings a caller's rules let through. */
-  private async checkRows(scans: ScanRange[], filters: readonly ParsedFilter[]) {
+  /**
+   * Per provider type and check (and region, for `byRegion`) of the given
+   * scans: the kept check figures, or the same from the findings a caller's
+   * rules let through. Region filters apply either way.
+   */
+  private async checkRows(scans: ScanRange[], filters: readonly ParsedFilter[], byRegion = false) {
     const conditions = new SqlConditions();
     const predicate = await this.rowFilter.predicate('findings', 'f', 0);
     let source = 'scan_check_summaries c';
@@ -245,9 +249,10 @@ export class ComplianceService {
       conditions.add(`c.scan_id = ANY(${conditions.param(scans.map((s) => s.scanId))}::uuid[])`);
     }
     addRegionFilters(conditions, filters);
-    const sql = `SELECT p.provider AS provider_type, c.check_id, c.region, sum(c.pass)::int AS pass, sum(c.fail)::int AS fail
+    const region = byRegion ? 'c.region' : `''`;
+    const sql = `SELECT p.provider AS provider_type, c.check_id, ${region} AS region, sum(c.pass)::int AS pass, sum(c.fail)::int AS fail
                    FROM ${source} JOIN providers p ON p.id = c.provider_id ${conditions.where()}
-                  GROUP BY p.provider, c.check_id, c.region`;
+                  GROUP BY 1, 2, 3`;
     return this.run<{ provider_type: string; check_id: string; region: string; pass: number; fail: number }>(
       { ruleFiltered: predicate !== null },
       filters,

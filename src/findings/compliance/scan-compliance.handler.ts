@@ -29,7 +29,7 @@ export class ScanComplianceHandler {
       const manager = tenantManager();
       const [provider] = await rows<{ provider: string }>(manager, `SELECT provider FROM providers WHERE id = $1`, [providerId]);
       const frameworks = provider ? this.catalog.frameworksOf(provider.provider) : null;
-      const written = await aggregateScanCompliance(manager, scanId, frameworks === null);
+      const written = await aggregateScanCompliance(manager, scanId);
       const threatScore = threatScoreFramework(frameworks);
       const snapshot = threatScore ? await writeThreatScoreSnapshot(manager, scanId, providerId, threatScore) : null;
       return { ...written, threatscore_snapshot: snapshot };

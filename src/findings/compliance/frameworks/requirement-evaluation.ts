@@ -12,7 +12,7 @@ export interface CheckRegionCounts {
 /** The findings of each check, summed over the regions read. */
 export type CheckTotals = ReadonlyMap<string, { pass: number; fail: number }>;
 
-export function checkTotals(rows: readonly CheckRegionCounts[]): Map<string, { pass: number; fail: number }> {
+export function checkTotals(rows: ReadonlyArray<Pick<CheckRegionCounts, 'check_id' | 'pass' | 'fail'>>): Map<string, { pass: number; fail: number }> {
   const totals = new Map<string, { pass: number; fail: number }>();
   for (const row of rows) {
     const sum = totals.get(row.check_id) ?? { pass: 0, fail: 0 };
