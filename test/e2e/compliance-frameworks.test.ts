@@ -231,6 +231,12 @@ describe('compliance from framework definitions, and ThreatScore', () => {
     const expected = rows.reduce((s, r) => s + r.score * r.total_findings, 0) / weight;
     assert.equal(combined.attributes.overall_score, (Math.round(expected * 100) / 100).toFixed(2));
     assert.deepEqual(combined.relationships.provider, { data: null });
+    // Prowler documents these filters as text: a value naming nothing selects nothing.
+    for (const filter of ['filter[provider_id]=x', 'filter[provider_groups__in]=x,y', 'filter[provider_type]=nimbus']) {
+      const none = await api.get(`/api/v1/overviews/threatscore?${filter}`);
+      assert.equal(none.status, 200, filter);
+      assert.deepEqual(none.body.data, [], filter);
+    }
     const azureOnly = await api.get('/api/v1/overviews/threatscore?filter[provider_type]=azure');
     assert.equal(azureOnly.body.data[0].attributes.compliance_id, 'prowler_threatscore_azure');
   });

@@ -1,6 +1,5 @@
-import { QuerySpec } from '../../common/jsonapi/query-spec';
+import { FilterSpec, QuerySpec } from '../../common/jsonapi/query-spec';
 import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
-import { PROVIDER_FILTER_SPECS } from '../query/provider-scope';
 import { CriticalRequirement } from './threatscore-metrics';
 
 /** A ThreatScore snapshot of one scan, or the combination of several providers' latest ones (no scan, no provider). */
@@ -51,12 +50,15 @@ export const threatScoreResource: ResourceDefinition<ThreatScoreRow> = {
   },
 };
 
+/**
+ * Prowler documents these filters as plain strings (its view reads them by
+ * hand), so any value is taken: one that names no provider, group or type
+ * selects nothing (see ThreatScoreService).
+ */
+const ANY_TEXT: FilterSpec = { type: 'string', operators: ['eq', 'in'] };
+
 export const THREATSCORE_QUERY: QuerySpec = {
-  filters: {
-    provider_id: PROVIDER_FILTER_SPECS.provider_id,
-    provider_type: PROVIDER_FILTER_SPECS.provider_type,
-    provider_groups: PROVIDER_FILTER_SPECS.provider_groups,
-  },
+  filters: { provider_id: ANY_TEXT, provider_type: ANY_TEXT, provider_groups: ANY_TEXT },
   includes: ['scan', 'provider'],
   fields: {
     'threatscore-snapshots': [

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ApiError } from '../../common/errors/api-error';
-import { ParsedQuery } from '../../common/jsonapi/query-spec';
+import { ParsedFilter, ParsedQuery } from '../../common/jsonapi/query-spec';
 import { rows } from '../../database/sql';
 import { tenantManager } from '../../database/tenant-context';
 import { isUuid } from '../../database/uuid';
@@ -36,7 +36,7 @@ export class ThreatScoreService {
   async snapshots(query: ParsedQuery): Promise<ThreatScoreRow[]> {
     const manager = tenantManager();
     const conditions = new SqlConditions();
-    conditions.add(`t.provider_id = ANY(${providerScopeSql(conditions, query.filters)})`);
+    conditions.add(`t.provider_id = ANY(${providerScopeSql(conditions, idFiltersAsUuids(query.filters))})`);
     const snapshotId = query.extra.snapshot_id;
     if (snapshotId !== undefined) {
       if (!isUuid(snapshotId)) throw ApiError.badRequest('invalid', 'snapshot_id must be a UUID.', { parameter: 'snapshot_id' });
@@ -86,4 +86,13 @@ export class ThreatScoreService {
       conditions.params,
     );
   }
+}
+
+/** Id filters taken as text: values that are not UUIDs name no provider or group, so they drop out (and an emptied list selects nothing). */
+function idFiltersAsUuids(filters: readonly ParsedFilter[]): ParsedFilter[] {
+  return filters.map((filter) => {
+    if (filter.field !== 'provider_id' && filter.field !== 'provider_groups') return filter;
+    const values = (Array.isArray(filter.value) ? filter.value : [filter.value]).map(String).filter(isUuid);
+    return { field: filter.field, operator: 'in', value: values };
+  });
 }
