@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { open } from 'node:fs/promises';
+import { FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApiError } from '../../../common/errors/api-error';
 import { tenantManager, tenantScope } from '../../../database/tenant-context';
@@ -15,7 +15,7 @@ import { complianceFiles, pdfFramework } from './compliance-report-files';
 
 /** A compliance report to send: an open file, its name, and the folder built for this one request (removed once sent). */
 export interface ComplianceReportFile {
-  file: import('node:fs/promises').FileHandle;
+  file: FileHandle;
   fileName: string;
   builtFolder: string | null;
 }
