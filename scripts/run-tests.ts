@@ -144,6 +144,8 @@ function findTests(root: string, filters: string[]): string[] {
   };
   walk(root);
   const chosen = filters.length ? found.filter((f) => filters.some((x) => f.includes(x))) : found;
+  // Given no file, node --test would pick every file under test/ by its own patterns, benchmarks included.
+  if (chosen.length === 0) throw new Error(`No test file matches ${filters.join(', ') || 'the test folder'} (is the build current?)`);
   return chosen.sort();
 }
 

@@ -4,6 +4,7 @@ import { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { ScanComplianceHandler } from './findings/compliance/scan-compliance.handler';
+import { FrameworkCatalogModule } from './findings/compliance/frameworks/framework-catalog';
 import { ReportRetentionHandler } from './findings/reports/report-retention.handler';
 import { ReportRetentionScheduler } from './findings/reports/report-retention.scheduler';
 import { ReportStorage } from './findings/reports/report-storage';
@@ -73,7 +74,7 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       // Not the API's PLATFORM_MODULES: a worker needs no HTTP-side module loaded (and boots faster without).
-      imports: [DatabaseModule, TasksCoreModule, DiscoveryModule, ScansWorkerModule, IngestionsWorkerModule, IntegrationsWorkerModule, FindingsStorageModule, MetricsModule],
+      imports: [DatabaseModule, TasksCoreModule, DiscoveryModule, ScansWorkerModule, IngestionsWorkerModule, IntegrationsWorkerModule, FindingsStorageModule, MetricsModule, FrameworkCatalogModule],
       providers: [
         { provide: WORKERS_ENABLED, inject: [APP_CONFIG], useFactory: runWhen },
         {

@@ -5,6 +5,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { bool, cleanEnv, num, str, url } from 'envalid';
 import { concurrencyVariable, QUEUE_NAMES, QueueName } from '../tasks/queue-names';
 import { DEFAULT_ENCODING_HEAP_MB } from '../scans/execution/encoded-ocsf-batches';
+import { complianceDirectory } from './compliance-directory';
 import { OsUser, parseOsUser } from './os-user';
 import { outboundUrlProblem } from '../integrations/outbound-target';
 
@@ -71,6 +72,13 @@ export interface AppConfig {
   adminDashboardToken: string;
   tasks: TasksConfig;
   reports: ReportsConfig;
+  /**
+   * Where Prowler's compliance framework definitions are read from
+   * (PROWLER_COMPLIANCE_DIR, or the `compliance/` folder of PROWLER_BIN's
+   * Python package); null: none, and compliance comes from the findings'
+   * own mappings alone.
+   */
+  complianceDir: string | null;
   scans: ScansConfig;
   saml: SamlConfig;
   integrations: IntegrationsConfig;
@@ -269,6 +277,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     SCAN_SPOOL_DIR: str({ default: '' }),
     PROWLER_BIN: str({ default: '' }),
     PROWLER_RUN_AS: str({ default: '' }),
+    PROWLER_COMPLIANCE_DIR: str({ default: '' }),
     API_BASE_URL: str({ default: '' }),
     SAML_SSO_CALLBACK_URL: str({ default: '' }),
     INTEGRATIONS_ALLOW_LOCAL_TARGETS: bool({ default: false }),
@@ -354,6 +363,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     adminDashboardToken: e.ADMIN_DASHBOARD_TOKEN,
     tasks,
     reports,
+    complianceDir: complianceDirectory(e.PROWLER_COMPLIANCE_DIR, e.PROWLER_BIN),
     scans: {
       importMaxBytes: e.SCAN_IMPORT_MAX_BYTES,
       importMaxDecompressedBytes: e.SCAN_IMPORT_MAX_DECOMPRESSED_BYTES,

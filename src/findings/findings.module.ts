@@ -7,6 +7,7 @@ import { ComplianceController } from './compliance/compliance.controller';
 import { ComplianceService } from './compliance/compliance.service';
 import { FindingGroupsController } from './finding-groups/finding-groups.controller';
 import { FindingGroupsService } from './finding-groups/finding-groups.service';
+import { FrameworkCatalogModule } from './compliance/frameworks/framework-catalog';
 import { FindingsController } from './findings.controller';
 import { FindingsService } from './findings.service';
 import { FindingsIncludeSources } from './findings-include-sources';
@@ -17,6 +18,8 @@ import { MuteRulesService } from './mute-rules/mute-rules.service';
 import { OverviewsController } from './overviews/overviews.controller';
 import { OverviewsService } from './overviews/overviews.service';
 import { OverviewWidgetsService } from './overviews/overview-widgets.service';
+import { ComplianceReportsController } from './reports/compliance/compliance-reports.controller';
+import { ComplianceReportsService } from './reports/compliance/compliance-reports.service';
 import { ReportStorage } from './reports/report-storage';
 import { ScanReportsController } from './reports/scan-reports.controller';
 import { ScanReportsService } from './reports/scan-reports.service';
@@ -24,6 +27,8 @@ import { ResourcesController } from './resources/resources.controller';
 import { ResourcesService } from './resources/resources.service';
 import { ScansModule } from '../scans/scans.module';
 import { FindingsStorageModule } from './storage/findings-storage.module';
+import { ThreatScoreController } from './threatscore/threatscore.controller';
+import { ThreatScoreService } from './threatscore/threatscore.service';
 
 /**
  * Findings and resources: partitioned storage, ingestion, reads, mute rules,
@@ -34,8 +39,8 @@ import { FindingsStorageModule } from './storage/findings-storage.module';
  * the partition job's service and the batched deletion.
  */
 @Module({
-  imports: [FindingsStorageModule, ScansModule],
-  controllers: [FindingsController, FindingGroupsController, ResourcesController, MuteRulesController, OverviewsController, ComplianceController, ScanReportsController],
+  imports: [FindingsStorageModule, ScansModule, FrameworkCatalogModule],
+  controllers: [FindingsController, FindingGroupsController, ResourcesController, MuteRulesController, OverviewsController, ComplianceController, ScanReportsController, ThreatScoreController, ComplianceReportsController],
   providers: [
     FindingsService,
     FindingGroupsService,
@@ -52,7 +57,9 @@ import { FindingsStorageModule } from './storage/findings-storage.module';
     OverviewsService,
     OverviewWidgetsService,
     ComplianceService,
+    ThreatScoreService,
     ScanReportsService,
+    ComplianceReportsService,
     ReportStorage,
     FindingsIngestionService,
   ],

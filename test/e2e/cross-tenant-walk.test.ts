@@ -13,6 +13,7 @@ import { ApiClient, HttpResult } from '../support/http-client';
 import { fixtureFindings, newSpoolDir, uploadImport } from '../support/scans-fixture';
 import { fastQueueEnv } from '../support/tasks-fixture';
 import { SlackServer, slackTestEnv, startSlackServer } from '../support/integration-servers';
+import { PROWLER_COMPLIANCE_DIR } from '../support/prowler-compliance';
 import { buildTenantWorld, TenantWorld } from '../support/tenant-world';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -182,7 +183,7 @@ describe('tenant A reaches none of tenant B’s objects through any endpoint', (
   before(async () => {
     admin = await adminClient();
     slack = await startSlackServer();
-    app = await startTestApp({ ...fastQueueEnv('walk'), ...slackTestEnv(slack), WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: spoolDir, REPORTS_DIR: reportsDir }, LocalAppModule);
+    app = await startTestApp({ ...fastQueueEnv('walk'), ...slackTestEnv(slack), WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: spoolDir, REPORTS_DIR: reportsDir, PROWLER_COMPLIANCE_DIR }, LocalAppModule);
     b = await buildTenantWorld(app, 'walk-b');
     a = await buildTenantWorld(app, 'walk-a');
     operations = await apiOperations(app);

@@ -11,6 +11,7 @@ import { inSchema, policyProblems, printedCurrentTenant, schemaPolicies, scratch
 import { newSpoolDir } from '../support/scans-fixture';
 import { fastQueueEnv } from '../support/tasks-fixture';
 import { SlackServer, slackTestEnv, startSlackServer } from '../support/integration-servers';
+import { PROWLER_COMPLIANCE_DIR } from '../support/prowler-compliance';
 import { buildTenantWorld, TenantWorld } from '../support/tenant-world';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -28,7 +29,7 @@ describe('row-level security in the catalog and as the app role', () => {
     currentTenant = await printedCurrentTenant(admin);
     // Rows of this test's own in every tenant table, so "0 rows" below means the policy hid them.
     slack = await startSlackServer();
-    app = await startTestApp({ ...fastQueueEnv('catalog'), ...slackTestEnv(slack), WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: spoolDir, REPORTS_DIR: reportsDir }, LocalAppModule);
+    app = await startTestApp({ ...fastQueueEnv('catalog'), ...slackTestEnv(slack), WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: spoolDir, REPORTS_DIR: reportsDir, PROWLER_COMPLIANCE_DIR }, LocalAppModule);
     try {
       world = await buildTenantWorld(app, 'catalog');
     } finally {

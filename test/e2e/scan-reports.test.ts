@@ -20,6 +20,7 @@ import { LogCapture } from '../support/log-capture';
 import { startTestApp, TestApp } from '../support/test-app';
 import { enqueue, fastQueueEnv, inspectQueue, waitFor, waitForTaskEnd } from '../support/tasks-fixture';
 import { addMember, createRule, insertRole } from './rls-rules-fixtures';
+import { parseCsv } from '../support/csv';
 
 interface Report {
   csv: string[][];
@@ -37,35 +38,6 @@ async function download(client: ApiClient, scanId: string): Promise<Report> {
   const entries = unzipSync(new Uint8Array(await response.arrayBuffer()));
   const text = (suffix: string) => strFromU8(entries[`scan-${scanId}${suffix}`]);
   return { csv: parseCsv(text('.csv')), ocsf: JSON.parse(text('.ocsf.json')), html: text('.html'), names: Object.keys(entries).sort() };
-}
-
-/** RFC 4180 with ';' between cells: enough to count records whose text holds separators, quotes or line breaks. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ';') {
-      record.push(cell);
-      cell = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      record.push(cell);
-      records.push(record);
-      record = [];
-      cell = '';
-      i++;
-    } else cell += c;
-  }
-  return records;
 }
 
 /**

@@ -15,8 +15,9 @@ import { SLACK_TOKEN } from './integration-servers';
  * invitation, a mute rule, a daily schedule, a row filter rule, a Slack
  * integration that posted its scan summary, a Mutelist processor (and its
  * backfill task), and tasks. The app must run the workers in process
- * (LocalAppModule, WORKERS_IN_PROCESS=true, a SCAN_SPOOL_DIR) and send Slack
- * calls to a receiver (slackTestEnv). `ids` holds the id of every
+ * (LocalAppModule, WORKERS_IN_PROCESS=true, a SCAN_SPOOL_DIR), send Slack
+ * calls to a receiver (slackTestEnv), and load PROWLER_COMPLIANCE_DIR (for a
+ * ThreatScore snapshot and compliance reports). `ids` holds the id of every
  * object by kind; `needles` the ids and other identifying strings that no
  * other tenant's answer may contain.
  */

@@ -7,9 +7,11 @@ import { renderDocument } from '../../common/jsonapi/document';
 import { ParsedQuery } from '../../common/jsonapi/query-spec';
 import { sendDocument, sendTaskAccepted } from '../http/task-or-document';
 import {
+  COMPLIANCE_ATTRIBUTES,
   COMPLIANCE_METADATA,
   COMPLIANCE_OVERVIEW_LIST,
   COMPLIANCE_REQUIREMENT_LIST,
+  complianceAttributesResource,
   complianceMetadataResource,
   complianceOverviewResource,
   requirementDetailResource,
@@ -35,6 +37,13 @@ export class ComplianceController {
     const answer = await this.compliance.metadata(query.filters);
     if ('task' in answer) return sendTaskAccepted(reply, answer.task);
     return sendDocument(reply, renderDocument(complianceMetadataResource, answer.metadata, { fields: query.fields }));
+  }
+
+  @Get('attributes')
+  @Endpoint({ summary: 'Every requirement of one loaded framework (filter[compliance_id]) with its attributes and check ids; 404 for a framework not loaded' })
+  async attributes(@JsonApiQuery(COMPLIANCE_ATTRIBUTES) query: ParsedQuery, @Res() reply: FastifyReply) {
+    const rows = await this.compliance.attributes(query.filters);
+    return sendDocument(reply, await renderDocument(complianceAttributesResource, rows, { fields: query.fields }));
   }
 
   @Get('requirements')

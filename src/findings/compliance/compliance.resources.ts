@@ -21,7 +21,21 @@ export interface RequirementDetailRow {
   id: string;
   framework: string;
   version: string;
+  /** The requirement's text from its framework definition; empty when the figures come from finding mappings. */
+  description: string;
   status: RequirementStatus;
+}
+
+/** A requirement of a loaded framework, as `/compliance-overviews/attributes` lists it. */
+export interface ComplianceAttributesRow {
+  id: string;
+  compliance_name: string;
+  framework_description: string;
+  name: string;
+  framework: string;
+  version: string;
+  description: string;
+  attributes: { metadata: Record<string, unknown>[]; check_ids: string[] };
 }
 
 export const complianceOverviewResource: ResourceDefinition<ComplianceOverviewRow> = {
@@ -37,11 +51,24 @@ export const complianceOverviewResource: ResourceDefinition<ComplianceOverviewRo
   }),
 };
 
-/** `description` is the contract's; findings carry no requirement texts, so it stays empty. */
 export const requirementDetailResource: ResourceDefinition<RequirementDetailRow> = {
   type: 'compliance-requirements-details',
   id: (r) => r.id,
-  attributes: (r) => ({ framework: r.framework, version: r.version, description: '', status: r.status }),
+  attributes: (r) => ({ framework: r.framework, version: r.version, description: r.description, status: r.status }),
+};
+
+export const complianceAttributesResource: ResourceDefinition<ComplianceAttributesRow> = {
+  type: 'compliance-requirements-attributes',
+  id: (r) => r.id,
+  attributes: (r) => ({
+    compliance_name: r.compliance_name,
+    framework_description: r.framework_description,
+    name: r.name,
+    framework: r.framework,
+    version: r.version,
+    description: r.description,
+    attributes: r.attributes,
+  }),
 };
 
 /** What the figures of a scan cover, for filter pickers; one document, no list. */
@@ -94,4 +121,15 @@ export const COMPLIANCE_METADATA: QuerySpec = {
   // Accepted as the contract lists it: the answer is one object.
   sorts: ['compliance_id'],
   fields: { 'compliance-overviews-metadata': ['regions'] },
+};
+
+/** One framework's requirements (all of them: a bounded catalogue), for the provider type of filter[scan_id] when given. */
+export const COMPLIANCE_ATTRIBUTES: QuerySpec = {
+  filters: {
+    compliance_id: { type: 'string', operators: ['eq'] },
+    scan_id: { type: 'uuid', operators: ['eq'] },
+  },
+  fields: { 'compliance-requirements-attributes': ['id', 'compliance_name', 'framework_description', 'name', 'framework', 'version', 'description', 'attributes'] },
+  pageSizeDefault: REQUIREMENTS_PAGE_SIZE,
+  pageSizeMax: REQUIREMENTS_PAGE_SIZE,
 };

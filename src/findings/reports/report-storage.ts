@@ -47,9 +47,44 @@ export class ReportStorage {
     await rename(workingPath, target);
   }
 
-  /** Removes the published reports of the given scans (a deleted provider's). */
+  /** Removes the published reports of the given scans (a deleted provider's), compliance reports included. */
   async removeReports(tenantId: string, scanIds: readonly string[]): Promise<void> {
-    for (const scanId of scanIds) await rm(this.pathOf(tenantId, scanId), { force: true });
+    for (const scanId of scanIds) {
+      await rm(this.pathOf(tenantId, scanId), { force: true });
+      await rm(this.complianceFolderOf(tenantId, scanId), { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * One compliance report of a scan (a name from compliance-report-files.ts,
+   * never a request value by itself), opened for reading, or null.
+   */
+  async openCompliance(tenantId: string, scanId: string, fileName: string): Promise<FileHandle | null> {
+    try {
+      return await open(join(this.complianceFolderOf(tenantId, scanId), fileName), 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  /** A fresh folder to write a scan's compliance reports into before they are published. */
+  async workingFolder(): Promise<string> {
+    const folder = join(this.root, WORKING_FOLDER, randomUUID());
+    await mkdir(folder, { recursive: true });
+    return folder;
+  }
+
+  /** Moves a finished folder of compliance reports into place, replacing the scan's earlier ones. */
+  async publishCompliance(workingFolder: string, tenantId: string, scanId: string): Promise<void> {
+    const target = this.complianceFolderOf(tenantId, scanId);
+    await mkdir(join(this.root, tenantId), { recursive: true });
+    await rm(target, { recursive: true, force: true });
+    await rename(workingFolder, target);
+  }
+
+  async discardFolder(path: string): Promise<void> {
+    await rm(path, { recursive: true, force: true });
   }
 
   async discard(path: string): Promise<void> {
@@ -69,8 +104,18 @@ export class ReportStorage {
       const files = await this.entries(path);
       let left = files.length;
       for (const file of files) {
-        if (!file.isFile()) continue;
         const filePath = join(path, file.name);
+        if (file.isDirectory()) {
+          // A scan's compliance reports (or a crashed writer's working folder) go as a whole.
+          const info = await stat(filePath).catch(() => null);
+          if (info && info.mtime < cutoff) {
+            await rm(filePath, { recursive: true, force: true });
+            removed++;
+            left--;
+          }
+          continue;
+        }
+        if (!file.isFile()) continue;
         const info = await stat(filePath).catch(() => null);
         if (info && info.mtime < cutoff) {
           await rm(filePath, { force: true });
@@ -87,6 +132,11 @@ export class ReportStorage {
   private pathOf(tenantId: string, scanId: string): string {
     if (!isUuid(tenantId) || !isUuid(scanId)) throw new Error('Report paths are built from a tenant id and a scan id only.');
     return join(this.root, tenantId, `${scanId}.zip`);
+  }
+
+  private complianceFolderOf(tenantId: string, scanId: string): string {
+    if (!isUuid(tenantId) || !isUuid(scanId)) throw new Error('Report paths are built from a tenant id and a scan id only.');
+    return join(this.root, tenantId, `${scanId}-compliance`);
   }
 
   private async entries(path: string) {

@@ -56,7 +56,7 @@ export class ScanReportsService {
    * role, live, and inside the row filter rules on scans and on providers
    * (the zip names both), as GET /scans/{id} and /providers/{id} decide.
    */
-  private async readableScan(scanId: string): Promise<{ provider_id: string } | undefined> {
+  async readableScan(scanId: string): Promise<{ provider_id: string; provider_type: string } | undefined> {
     const conditions = new SqlConditions();
     conditions.add(`s.id = ${conditions.param(scanId)}::uuid`);
     conditions.add(`s.provider_id = ANY(${providerScopeSql(conditions, [])})`);
@@ -65,9 +65,9 @@ export class ScanReportsService {
       const predicate = await this.rowFilter.predicate(dataset, alias, offset);
       if (predicate) conditions.addBound(predicate, offset);
     }
-    const [scan] = await rows<{ provider_id: string }>(
+    const [scan] = await rows<{ provider_id: string; provider_type: string }>(
       tenantManager(),
-      `SELECT s.provider_id FROM scans s JOIN providers p ON p.id = s.provider_id ${conditions.where()}`,
+      `SELECT s.provider_id, p.provider AS provider_type FROM scans s JOIN providers p ON p.id = s.provider_id ${conditions.where()}`,
       conditions.params,
     );
     return scan;

@@ -18,6 +18,8 @@ export const PROVIDER_FINDINGS_TABLES = [
   'scan_overview_summaries',
   'finding_group_summaries',
   'compliance_requirement_summaries',
+  'scan_check_summaries',
+  'threatscore_snapshots',
   'finding_counts',
   'finding_versions',
   'scan_ingestions',
@@ -107,6 +109,16 @@ const SMALL_TABLE_STEPS: ReadonlyArray<{ table: string; sql: string; withScans?:
             SELECT s.ctid FROM scan_ingestions i
               JOIN compliance_requirement_summaries s ON s.tenant_id = i.tenant_id AND s.scan_id = i.scan_id
              WHERE i.provider_id = $1 LIMIT $2))`,
+  },
+  {
+    table: 'scan_check_summaries',
+    sql: `DELETE FROM scan_check_summaries WHERE ctid = ANY(ARRAY(
+            SELECT s.ctid FROM scan_ingestions i JOIN scan_check_summaries s ON s.tenant_id = i.tenant_id AND s.scan_id = i.scan_id
+             WHERE i.provider_id = $1 LIMIT $2))`,
+  },
+  {
+    table: 'threatscore_snapshots',
+    sql: `DELETE FROM threatscore_snapshots WHERE id IN (SELECT id FROM threatscore_snapshots WHERE provider_id = $1 LIMIT $2)`,
   },
   {
     table: 'finding_counts',

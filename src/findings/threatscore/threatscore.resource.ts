@@ -1,0 +1,70 @@
+import { FilterSpec, QuerySpec } from '../../common/jsonapi/query-spec';
+import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
+import { CriticalRequirement } from './threatscore-metrics';
+
+/** A ThreatScore snapshot of one scan, or the combination of several providers' latest ones (no scan, no provider). */
+export interface ThreatScoreRow {
+  id: string;
+  inserted_at: Date;
+  scan_id: string | null;
+  provider_id: string | null;
+  compliance_id: string;
+  overall_score: number;
+  score_delta: number | null;
+  /** Per-scan snapshots hold numbers; the combined one strings, as Prowler writes each. */
+  section_scores: Record<string, number | string>;
+  critical_requirements: CriticalRequirement[];
+  total_requirements: number;
+  passed_requirements: number;
+  failed_requirements: number;
+  manual_requirements: number;
+  total_findings: number;
+  passed_findings: number;
+  failed_findings: number;
+}
+
+/** Scores are decimals with two places, rendered as strings as Prowler's DecimalField renders them. */
+const decimal = (value: number | null) => (value === null ? null : value.toFixed(2));
+
+export const threatScoreResource: ResourceDefinition<ThreatScoreRow> = {
+  type: 'threatscore-snapshots',
+  id: (r) => r.id,
+  attributes: (r) => ({
+    inserted_at: r.inserted_at,
+    compliance_id: r.compliance_id,
+    overall_score: decimal(r.overall_score),
+    score_delta: decimal(r.score_delta),
+    section_scores: r.section_scores,
+    critical_requirements: r.critical_requirements,
+    total_requirements: r.total_requirements,
+    passed_requirements: r.passed_requirements,
+    failed_requirements: r.failed_requirements,
+    manual_requirements: r.manual_requirements,
+    total_findings: r.total_findings,
+    passed_findings: r.passed_findings,
+    failed_findings: r.failed_findings,
+  }),
+  relationships: {
+    scan: { type: 'scans', ids: (r) => r.scan_id },
+    provider: { type: 'providers', ids: (r) => r.provider_id },
+  },
+};
+
+/**
+ * Prowler documents these filters as plain strings (its view reads them by
+ * hand), so any value is taken: one that names no provider, group or type
+ * selects nothing (see ThreatScoreService).
+ */
+const ANY_TEXT: FilterSpec = { type: 'string', operators: ['eq', 'in'] };
+
+export const THREATSCORE_QUERY: QuerySpec = {
+  filters: { provider_id: ANY_TEXT, provider_type: ANY_TEXT, provider_groups: ANY_TEXT },
+  includes: ['scan', 'provider'],
+  fields: {
+    'threatscore-snapshots': [
+      'id', 'inserted_at', 'scan', 'provider', 'compliance_id', 'overall_score', 'score_delta', 'section_scores', 'critical_requirements',
+      'total_requirements', 'passed_requirements', 'failed_requirements', 'manual_requirements', 'total_findings', 'passed_findings', 'failed_findings',
+    ],
+  },
+  extraParameters: ['snapshot_id'],
+};
