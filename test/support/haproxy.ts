@@ -13,10 +13,10 @@ export interface LoadBalancer {
 const CANDIDATES = ['/usr/sbin/haproxy', '/usr/local/sbin/haproxy', '/usr/bin/haproxy'];
 
 /**
- * Round robin over the servers, each checked on /health/live every 300 ms.
+ * Round robin over the servers, each checked on /health/live every 500 ms.
  * A request that cannot reach a server (refused connection) is sent to
  * another one; a request already sent is never repeated, since it may have
- * been a write.
+ * been a write. No server connection is reused between requests.
  */
 export async function startLoadBalancer(serverUrls: string[]): Promise<LoadBalancer> {
   const binary = CANDIDATES.find((path) => existsSync(path));
@@ -27,7 +27,7 @@ export async function startLoadBalancer(serverUrls: string[]): Promise<LoadBalan
   const servers = serverUrls.map((url, i) => {
     const { hostname, port: serverPort } = new URL(url);
     if (hostname !== '127.0.0.1') throw new Error('The load balancer fronts servers on 127.0.0.1 only');
-    return `  server api${i + 1} 127.0.0.1:${serverPort} check inter 300 fall 1 rise 2`;
+    return `  server api${i + 1} 127.0.0.1:${serverPort} check inter 500 fall 2 rise 1`;
   });
   writeFileSync(
     config,
@@ -39,9 +39,14 @@ export async function startLoadBalancer(serverUrls: string[]): Promise<LoadBalan
       '  timeout connect 2s',
       '  timeout client 60s',
       '  timeout server 60s',
+      // A busy machine may take a while to answer a check; a slow answer is not a dead server (a refused connection is).
+      '  timeout check 5s',
       '  retries 3',
       '  option redispatch 1',
       '  retry-on conn-failure',
+      // A fresh server connection per request: one reused from a pool may be to a server that just died,
+      // and a request already written to it cannot be retried safely; a refused connect can.
+      '  http-reuse never',
       'frontend api',
       `  bind 127.0.0.1:${port}`,
       '  default_backend apis',
