@@ -101,10 +101,10 @@ export class ApiKeyAuthenticator {
 
   private async lookUp(prefix: string): Promise<KnownKey | undefined> {
     // Cross-tenant by design, like sign-in: the key is how the tenant is found.
-    const [row] = await this.database.adminReadQuery<KeyRow>(
-      `SELECT id, tenant_id, user_id, salt, key_hash, expires_at, revoked FROM api_keys WHERE prefix = $1`,
-      [prefix],
-    );
+    const sql = `SELECT id, tenant_id, user_id, salt, key_hash, expires_at, revoked FROM api_keys WHERE prefix = $1`;
+    let [row] = await this.database.adminReadQuery<KeyRow>(sql, [prefix]);
+    // A key created a moment ago may not have reached a lagging replica yet; the primary settles it.
+    if (!row && this.database.readsReplica) [row] = await this.database.adminQuery<KeyRow>(sql, [prefix]);
     if (!row || row.revoked) return undefined;
     return { id: row.id, tenantId: row.tenant_id, userId: row.user_id, salt: row.salt, hash: row.key_hash, expiresAt: row.expires_at };
   }

@@ -3,6 +3,7 @@ import jwt from 'jsonwebtoken';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ApiError } from '../common/errors/api-error';
+import { ReplicaRouter } from '../database/replica-router';
 import { TenantDatabase } from '../database/tenant-database';
 import { rows } from '../database/sql';
 import { isUuid, newId } from '../database/uuid';
@@ -34,17 +35,21 @@ export class TokenService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly database: TenantDatabase,
+    private readonly router: ReplicaRouter,
   ) {}
 
   async issuePair(userId: string, tenantId: string, familyId: string = newId()): Promise<TokenPair> {
     const refreshId = newId();
     const expiresAt = new Date(Date.now() + this.config.jwt.refreshTtlSeconds * 1000);
-    await this.database.transaction(tenantId, async (m) => {
-      await m.query(
-        `INSERT INTO refresh_tokens (id, tenant_id, user_id, family_id, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-        [refreshId, tenantId, userId, familyId, expiresAt],
-      );
-    });
+    // Its commit follows whatever made this user a member (a sign-up a moment ago): reads with the new token see both.
+    await this.router.writingAs(userId, tenantId, () =>
+      this.database.transaction(tenantId, async (m) => {
+        await m.query(
+          `INSERT INTO refresh_tokens (id, tenant_id, user_id, family_id, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+          [refreshId, tenantId, userId, familyId, expiresAt],
+        );
+      }),
+    );
     return {
       access: this.sign({ sub: userId, tenant_id: tenantId, typ: ACCESS_TOKEN_TYPE }, newId(), this.config.jwt.accessTtlSeconds),
       refresh: this.sign({ sub: userId, tenant_id: tenantId, typ: REFRESH_TOKEN_TYPE, fam: familyId }, refreshId, this.config.jwt.refreshTtlSeconds),

@@ -39,6 +39,10 @@ export interface AppConfig {
     adminUrl: string;
     replicaUrl: string;
     adminReplicaUrl: string;
+    /** DATABASE_REPLICA_URL names another server than DATABASE_URL: reads are routed (ReplicaRouter). */
+    replicaConfigured: boolean;
+    /** A replica further behind the primary than this is skipped: its reads go to the primary. */
+    replicaMaxLagMs: number;
     poolSize: number;
     statementTimeoutMs: number;
   };
@@ -224,6 +228,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     DATABASE_ADMIN_URL: str({ default: '' }),
     DATABASE_REPLICA_URL: str({ default: '' }),
     DATABASE_ADMIN_REPLICA_URL: str({ default: '' }),
+    REPLICA_MAX_LAG_MS: num({ default: 5000 }),
     DATABASE_POOL_SIZE: num({ default: 10 }),
     DATABASE_STATEMENT_TIMEOUT_MS: num({ default: 30000 }),
     REDIS_URL: url({ default: 'redis://127.0.0.1:6379' }),
@@ -304,6 +309,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     if (!Number.isInteger(value) || value < minimum) throw new Error(`${name} must be an integer of at least ${minimum}`);
   }
   if (e.DATABASE_ADMIN_URL && !URL.canParse(e.DATABASE_ADMIN_URL)) throw new Error('DATABASE_ADMIN_URL must be a URL');
+  for (const name of ['DATABASE_REPLICA_URL', 'DATABASE_ADMIN_REPLICA_URL'] as const) {
+    if (e[name] && !URL.canParse(e[name])) throw new Error(`${name} must be a URL`);
+  }
+  if (!Number.isInteger(e.REPLICA_MAX_LAG_MS) || e.REPLICA_MAX_LAG_MS < 100) throw new Error('REPLICA_MAX_LAG_MS must be an integer of at least 100');
   if (!Number.isInteger(e.METRICS_PORT) || e.METRICS_PORT < 0 || e.METRICS_PORT > 65535) throw new Error('METRICS_PORT must be an integer from 0 to 65535');
   for (const name of ['METRICS_TOKEN', 'ADMIN_DASHBOARD_TOKEN'] as const) {
     if (e[name] && e[name].length < MIN_TOKEN_LENGTH) throw new Error(`${name} must be at least ${MIN_TOKEN_LENGTH} characters`);
@@ -343,6 +352,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
       adminUrl: e.DATABASE_ADMIN_URL,
       replicaUrl: e.DATABASE_REPLICA_URL || e.DATABASE_URL,
       adminReplicaUrl: e.DATABASE_ADMIN_URL ? e.DATABASE_ADMIN_REPLICA_URL || e.DATABASE_ADMIN_URL : '',
+      replicaConfigured: e.DATABASE_REPLICA_URL !== '' && e.DATABASE_REPLICA_URL !== e.DATABASE_URL,
+      replicaMaxLagMs: e.REPLICA_MAX_LAG_MS,
       poolSize: e.DATABASE_POOL_SIZE,
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     },

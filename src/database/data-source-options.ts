@@ -7,6 +7,8 @@ export interface PoolOptions {
   poolSize: number;
   statementTimeoutMs: number;
   applicationName: string;
+  /** How long opening a connection may take; 10 s unless given. */
+  connectTimeoutMs?: number;
 }
 
 /** Compiled migrations live beside the compiled sources in dist/migrations. */
@@ -27,7 +29,7 @@ export function postgresOptions(p: PoolOptions, withMigrations = false): DataSou
       application_name: p.applicationName,
       statement_timeout: p.statementTimeoutMs,
       idle_in_transaction_session_timeout: Math.max(p.statementTimeoutMs * 2, 60000),
-      connectionTimeoutMillis: 10000,
+      connectionTimeoutMillis: p.connectTimeoutMs ?? 10000,
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { Logger } from '@nestjs/common';
-import { currentContext, Principal, runWithContext, TenantScope } from './tenant-context';
+import { currentContext, noteCommittedWrite, Principal, ReadWriteSession, runWithContext, TenantScope } from './tenant-context';
+import { parseLsn } from './wal-position';
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const logger = new Logger('rlsTransaction');
@@ -60,6 +61,7 @@ export async function rlsTransaction<T>(
     return fn(outer.manager);
   }
 
+  const session = currentContext()?.session;
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   let releaseError: Error | undefined;
@@ -75,7 +77,8 @@ export async function rlsTransaction<T>(
     let result: T;
     try {
       result = await runWithContext({ ...currentContext(), scope }, () => fn(runner.manager));
-      await runner.query('COMMIT');
+      if (session && !scope.readOnly) await commitNotingPosition(runner, session);
+      else await runner.query('COMMIT');
     } catch (error) {
       await rollbackQuietly(runner).catch((rollbackError: Error) => {
         releaseError = rollbackError;
@@ -123,6 +126,25 @@ async function begin(runner: QueryRunner, scope: TenantScope, opening?: OpeningS
   }
   const list = Array.isArray(results) ? results : [results];
   scope.openingRows = list[list.length - 1].rows;
+}
+
+/**
+ * COMMIT in the round trip that also tells whether the transaction wrote
+ * and where the primary's WAL stands once it is committed: a position at or
+ * past this commit's record, which a replica must have replayed before it
+ * may serve this user's next read.
+ */
+async function commitNotingPosition(runner: QueryRunner, session: ReadWriteSession): Promise<void> {
+  const client = (runner as unknown as { databaseConnection?: PgClient }).databaseConnection;
+  if (!client) {
+    await runner.query('COMMIT');
+    return;
+  }
+  const results = await client.query(
+    `SELECT pg_current_xact_id_if_assigned() IS NOT NULL AS wrote; COMMIT; SELECT pg_current_wal_lsn()::text AS lsn`,
+  );
+  const [wrote, , position] = results as PgResult[];
+  if (wrote.rows[0].wrote === true) noteCommittedWrite(session, parseLsn(String(position.rows[0].lsn)));
 }
 
 async function rollbackQuietly(runner: QueryRunner): Promise<void> {

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EntityManager } from 'typeorm';
+import type { WalPosition } from './wal-position';
 
 /** What one request or job knows about who it runs for, kept in AsyncLocalStorage. */
 export interface Principal {
@@ -34,6 +35,30 @@ export interface TenantScope {
 export interface RequestContext {
   requestId?: string;
   scope?: TenantScope;
+  /** Present while an authenticated request runs with a separate read replica configured. */
+  session?: ReadWriteSession;
+}
+
+/**
+ * Whose request this is, for read-your-writes: a write request notes the WAL
+ * position its commits reached, a read request finds out once where it may read.
+ */
+export interface ReadWriteSession {
+  userId: string;
+  tenantId: string;
+  /** GET/HEAD: reads only, on the replica when it has caught up with this user's writes. */
+  readOnly: boolean;
+  /** The request acts across the user's tenants (tenant switching, creation): its writes count for every tenant of the user. */
+  acrossTenants: boolean;
+  /** The highest WAL position a committed write of this request reached; null while none did. */
+  committedAt: WalPosition | null;
+  /** Where this read request reads, decided once (see ReplicaRouter.readTarget). */
+  readTarget?: Promise<'replica' | 'primary'>;
+}
+
+/** Notes that a write of the running request committed at this WAL position. */
+export function noteCommittedWrite(session: ReadWriteSession, position: WalPosition): void {
+  if (session.committedAt === null || position > session.committedAt) session.committedAt = position;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

@@ -9,7 +9,10 @@ import {
   APP_DATA_SOURCE,
   REPLICA_DATA_SOURCE,
 } from './data-source-names';
+import { ReplicaRouter } from './replica-router';
 import { rlsTransaction, RlsTransactionOptions } from './rls-transaction';
+import { currentContext, noteCommittedWrite } from './tenant-context';
+import { parseLsn } from './wal-position';
 
 /**
  * The one door to the database for services: tenant work goes through
@@ -27,12 +30,28 @@ export class TenantDatabase {
     @InjectDataSource(REPLICA_DATA_SOURCE) readonly replica: DataSource,
     @InjectDataSource(ADMIN_DATA_SOURCE) private readonly adminSource: DataSource,
     @InjectDataSource(ADMIN_REPLICA_DATA_SOURCE) private readonly adminReplicaSource: DataSource,
+    private readonly router: ReplicaRouter,
   ) {
     this.hasOwnerRole = config.database.adminUrl !== '';
   }
 
-  transaction<T>(tenantId: string, fn: (m: EntityManager) => Promise<T>, options: RlsTransactionOptions = {}): Promise<T> {
-    return rlsTransaction(options.readOnly ? this.replica : this.app, tenantId, fn, options);
+  /**
+   * A read-only transaction runs on the replica unless ReplicaRouter sends
+   * it to the primary (replica down or lagging, or behind this user's own
+   * writes); one that meets a dead replica runs again on the primary, so a
+   * replica outage never fails a read.
+   */
+  async transaction<T>(tenantId: string, fn: (m: EntityManager) => Promise<T>, options: RlsTransactionOptions = {}): Promise<T> {
+    const context = currentContext();
+    // A nested call joins the open transaction, wherever it runs.
+    if (!options.readOnly || context?.scope) return rlsTransaction(this.app, tenantId, fn, options);
+    if ((await this.router.readTarget(context?.session)) === 'primary') return rlsTransaction(this.app, tenantId, fn, options);
+    try {
+      return await rlsTransaction(this.replica, tenantId, fn, options);
+    } catch (error) {
+      if (!this.router.replicaFailed(error)) throw error;
+      return rlsTransaction(this.app, tenantId, fn, options);
+    }
   }
 
   /** Cross-tenant work as the owner role: no RLS. Keep every use named and rare. */
@@ -41,19 +60,43 @@ export class TenantDatabase {
     return this.adminSource.query(sql, params);
   }
 
+  /** Cross-tenant reads on the replica, routed as read-only transactions are; a write request reads the primary. */
   async adminReadQuery<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     this.assertOwnerRole();
-    return this.adminReplicaSource.query(sql, params);
+    const session = currentContext()?.session;
+    if (session && !session.readOnly) return this.adminSource.query(sql, params);
+    if ((await this.router.readTarget(session)) === 'primary') return this.adminSource.query(sql, params);
+    try {
+      return await this.adminReplicaSource.query(sql, params);
+    } catch (error) {
+      if (!this.router.replicaFailed(error)) throw error;
+      return this.adminSource.query(sql, params);
+    }
   }
 
-  /** A transaction as the owner role, for sign-up and tenant creation, which precede any tenant context. */
+  /**
+   * A transaction as the owner role, for sign-up and tenant creation, which
+   * precede any tenant context. Inside a request that reads-its-writes, the
+   * WAL position after the commit is noted like a tenant transaction's.
+   */
   async adminTransaction<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
     this.assertOwnerRole();
-    return this.adminSource.transaction(fn);
+    const result = await this.adminSource.transaction(fn);
+    const session = currentContext()?.session;
+    if (session && !session.readOnly) {
+      const [row] = await this.adminSource.query(`SELECT pg_current_wal_lsn()::text AS lsn`);
+      noteCommittedWrite(session, parseLsn(row.lsn));
+    }
+    return result;
   }
 
   private assertOwnerRole(): void {
     if (!this.hasOwnerRole) throw new Error('This process runs without the owner role (no DATABASE_ADMIN_URL)');
+  }
+
+  /** Reads may be served by a replica of its own (DATABASE_REPLICA_URL), which can be behind the primary. */
+  get readsReplica(): boolean {
+    return this.router.configured;
   }
 
   async ping(): Promise<void> {

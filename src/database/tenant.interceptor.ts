@@ -1,12 +1,13 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { from, lastValueFrom, mergeMap, Observable } from 'rxjs';
+import { defer, from, lastValueFrom, mergeMap, Observable } from 'rxjs';
 import { ApiError } from '../common/errors/api-error';
 import { OWNER_ONLY, Permission, REQUIRED_PERMISSIONS } from '../rbac/permissions';
 import { PrincipalLoader } from '../rbac/principal-loader';
 import { AuthenticatedUser } from '../auth/authenticated-user';
-import { currentContext, Principal } from './tenant-context';
+import { ReplicaRouter } from './replica-router';
+import { currentContext, Principal, ReadWriteSession, runWithContext } from './tenant-context';
 import { TenantDatabase } from './tenant-database';
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
@@ -51,6 +52,7 @@ export class TenantInterceptor implements NestInterceptor {
     private readonly database: TenantDatabase,
     private readonly principals: PrincipalLoader,
     private readonly reflector: Reflector,
+    private readonly router: ReplicaRouter,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -58,9 +60,41 @@ export class TenantInterceptor implements NestInterceptor {
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthenticatedUser }>();
     const user = request.user;
     if (!user) return next.handle();
-
     const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(OUTSIDE_TENANT_TRANSACTION, targets)) {
+    const acrossTenants = this.reflector.getAllAndOverride<boolean>(OUTSIDE_TENANT_TRANSACTION, targets) === true;
+    const handled = () => this.withinTenant(context, next, request, user, acrossTenants);
+    if (!this.router.configured) return handled();
+    // Read-your-writes: the request's transactions note where their commits reached, and that is
+    // stored before the answer leaves; a read asks once whether the replica has this user's writes.
+    const session: ReadWriteSession = {
+      userId: user.userId,
+      tenantId: user.tenantId,
+      readOnly: READ_METHODS.has(request.method),
+      acrossTenants,
+      committedAt: null,
+    };
+    return defer(() =>
+      from(
+        runWithContext({ session }, async () => {
+          try {
+            return await lastValueFrom(handled(), { defaultValue: undefined });
+          } finally {
+            await this.router.rememberWrites(session);
+          }
+        }),
+      ),
+    );
+  }
+
+  private withinTenant(
+    context: ExecutionContext,
+    next: CallHandler,
+    request: FastifyRequest,
+    user: AuthenticatedUser,
+    acrossTenants: boolean,
+  ): Observable<unknown> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (acrossTenants) {
       // These act for the user across tenants (switching, joining one); an API key is bound to its tenant.
       if (user.apiKeyId) throw ApiError.forbidden('An API key acts only within its own tenant; sign in to do this.');
       return next.handle();

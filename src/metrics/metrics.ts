@@ -6,6 +6,7 @@ import type { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ADMIN_DATA_SOURCE, ADMIN_REPLICA_DATA_SOURCE, APP_DATA_SOURCE, REPLICA_DATA_SOURCE } from '../database/data-source-names';
+import { ReplicaRouter } from '../database/replica-router';
 import { TenantDatabase } from '../database/tenant-database';
 import { queueNamespace } from '../tasks/queue/bullmq-connection';
 import { QueueRegistry, withTimeout } from '../tasks/queue/queue-registry';
@@ -38,6 +39,7 @@ export class Metrics {
     @InjectDataSource(REPLICA_DATA_SOURCE) replica: DataSource,
     @InjectDataSource(ADMIN_DATA_SOURCE) admin: DataSource,
     @InjectDataSource(ADMIN_REPLICA_DATA_SOURCE) adminReplica: DataSource,
+    router: ReplicaRouter,
   ) {
     this.enabled = config.metrics.port > 0 || config.metrics.token !== '';
     const registers = [this.registry];
@@ -57,6 +59,7 @@ export class Metrics {
     });
     if (!this.enabled) return;
     collectDefaultMetrics({ register: this.registry });
+    for (const metric of [router.reads, router.outages, router.available, router.lag]) this.registry.registerMetric(metric);
     this.poolGauges({ [APP_DATA_SOURCE]: app, [REPLICA_DATA_SOURCE]: replica, [ADMIN_DATA_SOURCE]: admin, [ADMIN_REPLICA_DATA_SOURCE]: adminReplica });
     this.queueGauges();
     this.outboxGauges();

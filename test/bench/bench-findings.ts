@@ -5,12 +5,14 @@ import { Client, Pool } from 'pg';
 import { loadConfig } from '../../src/config/app-config';
 import { jwtKeys } from '../../src/auth/jwt-keys';
 import { isUuid } from '../../src/database/uuid';
-import { startApiProcess } from '../support/api-process';
+import { ApiProcess, startApiProcess } from '../support/api-process';
 import { createBenchEnvironment } from '../support/bench-database';
 import { aggregate, appDataSource, ingestRecords, insertCompletedScan, insertProviderRow } from '../support/bench-ingestion';
 import { generateRecords } from '../support/finding-generator';
+import { startLoadBalancer } from '../support/haproxy';
 import { signUp } from '../support/http-client';
 import { load, LoadResult } from '../support/load';
+import { primaryLsn, startStandby } from '../support/standby';
 
 /**
  * `npm run bench:findings`: a fresh database holding FINDINGS findings of
@@ -21,36 +23,83 @@ import { load, LoadResult } from '../support/load';
  * JWT, opens one transaction with the tenant setting, runs the same
  * statements and writes a JSON:API body. Both are warmed up first, then
  * measured in alternating rounds; figures are medians over the rounds, and
- * each ratio the median of the rounds' own ratios.
+ * each ratio the median of the rounds' own ratios. BENCH_TOPOLOGY compares
+ * other pairs instead (see below); one JSON line per connection count.
  */
 const FINDINGS = Number(process.env.BENCH_FINDINGS ?? 200_000);
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 4);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '32,64').split(',').map(Number);
+/**
+ * BENCH_TOPOLOGY picks what is compared, in one run:
+ * - `single` (default): the API against the minimal baseline server, both on the primary;
+ * - `replica`: the API reading a hot standby (pg_basebackup of the bench's server,
+ *   DATABASE_REPLICA_URL, so every request also asks Redis for the user's write
+ *   marks) against the same API reading the primary;
+ * - `balanced`: two API processes behind HAProxy against one API process.
+ */
+const TOPOLOGY = (process.env.BENCH_TOPOLOGY ?? 'single') as 'single' | 'replica' | 'balanced';
 const MODES = ['count', 'cursor'] as const;
 type Mode = (typeof MODES)[number];
 const QUERY = 'filter[severity__in]=critical,high&filter[status]=FAIL&page[size]=50';
+const METRICS_TOKEN = 'bench-findings-metrics-0123456789';
+
+interface Side {
+  name: string;
+  url(mode: Mode): string;
+}
 
 async function main(): Promise<void> {
+  if (!['single', 'replica', 'balanced'].includes(TOPOLOGY)) throw new Error('BENCH_TOPOLOGY must be single, replica or balanced');
   const bench = await createBenchEnvironment('findings');
-  const api = await startApiProcess(bench.env);
-  const baseline = await startBaseline(bench.env);
+  const stops: Array<() => Promise<void>> = [];
   try {
+    // Metrics (which time every response) only where the replica side has them too, so both sides pay alike.
+    const api = await startApiProcess(TOPOLOGY === 'replica' ? { ...bench.env, METRICS_TOKEN } : bench.env);
+    stops.push(api.stop);
     const token = await seed(api.baseUrl, bench.env);
+    const apiSide = (name: string, baseUrl: string): Side => ({
+      name,
+      url: (mode) => `${baseUrl}/api/v1/findings?${mode === 'cursor' ? `${QUERY}&page[cursor]=` : QUERY}`,
+    });
+    let sides: [Side, Side];
+    const extra: Record<string, unknown> = {};
+    let replicaApi: ApiProcess | undefined;
+    if (TOPOLOGY === 'single') {
+      const baseline = await startBaseline(bench.env);
+      stops.unshift(baseline.stop);
+      sides = [apiSide('api', api.baseUrl), { name: 'baseline', url: (mode) => `${baseline.url}/findings?mode=${mode}` }];
+    } else if (TOPOLOGY === 'replica') {
+      // Started after seeding, so the base backup holds the findings; no apply delay: the standby keeps up.
+      const standby = await startStandby({ primaryUrl: bench.env.DATABASE_ADMIN_URL, applyDelayMs: 0 });
+      stops.unshift(standby.remove);
+      await standby.waitForReplay(await primaryLsn(bench.env.DATABASE_ADMIN_URL), 120000);
+      replicaApi = await startApiProcess({
+        ...bench.env,
+        METRICS_TOKEN,
+        DATABASE_REPLICA_URL: standby.urlFor(bench.env.DATABASE_URL),
+        DATABASE_ADMIN_REPLICA_URL: standby.urlFor(bench.env.DATABASE_ADMIN_URL),
+      });
+      stops.unshift(replicaApi.stop);
+      sides = [apiSide('replica', replicaApi.baseUrl), apiSide('primary', api.baseUrl)];
+    } else {
+      const [first, second] = await Promise.all([startApiProcess(bench.env), startApiProcess(bench.env)]);
+      stops.unshift(first.stop, second.stop);
+      const balancer = await startLoadBalancer([first.baseUrl, second.baseUrl]);
+      stops.unshift(balancer.stop);
+      sides = [apiSide('balanced', balancer.baseUrl), apiSide('single', api.baseUrl)];
+    }
     const auth = { authorization: `Bearer ${token}`, accept: 'application/vnd.api+json' };
-    const targets = {
-      api: (mode: Mode) => `${api.baseUrl}/api/v1/findings?${mode === 'cursor' ? `${QUERY}&page[cursor]=` : QUERY}`,
-      baseline: (mode: Mode) => `${baseline.url}/findings?mode=${mode}`,
-    };
     // The first seconds of a cold process (JIT, pooled connections, prepared statements) say nothing of its steady speed.
-    for (const target of Object.values(targets)) for (const mode of MODES) await load(target(mode), 32, 2, auth);
-    for (const connections of [32, 64]) {
+    for (const side of sides) for (const mode of MODES) await load(side.url(mode), 32, 2, auth);
+    for (const connections of CONNECTIONS) {
       const results: Record<string, LoadResult[]> = {};
       for (let round = 0; round < ROUNDS; round++) {
         for (const mode of MODES) {
           // Alternating who goes first, so drift in the machine's load falls on both sides alike.
-          for (const side of round % 2 ? (['baseline', 'api'] as const) : (['api', 'baseline'] as const)) {
-            (results[`${side}_${mode}`] ??= []).push(await load(targets[side](mode), connections, SECONDS, auth));
+          for (const side of round % 2 ? [sides[1], sides[0]] : sides) {
+            (results[`${side.name}_${mode}`] ??= []).push(await load(side.url(mode), connections, SECONDS, auth));
           }
         }
       }
@@ -60,32 +109,52 @@ async function main(): Promise<void> {
         p99_ms: median(results[name].map((r) => r.p99_ms)),
         failed: results[name].reduce((sum, r) => sum + r.errors + r.non2xx, 0),
       });
+      const [a, b] = sides.map((side) => side.name);
       const roundRatio = (mode: Mode, field: 'rps' | 'p99_ms') =>
-        Number(median(results[`api_${mode}`].map((r, round) => r[field] / Math.max(results[`baseline_${mode}`][round][field], 1e-9))).toFixed(3));
+        Number(median(results[`${a}_${mode}`].map((r, round) => r[field] / Math.max(results[`${b}_${mode}`][round][field], 1e-9))).toFixed(3));
+      if (replicaApi) extra.replica_routed_reads = await routedReads(replicaApi.baseUrl);
       process.stdout.write(
         JSON.stringify({
           bench: 'findings',
+          topology: TOPOLOGY,
           findings: FINDINGS,
           tenants: TENANTS,
           connections,
           rounds: ROUNDS,
           seconds_each: SECONDS,
-          api_count: summary('api_count'),
-          baseline_count: summary('baseline_count'),
-          api_cursor: summary('api_cursor'),
-          baseline_cursor: summary('baseline_cursor'),
-          count_rps_ratio: roundRatio('count', 'rps'),
-          count_p99_ratio: roundRatio('count', 'p99_ms'),
-          cursor_rps_ratio: roundRatio('cursor', 'rps'),
-          cursor_p99_ratio: roundRatio('cursor', 'p99_ms'),
+          [`${a}_count`]: summary(`${a}_count`),
+          [`${b}_count`]: summary(`${b}_count`),
+          [`${a}_cursor`]: summary(`${a}_cursor`),
+          [`${b}_cursor`]: summary(`${b}_cursor`),
+          ...(TOPOLOGY === 'single'
+            ? {
+                count_rps_ratio: roundRatio('count', 'rps'),
+                count_p99_ratio: roundRatio('count', 'p99_ms'),
+                cursor_rps_ratio: roundRatio('cursor', 'rps'),
+                cursor_p99_ratio: roundRatio('cursor', 'p99_ms'),
+              }
+            : {
+                [`${a}_vs_${b}_count_rps_ratio`]: roundRatio('count', 'rps'),
+                [`${a}_vs_${b}_count_p99_ratio`]: roundRatio('count', 'p99_ms'),
+                [`${a}_vs_${b}_cursor_rps_ratio`]: roundRatio('cursor', 'rps'),
+                [`${a}_vs_${b}_cursor_p99_ratio`]: roundRatio('cursor', 'p99_ms'),
+              }),
+          ...extra,
         }) + '\n',
       );
     }
   } finally {
-    await baseline.stop();
-    await api.stop();
+    for (const stop of stops) await stop().catch(() => undefined);
     await bench.cleanup();
   }
+}
+
+/** Where the replica-reading process sent its reads (db_replica_routed_reads_total), to show they hit the standby. */
+async function routedReads(baseUrl: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  const counts: Record<string, number> = {};
+  for (const match of text.matchAll(/^db_replica_routed_reads_total\{target="(\w+)",reason="(\w+)"\} (\d+)/gm)) counts[`${match[1]}:${match[2]}`] = Number(match[3]);
+  return counts;
 }
 
 function median(values: number[]): number {

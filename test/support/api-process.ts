@@ -64,7 +64,8 @@ export async function startApiProcess(env: Record<string, string>, script = 'src
     output: () => output,
     stop: () =>
       new Promise<void>((resolveStop) => {
-        if (child.exitCode !== null) return resolveStop();
+        // A process that ended by a signal (a test's SIGKILL) has no exit code, and no 'exit' event to come.
+        if (child.exitCode !== null || child.signalCode !== null) return resolveStop();
         child.once('exit', () => resolveStop());
         child.kill('SIGTERM');
       }),
