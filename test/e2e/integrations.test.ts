@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,7 @@ import {
 } from '../support/integration-servers';
 import { enqueue, fastQueueEnv, waitForTaskEnd } from '../support/tasks-fixture';
 import { startTestApp, TestApp } from '../support/test-app';
+import { PROWLER_COMPLIANCE_DIR } from '../support/prowler-compliance';
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
@@ -90,6 +91,7 @@ describe('integrations', () => {
         ...fastQueueEnv('integrations'),
         WORKERS_IN_PROCESS: 'true',
         REPORTS_DIR: reportsDir,
+        PROWLER_COMPLIANCE_DIR,
         INTEGRATIONS_ALLOW_LOCAL_TARGETS: 'true',
         INTEGRATIONS_S3_ENDPOINT_URL: s3.url,
         INTEGRATIONS_SECURITY_HUB_ENDPOINT_URL: hub.url,
@@ -251,11 +253,21 @@ describe('integrations', () => {
       const listed = await client.send(new ListObjectsV2Command({ Bucket: BUCKET }));
       const keys = (listed.Contents ?? []).map((object) => object.Key).sort();
       const base = `prowler-output-${ACCOUNT}-${stamp}`;
-      assert.deepEqual(keys, [`prowler-output/csv/${base}.csv`, `prowler-output/html/${base}.html`, `prowler-output/json-ocsf/${base}.ocsf.json`]);
+      // And every compliance CSV of the scan, as Prowler names them: <dir>/compliance/<base>_<compliance id>.csv.
+      const complianceFolder = join(reportsDir, owner.tenantId, `${scans.second}-compliance`);
+      const complianceCsvs = readdirSync(complianceFolder).filter((name) => name.endsWith('.csv'));
+      assert.ok(complianceCsvs.length > 10, `the report step wrote the compliance CSVs: ${complianceCsvs.length}`);
+      const complianceKeys = complianceCsvs.map((name) => `prowler-output/compliance/${base}_${name}`);
+      assert.deepEqual(keys, [`prowler-output/csv/${base}.csv`, `prowler-output/html/${base}.html`, `prowler-output/json-ocsf/${base}.ocsf.json`, ...complianceKeys].sort());
       for (const [suffix, folder] of [['.csv', 'csv'], ['.html', 'html'], ['.ocsf.json', 'json-ocsf']]) {
         const object = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: `prowler-output/${folder}/${base}${suffix}` }));
         const body = Buffer.from(await object.Body!.transformToByteArray());
         assert.ok(body.equals(Buffer.from(zip[`scan-${scans.second}${suffix}`])), `${suffix} matches the report`);
+      }
+      for (const name of [complianceCsvs[0], complianceCsvs[complianceCsvs.length - 1]]) {
+        const object = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: `prowler-output/compliance/${base}_${name}` }));
+        const body = Buffer.from(await object.Body!.transformToByteArray());
+        assert.ok(body.equals(readFileSync(join(complianceFolder, name))), `${name} matches the compliance report`);
       }
     } finally {
       client.destroy();

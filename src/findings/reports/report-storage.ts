@@ -68,6 +68,16 @@ export class ReportStorage {
     }
   }
 
+  /** The file names of a scan's published compliance reports (none before they are published). */
+  async complianceFileNames(tenantId: string, scanId: string): Promise<string[]> {
+    try {
+      return (await readdir(this.complianceFolderOf(tenantId, scanId))).sort();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+  }
+
   /** A fresh folder to write a scan's compliance reports into before they are published. */
   async workingFolder(): Promise<string> {
     const folder = join(this.root, WORKING_FOLDER, randomUUID());
