@@ -1,3 +1,4 @@
+import { integer, listOf, oneOf, text } from '../../common/jsonapi/attribute-schema';
 import { DATE_FILTER, FilterSpec, QuerySpec } from '../../common/jsonapi/query-spec';
 import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
 import { PROVIDER_FILTER_SPECS } from '../query/provider-scope';
@@ -25,6 +26,14 @@ export interface RequirementDetailRow {
 }
 
 export const complianceOverviewResource: ResourceDefinition<ComplianceOverviewRow> = {
+  schema: {
+    framework: text,
+    version: text,
+    requirements_passed: integer,
+    requirements_failed: integer,
+    requirements_manual: integer,
+    total_requirements: integer,
+  },
   type: 'compliance-overviews',
   id: (r) => r.compliance_id,
   attributes: (r) => ({
@@ -39,6 +48,7 @@ export const complianceOverviewResource: ResourceDefinition<ComplianceOverviewRo
 
 /** `description` is the contract's; findings carry no requirement texts, so it stays empty. */
 export const requirementDetailResource: ResourceDefinition<RequirementDetailRow> = {
+  schema: { framework: text, version: text, description: text, status: oneOf(['FAIL', 'PASS', 'MANUAL']) },
   type: 'compliance-requirements-details',
   id: (r) => r.id,
   attributes: (r) => ({ framework: r.framework, version: r.version, description: '', status: r.status }),
@@ -46,6 +56,7 @@ export const requirementDetailResource: ResourceDefinition<RequirementDetailRow>
 
 /** What the figures of a scan cover, for filter pickers; one document, no list. */
 export const complianceMetadataResource: ResourceDefinition<ComplianceMetadataRow> = {
+  schema: { regions: listOf(text) },
   type: 'compliance-overviews-metadata',
   id: () => 'compliance-overviews-metadata',
   attributes: (m) => ({ regions: m.regions }),

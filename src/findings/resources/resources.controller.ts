@@ -1,3 +1,4 @@
+import { listOf, text } from '../../common/jsonapi/attribute-schema';
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../../common/http/endpoint.decorator';
@@ -13,6 +14,7 @@ import { IncludeGraph } from '../../common/jsonapi/include-graph';
 import { ResourceMetadata, ResourcePage, ResourcesService } from './resources.service';
 
 const resourceMetadataResource: ResourceDefinition<ResourceMetadata> = {
+  schema: { services: listOf(text), regions: listOf(text), types: listOf(text), groups: listOf(text) },
   type: 'resources-metadata',
   id: () => 'resources-metadata',
   attributes: (m) => ({ services: m.services, regions: m.regions, types: m.types, groups: [] }),
