@@ -1,0 +1,31 @@
+import type { EndpointOptions } from '../common/http/endpoint.decorator';
+
+/** What each error status means in this API, for the document's descriptions. */
+export const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid query parameter, path id or body.',
+  401: 'No valid access token or API key.',
+  403: "The caller's role lacks a needed permission.",
+  404: 'The resource (or a related one named in the body) does not exist or is not visible to the caller.',
+  409: 'The body names the wrong resource type or id, or conflicts with existing data.',
+  413: 'The body is larger than the limit.',
+  415: 'The body is not application/vnd.api+json (or multipart/form-data for uploads).',
+  422: 'The body is well formed but cannot be applied.',
+  429: 'Too many requests; see Retry-After.',
+  503: 'The server is shutting down or a dependency is unavailable; retry later.',
+};
+
+/**
+ * The error statuses an operation can answer, from what it is: every one can
+ * refuse its input (400), be throttled (429) or be unavailable while the
+ * server drains (503); a guarded one can refuse the caller (401, 403); one
+ * that names a resource in its path or body can miss it (404); one with a
+ * body can be refused for its type, size, media type or meaning (409, 413,
+ * 415, 422); and an endpoint adds what its own rules give (`errors`).
+ */
+export function errorStatuses(options: EndpointOptions, hasPathParameters: boolean, hasBody: boolean): number[] {
+  const statuses = new Set<number>([400, 429, 503, ...(options.errors ?? [])]);
+  if (!options.public) [401, 403].forEach((status) => statuses.add(status));
+  if (hasPathParameters || hasBody) statuses.add(404);
+  if (hasBody) [409, 413, 415, 422].forEach((status) => statuses.add(status));
+  return [...statuses].sort((a, b) => a - b);
+}
