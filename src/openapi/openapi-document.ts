@@ -29,6 +29,8 @@ export interface OpenApiOperation {
   requestBody?: unknown;
   responses: Record<string, unknown>;
   security: Array<Record<string, string[]>>;
+  /** Who may call it: `public`, `authenticated`, `tenant owner` or the permissions it needs. */
+  'x-access': string;
   /** What the generator could not document for this operation (missing declarations), for the coverage test. */
   'x-undocumented'?: string[];
 }
@@ -172,6 +174,7 @@ function describeOperation(route: DiscoveredRoute, endpoint: EndpointOptions | u
     ...(requestBody ? { requestBody } : {}),
     responses,
     security: options.public ? [] : [{ [BEARER_SECURITY]: [] }, { [API_KEY_SECURITY]: [] }],
+    'x-access': options.public ? 'public' : options.ownerOnly ? 'tenant owner' : options.permissions?.length ? options.permissions.join(', ') : 'authenticated',
     ...(undocumented.length ? { 'x-undocumented': undocumented } : {}),
   };
 }
