@@ -29,7 +29,7 @@ export class TokensController {
   }
 
   @Post('refresh')
-  @Endpoint({ summary: 'Refresh a token pair (the refresh token is single use)', public: true, body: { resource: { type: 'tokens-refresh', attributes: RefreshAttributes } }, answer: tokenPairAnswer('tokens-refresh') })
+  @Endpoint({ summary: 'Refresh a token pair (the refresh token is single use)', public: true, body: { resource: { type: 'tokens-refresh', attributes: RefreshAttributes } }, answer: tokenPairAnswer('tokens-refresh'), errors: [401] })
   async refresh(@Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'tokens-refresh', attributes: RefreshAttributes });
     const pair = await this.tokens.refresh(attributes.refresh);

@@ -5,7 +5,7 @@ export const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid query parameter, path id or body.',
   401: 'No valid access token or API key.',
   403: "The caller's role lacks a needed permission.",
-  404: 'The resource (or a related one named in the body) does not exist or is not visible to the caller.',
+  404: 'A resource the request names (in its path, body or a filter) does not exist or is not visible to the caller.',
   409: 'The body names the wrong resource type or id, or conflicts with existing data.',
   413: 'The body is larger than the limit.',
   415: 'The body is not application/vnd.api+json (or multipart/form-data for uploads).',
@@ -17,15 +17,14 @@ export const ERROR_DESCRIPTIONS: Record<number, string> = {
 /**
  * The error statuses an operation can answer, from what it is: every one can
  * refuse its input (400), be throttled (429) or be unavailable while the
- * server drains (503); a guarded one can refuse the caller (401, 403); one
- * that names a resource in its path or body can miss it (404); one with a
+ * server drains (503) or miss a resource it names (404: in its path, body
+ * or a filter such as a bulk delete's ids); a guarded one can refuse the caller (401, 403); one with a
  * body can be refused for its type, size, media type or meaning (409, 413,
  * 415, 422); and an endpoint adds what its own rules give (`errors`).
  */
-export function errorStatuses(options: EndpointOptions, hasPathParameters: boolean, hasBody: boolean): number[] {
-  const statuses = new Set<number>([400, 429, 503, ...(options.errors ?? [])]);
+export function errorStatuses(options: EndpointOptions, hasBody: boolean): number[] {
+  const statuses = new Set<number>([400, 404, 429, 503, ...(options.errors ?? [])]);
   if (!options.public) [401, 403].forEach((status) => statuses.add(status));
-  if (hasPathParameters || hasBody) statuses.add(404);
   if (hasBody) [409, 413, 415, 422].forEach((status) => statuses.add(status));
   return [...statuses].sort((a, b) => a - b);
 }

@@ -53,6 +53,7 @@ export class SamlSignInController {
     public: true,
     answer: tokenPairAnswer('tokens'),
     redirects: true,
+    errors: [401],
     body: { form: { type: 'object', required: ['SAMLResponse'], properties: { SAMLResponse: { type: 'string', description: 'The IdP’s base64 response.' } } } },
   })
   async consume(@Param('domain') domain: string, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
