@@ -113,9 +113,14 @@ function snake(name: string): string {
   return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/-/g, '_').toLowerCase();
 }
 
+/** `ProviderSecretsController.create` → `provider_secrets_create` (a method repeated on one path gets its method appended). */
+export function operationIdOf(controllerName: string, handlerName: string): string {
+  return `${snake(controllerName.replace(/Controller$/, ''))}_${snake(handlerName)}`;
+}
+
 function describeOperation(route: DiscoveredRoute, endpoint: EndpointOptions | undefined, operationIds: Set<string>): OpenApiOperation {
   const undocumented: string[] = [];
-  let operationId = `${snake(route.controller.name.replace(/Controller$/, ''))}_${snake(route.handlerName)}`;
+  let operationId = operationIdOf(route.controller.name, route.handlerName);
   while (operationIds.has(operationId)) operationId = `${operationId}_${route.method.toLowerCase()}`;
   operationIds.add(operationId);
   if (!endpoint) undocumented.push('no @Endpoint');
