@@ -136,7 +136,6 @@ function describeOperation(route: DiscoveredRoute, endpoint: EndpointOptions | u
   if (query) parameters.push(...queryParameters(query.data as QuerySpec));
 
   const hasBody = Boolean(options.body);
-  const takesBody = route.args.some((a) => a.kind === RouteParamtypes.BODY) || ['POST', 'PATCH', 'PUT'].includes(route.method);
   let requestBody: unknown;
   if (options.body && 'resource' in options.body) {
     const mode = route.method === 'PATCH' ? 'update' : route.method === 'PUT' ? 'replace' : 'create';
@@ -147,7 +146,8 @@ function describeOperation(route: DiscoveredRoute, endpoint: EndpointOptions | u
     requestBody = { required: true, content: { 'multipart/form-data': { schema: options.body.multipart } } };
   } else if (options.body && 'form' in options.body) {
     requestBody = { required: true, content: { 'application/x-www-form-urlencoded': { schema: options.body.form } } };
-  } else if (takesBody && route.args.some((a) => a.kind === RouteParamtypes.BODY)) {
+  } else if (route.args.some((a) => a.kind === RouteParamtypes.BODY)) {
+    // The handler reads a body the document cannot describe.
     undocumented.push('request body');
   }
 
