@@ -6,7 +6,7 @@ export const ERROR_DESCRIPTIONS: Record<number, string> = {
   401: 'No valid access token or API key.',
   403: "The caller's role lacks a needed permission.",
   404: 'A resource the request names (in its path, body or a filter) does not exist or is not visible to the caller.',
-  409: 'The body names the wrong resource type or id, or conflicts with existing data.',
+  409: 'The body names the wrong resource type or id, or the change conflicts with the current state (the last owner, a duplicate).',
   413: 'The body is larger than the limit.',
   415: 'The body is not application/vnd.api+json (or multipart/form-data for uploads).',
   422: 'The body is well formed but cannot be applied.',
@@ -18,13 +18,15 @@ export const ERROR_DESCRIPTIONS: Record<number, string> = {
  * The error statuses an operation can answer, from what it is: every one can
  * refuse its input (400), be throttled (429) or be unavailable while the
  * server drains (503) or miss a resource it names (404: in its path, body
- * or a filter such as a bulk delete's ids); a guarded one can refuse the caller (401, 403); one with a
- * body can be refused for its type, size, media type or meaning (409, 413,
- * 415, 422); and an endpoint adds what its own rules give (`errors`).
+ * or a filter such as a bulk delete's ids); a guarded one can refuse the caller (401, 403); a
+ * change can conflict with the current state (409); one with a body can be
+ * refused for its size, media type or meaning (413, 415, 422); and an
+ * endpoint adds what its own rules give (`errors`).
  */
-export function errorStatuses(options: EndpointOptions, hasBody: boolean): number[] {
+export function errorStatuses(options: EndpointOptions, method: string, hasBody: boolean): number[] {
   const statuses = new Set<number>([400, 404, 429, 503, ...(options.errors ?? [])]);
   if (!options.public) [401, 403].forEach((status) => statuses.add(status));
+  if (method !== 'GET') statuses.add(409);
   if (hasBody) [409, 413, 415, 422].forEach((status) => statuses.add(status));
   return [...statuses].sort((a, b) => a - b);
 }

@@ -96,7 +96,7 @@ export function buildOpenApiDocument(rootModule: Function, options: DocumentOpti
       schemas,
       responses,
       securitySchemes: {
-        [BEARER_SECURITY]: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The access token from POST /tokens.' },
+        [BEARER_SECURITY]: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Use `Bearer <token>` for JWT (the access token from POST /tokens) or `Api-Key <key>` for API keys.' },
         [API_KEY_SECURITY]: { type: 'apiKey', in: 'header', name: 'Authorization', description: '`Api-Key <key>`: type the word Api-Key, a space, then the key.' },
       },
     },
@@ -166,7 +166,7 @@ function describeOperation(route: DiscoveredRoute, endpoint: EndpointOptions | u
   if (options.mayAccept) responses['202'] = taskAccepted();
   if (options.redirects) responses['302'] = redirect();
   if (status === 202 && options.resource) (responses['202'] as { headers?: unknown }).headers = CONTENT_LOCATION;
-  for (const error of errorStatuses(options, hasBody)) responses[String(error)] = { $ref: `#/components/responses/Error${error}` };
+  for (const error of errorStatuses(options, route.method, hasBody)) responses[String(error)] = { $ref: `#/components/responses/Error${error}` };
 
   const permissionNote = options.permissions?.length ? ` Needs: ${options.permissions.join(', ')}.` : '';
   const ownerNote = options.ownerOnly ? ' Tenant owners only.' : '';
