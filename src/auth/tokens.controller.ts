@@ -21,7 +21,7 @@ export class TokensController {
   ) {}
 
   @Post()
-  @Endpoint({ summary: 'Obtain a token pair', public: true, body: { resource: { type: 'tokens', attributes: SignInAttributes } }, answer: tokenPairAnswer('tokens'), errors: [401] })
+  @Endpoint({ summary: 'Obtain a token pair', public: true, body: { resource: { type: 'tokens', attributes: SignInAttributes } }, answer: tokenPairAnswer('tokens'), errors: [401, 403] })
   async obtain(@Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'tokens', attributes: SignInAttributes, acceptsTenantId: true });
     const pair = await this.signIn.signIn(attributes.email, attributes.password, attributes.tenant_id);

@@ -166,7 +166,7 @@ function describeOperation(route: DiscoveredRoute, endpoint: EndpointOptions | u
   if (options.mayAccept) responses['202'] = taskAccepted();
   if (options.redirects) responses['302'] = redirect();
   if (status === 202 && options.resource) (responses['202'] as { headers?: unknown }).headers = CONTENT_LOCATION;
-  for (const error of errorStatuses(options, route.method, hasBody)) responses[String(error)] = { $ref: `#/components/responses/Error${error}` };
+  for (const error of errorStatuses(options, route.method, hasBody, pathNames.length > 0)) responses[String(error)] = { $ref: `#/components/responses/Error${error}` };
 
   const permissionNote = options.permissions?.length ? ` Needs: ${options.permissions.join(', ')}.` : '';
   const ownerNote = options.ownerOnly ? ' Tenant owners only.' : '';
