@@ -2,7 +2,8 @@
 // Runs before `npm start` and `.ci/run`, before anything is compiled, so it is plain JavaScript.
 // 1. Refuses a Node.js older than package.json's engines field, saying which is needed.
 // 2. With --build: compiles (tsc) only when a source is newer than the last build, so an
-//    already-built checkout starts in seconds.
+//    already-built checkout starts in seconds, then writes openapi.json (the OpenAPI document
+//    generated from the compiled code) when it is missing or older than the build.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const { existsSync, readdirSync, statSync, utimesSync } = require('node:fs');
@@ -32,5 +33,9 @@ if (process.argv.includes('--build')) {
     // tsc leaves the build info alone when no output changed (a source only touched): mark the build as current.
     const now = new Date();
     utimesSync(buildInfo, now, now);
+  }
+  const openApi = join(root, 'openapi.json');
+  if (!existsSync(openApi) || statSync(openApi).mtimeMs < statSync(buildInfo).mtimeMs) {
+    execFileSync(process.execPath, [join(root, 'dist', 'scripts', 'write-openapi.js')], { stdio: 'inherit' });
   }
 }

@@ -7,6 +7,7 @@ import { Client } from 'pg';
 import { setupDatabase } from '../src/database/database-setup';
 import { startLocalPostgres } from '../src/dev/local-postgres';
 import { countRedisPrefix, deleteRedisPrefix, dropScratchDatabase } from '../src/dev/scratch-cleanup';
+import { openApiDocument, uncalledOperations } from '../test/support/openapi-check';
 
 /**
  * `npm test`: a fresh database and Redis key prefix for this run, every test
@@ -33,6 +34,8 @@ async function main(): Promise<number> {
   const files = findTests(resolve(__dirname, '..', 'test'), process.argv.slice(2));
   const tapDir = mkdtempSync(join(tmpdir(), 'cspm-tap-'));
   const tapFile = join(tapDir, 'results.tap');
+  // Every operation the suites call through their HTTP client, one line per call (test/support/openapi-check.ts).
+  const callsFile = join(tapDir, 'openapi-calls.txt');
   // Report zips and uploads of this run go to a folder of its own, removed afterwards; the checkout's stays as it was.
   const filesDir = mkdtempSync(join(tmpdir(), 'cspm-test-files-'));
   const checkoutReports = resolve(__dirname, '..', '..', '.data', 'reports');
@@ -46,6 +49,7 @@ async function main(): Promise<number> {
     REDIS_PREFIX: prefix,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     TEST_RUN_ID: runId,
+    OPENAPI_CALLS_FILE: callsFile,
     REPORTS_DIR: join(filesDir, 'reports'),
     SCAN_SPOOL_DIR: join(filesDir, 'spool'),
   };
@@ -66,12 +70,21 @@ async function main(): Promise<number> {
   const leftBehind = await whatWasLeftBehind(server.toString(), database, prefix, filesDir, checkoutReports, checkoutReportsBefore);
   for (const stop of stops) await stop().catch(() => undefined);
   const tap = readFileSync(tapFile, 'utf8');
+  const calls = existsSync(callsFile) ? readFileSync(callsFile, 'utf8').split('\n') : [];
   rmSync(tapDir, { recursive: true, force: true });
   const passed = Number(/^# pass (\d+)/m.exec(tap)?.[1] ?? 0);
   let failed = Number(/^# fail (\d+)/m.exec(tap)?.[1] ?? 0) + Number(/^# cancelled (\d+)/m.exec(tap)?.[1] ?? 0);
   if (leftBehind.length > 0) {
     process.stdout.write(`\nthe run left behind:\n  ${leftBehind.join('\n  ')}\n`);
     failed += 1;
+  }
+  // Only a run of every suite can tell which operations none of them calls.
+  if (process.argv.length <= 2) {
+    const uncalled = uncalledOperations(openApiDocument(), calls);
+    if (uncalled.length > 0) {
+      process.stdout.write(`\n${uncalled.length} operations of the OpenAPI document no suite called:\n  ${uncalled.join('\n  ')}\n`);
+      failed += 1;
+    }
   }
   process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
   return exitCode !== 0 || failed > 0 || passed === 0 ? 1 : 0;

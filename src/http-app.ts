@@ -1,7 +1,7 @@
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import { randomUUID } from 'node:crypto';
@@ -21,10 +21,11 @@ import { jsonDepthExceeds, MAX_JSON_DEPTH } from './common/json/json-depth';
 import { JSONAPI_MEDIA_TYPE } from './common/jsonapi/media-type';
 import { createRootLogger, PinoNestLogger } from './logging/logger';
 import { mountMetrics } from './metrics/metrics-http';
-import { API_KEY_SECURITY } from './common/http/endpoint.decorator';
+import { API_PREFIX, UNPREFIXED_ROUTES } from './common/http/route-prefix';
+import { buildOpenApiDocument } from './openapi/openapi-document';
 import { SAML_ACS_PATH, withoutSamlTrailingSlash } from './saml/saml-paths';
 
-export const API_PREFIX = 'api/v1';
+export { API_PREFIX };
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const FORM_BODY_TYPE = 'application/x-www-form-urlencoded';
 const ACCEPTED_BODY_TYPES = new Set([JSONAPI_MEDIA_TYPE, 'application/json', 'multipart/form-data']);
@@ -129,10 +130,7 @@ export async function createHttpApp(
     bodyParser: false,
   });
   app.setGlobalPrefix(API_PREFIX, {
-    exclude: [
-      { path: 'health/live', method: RequestMethod.GET },
-      { path: 'health/ready', method: RequestMethod.GET },
-    ],
+    exclude: UNPREFIXED_ROUTES.map((path) => ({ path, method: RequestMethod.GET })),
   });
   await app.register(helmet as never, {
     // The API serves JSON; the only HTML is Swagger UI, whose inline scripts a strict CSP would block.
@@ -142,7 +140,7 @@ export async function createHttpApp(
   // Multipart is parsed only where a handler asks for it (scan imports), with that handler's limits.
   await app.register(multipart as never, { limits: { files: 1, parts: 10, fileSize: config.scans.importMaxBytes } });
   if (config.http.corsOrigins.length > 0) app.enableCors({ origin: config.http.corsOrigins, credentials: false });
-  if (config.http.swaggerEnabled) mountSwagger(app);
+  if (config.http.swaggerEnabled) mountSwagger(app, rootModule as Function);
   mountMetrics(app, config);
   await mountQueueDashboard(app, config);
 
@@ -150,20 +148,16 @@ export async function createHttpApp(
   return app;
 }
 
-function mountSwagger(app: NestFastifyApplication): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Cloud security posture API')
-      .setDescription('Multi-tenant JSON:API for providers, scans, findings, roles and row filter rules.')
-      .setVersion('1')
-      // The contract's one scheme takes either form; the second entry lets Swagger UI send an API key.
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Use `Bearer <token>` for JWT or `Api-Key <key>` for API keys.' })
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'Authorization', description: '`Api-Key <key>`: type the word Api-Key, a space, then the key.' }, API_KEY_SECURITY)
-      .build(),
-  );
-  SwaggerModule.setup(`${API_PREFIX}/docs`, app, document, {
+/**
+ * Swagger UI at /api/v1/docs and the JSON beside it, serving the document
+ * generated from the handlers' own declarations (src/openapi). @nestjs/swagger
+ * only serves the UI: its own scanner sees none of the query specs, bodies
+ * or resource schemas.
+ */
+function mountSwagger(app: NestFastifyApplication, rootModule: Function): void {
+  const document = buildOpenApiDocument(rootModule, { prefix: API_PREFIX, unprefixed: UNPREFIXED_ROUTES });
+  SwaggerModule.setup(`${API_PREFIX}/docs`, app, document as never, {
     jsonDocumentUrl: `${API_PREFIX}/docs/openapi.json`,
-    swaggerOptions: { persistAuthorization: true },
+    swaggerOptions: { persistAuthorization: true, tryItOutEnabled: true },
   });
 }

@@ -1,3 +1,4 @@
+import { boolean, dateTime, nullable, text } from '../common/jsonapi/attribute-schema';
 import { QuerySpec } from '../common/jsonapi/query-spec';
 import { ResourceDefinition } from '../common/jsonapi/resource-definition';
 
@@ -17,6 +18,15 @@ export interface ApiKeyRow {
 export const API_KEY_COLUMNS_SQL = 'k.id, k.name, k.prefix, k.expires_at, k.revoked, k.inserted_at, k.last_used_at, k.user_id';
 
 export const apiKeyResource: ResourceDefinition<ApiKeyRow> = {
+  schema: {
+    name: text,
+    prefix: text,
+    expires_at: nullable(dateTime),
+    revoked: boolean,
+    inserted_at: dateTime,
+    last_used_at: nullable(dateTime),
+    api_key: text,
+  },
   type: 'api-keys',
   id: (k) => k.id,
   attributes: (k) => ({

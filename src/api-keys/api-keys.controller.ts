@@ -19,35 +19,35 @@ export class ApiKeysController {
   constructor(private readonly apiKeys: ApiKeysService) {}
 
   @Get()
-  @Endpoint({ summary: 'List the tenant’s API keys', permissions: ['manage_account'] })
+  @Endpoint({ summary: 'List the tenant’s API keys', permissions: ['manage_account'], resource: apiKeyResource, list: true })
   async list(@JsonApiQuery(API_KEY_LIST) query: ParsedQuery) {
     const { rows, count } = await this.apiKeys.list(query);
     return renderDocument(apiKeyResource, rows, { fields: query.fields, meta: listMeta(query.page, count), included: await included(rows, query) });
   }
 
   @Post()
-  @Endpoint({ summary: 'Create an API key acting as you in this tenant; the key is in this answer only', status: 201, permissions: ['manage_account'] })
+  @Endpoint({ summary: 'Create an API key acting as you in this tenant; the key is in this answer only', status: 201, permissions: ['manage_account'], resource: apiKeyResource, body: { resource: { type: 'api-keys', attributes: ApiKeyCreateAttributes } } })
   async create(@Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'api-keys', attributes: ApiKeyCreateAttributes });
     return renderDocument(apiKeyResource, await this.apiKeys.create(attributes));
   }
 
   @Get(':id')
-  @Endpoint({ summary: 'One API key', permissions: ['manage_account'] })
+  @Endpoint({ summary: 'One API key', permissions: ['manage_account'], resource: apiKeyResource })
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(API_KEY_DETAIL) query: ParsedQuery) {
     const key = await this.apiKeys.get(id);
     return renderDocument(apiKeyResource, key, { fields: query.fields, included: await included([key], query) });
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Rename an API key', permissions: ['manage_account'] })
+  @Endpoint({ summary: 'Rename an API key', permissions: ['manage_account'], resource: apiKeyResource, body: { resource: { type: 'api-keys', attributes: ApiKeyUpdateAttributes } } })
   async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'api-keys', attributes: ApiKeyUpdateAttributes, id });
     return renderDocument(apiKeyResource, await this.apiKeys.rename(id, attributes));
   }
 
   @Delete(':id/revoke')
-  @Endpoint({ summary: 'Revoke an API key (irreversible): it stops working on the next request', permissions: ['manage_account'] })
+  @Endpoint({ summary: 'Revoke an API key (irreversible): it stops working on the next request', permissions: ['manage_account'], resource: apiKeyResource })
   async revoke(@Param('id', UuidPipe) id: string) {
     return renderDocument(apiKeyResource, await this.apiKeys.revoke(id));
   }

@@ -1,4 +1,5 @@
 import { Body, Controller, Post } from '@nestjs/common';
+import { boolean, objectOf, text } from '../common/jsonapi/attribute-schema';
 import { ApiTags } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
 import { Endpoint } from '../common/http/endpoint.decorator';
@@ -9,13 +10,18 @@ export class ConfirmEmailAttributes {
   @IsString() @Length(1, 512) token!: string;
 }
 
+
+const CONFIRMED_ANSWER = objectOf({
+  data: objectOf({ type: { const: 'email-verifications' }, id: text, attributes: objectOf({ email: text, purpose: text, verified: boolean }) }),
+});
+
 @ApiTags('User')
 @Controller('email-verifications')
 export class EmailVerificationsController {
   constructor(private readonly verifications: EmailVerificationService) {}
 
   @Post()
-  @Endpoint({ summary: 'Confirm an email address with the token mailed to it (a sign-up, or a change of address)', public: true })
+  @Endpoint({ summary: 'Confirm an email address with the token mailed to it (a sign-up, or a change of address)', public: true, body: { resource: { type: 'email-verifications', attributes: ConfirmEmailAttributes } }, answer: CONFIRMED_ANSWER })
   async confirm(@Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'email-verifications', attributes: ConfirmEmailAttributes });
     const confirmed = await this.verifications.confirm(attributes.token);

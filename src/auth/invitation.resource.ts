@@ -1,3 +1,4 @@
+import { dateTime, oneOf, text } from '../common/jsonapi/attribute-schema';
 import { ResourceDefinition } from '../common/jsonapi/resource-definition';
 
 export type InvitationState = 'pending' | 'accepted' | 'expired' | 'revoked';
@@ -19,6 +20,14 @@ export interface InvitationRow {
 export const INVITATION_FIELDS = ['inserted_at', 'updated_at', 'email', 'state', 'token', 'expires_at', 'roles', 'inviter'] as const;
 
 export const invitationResource: ResourceDefinition<InvitationRow> = {
+  schema: {
+    inserted_at: dateTime,
+    updated_at: dateTime,
+    email: text,
+    state: oneOf(['pending', 'accepted', 'expired', 'revoked']),
+    expires_at: dateTime,
+    token: text,
+  },
   type: 'invitations',
   selfPath: 'tenants/invitations',
   id: (i) => i.id,

@@ -45,14 +45,18 @@ export class InvitationsController {
   constructor(private readonly invitations: InvitationsService) {}
 
   @Get('tenants/invitations')
-  @Endpoint({ summary: 'List the invitations of the tenant', permissions: ['manage_users'] })
+  @Endpoint({ summary: 'List the invitations of the tenant', permissions: ['manage_users'], resource: invitationResource, list: true })
   async list(@JsonApiQuery(INVITATION_LIST) query: ParsedQuery) {
     const { rows, count } = await this.invitations.list(query, INVITATION_LIST);
     return renderDocument(invitationResource, rows, { fields: query.fields, meta: listMeta(query.page, count) });
   }
 
   @Post('tenants/invitations')
-  @Endpoint({ summary: 'Invite someone to the tenant (the answer holds the token, once)', permissions: ['manage_users'], status: 201 })
+  @Endpoint({ summary: 'Invite someone to the tenant (the answer holds the token, once)', permissions: ['manage_users'], status: 201, resource: invitationResource, body: { resource: {
+      type: 'invitations',
+      attributes: CreateInvitationAttributes,
+      relationships: { roles: { ...ROLES_RELATIONSHIP.roles, required: true } },
+    } } })
   async create(@Body() body: unknown) {
     const { attributes, relationships } = await parseResourceBody(body, {
       type: 'invitations',
@@ -65,13 +69,17 @@ export class InvitationsController {
   }
 
   @Get('tenants/invitations/:id')
-  @Endpoint({ summary: 'An invitation of the tenant', permissions: ['manage_users'] })
+  @Endpoint({ summary: 'An invitation of the tenant', permissions: ['manage_users'], resource: invitationResource })
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(INVITATION_DETAIL) query: ParsedQuery) {
     return renderDocument(invitationResource, await this.invitations.get(id), { fields: query.fields });
   }
 
   @Patch('tenants/invitations/:id')
-  @Endpoint({ summary: 'Change a pending invitation’s email, expiry or roles', permissions: ['manage_users'] })
+  @Endpoint({ summary: 'Change a pending invitation’s email, expiry or roles', permissions: ['manage_users'], resource: invitationResource, body: { resource: {
+      type: 'invitations',
+      attributes: UpdateInvitationAttributes,
+      relationships: ROLES_RELATIONSHIP,
+    } } })
   async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
     const { attributes, relationships } = await parseResourceBody(body, {
       type: 'invitations',
@@ -89,7 +97,7 @@ export class InvitationsController {
   }
 
   @Post('invitations/accept')
-  @Endpoint({ summary: 'Accept an invitation addressed to your email: you join its tenant with its roles', status: 201 })
+  @Endpoint({ summary: 'Accept an invitation addressed to your email: you join its tenant with its roles', status: 201, resource: membershipResource, body: { resource: { type: 'invitations', attributes: AcceptInvitationAttributes } } })
   @OutsideTenantTransaction()
   async accept(@Body() body: unknown, @Req() request: FastifyRequest & { user: AuthenticatedUser }) {
     const { attributes } = await parseResourceBody(body, { type: 'invitations', attributes: AcceptInvitationAttributes });

@@ -1,3 +1,4 @@
+import { dateTime, oneOf, text } from '../common/jsonapi/attribute-schema';
 import { ResourceDefinition } from '../common/jsonapi/resource-definition';
 
 export interface TenantRow {
@@ -9,6 +10,7 @@ export interface TenantRow {
 }
 
 export const tenantResource: ResourceDefinition<TenantRow> = {
+  schema: { name: text, inserted_at: dateTime, updated_at: dateTime },
   type: 'tenants',
   id: (t) => t.id,
   attributes: (t) => ({ name: t.name, inserted_at: t.inserted_at, updated_at: t.updated_at }),
@@ -24,6 +26,7 @@ export interface MembershipRow {
 }
 
 export const membershipResource: ResourceDefinition<MembershipRow> = {
+  schema: { role: oneOf(['owner', 'member']), date_joined: dateTime },
   type: 'memberships',
   id: (m) => m.id,
   attributes: (m) => ({ role: m.role, date_joined: m.date_joined }),

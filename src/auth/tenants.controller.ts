@@ -36,27 +36,27 @@ export class TenantsController {
   ) {}
 
   @Get()
-  @Endpoint({ summary: 'List the tenants you belong to' })
+  @Endpoint({ summary: 'List the tenants you belong to', resource: tenantResource, list: true })
   async list(@JsonApiQuery(TENANT_LIST) query: ParsedQuery) {
     const { rows, count } = await this.tenants.listMine(query, TENANT_LIST);
     return renderDocument(tenantResource, rows, { fields: query.fields, meta: listMeta(query.page, count) });
   }
 
   @Post()
-  @Endpoint({ summary: 'Create a tenant owned by you', status: 201 })
+  @Endpoint({ summary: 'Create a tenant owned by you', status: 201, resource: tenantResource, body: { resource: { type: 'tenants', attributes: TenantAttributes } } })
   async create(@Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'tenants', attributes: TenantAttributes });
     return renderDocument(tenantResource, await this.tenants.create(attributes.name));
   }
 
   @Get(':id')
-  @Endpoint({ summary: 'A tenant you belong to' })
+  @Endpoint({ summary: 'A tenant you belong to', resource: tenantResource })
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(TENANT_DETAIL) query: ParsedQuery) {
     return renderDocument(tenantResource, await this.tenants.getMine(id), { fields: query.fields });
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Rename the current tenant', permissions: ['manage_account'] })
+  @Endpoint({ summary: 'Rename the current tenant', permissions: ['manage_account'], resource: tenantResource, body: { resource: { type: 'tenants', attributes: TenantAttributes } } })
   async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'tenants', attributes: TenantAttributes, id });
     return renderDocument(tenantResource, await this.tenants.update(id, attributes.name));
@@ -76,7 +76,7 @@ export class TenantsController {
   }
 
   @Get(':id/memberships')
-  @Endpoint({ summary: 'Memberships of the current tenant' })
+  @Endpoint({ summary: 'Memberships of the current tenant', resource: membershipResource, list: true })
   async memberships(@Param('id', UuidPipe) id: string, @JsonApiQuery(MEMBERSHIP_LIST) query: ParsedQuery) {
     const { rows, count } = await this.tenants.memberships(id, query, MEMBERSHIP_LIST);
     return renderDocument(membershipResource, rows, { fields: query.fields, meta: listMeta(query.page, count) });

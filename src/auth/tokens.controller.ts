@@ -7,6 +7,7 @@ import { OutsideTenantTransaction } from '../database/tenant.interceptor';
 import { AuthenticatedUser } from './authenticated-user';
 import { SignInService } from './sign-in.service';
 import { RefreshAttributes, SignInAttributes, SwitchTenantAttributes } from './token.dto';
+import { tokenPairAnswer } from './token-answer';
 import { TokenService } from './token.service';
 import { TokenThrottleGuard } from './token-throttle.guard';
 
@@ -20,7 +21,7 @@ export class TokensController {
   ) {}
 
   @Post()
-  @Endpoint({ summary: 'Obtain a token pair', public: true })
+  @Endpoint({ summary: 'Obtain a token pair', public: true, body: { resource: { type: 'tokens', attributes: SignInAttributes } }, answer: tokenPairAnswer('tokens'), errors: [401, 403] })
   async obtain(@Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'tokens', attributes: SignInAttributes, acceptsTenantId: true });
     const pair = await this.signIn.signIn(attributes.email, attributes.password, attributes.tenant_id);
@@ -28,7 +29,7 @@ export class TokensController {
   }
 
   @Post('refresh')
-  @Endpoint({ summary: 'Refresh a token pair (the refresh token is single use)', public: true })
+  @Endpoint({ summary: 'Refresh a token pair (the refresh token is single use)', public: true, body: { resource: { type: 'tokens-refresh', attributes: RefreshAttributes } }, answer: tokenPairAnswer('tokens-refresh'), errors: [401] })
   async refresh(@Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'tokens-refresh', attributes: RefreshAttributes });
     const pair = await this.tokens.refresh(attributes.refresh);
@@ -36,7 +37,7 @@ export class TokensController {
   }
 
   @Post('switch')
-  @Endpoint({ summary: 'Switch to another tenant the user belongs to' })
+  @Endpoint({ summary: 'Switch to another tenant the user belongs to', body: { resource: { type: 'tokens-switch-tenant', attributes: SwitchTenantAttributes } }, answer: tokenPairAnswer('tokens-switch-tenant') })
   @OutsideTenantTransaction()
   async switch(@Body() body: unknown, @Req() request: FastifyRequest & { user: AuthenticatedUser }) {
     const { attributes } = await parseResourceBody(body, { type: 'tokens-switch-tenant', attributes: SwitchTenantAttributes, acceptsTenantId: true });

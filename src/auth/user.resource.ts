@@ -1,3 +1,4 @@
+import { dateTime, text } from '../common/jsonapi/attribute-schema';
 import { ResourceDefinition } from '../common/jsonapi/resource-definition';
 
 export interface UserRow {
@@ -15,6 +16,7 @@ export interface UserRow {
 export const USER_FIELDS = ['name', 'email', 'company_name', 'date_joined', 'memberships', 'roles'] as const;
 
 export const userResource: ResourceDefinition<UserRow> = {
+  schema: { name: text, email: text, company_name: text, date_joined: dateTime },
   type: 'users',
   id: (u) => u.id,
   attributes: (u) => ({ name: u.name, email: u.email, company_name: u.company_name ?? '', date_joined: u.date_joined }),

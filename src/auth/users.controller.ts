@@ -49,14 +49,14 @@ export class UsersController {
   ) {}
 
   @Get()
-  @Endpoint({ summary: 'List the users of the tenant', permissions: ['manage_users'] })
+  @Endpoint({ summary: 'List the users of the tenant', permissions: ['manage_users'], resource: userResource, list: true })
   async list(@JsonApiQuery(USER_LIST) query: ParsedQuery) {
     const { rows, count } = await this.users.list(query, USER_LIST);
     return renderDocument(userResource, rows, { fields: query.fields, meta: listMeta(query.page, count), included: await this.graph.included(userResource, rows, query.include) });
   }
 
   @Post()
-  @Endpoint({ summary: 'Sign up: create a user with their own tenant (throttled per address)', public: true, status: 201 })
+  @Endpoint({ summary: 'Sign up: create a user with their own tenant (throttled per address)', public: true, status: 201, resource: userResource, body: { resource: { type: 'users', attributes: SignUpAttributes } } })
   @UseGuards(SignUpThrottleGuard)
   async signUp(@Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'users', attributes: SignUpAttributes });
@@ -64,21 +64,21 @@ export class UsersController {
   }
 
   @Get('me')
-  @Endpoint({ summary: 'The signed-in user' })
+  @Endpoint({ summary: 'The signed-in user', resource: userResource })
   async me(@JsonApiQuery(DETAIL_QUERY) query: ParsedQuery) {
     const user = await this.users.me();
     return renderDocument(userResource, user, { fields: query.fields, included: await this.graph.included(userResource, [user], query.include) });
   }
 
   @Get(':id')
-  @Endpoint({ summary: 'A user of the current tenant (another user than yourself needs manage_users)' })
+  @Endpoint({ summary: 'A user of the current tenant (another user than yourself needs manage_users)', resource: userResource })
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(DETAIL_QUERY) query: ParsedQuery) {
     const user = await this.users.get(id);
     return renderDocument(userResource, user, { fields: query.fields, included: await this.graph.included(userResource, [user], query.include) });
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Update your own user (a new password or email needs current_password; a new email applies once confirmed)' })
+  @Endpoint({ summary: 'Update your own user (a new password or email needs current_password; a new email applies once confirmed)', resource: userResource, body: { resource: { type: 'users', attributes: UpdateUserAttributes } } })
   async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'users', attributes: UpdateUserAttributes, id });
     const { user, verificationSentTo } = await this.users.updateSelf(id, attributes);
@@ -93,14 +93,14 @@ export class UsersController {
   }
 
   @Get(':id/memberships')
-  @Endpoint({ summary: 'A user’s memberships: your own in every tenant, another user’s here (needs manage_users)' })
+  @Endpoint({ summary: 'A user’s memberships: your own in every tenant, another user’s here (needs manage_users)', resource: membershipResource, list: true })
   async memberships(@Param('id', UuidPipe) id: string, @JsonApiQuery(MEMBERSHIP_LIST) query: ParsedQuery) {
     const { rows, count } = await this.users.memberships(id, query, MEMBERSHIP_LIST);
     return renderDocument(membershipResource, rows, { fields: query.fields, meta: listMeta(query.page, count) });
   }
 
   @Get(':id/memberships/:membershipId')
-  @Endpoint({ summary: 'One of a user’s memberships, under the same rules as the list' })
+  @Endpoint({ summary: 'One of a user’s memberships, under the same rules as the list', resource: membershipResource })
   async membership(
     @Param('id', UuidPipe) id: string,
     @Param('membershipId', UuidPipe) membershipId: string,
@@ -110,19 +110,19 @@ export class UsersController {
   }
 
   @Post(':id/relationships/roles')
-  @Endpoint({ summary: 'Give a user more roles (after the ones they hold)', permissions: ['manage_users'], status: 204 })
+  @Endpoint({ summary: 'Give a user more roles (after the ones they hold)', permissions: ['manage_users'], status: 204, body: { identifiers: 'roles' } })
   async addRoles(@Param('id', UuidPipe) id: string, @Body() body: unknown): Promise<void> {
     await this.roles.addUserRoles(id, relationshipBodyIds(body, 'roles'), inRelationshipBody);
   }
 
   @Patch(':id/relationships/roles')
-  @Endpoint({ summary: 'Replace a user’s roles', permissions: ['manage_users'], status: 204 })
+  @Endpoint({ summary: 'Replace a user’s roles', permissions: ['manage_users'], status: 204, body: { identifiers: 'roles' } })
   async replaceRoles(@Param('id', UuidPipe) id: string, @Body() body: unknown): Promise<void> {
     await this.roles.replaceUserRoles(id, relationshipBodyIds(body, 'roles'), inRelationshipBody);
   }
 
   @Delete(':id/relationships/roles')
-  @Endpoint({ summary: 'Take roles from a user (all of them when there is no body); not your own', permissions: ['manage_users'], status: 204 })
+  @Endpoint({ summary: 'Take roles from a user (all of them when there is no body); not your own', permissions: ['manage_users'], status: 204, body: { identifiers: 'roles', optional: true } })
   async removeRoles(@Param('id', UuidPipe) id: string, @Body() body: unknown): Promise<void> {
     await this.roles.removeUserRoles(id, relationshipIdsToRemove(body, 'roles'));
   }

@@ -1,4 +1,6 @@
+import { anything, boolean, dateTime, listOf, nullable, oneOf, text } from '../common/jsonapi/attribute-schema';
 import { ResourceDefinition } from '../common/jsonapi/resource-definition';
+import { DELTAS, SEVERITIES, STATUSES } from './finding-list-spec';
 
 /** The columns every findings read selects (compliance stays out: it is large and no read renders it). */
 export const FINDING_COLUMNS_SQL = `f.id, f.scan_id, f.uid, f.delta, f.status, f.status_extended, f.severity, f.severity_rank,
@@ -26,6 +28,23 @@ export interface FindingRow {
 }
 
 export const findingResource: ResourceDefinition<FindingRow> = {
+  schema: {
+    uid: text,
+    delta: nullable(oneOf(DELTAS)),
+    status: oneOf(STATUSES),
+    status_extended: nullable(text),
+    severity: oneOf(SEVERITIES),
+    check_id: text,
+    check_metadata: { type: 'object' },
+    categories: nullable(listOf(text)),
+    resource_groups: nullable(text),
+    raw_result: anything,
+    inserted_at: dateTime,
+    updated_at: dateTime,
+    first_seen_at: nullable(dateTime),
+    muted: boolean,
+    muted_reason: nullable(text),
+  },
   type: 'findings',
   selfPath: 'findings',
   id: (f) => f.id,

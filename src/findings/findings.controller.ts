@@ -17,37 +17,37 @@ export class FindingsController {
   constructor(private readonly findings: FindingsService) {}
 
   @Get()
-  @Endpoint({ summary: 'List findings of every scan (page numbers, or a cursor with page[cursor])' })
+  @Endpoint({ summary: 'List findings of every scan (page numbers, or a cursor with page[cursor])', resource: findingResource, list: true })
   async list(@JsonApiQuery(FINDING_LIST) query: ParsedQuery, @RequestUrl() url: string) {
     return renderPage(await this.findings.list(query, 'all'), query, url);
   }
 
   @Get('latest')
-  @Endpoint({ summary: 'List findings of the latest completed scan of each provider' })
+  @Endpoint({ summary: 'List findings of the latest completed scan of each provider', resource: findingResource, list: true })
   async latest(@JsonApiQuery(FINDING_LATEST_LIST) query: ParsedQuery, @RequestUrl() url: string) {
     return renderPage(await this.findings.list(query, 'latest'), query, url);
   }
 
   @Get('metadata')
-  @Endpoint({ summary: 'Distinct services, regions, resource types, severities and checks of the findings a filter selects' })
+  @Endpoint({ summary: 'Distinct services, regions, resource types, severities and checks of the findings a filter selects', resource: findingMetadataResource })
   async metadata(@JsonApiQuery(FINDING_METADATA) query: ParsedQuery) {
     return renderDocument(findingMetadataResource, await this.findings.metadata(query.filters, 'all'), { fields: query.fields });
   }
 
   @Get('metadata/latest')
-  @Endpoint({ summary: 'The same metadata for the latest completed scan of each provider' })
+  @Endpoint({ summary: 'The same metadata for the latest completed scan of each provider', resource: findingMetadataResource })
   async metadataLatest(@JsonApiQuery(FINDING_METADATA_LATEST) query: ParsedQuery) {
     return renderDocument(findingMetadataResource, await this.findings.metadata(query.filters, 'latest'), { fields: query.fields });
   }
 
   @Get('findings_services_regions')
-  @Endpoint({ summary: 'The services and regions of the findings a filter selects (Prowler’s deprecated picker)' })
+  @Endpoint({ summary: 'The services and regions of the findings a filter selects (Prowler’s deprecated picker)', resource: findingServicesRegionsResource })
   async servicesRegions(@JsonApiQuery(FINDING_SERVICES_REGIONS) query: ParsedQuery) {
     return renderDocument(findingServicesRegionsResource, await this.findings.metadata(query.filters, 'all'), { fields: query.fields });
   }
 
   @Get(':id')
-  @Endpoint({ summary: 'One finding' })
+  @Endpoint({ summary: 'One finding', resource: findingResource })
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(FINDING_DETAIL) query: ParsedQuery) {
     const found = await this.findings.get(id, query.include);
     return renderDocument(findingResource, found.rows[0], { fields: query.fields, included: found.included });

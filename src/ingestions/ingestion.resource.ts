@@ -1,5 +1,6 @@
+import { boolean, dateTime, integer, nullable, oneOf, text } from '../common/jsonapi/attribute-schema';
 import { ResourceDefinition } from '../common/jsonapi/resource-definition';
-import { TaskRow, TaskState } from '../tasks/task.resource';
+import { TASK_STATES, TaskRow, TaskState } from '../tasks/task.resource';
 
 /**
  * A push from the Prowler CLI, identified by its `scan-ingestion` task. Its
@@ -36,6 +37,15 @@ function progress(row: IngestionRow): number {
 }
 
 export const ingestionResource: ResourceDefinition<IngestionRow> = {
+  schema: {
+    state: oneOf(TASK_STATES),
+    progress: integer,
+    records: nullable(integer),
+    provider_created: nullable(boolean),
+    error: nullable(text),
+    inserted_at: dateTime,
+    completed_at: nullable(dateTime),
+  },
   type: 'ingestions',
   id: (row) => row.task.id,
   attributes: (row) => {

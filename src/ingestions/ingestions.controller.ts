@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthenticatedUser } from '../auth/authenticated-user';
 import { Endpoint } from '../common/http/endpoint.decorator';
@@ -17,19 +17,19 @@ export class IngestionsController {
 
   @Post()
   @AuthorizeBeforeBody()
-  @ApiConsumes('multipart/form-data')
-  @ApiBody({
-    schema: {
-      type: 'object',
-      required: ['file'],
-      properties: { file: { type: 'string', format: 'binary', description: 'Prowler `-M json-ocsf` output, plain or gzipped; at most SCAN_IMPORT_MAX_BYTES.' } },
-    },
-  })
   @Endpoint({
     summary:
       'Take the findings the Prowler CLI pushes (multipart, one part named file): the provider is found by the records’ type and account, or created when your role may manage providers, and a manual scan ingests them',
     status: 202,
     permissions: ['manage_scans'],
+    resource: ingestionResource,
+    body: {
+      multipart: {
+        type: 'object',
+        required: ['file'],
+        properties: { file: { type: 'string', format: 'binary', description: 'Prowler `-M json-ocsf` output, plain or gzipped; at most SCAN_IMPORT_MAX_BYTES.' } },
+      },
+    },
   })
   async ingest(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const { user } = request as FastifyRequest & { user?: AuthenticatedUser };
@@ -39,7 +39,7 @@ export class IngestionsController {
   }
 
   @Get(':id')
-  @Endpoint({ summary: 'How a push is going: finding its provider, then ingesting its findings as a scan' })
+  @Endpoint({ summary: 'How a push is going: finding its provider, then ingesting its findings as a scan', resource: ingestionResource })
   async get(@Param('id', UuidPipe) id: string) {
     return renderDocument(ingestionResource, await this.ingestions.get(id));
   }

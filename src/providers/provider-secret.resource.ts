@@ -1,3 +1,4 @@
+import { dateTime, nullable, oneOf, text } from '../common/jsonapi/attribute-schema';
 import { ResourceDefinition } from '../common/jsonapi/resource-definition';
 import { SecretType } from './secret-schemas';
 
@@ -14,6 +15,7 @@ export interface ProviderSecretRow {
 export const PROVIDER_SECRET_FIELDS = ['inserted_at', 'updated_at', 'name', 'secret_type', 'provider'] as const;
 
 export const providerSecretResource: ResourceDefinition<ProviderSecretRow> = {
+  schema: { inserted_at: dateTime, updated_at: dateTime, name: nullable(text), secret_type: oneOf(['static', 'role', 'service_account']) },
   type: 'provider-secrets',
   selfPath: 'providers/secrets',
   id: (s) => s.id,

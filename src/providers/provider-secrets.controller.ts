@@ -24,14 +24,18 @@ export class ProviderSecretsController {
   constructor(private readonly secrets: ProviderSecretsService) {}
 
   @Get()
-  @Endpoint({ summary: 'List provider secrets (metadata only)', permissions: ['manage_providers'] })
+  @Endpoint({ summary: 'List provider secrets (metadata only)', permissions: ['manage_providers'], resource: providerSecretResource, list: true })
   async list(@JsonApiQuery(SECRET_LIST) query: ParsedQuery) {
     const { rows, count } = await this.secrets.list(query, SECRET_LIST);
     return renderDocument(providerSecretResource, rows, { fields: query.fields, meta: listMeta(query.page, count) });
   }
 
   @Post()
-  @Endpoint({ summary: 'Store a provider’s secret, encrypted', permissions: ['manage_providers'], status: 201 })
+  @Endpoint({ summary: 'Store a provider’s secret, encrypted', permissions: ['manage_providers'], status: 201, resource: providerSecretResource, body: { resource: {
+      type: 'provider-secrets',
+      attributes: CreateProviderSecretAttributes,
+      relationships: { provider: { type: 'providers', many: false, required: true } },
+    } } })
   async create(@Body() body: unknown) {
     const { attributes, relationships } = await parseResourceBody(body, {
       type: 'provider-secrets',
@@ -44,13 +48,13 @@ export class ProviderSecretsController {
   }
 
   @Get(':id')
-  @Endpoint({ summary: 'A provider secret (metadata only)', permissions: ['manage_providers'] })
+  @Endpoint({ summary: 'A provider secret (metadata only)', permissions: ['manage_providers'], resource: providerSecretResource })
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(SECRET_DETAIL) query: ParsedQuery) {
     return renderDocument(providerSecretResource, await this.secrets.get(id), { fields: query.fields });
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Rename a secret or replace its content', permissions: ['manage_providers'] })
+  @Endpoint({ summary: 'Rename a secret or replace its content', permissions: ['manage_providers'], resource: providerSecretResource, body: { resource: { type: 'provider-secrets', attributes: UpdateProviderSecretAttributes } } })
   async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'provider-secrets', attributes: UpdateProviderSecretAttributes, id });
     return renderDocument(providerSecretResource, await this.secrets.update(id, attributes));

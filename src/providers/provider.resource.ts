@@ -1,5 +1,6 @@
+import { boolean, dateTime, nullable, objectOf, oneOf, text } from '../common/jsonapi/attribute-schema';
 import { ResourceDefinition } from '../common/jsonapi/resource-definition';
-import { ProviderType } from './provider-uid-rules';
+import { PROVIDER_TYPES, ProviderType } from './provider-uid-rules';
 
 export interface ProviderRow {
   id: string;
@@ -17,6 +18,14 @@ export interface ProviderRow {
 export const PROVIDER_FIELDS = ['inserted_at', 'updated_at', 'provider', 'uid', 'alias', 'connection', 'secret', 'provider_groups'] as const;
 
 export const providerResource: ResourceDefinition<ProviderRow> = {
+  schema: {
+    inserted_at: dateTime,
+    updated_at: dateTime,
+    provider: oneOf(PROVIDER_TYPES),
+    uid: text,
+    alias: nullable(text),
+    connection: objectOf({ connected: nullable(boolean), last_checked_at: nullable(dateTime) }),
+  },
   type: 'providers',
   selfPath: 'providers',
   id: (p) => p.id,

@@ -22,28 +22,28 @@ export class ProvidersController {
   ) {}
 
   @Get()
-  @Endpoint({ summary: 'List the providers you can see' })
+  @Endpoint({ summary: 'List the providers you can see', resource: providerResource, list: true })
   async list(@JsonApiQuery(PROVIDER_LIST) query: ParsedQuery) {
     const { rows, count } = await this.providers.list(query, PROVIDER_LIST);
     return renderDocument(providerResource, rows, { fields: query.fields, meta: listMeta(query.page, count), included: await this.graph.included(providerResource, rows, query.include) });
   }
 
   @Post()
-  @Endpoint({ summary: 'Add a provider', permissions: ['manage_providers'], status: 201 })
+  @Endpoint({ summary: 'Add a provider', permissions: ['manage_providers'], status: 201, resource: providerResource, body: { resource: { type: 'providers', attributes: CreateProviderAttributes } } })
   async create(@Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'providers', attributes: CreateProviderAttributes });
     return renderDocument(providerResource, await this.providers.create(attributes));
   }
 
   @Get(':id')
-  @Endpoint({ summary: 'A provider you can see' })
+  @Endpoint({ summary: 'A provider you can see', resource: providerResource })
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(PROVIDER_DETAIL) query: ParsedQuery) {
     const provider = await this.providers.getVisibleProvider(id);
     return renderDocument(providerResource, provider, { fields: query.fields, included: await this.graph.included(providerResource, [provider], query.include) });
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Change a provider’s alias or UID', permissions: ['manage_providers'] })
+  @Endpoint({ summary: 'Change a provider’s alias or UID', permissions: ['manage_providers'], resource: providerResource, body: { resource: { type: 'providers', attributes: UpdateProviderAttributes } } })
   async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'providers', attributes: UpdateProviderAttributes, id });
     return renderDocument(providerResource, await this.providers.update(id, attributes));

@@ -1,3 +1,4 @@
+import { dateTime, text } from '../common/jsonapi/attribute-schema';
 import { ResourceDefinition } from '../common/jsonapi/resource-definition';
 
 export interface ProviderGroupRow {
@@ -12,6 +13,7 @@ export interface ProviderGroupRow {
 export const PROVIDER_GROUP_FIELDS = ['name', 'inserted_at', 'updated_at', 'providers', 'roles'] as const;
 
 export const providerGroupResource: ResourceDefinition<ProviderGroupRow> = {
+  schema: { name: text, inserted_at: dateTime, updated_at: dateTime },
   type: 'provider-groups',
   selfPath: 'provider-groups',
   id: (g) => g.id,

@@ -28,14 +28,18 @@ export class ProviderGroupsController {
   constructor(private readonly groups: ProviderGroupsService) {}
 
   @Get()
-  @Endpoint({ summary: 'List the provider groups you can see', permissions: ['manage_providers'] })
+  @Endpoint({ summary: 'List the provider groups you can see', permissions: ['manage_providers'], resource: providerGroupResource, list: true })
   async list(@JsonApiQuery(PROVIDER_GROUP_LIST) query: ParsedQuery) {
     const { rows, count } = await this.groups.list(query, PROVIDER_GROUP_LIST);
     return renderDocument(providerGroupResource, rows, { fields: query.fields, meta: listMeta(query.page, count) });
   }
 
   @Post()
-  @Endpoint({ summary: 'Create a provider group (linking roles also needs manage_users)', permissions: ['manage_providers'], status: 201 })
+  @Endpoint({ summary: 'Create a provider group (linking roles also needs manage_users)', permissions: ['manage_providers'], status: 201, resource: providerGroupResource, body: { resource: {
+      type: 'provider-groups',
+      attributes: CreateProviderGroupAttributes,
+      relationships: GROUP_RELATIONSHIPS,
+    } } })
   async create(@Body() body: unknown) {
     const { attributes, relationships } = await parseResourceBody(body, {
       type: 'provider-groups',
@@ -50,13 +54,17 @@ export class ProviderGroupsController {
   }
 
   @Get(':id')
-  @Endpoint({ summary: 'A provider group you can see', permissions: ['manage_providers'] })
+  @Endpoint({ summary: 'A provider group you can see', permissions: ['manage_providers'], resource: providerGroupResource })
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(PROVIDER_GROUP_DETAIL) query: ParsedQuery) {
     return renderDocument(providerGroupResource, await this.groups.get(id), { fields: query.fields });
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Rename a provider group or replace its providers or roles (roles also need manage_users)', permissions: ['manage_providers'] })
+  @Endpoint({ summary: 'Rename a provider group or replace its providers or roles (roles also need manage_users)', permissions: ['manage_providers'], resource: providerGroupResource, body: { resource: {
+      type: 'provider-groups',
+      attributes: UpdateProviderGroupAttributes,
+      relationships: GROUP_RELATIONSHIPS,
+    } } })
   async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
     const { attributes, relationships } = await parseResourceBody(body, {
       type: 'provider-groups',
@@ -78,19 +86,19 @@ export class ProviderGroupsController {
   }
 
   @Post(':id/relationships/providers')
-  @Endpoint({ summary: 'Add providers to a group', permissions: ['manage_providers'], status: 204 })
+  @Endpoint({ summary: 'Add providers to a group', permissions: ['manage_providers'], status: 204, body: { identifiers: 'providers' } })
   async addProviders(@Param('id', UuidPipe) id: string, @Body() body: unknown): Promise<void> {
     await this.groups.addProviders(id, relationshipBodyIds(body, 'providers'), inRelationshipBody);
   }
 
   @Patch(':id/relationships/providers')
-  @Endpoint({ summary: 'Replace the providers of a group', permissions: ['manage_providers'], status: 204 })
+  @Endpoint({ summary: 'Replace the providers of a group', permissions: ['manage_providers'], status: 204, body: { identifiers: 'providers' } })
   async replaceProviders(@Param('id', UuidPipe) id: string, @Body() body: unknown): Promise<void> {
     await this.groups.replaceProviders(id, relationshipBodyIds(body, 'providers'), inRelationshipBody);
   }
 
   @Delete(':id/relationships/providers')
-  @Endpoint({ summary: 'Remove providers from a group (all of them when there is no body)', permissions: ['manage_providers'], status: 204 })
+  @Endpoint({ summary: 'Remove providers from a group (all of them when there is no body)', permissions: ['manage_providers'], status: 204, body: { identifiers: 'providers', optional: true } })
   async removeProviders(@Param('id', UuidPipe) id: string, @Body() body: unknown): Promise<void> {
     await this.groups.removeProviders(id, relationshipIdsToRemove(body, 'providers'));
   }

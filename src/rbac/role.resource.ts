@@ -1,3 +1,4 @@
+import { boolean, dateTime, oneOf, text } from '../common/jsonapi/attribute-schema';
 import { ResourceDefinition } from '../common/jsonapi/resource-definition';
 import { Permission, PERMISSIONS } from './permissions';
 
@@ -26,6 +27,13 @@ export const ROLE_FIELDS = [
 ] as const;
 
 export const roleResource: ResourceDefinition<RoleRow> = {
+  schema: {
+    name: text,
+    ...Object.fromEntries(PERMISSIONS.map((permission) => [permission, boolean])),
+    permission_state: oneOf(['unlimited', 'limited', 'none']),
+    inserted_at: dateTime,
+    updated_at: dateTime,
+  },
   type: 'roles',
   selfPath: 'roles',
   id: (r) => r.id,

@@ -24,14 +24,14 @@ export class RolesController {
   constructor(private readonly roles: RolesService) {}
 
   @Get()
-  @Endpoint({ summary: 'List the roles of the tenant', permissions: ['manage_users'] })
+  @Endpoint({ summary: 'List the roles of the tenant', permissions: ['manage_users'], resource: roleResource, list: true })
   async list(@JsonApiQuery(ROLE_LIST) query: ParsedQuery) {
     const { rows, count } = await this.roles.list(query, ROLE_LIST);
     return renderDocument(roleResource, rows, { fields: query.fields, meta: listMeta(query.page, count) });
   }
 
   @Post()
-  @Endpoint({ summary: 'Create a role', permissions: ['manage_users'], status: 201 })
+  @Endpoint({ summary: 'Create a role', permissions: ['manage_users'], status: 201, resource: roleResource, body: { resource: { type: 'roles', attributes: CreateRoleAttributes, relationships: ROLE_RELATIONSHIPS } } })
   async create(@Body() body: unknown) {
     const { attributes, relationships } = await parseResourceBody(body, { type: 'roles', attributes: CreateRoleAttributes, relationships: ROLE_RELATIONSHIPS });
     const role = await this.roles.create(attributes, {
@@ -42,13 +42,13 @@ export class RolesController {
   }
 
   @Get(':id')
-  @Endpoint({ summary: 'A role', permissions: ['manage_users'] })
+  @Endpoint({ summary: 'A role', permissions: ['manage_users'], resource: roleResource })
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(ROLE_DETAIL) query: ParsedQuery) {
     return renderDocument(roleResource, await this.roles.get(id), { fields: query.fields });
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Change a role’s name, permissions, provider groups or users', permissions: ['manage_users'] })
+  @Endpoint({ summary: 'Change a role’s name, permissions, provider groups or users', permissions: ['manage_users'], resource: roleResource, body: { resource: { type: 'roles', attributes: UpdateRoleAttributes, relationships: ROLE_RELATIONSHIPS } } })
   async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
     const { attributes, relationships } = await parseResourceBody(body, { type: 'roles', attributes: UpdateRoleAttributes, id, relationships: ROLE_RELATIONSHIPS });
     const role = await this.roles.update(id, attributes, {
@@ -65,19 +65,19 @@ export class RolesController {
   }
 
   @Post(':id/relationships/provider_groups')
-  @Endpoint({ summary: 'Link provider groups to a role', permissions: ['manage_users'], status: 204 })
+  @Endpoint({ summary: 'Link provider groups to a role', permissions: ['manage_users'], status: 204, body: { identifiers: 'provider-groups' } })
   async addProviderGroups(@Param('id', UuidPipe) id: string, @Body() body: unknown): Promise<void> {
     await this.roles.addProviderGroups(id, relationshipBodyIds(body, 'provider-groups'), inRelationshipBody);
   }
 
   @Patch(':id/relationships/provider_groups')
-  @Endpoint({ summary: 'Replace the provider groups of a role', permissions: ['manage_users'], status: 204 })
+  @Endpoint({ summary: 'Replace the provider groups of a role', permissions: ['manage_users'], status: 204, body: { identifiers: 'provider-groups' } })
   async replaceProviderGroups(@Param('id', UuidPipe) id: string, @Body() body: unknown): Promise<void> {
     await this.roles.replaceProviderGroups(id, relationshipBodyIds(body, 'provider-groups'), inRelationshipBody);
   }
 
   @Delete(':id/relationships/provider_groups')
-  @Endpoint({ summary: 'Unlink provider groups from a role (all of them when there is no body)', permissions: ['manage_users'], status: 204 })
+  @Endpoint({ summary: 'Unlink provider groups from a role (all of them when there is no body)', permissions: ['manage_users'], status: 204, body: { identifiers: 'provider-groups', optional: true } })
   async removeProviderGroups(@Param('id', UuidPipe) id: string, @Body() body: unknown): Promise<void> {
     await this.roles.removeProviderGroups(id, relationshipIdsToRemove(body, 'provider-groups'));
   }

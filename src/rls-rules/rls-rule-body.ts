@@ -1,10 +1,17 @@
 import { ApiError } from '../common/errors/api-error';
+import type { RequestBodySpec } from '../common/http/endpoint.decorator';
 import { isPlainObject, parseResourceBody } from '../common/jsonapi/request-body';
 import { NON_NULLABLE_ATTRIBUTES, RlsRuleAttributes } from './rls-rule.dto';
 
 export const RULE_TYPE = 'rls-rules';
 export const TABLE_TYPE = 'rls-tables';
 const MAX_TABLE_ID_LENGTH = 63;
+const ROLES_RELATIONSHIP = { roles: { type: 'roles', many: true } };
+
+/** The body as documented: `tables` is read here (its ids are dataset names), the rest by parseResourceBody. */
+export const RULE_BODY: RequestBodySpec = {
+  resource: { type: RULE_TYPE, attributes: RlsRuleAttributes, relationships: { ...ROLES_RELATIONSHIP, tables: { type: TABLE_TYPE, many: true, required: true } } },
+};
 
 /** A rule body, parsed; undefined relationships were not sent (PATCH keeps them). */
 export interface RuleInput {
@@ -39,7 +46,7 @@ async function parseRuleBody(body: unknown, mode: { full: boolean; id?: string }
     type: RULE_TYPE,
     attributes: RlsRuleAttributes,
     id: mode.id,
-    relationships: { roles: { type: 'roles', many: true } },
+    relationships: ROLES_RELATIONSHIP,
   });
   if (!mode.full) refuseNulls(parsed.attributes);
   const roles = parsed.relationships.roles as Array<{ id: string }> | undefined;

@@ -1,3 +1,4 @@
+import { boolean, dateTime, listOf, nullable, objectOf, oneOf, text } from '../common/jsonapi/attribute-schema';
 import type { ResourceDefinition } from '../common/jsonapi/resource-definition';
 import type { FilterType } from './clause/rule-combiner';
 import type { Dataset } from './clause/dataset-catalog';
@@ -33,6 +34,15 @@ export const RULE_FIELDS = [
 ] as const;
 
 export const rlsRuleResource: ResourceDefinition<RlsRuleRow> = {
+  schema: {
+    name: text,
+    description: nullable(text),
+    filter_type: oneOf(['Regular', 'Base']),
+    group_key: nullable(text),
+    clause: text,
+    inserted_at: dateTime,
+    updated_at: dateTime,
+  },
   type: RULE_TYPE,
   id: (rule) => rule.id,
   attributes: (rule) => ({
@@ -54,6 +64,7 @@ export const rlsRuleResource: ResourceDefinition<RlsRuleRow> = {
 
 /** A protected dataset, with the columns a clause may use. */
 export const rlsTableResource: ResourceDefinition<Dataset> = {
+  schema: { name: text, columns: listOf(objectOf({ name: text, type: text })) },
   type: TABLE_TYPE,
   id: (dataset) => dataset.name,
   attributes: (dataset) => ({
@@ -69,6 +80,7 @@ export interface RoleChoiceRow {
 
 /** A role a rule can name: just enough to pick it. */
 export const roleChoiceResource: ResourceDefinition<RoleChoiceRow> = {
+  schema: { name: text },
   type: 'roles',
   id: (role) => role.id,
   attributes: (role) => ({ name: role.name }),
@@ -84,6 +96,7 @@ export interface EffectiveFilterRow {
 }
 
 export const effectiveFilterResource: ResourceDefinition<EffectiveFilterRow> = {
+  schema: { table: text, clause: nullable(text), filtered: boolean },
   type: 'rls-effective-filters',
   id: (row) => `${row.table}:${row.userId}`,
   attributes: (row) => ({ table: row.table, clause: row.clause, filtered: row.clause !== null }),

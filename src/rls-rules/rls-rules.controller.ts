@@ -6,7 +6,7 @@ import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
 import { renderDocument } from '../common/jsonapi/document';
 import type { ParsedQuery } from '../common/jsonapi/query-spec';
 import { rlsRuleResource } from './rls-rule.resource';
-import { parseCreateBody, parseReplaceBody, parseUpdateBody } from './rls-rule-body';
+import { parseCreateBody, parseReplaceBody, parseUpdateBody, RULE_BODY } from './rls-rule-body';
 import { BULK_DELETE_QUERY, RULE_DETAIL_QUERY, RULE_LIST_QUERY } from './rls-rule-list.query';
 import { RlsRulesService } from './rls-rules.service';
 
@@ -18,14 +18,14 @@ export class RlsRulesController {
   constructor(private readonly rules: RlsRulesService) {}
 
   @Get()
-  @Endpoint({ summary: 'List row filter rules', permissions: [...MANAGE_ACCOUNT] })
+  @Endpoint({ summary: 'List row filter rules', permissions: [...MANAGE_ACCOUNT], resource: rlsRuleResource, list: true })
   async list(@JsonApiQuery(RULE_LIST_QUERY) query: ParsedQuery) {
     const { rules, meta } = await this.rules.list(query);
     return renderDocument(rlsRuleResource, rules, { fields: query.fields, meta });
   }
 
   @Post()
-  @Endpoint({ summary: 'Create a row filter rule', permissions: [...MANAGE_ACCOUNT], status: 201 })
+  @Endpoint({ summary: 'Create a row filter rule', permissions: [...MANAGE_ACCOUNT], status: 201, resource: rlsRuleResource, body: RULE_BODY })
   async create(@Body() body: unknown) {
     return renderDocument(rlsRuleResource, await this.rules.create(await parseCreateBody(body)));
   }
@@ -39,19 +39,19 @@ export class RlsRulesController {
   }
 
   @Get(':id')
-  @Endpoint({ summary: 'A row filter rule', permissions: [...MANAGE_ACCOUNT] })
+  @Endpoint({ summary: 'A row filter rule', permissions: [...MANAGE_ACCOUNT], resource: rlsRuleResource })
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(RULE_DETAIL_QUERY) query: ParsedQuery) {
     return renderDocument(rlsRuleResource, await this.rules.get(id), { fields: query.fields });
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Change some attributes or relationships of a row filter rule', permissions: [...MANAGE_ACCOUNT] })
+  @Endpoint({ summary: 'Change some attributes or relationships of a row filter rule', permissions: [...MANAGE_ACCOUNT], resource: rlsRuleResource, body: RULE_BODY })
   async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
     return renderDocument(rlsRuleResource, await this.rules.update(id, await parseUpdateBody(body, id)));
   }
 
   @Put(':id')
-  @Endpoint({ summary: 'Replace a row filter rule', permissions: [...MANAGE_ACCOUNT] })
+  @Endpoint({ summary: 'Replace a row filter rule', permissions: [...MANAGE_ACCOUNT], resource: rlsRuleResource, body: RULE_BODY })
   async replace(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
     return renderDocument(rlsRuleResource, await this.rules.replace(id, await parseReplaceBody(body, id)));
   }

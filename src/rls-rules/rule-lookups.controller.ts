@@ -23,14 +23,14 @@ export class RuleLookupsController {
   ) {}
 
   @Get('related/roles')
-  @Endpoint({ summary: 'Roles a row filter rule can name (filter[name], filter[name__icontains])', permissions: ['manage_account'] })
+  @Endpoint({ summary: 'Roles a row filter rule can name (filter[name], filter[name__icontains])', permissions: ['manage_account'], resource: roleChoiceResource, list: true })
   async roles(@JsonApiQuery(RELATED_ROLES_QUERY) query: ParsedQuery) {
     const page = await this.lookups.roles(query);
     return renderDocument(roleChoiceResource, page.rows, { meta: page.meta });
   }
 
   @Get('related/tables')
-  @Endpoint({ summary: 'Datasets a row filter rule can protect, with the columns its clause may use', permissions: ['manage_account'] })
+  @Endpoint({ summary: 'Datasets a row filter rule can protect, with the columns its clause may use', permissions: ['manage_account'], resource: rlsTableResource, list: true })
   async tables(@JsonApiQuery(RELATED_TABLES_QUERY) query: ParsedQuery) {
     const page = this.lookups.tables(query);
     return renderDocument(rlsTableResource, page.rows, { meta: page.meta });
@@ -40,6 +40,7 @@ export class RuleLookupsController {
   @Endpoint({
     summary: "The combined row filter on a dataset (filter[table]) for you or, with manage_users, another user (filter[user])",
     permissions: ['manage_account'],
+    resource: effectiveFilterResource,
   })
   async effectiveFilter(@JsonApiQuery(EFFECTIVE_QUERY) query: ParsedQuery) {
     const table = query.filters.find((filter) => filter.field === 'table')?.value as string | undefined;

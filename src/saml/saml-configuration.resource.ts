@@ -1,3 +1,4 @@
+import { dateTime, text } from '../common/jsonapi/attribute-schema';
 import { QuerySpec } from '../common/jsonapi/query-spec';
 import { ResourceDefinition } from '../common/jsonapi/resource-definition';
 
@@ -13,6 +14,7 @@ export const SAML_CONFIGURATION_COLUMNS_SQL = 'c.id, c.email_domain, c.metadata_
 
 /** The contract's SAMLConfiguration (its `created_at` is when the row was inserted). */
 export const samlConfigurationResource: ResourceDefinition<SamlConfigurationRow> = {
+  schema: { email_domain: text, metadata_xml: text, created_at: dateTime, updated_at: dateTime },
   type: 'saml-configurations',
   id: (c) => c.id,
   attributes: (c) => ({ email_domain: c.email_domain, metadata_xml: c.metadata_xml, created_at: c.inserted_at, updated_at: c.updated_at }),

@@ -17,27 +17,27 @@ export class SamlConfigurationsController {
   constructor(private readonly configurations: SamlConfigurationsService) {}
 
   @Get()
-  @Endpoint({ summary: 'The tenant’s SAML configuration (a list of at most one)', permissions: ['manage_integrations'] })
+  @Endpoint({ summary: 'The tenant’s SAML configuration (a list of at most one)', permissions: ['manage_integrations'], resource: samlConfigurationResource, list: true })
   async list(@JsonApiQuery(SAML_CONFIGURATION_LIST) query: ParsedQuery) {
     const { rows, count } = await this.configurations.list(query);
     return renderDocument(samlConfigurationResource, rows, { fields: query.fields, meta: listMeta(query.page, count) });
   }
 
   @Post()
-  @Endpoint({ summary: 'Configure SAML sign-in: an email domain and the IdP’s metadata XML (checked now)', status: 201, permissions: ['manage_integrations'] })
+  @Endpoint({ summary: 'Configure SAML sign-in: an email domain and the IdP’s metadata XML (checked now)', status: 201, permissions: ['manage_integrations'], resource: samlConfigurationResource, body: { resource: { type: 'saml-configurations', attributes: SamlConfigurationCreateAttributes } } })
   async create(@Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'saml-configurations', attributes: SamlConfigurationCreateAttributes });
     return renderDocument(samlConfigurationResource, await this.configurations.create(attributes));
   }
 
   @Get(':id')
-  @Endpoint({ summary: 'One SAML configuration', permissions: ['manage_integrations'] })
+  @Endpoint({ summary: 'One SAML configuration', permissions: ['manage_integrations'], resource: samlConfigurationResource })
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(SAML_CONFIGURATION_DETAIL) query: ParsedQuery) {
     return renderDocument(samlConfigurationResource, await this.configurations.get(id), { fields: query.fields });
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Change the email domain or the IdP metadata', permissions: ['manage_integrations'] })
+  @Endpoint({ summary: 'Change the email domain or the IdP metadata', permissions: ['manage_integrations'], resource: samlConfigurationResource, body: { resource: { type: 'saml-configurations', attributes: SamlConfigurationUpdateAttributes } } })
   async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'saml-configurations', attributes: SamlConfigurationUpdateAttributes, id });
     return renderDocument(samlConfigurationResource, await this.configurations.update(id, attributes));

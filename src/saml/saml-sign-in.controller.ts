@@ -1,4 +1,5 @@
 import { Body, Controller, Inject, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { BARE_TOKEN_PAIR_ANSWER, tokenPairAnswer } from '../auth/token-answer';
 import { ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
@@ -35,7 +36,7 @@ export class SamlSignInController {
 
   /** What Prowler's sign-in page calls: 302 to the IdP with a signed-in request, 403 for a domain no tenant configured. */
   @Post('auth/saml/initiate')
-  @Endpoint({ summary: 'Start a SAML sign-in for an email address: redirects (302) to the IdP', public: true, status: 302 })
+  @Endpoint({ summary: 'Start a SAML sign-in for an email address: redirects (302) to the IdP', public: true, status: 302, body: { resource: { type: 'saml-initiate', attributes: SamlInitiateAttributes } } })
   async initiate(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
     const { attributes } = await parseResourceBody(body, { type: 'saml-initiate', attributes: SamlInitiateAttributes });
     reply.header('location', await this.saml.initiate(attributes.email_domain));
@@ -47,7 +48,14 @@ export class SamlSignInController {
    * redirects the browser there with a one-time `id` that `POST /tokens/saml` exchanges.
    */
   @Post('accounts/saml/:domain/acs')
-  @Endpoint({ summary: 'SAML assertion consumer: checks the IdP’s signed assertion and signs the user in', public: true })
+  @Endpoint({
+    summary: 'SAML assertion consumer: checks the IdP’s signed assertion and signs the user in',
+    public: true,
+    answer: tokenPairAnswer('tokens'),
+    redirects: true,
+    errors: [401],
+    body: { form: { type: 'object', required: ['SAMLResponse'], properties: { SAMLResponse: { type: 'string', description: 'The IdP’s base64 response.' } } } },
+  })
   async consume(@Param('domain') domain: string, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
     const samlResponse = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).SAMLResponse : undefined;
     const pair = await this.saml.consume(domain, samlResponse);
@@ -62,7 +70,7 @@ export class SamlSignInController {
 
   /** Prowler UI's callback exchanges the one-time id for the tokens: `{"data": {"access", "refresh"}}`, once. */
   @Post('tokens/saml')
-  @Endpoint({ summary: 'Exchange the one-time id of a finished SAML sign-in for its tokens', public: true })
+  @Endpoint({ summary: 'Exchange the one-time id of a finished SAML sign-in for its tokens', public: true, answer: BARE_TOKEN_PAIR_ANSWER })
   async exchange(@Query('id') id: unknown) {
     const stored = typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id) ? await this.redis.getdel(`saml:handoff:${id}`) : null;
     if (!stored) throw ApiError.notFound('Invalid token ID.');

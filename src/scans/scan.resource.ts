@@ -1,3 +1,4 @@
+import { dateTime, integer, nullable, oneOf, text } from '../common/jsonapi/attribute-schema';
 import { ResourceDefinition } from '../common/jsonapi/resource-definition';
 import { TASK_STATES } from '../tasks/task.resource';
 
@@ -36,6 +37,20 @@ export interface ScanRow {
  * import), `pushed` (the Prowler CLI), or null (a scan this API ran).
  */
 export const scanResource: ResourceDefinition<ScanRow> = {
+  schema: {
+    name: nullable(text),
+    trigger: oneOf(['scheduled', 'manual']),
+    origin: nullable(text),
+    state: oneOf(SCAN_STATES),
+    unique_resource_count: integer,
+    progress: integer,
+    duration: nullable(integer),
+    inserted_at: dateTime,
+    started_at: nullable(dateTime),
+    completed_at: nullable(dateTime),
+    scheduled_at: nullable(dateTime),
+    next_scan_at: nullable(dateTime),
+  },
   type: 'scans',
   selfPath: 'scans',
   id: (s) => s.id,

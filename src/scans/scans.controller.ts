@@ -24,14 +24,18 @@ export class ScansController {
   ) {}
 
   @Get()
-  @Endpoint({ summary: 'List the scans you can see' })
+  @Endpoint({ summary: 'List the scans you can see', resource: scanResource, list: true })
   async list(@JsonApiQuery(SCAN_LIST) query: ParsedQuery) {
     const { rows, count } = await this.scans.list(query);
     return renderDocument(scanResource, rows, { fields: query.fields, meta: listMeta(query.page, count), included: await this.graph.included(scanResource, rows, query.include) });
   }
 
   @Post()
-  @TaskAccepted({ summary: 'Start a scan of a provider; it waits while another scan of the provider runs', permissions: ['manage_scans'] })
+  @TaskAccepted({ summary: 'Start a scan of a provider; it waits while another scan of the provider runs', permissions: ['manage_scans'], body: { resource: {
+      type: 'scans',
+      attributes: CreateScanAttributes,
+      relationships: { provider: { type: 'providers', many: false, required: true } },
+    } } })
   async create(@Body() body: unknown) {
     const { attributes, relationships } = await parseResourceBody(body, {
       type: 'scans',
@@ -44,14 +48,14 @@ export class ScansController {
   }
 
   @Get(':id')
-  @Endpoint({ summary: 'A scan you can see' })
+  @Endpoint({ summary: 'A scan you can see', resource: scanResource })
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(SCAN_DETAIL) query: ParsedQuery) {
     const scan = await this.scans.get(id);
     return renderDocument(scanResource, scan, { fields: query.fields, included: await this.graph.included(scanResource, [scan], query.include) });
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Rename a scan', permissions: ['manage_scans'] })
+  @Endpoint({ summary: 'Rename a scan', permissions: ['manage_scans'], resource: scanResource, body: { resource: { type: 'scans', attributes: UpdateScanAttributes } } })
   async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'scans', attributes: UpdateScanAttributes, id });
     return renderDocument(scanResource, await this.scans.rename(id, attributes.name));

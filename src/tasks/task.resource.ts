@@ -1,3 +1,4 @@
+import { anything, dateTime, integer, nullable, oneOf, text } from '../common/jsonapi/attribute-schema';
 import { ResourceDefinition } from '../common/jsonapi/resource-definition';
 
 export const TASK_STATES = ['available', 'scheduled', 'executing', 'completed', 'failed', 'cancelled'] as const;
@@ -22,6 +23,16 @@ export interface TaskRow {
 
 /** The contract's Task attributes, plus `progress` (0-100). */
 export const taskResource: ResourceDefinition<TaskRow> = {
+  schema: {
+    inserted_at: dateTime,
+    completed_at: dateTime,
+    name: text,
+    state: oneOf(TASK_STATES),
+    result: anything,
+    task_args: anything,
+    metadata: anything,
+    progress: nullable(integer),
+  },
   type: 'tasks',
   id: (t) => t.id,
   attributes: (t) => ({

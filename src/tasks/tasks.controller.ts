@@ -27,14 +27,14 @@ export class TasksController {
   constructor(private readonly tasks: TasksService) {}
 
   @Get()
-  @Endpoint({ summary: 'List the tasks you may see' })
+  @Endpoint({ summary: 'List the tasks you may see', resource: taskResource, list: true })
   async list(@JsonApiQuery(TASK_LIST) query: ParsedQuery) {
     const { rows, count } = await this.tasks.list(query);
     return renderDocument(taskResource, rows, { fields: query.fields, meta: listMeta(query.page, count) });
   }
 
   @Get(':id')
-  @Endpoint({ summary: 'A task' })
+  @Endpoint({ summary: 'A task', resource: taskResource })
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(TASK_DETAIL) query: ParsedQuery) {
     return renderDocument(taskResource, await this.tasks.get(id), { fields: query.fields });
   }

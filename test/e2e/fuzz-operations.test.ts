@@ -7,28 +7,40 @@ import { JSONAPI, SignedUpUser, signUp } from '../support/http-client';
 /**
  * Property: whatever body and query string reach any documented operation,
  * the answer is not a 5xx, comes within 5 s, and is a JSON:API document.
- * Operations, their path parameters, query parameters and request body
- * schemas come from the OpenAPI document the app serves; where it gives no
- * body schema, a JSON:API resource body for the path's resource type is
- * generated, with attribute names the API uses and values chosen to break
- * things (lone surrogates, NUL, overlong, wrong types, injections).
+ * Operations, their path parameters, query parameters (with their enums and
+ * bounds) and request body schemas all come from the OpenAPI document the
+ * app serves (src/openapi), so a new endpoint is fuzzed as soon as it is
+ * documented. Values follow the schemas most of the time, one past their
+ * bounds often, and are chosen to break things the rest of the time (lone
+ * surrogates, NUL, overlong, wrong types, injections).
  */
+interface Parameter {
+  name: string;
+  in: string;
+  schema?: Schema;
+}
 interface OpenApiOperation {
-  parameters?: Array<{ name: string; in: string; schema?: Schema }>;
+  parameters?: Parameter[];
   requestBody?: { content?: Record<string, { schema?: Schema }> };
 }
 interface Schema {
-  type?: string;
+  type?: string | string[];
   properties?: Record<string, Schema>;
+  required?: string[];
   items?: Schema;
   enum?: unknown[];
+  const?: unknown;
+  anyOf?: Schema[];
   $ref?: string;
   format?: string;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
 }
 interface Operation {
   method: string;
   path: string;
-  query: string[];
+  query: Parameter[];
   body?: Schema;
 }
 
@@ -50,16 +62,8 @@ const BREAKING_STRINGS = [
   '2024-02-30T25:61:00Z',
   'x'.repeat(300),
 ];
-const ATTRIBUTE_NAMES = [
-  'name', 'email', 'password', 'company_name', 'provider', 'uid', 'alias', 'secret', 'secret_type', 'expires_at',
-  'scanner_args', 'reason', 'finding_ids', 'provider_id', 'tables', 'clause', 'scope', 'manage_users', 'unlimited_visibility',
-  'tenant_id', 'token', 'refresh', 'state', 'connection', 'inserted_at', 'trigger',
-];
-const QUERY_NAMES = [
-  'filter[id]', 'filter[id__in]', 'filter[name]', 'filter[provider]', 'filter[provider__in]', 'filter[inserted_at__gte]',
-  'filter[scan]', 'filter[status]', 'filter[severity__in]', 'filter[search]', 'sort', 'include', 'page[size]',
-  'page[number]', 'page[cursor]', 'fields[providers]', 'fields[findings]', 'tenant_id',
-];
+/** Query names no operation declares, which must be refused cleanly. */
+const UNDECLARED_QUERY_NAMES = ['filter[nope]', 'filter[id__bogus]', 'page[whatever]', 'fields[nope]', 'tenant_id'];
 
 const oddString = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...BREAKING_STRINGS) },
@@ -80,62 +84,81 @@ const oddValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.dictionary(oddString, oddString, { maxKeys: 3 }),
 );
 
-/** A value of the kind an attribute of this name holds, with a character no column can hold inserted somewhere. */
-const PLAUSIBLE: Record<string, string> = { email: 'ada@example.com', uid: '123456789012', provider: 'aws', expires_at: '2030-01-01T00:00:00Z', password: 'Correct-Horse-9-Battery' };
-const corrupted = (name: string) =>
-  fc.tuple(fc.constantFrom('\ud800', '\udc00', '\u0000'), fc.oneof(fc.constant(0), fc.nat())).map(([breaker, at]) => {
-    const base = PLAUSIBLE[name] ?? 'value';
+/** A string that breaks a plausible one: a lone surrogate or NUL inserted somewhere. */
+const corrupted = (base: string) =>
+  fc.tuple(fc.constantFrom('\ud800', '\udc00', '\u0000'), fc.nat()).map(([breaker, at]) => {
     const position = at % (base.length + 1);
     return base.slice(0, position) + breaker + base.slice(position);
   });
-const attributeValue = (name: string) => fc.oneof({ weight: 3, arbitrary: corrupted(name) }, oddValue);
+
+/** A string the schema allows, or one just past it (maxLength + 1), or a broken one. */
+function stringFor(schema: Schema): fc.Arbitrary<string> {
+  const plausible =
+    schema.format === 'uuid' ? fc.uuid()
+    : schema.format === 'date-time' ? fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString())
+    : schema.format === 'email' ? fc.emailAddress()
+    : fc.string({ maxLength: Math.min(schema.maxLength ?? 40, 40) });
+  return fc.oneof(
+    { weight: 4, arbitrary: plausible },
+    plausible.chain((text) => corrupted(text)),
+    ...(schema.maxLength !== undefined ? [fc.constant('m'.repeat(schema.maxLength + 1))] : []),
+    oddString,
+  );
+}
 
 function fromSchema(schema: Schema | undefined, components: Record<string, Schema>, depth = 0): fc.Arbitrary<unknown> {
   const resolved = schema?.$ref ? components[schema.$ref.split('/').pop()!] : schema;
-  if (!resolved || depth > 4) return oddValue;
-  if (resolved.enum) return fc.oneof(fc.constantFrom(...resolved.enum), oddValue);
-  switch (resolved.type) {
-    case 'object':
-      return fc.oneof(
-        { weight: 4, arbitrary: fc.record(Object.fromEntries(Object.entries(resolved.properties ?? {}).map(([key, value]) => [key, fromSchema(value, components, depth + 1)])), { requiredKeys: [] }) },
-        oddValue,
-      );
-    case 'array':
-      return fc.oneof(fc.array(fromSchema(resolved.items, components, depth + 1), { maxLength: 3 }), oddValue);
-    case 'string':
-      return resolved.format === 'uuid' ? fc.oneof(fc.uuid(), oddString) : oddString;
-    default:
-      return oddValue;
-  }
+  if (!resolved || depth > 6) return oddValue;
+  if (resolved.const !== undefined) return fc.oneof({ weight: 8, arbitrary: fc.constant(resolved.const) }, oddValue);
+  if (resolved.enum) return fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...resolved.enum) }, oddValue);
+  if (resolved.anyOf) return fc.oneof(...resolved.anyOf.map((option) => fromSchema(option, components, depth + 1)));
+  const types = Array.isArray(resolved.type) ? resolved.type : [resolved.type];
+  const type = types.find((t) => t !== 'null');
+  const value = ((): fc.Arbitrary<unknown> => {
+    switch (type) {
+      case 'object': {
+        const required = new Set(resolved.required ?? []);
+        const members = Object.entries(resolved.properties ?? {});
+        return fc.oneof(
+          {
+            weight: 6,
+            arbitrary: fc.record(Object.fromEntries(members.map(([key, value]) => [key, fromSchema(value, components, depth + 1)])), {
+              requiredKeys: members.map(([key]) => key).filter((key) => required.has(key)),
+            }),
+          },
+          fc.record(Object.fromEntries(members.map(([key, value]) => [key, fromSchema(value, components, depth + 1)])), { requiredKeys: [] }),
+          oddValue,
+        );
+      }
+      case 'array':
+        return fc.oneof({ weight: 4, arbitrary: fc.array(fromSchema(resolved.items, components, depth + 1), { maxLength: 3 }) }, oddValue);
+      case 'string':
+        return fc.oneof({ weight: 6, arbitrary: stringFor(resolved) }, oddValue);
+      case 'integer':
+      case 'number': {
+        const low = (resolved.minimum ?? -1000) - 1;
+        const high = (resolved.maximum ?? 1000) + 1;
+        return fc.oneof({ weight: 4, arbitrary: fc.integer({ min: low, max: high }) }, oddValue);
+      }
+      case 'boolean':
+        return fc.oneof({ weight: 4, arbitrary: fc.boolean() }, oddValue);
+      default:
+        return oddValue;
+    }
+  })();
+  return types.includes('null') ? fc.oneof({ weight: 4, arbitrary: value }, fc.constant(null)) : value;
 }
 
-/** The resource type a path's body names: its last literal segment (e.g. `providers`, `invitations`). */
-function resourceType(path: string): string {
-  const literal = path.split('/').filter((segment) => segment && !segment.startsWith('{') && segment !== 'api' && segment !== 'v1');
-  return literal.filter((segment) => segment !== 'relationships').pop() ?? 'resources';
-}
-
-function genericBody(operation: Operation, types: string[], pathId: string): fc.Arbitrary<unknown> {
-  const identifier = fc.record({ type: fc.oneof(fc.constantFrom(...types), oddString), id: fc.oneof(fc.uuid(), oddString) });
-  // Most bodies get past the type and id checks, so their attributes reach the validators.
-  const resource = fc.record(
-    {
-      type: fc.oneof({ weight: 8, arbitrary: fc.constant(resourceType(operation.path)) }, fc.constantFrom(...types), oddString),
-      attributes: fc.oneof(
-        { weight: 8, arbitrary: fc.subarray(ATTRIBUTE_NAMES).chain((names) => fc.record(Object.fromEntries(names.map((name) => [name, attributeValue(name)])))) },
-        fc.dictionary(oddString, oddValue, { maxKeys: 3 }),
-        oddValue,
-      ),
-      relationships: fc.dictionary(fc.oneof(fc.constantFrom('roles', 'provider_groups', 'providers', 'tables', 'provider'), oddString), fc.record({ data: fc.oneof(fc.array(identifier, { maxLength: 3 }), identifier, fc.constant(null)) }), { maxKeys: 2 }),
-    },
-    { requiredKeys: ['type', 'attributes'] },
+/** A query value for a declared parameter, as text: from its schema, or broken. */
+function queryValue(parameter: Parameter, components: Record<string, Schema>): fc.Arbitrary<string> {
+  return fc.oneof(
+    { weight: 3, arbitrary: fromSchema(parameter.schema, components).map((value) => (typeof value === 'string' ? value : JSON.stringify(value) ?? '')) },
+    oddString,
   );
-  // Only a PATCH names its resource's id; elsewhere an id is refused before the attributes are looked at.
-  const withId =
-    operation.method === 'PATCH'
-      ? resource.chain((data) => fc.oneof({ weight: 4, arbitrary: fc.constant(pathId) }, fc.uuid(), oddString).map((id) => ({ ...data, id })))
-      : resource;
-  return fc.oneof({ weight: 8, arbitrary: fc.record({ data: withId }) }, fc.record({ data: fc.array(identifier, { maxLength: 3 }) }), oddValue);
+}
+
+function isObject(value: unknown): value is Record<string, any> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Percent-encodes any string, lone surrogates included (as the CESU-8 bytes a careless client would send). */
@@ -170,7 +193,7 @@ describe('property: no documented operation answers a 5xx, hangs, or leaves JSON
         .map(([method, operation]) => ({
           method: method.toUpperCase(),
           path,
-          query: (operation.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name),
+          query: (operation.parameters ?? []).filter((p) => p.in === 'query'),
           body: Object.values(operation.requestBody?.content ?? {})[0]?.schema,
         })),
     );
@@ -179,7 +202,6 @@ describe('property: no documented operation answers a 5xx, hangs, or leaves JSON
 
   it('holds for generated bodies and query strings on every operation', async () => {
     assert.ok(operations.length > 50, `${operations.length} operations`);
-    const types = [...new Set(operations.map((o) => resourceType(o.path)))];
     // The caller's own user: PATCH /users/{id} reaches its validators. Never its tenant: a DELETE would end the run's caller.
     const pathValue = fc.oneof({ weight: 3, arbitrary: fc.uuid() }, fc.constant(owner.userId), oddString.filter((s) => s.length > 0 && s.length < 5000));
     const requestFor = (operation: Operation) =>
@@ -187,8 +209,17 @@ describe('property: no documented operation answers a 5xx, hangs, or leaves JSON
         fc.record({
           method: fc.oneof({ weight: 19, arbitrary: fc.constant(operation.method) }, fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE')),
           pathValues: fc.constant(pathValues),
-          query: fc.array(fc.tuple(fc.oneof(fc.constantFrom(...operation.query, ...QUERY_NAMES), oddString), oddString), { maxLength: 4 }),
-          body: operation.body ? fromSchema(operation.body, components) : genericBody(operation, types, pathValues[0]),
+          query: fc.array(
+            fc.oneof(
+              { weight: 6, arbitrary: operation.query.length ? fc.constantFrom(...operation.query).chain((p) => fc.tuple(fc.constant(p.name), queryValue(p, components))) : fc.tuple(oddString, oddString) },
+              fc.tuple(fc.oneof(fc.constantFrom(...UNDECLARED_QUERY_NAMES), oddString), oddString),
+            ),
+            { maxLength: 4 },
+          ),
+          // A PATCH body names the path's id, so its attributes reach the validators.
+          body: (operation.body ? fromSchema(operation.body, components) : oddValue).map((body) =>
+            operation.method === 'PATCH' && isObject(body) && isObject(body.data) && body.data.id !== undefined ? { ...body, data: { ...body.data, id: pathValues[0] } } : body,
+          ),
           contentType: fc.oneof({ weight: 19, arbitrary: fc.constant(JSONAPI) }, fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded')),
         }),
       );

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { ModulesContainer } from '@nestjs/core';
 import { QuerySpec } from '../../src/common/jsonapi/query-spec';
+import { operationIdOf } from '../../src/openapi/openapi-document';
 import { TestApp } from './test-app';
 
 /** One served operation, as the OpenAPI document lists it. */
@@ -17,7 +18,7 @@ export interface ApiOperation {
  * Every operation the running app serves, from its OpenAPI document (so an
  * endpoint is listed as soon as it is routed), each with the query spec its
  * handler declares through @JsonApiQuery, found in Nest's route metadata by
- * the operation id (`<Controller>_<method>`).
+ * the operation id (src/openapi: `operationIdOf`).
  */
 export async function apiOperations(app: TestApp): Promise<ApiOperation[]> {
   const document = (await (await fetch(`${app.baseUrl}/api/v1/docs/openapi.json`)).json()) as {
@@ -46,7 +47,7 @@ function querySpecsByOperationId(app: TestApp): Map<string, QuerySpec> {
         const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) ?? {}) as Record<string, { data?: unknown }>;
         for (const arg of Object.values(args)) {
           const data = arg.data as QuerySpec | undefined;
-          if (data && typeof data === 'object' && ('filters' in data || 'fields' in data || 'sorts' in data)) specs.set(`${controller.name}_${name}`, data);
+          if (data && typeof data === 'object' && ('filters' in data || 'fields' in data || 'sorts' in data)) specs.set(operationIdOf(controller.name, name), data);
         }
       }
     }

@@ -1,5 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { checkAnswer } from './contract';
+import { checkOpenApiAnswer, recordCall } from './openapi-check';
 import { STRONG_PASSWORD, uniqueEmail } from './test-app';
 
 export const JSONAPI = 'application/vnd.api+json';
@@ -41,7 +42,9 @@ export class ApiClient {
     } catch {
       // Not JSON: keep the text for the assertion message.
     }
+    recordCall(method, path);
     holdToContract(method, path, response.status, parsed);
+    holdToDocument(method, path, response.status, parsed);
     return { status: response.status, headers: response.headers, body: parsed as T };
   }
 
@@ -105,4 +108,15 @@ function holdToContract(method: string, path: string, status: number, body: unkn
     return;
   }
   throw new Error(`${method} ${path} answered ${status}, which does not match Prowler's contract for ${mismatch.operation}:\n  ${mismatch.problems.join('\n  ')}`);
+}
+
+/**
+ * Every answer is also checked against this API's own OpenAPI document
+ * (src/openapi): its status must be documented for the operation and its body
+ * must match that status's schema. A mismatch fails the test that caused it.
+ */
+function holdToDocument(method: string, path: string, status: number, body: unknown): void {
+  const mismatch = checkOpenApiAnswer(method, path, status, body);
+  if (!mismatch) return;
+  throw new Error(`${method} ${path} answered ${status}, which does not match the OpenAPI document for ${mismatch.operation}:\n  ${mismatch.problems.join('\n  ')}`);
 }

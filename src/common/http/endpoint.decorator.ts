@@ -1,11 +1,31 @@
-import { applyDecorators, Header, HttpCode } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiSecurity } from '@nestjs/swagger';
+import { applyDecorators, Header, HttpCode, SetMetadata } from '@nestjs/common';
 import { Public } from '../../auth/public.decorator';
 import { OwnerOnly, Permission, RequirePermissions } from '../../rbac/permissions';
+import type { JsonSchema } from '../jsonapi/attribute-schema';
 import { JSONAPI_MEDIA_TYPE } from '../jsonapi/media-type';
+import type { BodyOptions } from '../jsonapi/request-body';
+import type { ResourceDefinition } from '../jsonapi/resource-definition';
 
 /** The OpenAPI security scheme for `Authorization: Api-Key <key>`, an alternative to the bearer token. */
 export const API_KEY_SECURITY = 'api-key';
+/** The OpenAPI security scheme for `Authorization: Bearer <token>`. */
+export const BEARER_SECURITY = 'bearer';
+
+/** Where the OpenAPI generator finds an endpoint's options (src/openapi reads them). */
+export const ENDPOINT_OPTIONS = 'cspm:endpoint';
+
+/**
+ * What a request body holds:
+ * - `resource`: a JSON:API resource document, the same options the handler gives parseResourceBody;
+ * - `identifiers`: a relationship endpoint's `data` of resource identifiers of one type;
+ * - `multipart`: a form upload, its fields described as a JSON Schema object.
+ */
+export type RequestBodySpec =
+  | { resource: Pick<BodyOptions<object>, 'type' | 'attributes' | 'relationships'> }
+  | { identifiers: string; many?: boolean; optional?: boolean }
+  | { multipart: JsonSchema }
+  /** A flat form (the SAML POST binding). */
+  | { form: JsonSchema };
 
 export interface EndpointOptions {
   summary: string;
@@ -15,23 +35,33 @@ export interface EndpointOptions {
   public?: boolean;
   ownerOnly?: boolean;
   status?: number;
+  /** The resource type a success answer renders (202 answers are the Task). */
+  resource?: ResourceDefinition<any>;
+  /** The answer is a list of `resource`. */
+  list?: boolean;
+  /** A success answer that is not a resource type's document (e.g. the token pair). */
+  answer?: JsonSchema;
+  /** Besides its success answer, may redirect (302) with a Location header. */
+  redirects?: boolean;
+  /** Besides its success answer, may answer 202 with the Task that prepares it. */
+  mayAccept?: boolean;
+  /** A success answer in another media type than JSON:API (e.g. a zip). */
+  produces?: string;
+  body?: RequestBodySpec;
+  /** Error statuses this endpoint gives beyond those implied by its kind (see src/openapi/error-answers.ts). */
+  errors?: number[];
 }
 
 /**
  * One decorator per endpoint carrying its auth rule, permissions, status,
- * media type and OpenAPI summary, so every controller method reads the same way.
+ * media type and OpenAPI description, so every controller method reads the
+ * same way and the OpenAPI document is generated from what it declares.
  */
 export function Endpoint(options: EndpointOptions) {
   const status = options.status ?? 200;
-  const permissionNote = options.permissions?.length ? ` Needs: ${options.permissions.join(', ')}.` : '';
-  const decorators = [
-    ApiOperation({ summary: options.summary, description: `${options.summary}.${permissionNote}` }),
-    HttpCode(status),
-    ApiResponse({ status, description: status === 204 ? 'No content' : 'JSON:API document' }),
-  ];
+  const decorators = [SetMetadata(ENDPOINT_OPTIONS, options), HttpCode(status)];
   if (status !== 204) decorators.push(Header('content-type', JSONAPI_MEDIA_TYPE));
   if (options.public) decorators.push(Public());
-  else decorators.push(ApiBearerAuth(), ApiSecurity(API_KEY_SECURITY));
   if (options.permissions?.length) decorators.push(RequirePermissions(...options.permissions));
   if (options.ownerOnly) decorators.push(OwnerOnly());
   return applyDecorators(...decorators);

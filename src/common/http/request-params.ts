@@ -9,14 +9,17 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Query parameters that never select a tenant: the token does. Dropped before parsing. */
 const IGNORED_PARAMETERS = new Set(['tenant_id']);
 
-/** The endpoint's parsed `filter`/`sort`/`page`/`include`/`fields`, or 400 on anything unknown. */
-export const JsonApiQuery = createParamDecorator((spec: QuerySpec, context: ExecutionContext): ParsedQuery => {
+/** Reads and checks the query string against an endpoint's spec (the factory behind @JsonApiQuery). */
+export function readJsonApiQuery(spec: QuerySpec, context: ExecutionContext): ParsedQuery {
   const request = context.switchToHttp().getRequest<FastifyRequest>();
   const raw = Object.fromEntries(
     Object.entries((request.query ?? {}) as Record<string, unknown>).filter(([key]) => !IGNORED_PARAMETERS.has(key)),
   );
   return parseQuery(raw, spec);
-});
+}
+
+/** The endpoint's parsed `filter`/`sort`/`page`/`include`/`fields`, or 400 on anything unknown. The OpenAPI document lists the spec's parameters. */
+export const JsonApiQuery = createParamDecorator(readJsonApiQuery);
 
 /** A path id that must be a UUID; anything else is 400 naming the parameter. */
 @Injectable()

@@ -7,7 +7,11 @@ const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_MS = 86_400_000;
 const FIELDS_KEY = /^fields\[([a-z0-9-]+)\]$/;
 const PAGE_KEY = /^page\[(number|size|disable|cursor)\]$/;
-const MAX_IN_VALUES = 500;
+/** Limits the OpenAPI document declares for every list endpoint (src/openapi/query-parameters.ts). */
+export const MAX_IN_VALUES = 500;
+export const MAX_FILTER_TEXT_LENGTH = 1000;
+export const MAX_CURSOR_LENGTH = 512;
+const CURSOR = new RegExp(`^[A-Za-z0-9_-]{1,${MAX_CURSOR_LENGTH}}$`);
 
 export const DEFAULT_PAGE_SIZE = 10;
 export const MAX_PAGE_SIZE = 100;
@@ -115,7 +119,7 @@ function convert(key: string, value: string, spec: FilterSpec): string | number 
       if (!spec.values?.includes(value)) throw invalid(key, `'${truncate(value)}' is not one of ${spec.values?.join(', ')}.`);
       return value;
     case 'string':
-      if (value.length > 1000) throw invalid(key, `The value of '${key}' is too long.`);
+      if (value.length > MAX_FILTER_TEXT_LENGTH) throw invalid(key, `The value of '${key}' is too long.`);
       return value;
   }
 }
@@ -165,7 +169,7 @@ function parsePage(page: Record<string, string>, spec: QuerySpec): ParsedPage {
   if (page.cursor !== undefined) {
     if (!spec.allowCursor) throw invalid('page[cursor]', 'This endpoint does not support page[cursor].');
     if (page.number !== undefined) throw invalid('page[number]', 'Use either page[number] or page[cursor], not both.');
-    if (page.cursor !== '' && !/^[A-Za-z0-9_-]{1,512}$/.test(page.cursor)) throw invalid('page[cursor]', 'page[cursor] is not a valid cursor.');
+    if (page.cursor !== '' && !CURSOR.test(page.cursor)) throw invalid('page[cursor]', 'page[cursor] is not a valid cursor.');
     return { mode: 'cursor', cursor: page.cursor || null, size };
   }
   let number = 1;

@@ -1,3 +1,5 @@
+import type { AttributeSchemas } from './attribute-schema';
+
 /**
  * How one resource type is rendered: its attributes and its relationships as
  * identifiers. Features declare these once; `renderDocument` does the rest.
@@ -18,6 +20,11 @@ export interface ResourceDefinition<Row> {
   type: string;
   id: (row: Row) => string;
   attributes: (row: Row) => Record<string, unknown>;
+  /**
+   * What each attribute `attributes` writes may hold: the OpenAPI document's
+   * schema for this type, against which every answer is checked under test.
+   */
+  schema: AttributeSchemas;
   relationships?: Record<string, RelationshipDefinition<Row>>;
   /** Where Prowler's serializer has a `url`: the detail path under /api/v1, rendered as `links.self`. */
   selfPath?: string;

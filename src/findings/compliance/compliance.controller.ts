@@ -24,7 +24,7 @@ export class ComplianceController {
   constructor(private readonly compliance: ComplianceService) {}
 
   @Get()
-  @Endpoint({ summary: "Compliance per framework of a scan (filter[scan_id]) or of each provider's latest completed scan; 202 while it is computed" })
+  @Endpoint({ summary: "Compliance per framework of a scan (filter[scan_id]) or of each provider's latest completed scan; 202 while it is computed", resource: complianceOverviewResource, list: true, mayAccept: true })
   async list(@JsonApiQuery(COMPLIANCE_OVERVIEW_LIST) query: ParsedQuery, @Res() reply: FastifyReply) {
     const answer = await this.compliance.overviews(query);
     if ('task' in answer) return sendTaskAccepted(reply, answer.task);
@@ -32,7 +32,7 @@ export class ComplianceController {
   }
 
   @Get('metadata')
-  @Endpoint({ summary: "The regions the compliance of a scan (filter[scan_id]) or of each provider's latest completed scan covers; 202 while it is computed" })
+  @Endpoint({ summary: "The regions the compliance of a scan (filter[scan_id]) or of each provider's latest completed scan covers; 202 while it is computed", resource: complianceMetadataResource, mayAccept: true })
   async metadata(@JsonApiQuery(COMPLIANCE_METADATA) query: ParsedQuery, @Res() reply: FastifyReply) {
     const answer = await this.compliance.metadata(query.filters);
     if ('task' in answer) return sendTaskAccepted(reply, answer.task);
@@ -47,7 +47,7 @@ export class ComplianceController {
   }
 
   @Get('requirements')
-  @Endpoint({ summary: 'The requirements of one framework (filter[compliance_id]) with their status across regions; 202 while it is computed' })
+  @Endpoint({ summary: 'The requirements of one framework (filter[compliance_id]) with their status across regions; 202 while it is computed', resource: requirementDetailResource, list: true, mayAccept: true })
   async requirements(@JsonApiQuery(COMPLIANCE_REQUIREMENT_LIST) query: ParsedQuery, @Res() reply: FastifyReply) {
     const answer = await this.compliance.requirements(query);
     if ('task' in answer) return sendTaskAccepted(reply, answer.task);

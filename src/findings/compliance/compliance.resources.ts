@@ -1,3 +1,4 @@
+import { integer, listOf, oneOf, text } from '../../common/jsonapi/attribute-schema';
 import { DATE_FILTER, FilterSpec, QuerySpec } from '../../common/jsonapi/query-spec';
 import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
 import { PROVIDER_FILTER_SPECS } from '../query/provider-scope';
@@ -39,6 +40,14 @@ export interface ComplianceAttributesRow {
 }
 
 export const complianceOverviewResource: ResourceDefinition<ComplianceOverviewRow> = {
+  schema: {
+    framework: text,
+    version: text,
+    requirements_passed: integer,
+    requirements_failed: integer,
+    requirements_manual: integer,
+    total_requirements: integer,
+  },
   type: 'compliance-overviews',
   id: (r) => r.compliance_id,
   attributes: (r) => ({
@@ -52,6 +61,7 @@ export const complianceOverviewResource: ResourceDefinition<ComplianceOverviewRo
 };
 
 export const requirementDetailResource: ResourceDefinition<RequirementDetailRow> = {
+  schema: { framework: text, version: text, description: text, status: oneOf(['FAIL', 'PASS', 'MANUAL']) },
   type: 'compliance-requirements-details',
   id: (r) => r.id,
   attributes: (r) => ({ framework: r.framework, version: r.version, description: r.description, status: r.status }),
@@ -73,6 +83,7 @@ export const complianceAttributesResource: ResourceDefinition<ComplianceAttribut
 
 /** What the figures of a scan cover, for filter pickers; one document, no list. */
 export const complianceMetadataResource: ResourceDefinition<ComplianceMetadataRow> = {
+  schema: { regions: listOf(text) },
   type: 'compliance-overviews-metadata',
   id: () => 'compliance-overviews-metadata',
   attributes: (m) => ({ regions: m.regions }),

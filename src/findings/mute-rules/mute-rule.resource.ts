@@ -1,3 +1,4 @@
+import { boolean, dateTime, listOf, text } from '../../common/jsonapi/attribute-schema';
 import { DATE_FILTER, QuerySpec } from '../../common/jsonapi/query-spec';
 import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
 import { USER_FIELDS } from '../../auth/user.resource';
@@ -16,6 +17,14 @@ export interface MuteRuleRow {
 export const MUTE_RULE_COLUMNS_SQL = 'm.id, m.name, m.reason, m.enabled, m.finding_uids, m.created_by, m.inserted_at, m.updated_at';
 
 export const muteRuleResource: ResourceDefinition<MuteRuleRow> = {
+  schema: {
+    name: text,
+    reason: text,
+    enabled: boolean,
+    finding_uids: listOf(text),
+    inserted_at: dateTime,
+    updated_at: dateTime,
+  },
   type: 'mute-rules',
   id: (m) => m.id,
   attributes: (m) => ({

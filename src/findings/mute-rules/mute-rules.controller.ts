@@ -20,7 +20,7 @@ export class MuteRulesController {
   ) {}
 
   @Get()
-  @Endpoint({ summary: 'List mute rules', permissions: ['manage_scans'] })
+  @Endpoint({ summary: 'List mute rules', permissions: ['manage_scans'], resource: muteRuleResource, list: true })
   async list(@JsonApiQuery(MUTE_RULE_LIST) query: ParsedQuery) {
     const { rows, count } = await this.muteRules.list(query);
     const included = await this.graph.included(muteRuleResource, rows, query.include);
@@ -28,21 +28,21 @@ export class MuteRulesController {
   }
 
   @Post()
-  @Endpoint({ summary: 'Create a mute rule: mutes the named findings now and their uids in later scans', status: 201, permissions: ['manage_scans'] })
+  @Endpoint({ summary: 'Create a mute rule: mutes the named findings now and their uids in later scans', status: 201, permissions: ['manage_scans'], resource: muteRuleResource, body: { resource: { type: 'mute-rules', attributes: MuteRuleCreateAttributes } } })
   async create(@Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'mute-rules', attributes: MuteRuleCreateAttributes });
     return renderDocument(muteRuleResource, await this.muteRules.create(attributes));
   }
 
   @Get(':id')
-  @Endpoint({ summary: 'One mute rule', permissions: ['manage_scans'] })
+  @Endpoint({ summary: 'One mute rule', permissions: ['manage_scans'], resource: muteRuleResource })
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(MUTE_RULE_DETAIL) query: ParsedQuery) {
     const rule = await this.muteRules.get(id);
     return renderDocument(muteRuleResource, rule, { fields: query.fields, included: await this.graph.included(muteRuleResource, [rule], query.include) });
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Rename, re-word, enable or disable a mute rule', permissions: ['manage_scans'] })
+  @Endpoint({ summary: 'Rename, re-word, enable or disable a mute rule', permissions: ['manage_scans'], resource: muteRuleResource, body: { resource: { type: 'mute-rules', attributes: MuteRuleUpdateAttributes } } })
   async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'mute-rules', attributes: MuteRuleUpdateAttributes, id });
     return renderDocument(muteRuleResource, await this.muteRules.update(id, attributes));

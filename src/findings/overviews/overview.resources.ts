@@ -1,3 +1,4 @@
+import { integer, objectOf, text } from '../../common/jsonapi/attribute-schema';
 import { DATE_FILTER, FilterSpec, ParsedSort, QuerySpec } from '../../common/jsonapi/query-spec';
 import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
 import { STATUSES } from '../finding-list-spec';
@@ -37,37 +38,50 @@ export interface RegionOverviewRow extends StatusCounts {
   region: string;
 }
 
+const FINDINGS_ATTRIBUTES = [
+  'new', 'changed', 'unchanged', 'fail_new', 'fail_changed', 'pass_new', 'pass_changed', 'muted_new', 'muted_changed', 'total', 'fail', 'muted', 'pass',
+];
+
 export const providerOverviewResource: ResourceDefinition<ProviderOverviewRow> = {
+  schema: {
+    findings: objectOf({ total: integer, fail: integer, pass: integer, muted: integer, manual: integer }),
+    resources: objectOf({ total: integer }),
+  },
   type: 'providers-overview',
   id: (r) => r.provider_type,
   attributes: (r) => ({ findings: r.findings, resources: { total: r.resources } }),
 };
 
 export const providerCountResource: ResourceDefinition<ProviderCountRow> = {
+  schema: { count: integer },
   type: 'providers-count-overview',
   id: (r) => r.provider_type,
   attributes: (r) => ({ count: r.count }),
 };
 
 export const findingsOverviewResource: ResourceDefinition<FindingsOverviewRow> = {
+  schema: Object.fromEntries(FINDINGS_ATTRIBUTES.map((name) => [name, integer])),
   type: 'findings-overview',
   id: () => 'n/a',
   attributes: (r) => ({ ...r }),
 };
 
 export const severityOverviewResource: ResourceDefinition<SeverityOverviewRow> = {
+  schema: { critical: integer, high: integer, medium: integer, low: integer, informational: integer },
   type: 'findings-severity-overview',
   id: () => 'n/a',
   attributes: (r) => ({ ...r }),
 };
 
 export const serviceOverviewResource: ResourceDefinition<ServiceOverviewRow> = {
+  schema: { total: integer, fail: integer, muted: integer, pass: integer },
   type: 'services-overview',
   id: (r) => r.service,
   attributes: (r) => ({ total: r.total, fail: r.fail, muted: r.muted, pass: r.pass }),
 };
 
 export const regionOverviewResource: ResourceDefinition<RegionOverviewRow> = {
+  schema: { provider_type: text, region: text, total: integer, fail: integer, muted: integer, pass: integer },
   type: 'regions-overview',
   id: (r) => `${r.provider_type}-${r.region}`,
   attributes: (r) => ({ provider_type: r.provider_type, region: r.region, total: r.total, fail: r.fail, muted: r.muted, pass: r.pass }),
@@ -92,10 +106,6 @@ const SUMMARY_FILTERS: Record<string, FilterSpec> = {
 function overviewQuery(type: string, attributes: readonly string[], filters: Record<string, FilterSpec>): QuerySpec {
   return { filters, sorts: ['id', ...attributes], fields: { [type]: ['id', ...attributes] } };
 }
-
-const FINDINGS_ATTRIBUTES = [
-  'new', 'changed', 'unchanged', 'fail_new', 'fail_changed', 'pass_new', 'pass_changed', 'muted_new', 'muted_changed', 'total', 'fail', 'muted', 'pass',
-];
 
 /** Every overview reads the latest completed scan of each provider in scope. */
 export const PROVIDERS_OVERVIEW: QuerySpec = { filters: PROVIDER_FILTER_SPECS, fields: { 'providers-overview': ['id', 'findings', 'resources'] } };

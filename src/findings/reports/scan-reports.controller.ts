@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
-import { ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Endpoint } from '../../common/http/endpoint.decorator';
 import { JsonApiQuery, UuidPipe } from '../../common/http/request-params';
@@ -20,8 +20,7 @@ export class ScanReportsController {
   ) {}
 
   @Get(':id/report')
-  @Endpoint({ summary: "Download the scan's report zip (CSV, JSON-OCSF, HTML); 202 while it is built, 404 when there is none" })
-  @ApiProduces('application/zip')
+  @Endpoint({ summary: "Download the scan's report zip (CSV, JSON-OCSF, HTML); 202 while it is built, 404 when there is none", produces: 'application/zip', mayAccept: true })
   async report(@Param('id', UuidPipe) id: string, @JsonApiQuery(REPORT_QUERY) _query: unknown, @Res() reply: FastifyReply) {
     const answer = await this.reports.report(id);
     if ('task' in answer) return sendTaskAccepted(reply, answer.task);

@@ -1,3 +1,4 @@
+import { anything, dateTime, integer, listOf, mapOf, nullable, text } from '../../common/jsonapi/attribute-schema';
 import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
 
 export const RESOURCE_FIELDS = [
@@ -31,6 +32,21 @@ export interface ResourceRow {
 }
 
 export const resourceResource: ResourceDefinition<ResourceRow> = {
+  schema: {
+    inserted_at: dateTime,
+    updated_at: dateTime,
+    uid: text,
+    name: text,
+    region: text,
+    service: text,
+    tags: mapOf(text),
+    type: text,
+    failed_findings_count: integer,
+    metadata: anything,
+    details: anything,
+    partition: nullable(text),
+    groups: nullable(listOf(text)),
+  },
   type: 'resources',
   selfPath: 'resources',
   id: (r) => r.id,

@@ -1,3 +1,4 @@
+import { listOf, text } from '../../common/jsonapi/attribute-schema';
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../../common/http/endpoint.decorator';
@@ -15,6 +16,7 @@ import { includeReadEvents, lookbackDays, RESOURCE_EVENTS_QUERY, resourceEventRe
 import { ResourceEventsService } from './events/resource-events.service';
 
 const resourceMetadataResource: ResourceDefinition<ResourceMetadata> = {
+  schema: { services: listOf(text), regions: listOf(text), types: listOf(text), groups: listOf(text) },
   type: 'resources-metadata',
   id: () => 'resources-metadata',
   attributes: (m) => ({ services: m.services, regions: m.regions, types: m.types, groups: [] }),
@@ -30,31 +32,31 @@ export class ResourcesController {
   ) {}
 
   @Get()
-  @Endpoint({ summary: 'List resources (page numbers, or a cursor with page[cursor])' })
+  @Endpoint({ summary: 'List resources (page numbers, or a cursor with page[cursor])', resource: resourceResource, list: true })
   async list(@JsonApiQuery(RESOURCE_LIST) query: ParsedQuery, @RequestUrl() url: string) {
     return this.renderPage(await this.resources.list(query, 'all'), query, url);
   }
 
   @Get('latest')
-  @Endpoint({ summary: 'List the resources the latest completed scan of each provider saw' })
+  @Endpoint({ summary: 'List the resources the latest completed scan of each provider saw', resource: resourceResource, list: true })
   async latest(@JsonApiQuery(RESOURCE_LATEST_LIST) query: ParsedQuery, @RequestUrl() url: string) {
     return this.renderPage(await this.resources.list(query, 'latest'), query, url);
   }
 
   @Get('metadata')
-  @Endpoint({ summary: 'Distinct services, regions and types of the resources a filter selects' })
+  @Endpoint({ summary: 'Distinct services, regions and types of the resources a filter selects', resource: resourceMetadataResource })
   async metadata(@JsonApiQuery(RESOURCE_METADATA) query: ParsedQuery) {
     return renderDocument(resourceMetadataResource, await this.resources.metadata(query.filters, 'all'), { fields: query.fields });
   }
 
   @Get('metadata/latest')
-  @Endpoint({ summary: 'The same metadata for the resources the latest completed scan of each provider saw' })
+  @Endpoint({ summary: 'The same metadata for the resources the latest completed scan of each provider saw', resource: resourceMetadataResource })
   async metadataLatest(@JsonApiQuery(RESOURCE_METADATA_LATEST) query: ParsedQuery) {
     return renderDocument(resourceMetadataResource, await this.resources.metadata(query.filters, 'latest'), { fields: query.fields });
   }
 
   @Get(':id')
-  @Endpoint({ summary: 'One resource' })
+  @Endpoint({ summary: 'One resource', resource: resourceResource })
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(RESOURCE_DETAIL) query: ParsedQuery) {
     const [resource] = await this.withRelated([await this.resources.get(id)], query);
     return renderDocument(resourceResource, resource, { fields: query.fields, included: await this.graph.included(resourceResource, [resource], query.include) });

@@ -1,5 +1,5 @@
 import { Controller, Post, Req } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { AuthorizeBeforeBody, authorizedPrincipal } from '../../database/tenant.interceptor';
 import { TaskAccepted } from '../../tasks/task-accepted.decorator';
@@ -12,21 +12,20 @@ export class ScanImportsController {
 
   @Post()
   @AuthorizeBeforeBody()
-  @ApiConsumes('multipart/form-data')
-  @ApiBody({
-    schema: {
-      type: 'object',
-      required: ['provider_id', 'file'],
-      properties: {
-        provider_id: { type: 'string', format: 'uuid', description: 'The provider the findings belong to; its type must match the records’.' },
-        name: { type: 'string', minLength: 3, maxLength: 100, description: 'The scan’s name.' },
-        file: { type: 'string', format: 'binary', description: 'Prowler `-M json-ocsf` output, plain or gzipped; at most SCAN_IMPORT_MAX_BYTES.' },
-      },
-    },
-  })
   @TaskAccepted({
     summary: 'Import a Prowler JSON-OCSF file (plain or gzipped) as a new scan: multipart fields provider_id, file and optionally name',
     permissions: ['manage_scans'],
+    body: {
+      multipart: {
+        type: 'object',
+        required: ['provider_id', 'file'],
+        properties: {
+          provider_id: { type: 'string', format: 'uuid', description: 'The provider the findings belong to; its type must match the records’.' },
+          name: { type: 'string', minLength: 3, maxLength: 100, description: 'The scan’s name.' },
+          file: { type: 'string', format: 'binary', description: 'Prowler `-M json-ocsf` output, plain or gzipped; at most SCAN_IMPORT_MAX_BYTES.' },
+        },
+      },
+    },
   })
   import(@Req() request: FastifyRequest) {
     return this.imports.receive(request, authorizedPrincipal(request));

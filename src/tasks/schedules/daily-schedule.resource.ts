@@ -1,3 +1,4 @@
+import { dateTime, integer, nullable } from '../../common/jsonapi/attribute-schema';
 import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
 
 export interface DailyScheduleRow {
@@ -11,6 +12,7 @@ export interface DailyScheduleRow {
 
 /** Not in the contract (it has only the create endpoint): how a client sees which providers scan daily. */
 export const dailyScheduleResource: ResourceDefinition<DailyScheduleRow> = {
+  schema: { every_hours: integer, starts_at: dateTime, next_run_at: nullable(dateTime), inserted_at: dateTime },
   type: 'daily-schedules',
   id: (s) => s.id,
   attributes: (s) => ({ every_hours: s.every_hours, starts_at: s.starts_at, next_run_at: s.next_run_at, inserted_at: s.inserted_at }),

@@ -33,14 +33,14 @@ export class DailySchedulesController {
   ) {}
 
   @Post()
-  @TaskAccepted({ summary: 'Scan a provider every 24 hours, starting now', permissions: ['manage_scans'] })
+  @TaskAccepted({ summary: 'Scan a provider every 24 hours, starting now', permissions: ['manage_scans'], body: { resource: { type: 'daily-schedules', attributes: DailyScheduleAttributes } } })
   async create(@Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'daily-schedules', attributes: DailyScheduleAttributes });
     return this.lifecycle.scheduleDaily(attributes.provider_id.toLowerCase());
   }
 
   @Get()
-  @Endpoint({ summary: 'The daily scan schedules of the providers you may see' })
+  @Endpoint({ summary: 'The daily scan schedules of the providers you may see', resource: dailyScheduleResource, list: true })
   async list(@JsonApiQuery(SCHEDULE_LIST) query: ParsedQuery) {
     const { rows, count } = await this.schedules.list(query);
     return renderDocument(dailyScheduleResource, rows, { fields: query.fields, meta: listMeta(query.page, count) });
