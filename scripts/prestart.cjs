@@ -6,7 +6,7 @@
 //    generated from the compiled code) when it is missing or older than the build.
 'use strict';
 const { execFileSync } = require('node:child_process');
-const { existsSync, readdirSync, statSync, utimesSync } = require('node:fs');
+const { existsSync, readdirSync, statSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
@@ -19,8 +19,10 @@ if (!minimum || major < Number(minimum[1]) || (major === Number(minimum[1]) && m
 }
 
 if (process.argv.includes('--build')) {
-  const buildInfo = join(root, 'dist', '.tsbuildinfo');
-  const builtAt = existsSync(buildInfo) ? statSync(buildInfo).mtimeMs : 0;
+  // A stamp of this script's own, not tsc's build info: `tsc --noEmit` rewrites the build info
+  // without emitting, which would make a stale dist look current.
+  const stamp = join(root, 'dist', '.build-stamp');
+  const builtAt = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
   const newest = (path) => {
     const stat = statSync(path);
     if (!stat.isDirectory()) return stat.mtimeMs;
@@ -30,12 +32,10 @@ if (process.argv.includes('--build')) {
   if (sources.some((path) => newest(path) > builtAt)) {
     process.stdout.write('build: compiling (sources changed since the last build)\n');
     execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
-    // tsc leaves the build info alone when no output changed (a source only touched): mark the build as current.
-    const now = new Date();
-    utimesSync(buildInfo, now, now);
+    writeFileSync(stamp, `${new Date().toISOString()}\n`);
   }
   const openApi = join(root, 'openapi.json');
-  if (!existsSync(openApi) || statSync(openApi).mtimeMs < statSync(buildInfo).mtimeMs) {
+  if (!existsSync(openApi) || statSync(openApi).mtimeMs < statSync(stamp).mtimeMs) {
     execFileSync(process.execPath, [join(root, 'dist', 'scripts', 'write-openapi.js')], { stdio: 'inherit' });
   }
 }
