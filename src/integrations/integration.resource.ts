@@ -1,5 +1,6 @@
+import { boolean, dateTime, JsonSchema, listOf, mapOf, nullable, objectOf, oneOf, text } from '../common/jsonapi/attribute-schema';
 import { ResourceDefinition } from '../common/jsonapi/resource-definition';
-import { IntegrationType } from './integration-types';
+import { INTEGRATION_TYPES, IntegrationType } from './integration-types';
 
 /** What may be rendered: the credentials' envelope is never selected into a row. */
 export interface IntegrationRow {
@@ -26,7 +27,26 @@ export const INTEGRATION_FIELDS = [
   'providers',
 ] as const;
 
+/** Each type's configuration as validateSettings stores it (Jira's filled by the connection check). */
+const CONFIGURATION: JsonSchema = {
+  anyOf: [
+    objectOf({ bucket_name: text, output_directory: text }),
+    objectOf({ send_only_fails: boolean, archive_previous_findings: boolean }),
+    objectOf({ domain: text, projects: mapOf(text), issue_types: mapOf(listOf(text)) }),
+    objectOf({ channel: text }),
+  ],
+};
+
 export const integrationResource: ResourceDefinition<IntegrationRow> = {
+  schema: {
+    inserted_at: dateTime,
+    updated_at: dateTime,
+    enabled: boolean,
+    connected: nullable(boolean),
+    connection_last_checked_at: nullable(dateTime),
+    integration_type: oneOf(INTEGRATION_TYPES),
+    configuration: CONFIGURATION,
+  },
   type: 'integrations',
   selfPath: 'integrations',
   id: (i) => i.id,
@@ -50,6 +70,7 @@ export interface JiraIssueTypesRow {
 }
 
 export const jiraIssueTypesResource: ResourceDefinition<JiraIssueTypesRow> = {
+  schema: { project_key: text, issue_types: listOf(text) },
   type: 'jira-issue-types',
   id: (row) => row.id,
   attributes: (row) => ({ project_key: row.project_key, issue_types: row.issue_types }),

@@ -30,7 +30,7 @@ export class IntegrationsController {
   ) {}
 
   @Get()
-  @Endpoint({ summary: 'List the integrations you can see', permissions: ['manage_integrations'] })
+  @Endpoint({ summary: 'List the integrations you can see', permissions: ['manage_integrations'], resource: integrationResource, list: true })
   async list(@JsonApiQuery(INTEGRATION_LIST) query: ParsedQuery) {
     const { rows, count } = await this.integrations.list(query, INTEGRATION_LIST);
     return renderDocument(integrationResource, rows, {
@@ -41,7 +41,13 @@ export class IntegrationsController {
   }
 
   @Post()
-  @Endpoint({ summary: 'Create an integration (its credentials are stored encrypted and never returned)', permissions: ['manage_integrations'], status: 201 })
+  @Endpoint({
+    summary: 'Create an integration (its credentials are stored encrypted and never returned)',
+    permissions: ['manage_integrations'],
+    status: 201,
+    resource: integrationResource,
+    body: { resource: { type: 'integrations', attributes: CreateIntegrationAttributes, relationships: INTEGRATION_RELATIONSHIPS } },
+  })
   async create(@Body() body: unknown) {
     const { attributes, relationships } = await parseResourceBody(body, {
       type: 'integrations',
@@ -52,7 +58,7 @@ export class IntegrationsController {
   }
 
   @Get(':id')
-  @Endpoint({ summary: 'An integration you can see', permissions: ['manage_integrations'] })
+  @Endpoint({ summary: 'An integration you can see', permissions: ['manage_integrations'], resource: integrationResource })
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(INTEGRATION_DETAIL) query: ParsedQuery) {
     const integration = await this.integrations.get(id);
     return renderDocument(integrationResource, integration, {
@@ -62,7 +68,12 @@ export class IntegrationsController {
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Change an integration: enabled, configuration, credentials or providers', permissions: ['manage_integrations'] })
+  @Endpoint({
+    summary: 'Change an integration: enabled, configuration, credentials or providers',
+    permissions: ['manage_integrations'],
+    resource: integrationResource,
+    body: { resource: { type: 'integrations', attributes: UpdateIntegrationAttributes, relationships: INTEGRATION_RELATIONSHIPS } },
+  })
   async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
     const { attributes, relationships } = await parseResourceBody(body, {
       type: 'integrations',

@@ -17,13 +17,17 @@ export class JiraController {
   constructor(private readonly jira: JiraService) {}
 
   @Get('issue_types')
-  @Endpoint({ summary: "A Jira project's issue types", permissions: ['manage_integrations'] })
+  @Endpoint({ summary: "A Jira project's issue types", permissions: ['manage_integrations'], resource: jiraIssueTypesResource })
   async issueTypes(@Param('integration_pk', UuidPipe) integrationId: string, @JsonApiQuery(JIRA_ISSUE_TYPES) query: ParsedQuery) {
     return renderDocument(jiraIssueTypesResource, await this.jira.issueTypes(integrationId, query.extra.project_key), { fields: query.fields });
   }
 
   @Post('dispatches')
-  @TaskAccepted({ summary: 'Send findings to Jira, one issue each, in a task', permissions: ['manage_integrations'] })
+  @TaskAccepted({
+    summary: 'Send findings to Jira, one issue each, in a task',
+    permissions: ['manage_integrations'],
+    body: { resource: { type: 'integrations-jira-dispatches', attributes: JiraDispatchAttributes } },
+  })
   async dispatch(@Param('integration_pk', UuidPipe) integrationId: string, @JsonApiQuery(JIRA_DISPATCH) query: ParsedQuery, @Body() body: unknown) {
     // The integration first: an id the caller cannot see is 404 whatever the body holds.
     const integration = await this.jira.jiraIntegration(integrationId);

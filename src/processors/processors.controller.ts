@@ -17,27 +17,38 @@ export class ProcessorsController {
   constructor(private readonly processors: ProcessorsService) {}
 
   @Get()
-  @Endpoint({ summary: 'The tenant’s processors (at most one Mutelist)', permissions: ['manage_account'] })
+  @Endpoint({ summary: 'The tenant’s processors (at most one Mutelist)', permissions: ['manage_account'], resource: processorResource, list: true })
   async list(@JsonApiQuery(PROCESSOR_LIST) query: ParsedQuery) {
     const { rows, count } = await this.processors.list(query);
     return renderDocument(processorResource, rows, { fields: query.fields, meta: listMeta(query.page, count) });
   }
 
   @Post()
-  @Endpoint({ summary: 'Add the tenant’s Mutelist (YAML or JSON, checked now); the latest findings are re-muted in a backfill task', status: 201, permissions: ['manage_account'] })
+  @Endpoint({
+    summary: 'Add the tenant’s Mutelist (YAML or JSON, checked now); the latest findings are re-muted in a backfill task',
+    status: 201,
+    permissions: ['manage_account'],
+    resource: processorResource,
+    body: { resource: { type: 'processors', attributes: ProcessorCreateAttributes } },
+  })
   async create(@Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'processors', attributes: ProcessorCreateAttributes });
     return renderDocument(processorResource, await this.processors.create(attributes));
   }
 
   @Get(':id')
-  @Endpoint({ summary: 'One processor', permissions: ['manage_account'] })
+  @Endpoint({ summary: 'One processor', permissions: ['manage_account'], resource: processorResource })
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(PROCESSOR_DETAIL) query: ParsedQuery) {
     return renderDocument(processorResource, await this.processors.get(id), { fields: query.fields });
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Replace the Mutelist; the latest findings are re-muted in a backfill task', permissions: ['manage_account'] })
+  @Endpoint({
+    summary: 'Replace the Mutelist; the latest findings are re-muted in a backfill task',
+    permissions: ['manage_account'],
+    resource: processorResource,
+    body: { resource: { type: 'processors', attributes: ProcessorUpdateAttributes } },
+  })
   async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
     const { attributes } = await parseResourceBody(body, { type: 'processors', attributes: ProcessorUpdateAttributes, id });
     return renderDocument(processorResource, await this.processors.update(id, attributes));
