@@ -8,8 +8,11 @@ export function schemaName(type: string): string {
 
 export const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 
-function identifier(type: string): JsonSchema {
-  return { type: 'object', required: ['type', 'id'], additionalProperties: false, properties: { type: { const: type }, id: { type: 'string' } } };
+/** A resource identifier; `withMeta` where the relationship writes meta on each one (identifierMeta). */
+function identifier(type: string, withMeta = false): JsonSchema {
+  const properties: Record<string, JsonSchema> = { type: { const: type }, id: { type: 'string' } };
+  if (withMeta) properties.meta = { type: 'object' };
+  return { type: 'object', required: ['type', 'id'], additionalProperties: false, properties };
 }
 
 /**
@@ -28,7 +31,7 @@ export function resourceObjectSchema(definitions: readonly ResourceDefinition<un
       relationships[name] = relationship.many
         ? {
           type: 'object', required: ['data'], additionalProperties: false,
-          properties: { data: { type: 'array', items: identifier(relationship.type) }, meta: { type: 'object', properties: { count: { type: 'integer' } } } },
+          properties: { data: { type: 'array', items: identifier(relationship.type, Boolean(relationship.identifierMeta)) }, meta: { type: 'object', properties: { count: { type: 'integer' } } } },
         }
         : { type: 'object', required: ['data'], additionalProperties: false, properties: { data: { anyOf: [identifier(relationship.type), { type: 'null' }] } } };
     }
