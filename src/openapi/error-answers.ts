@@ -13,6 +13,7 @@ export const ERROR_DESCRIPTIONS: Record<number, string> = {
   422: 'The body is well formed but cannot be applied.',
   429: 'Too many requests; see Retry-After.',
   431: 'The headers or the query string are larger than the server takes.',
+  502: 'A service the request depends on gave an answer that cannot be used.',
   503: 'The server is shutting down or a dependency is unavailable; retry later.',
 };
 

@@ -40,7 +40,7 @@ export class ComplianceController {
   }
 
   @Get('attributes')
-  @Endpoint({ summary: 'Every requirement of one loaded framework (filter[compliance_id]) with its attributes and check ids; 404 for a framework not loaded' })
+  @Endpoint({ summary: 'Every requirement of one loaded framework (filter[compliance_id]) with its attributes and check ids; 404 for a framework not loaded', resource: complianceAttributesResource, list: true })
   async attributes(@JsonApiQuery(COMPLIANCE_ATTRIBUTES) query: ParsedQuery, @Res() reply: FastifyReply) {
     const rows = await this.compliance.attributes(query.filters);
     return sendDocument(reply, await renderDocument(complianceAttributesResource, rows, { fields: query.fields }));

@@ -1,4 +1,4 @@
-import { integer, listOf, oneOf, text } from '../../common/jsonapi/attribute-schema';
+import { anything, integer, listOf, mapOf, objectOf, oneOf, text } from '../../common/jsonapi/attribute-schema';
 import { DATE_FILTER, FilterSpec, QuerySpec } from '../../common/jsonapi/query-spec';
 import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
 import { PROVIDER_FILTER_SPECS } from '../query/provider-scope';
@@ -68,6 +68,16 @@ export const requirementDetailResource: ResourceDefinition<RequirementDetailRow>
 };
 
 export const complianceAttributesResource: ResourceDefinition<ComplianceAttributesRow> = {
+  schema: {
+    compliance_name: text,
+    framework_description: text,
+    name: text,
+    framework: text,
+    version: text,
+    description: text,
+    /** The framework definition's attribute objects, as loaded (their members vary by framework). */
+    attributes: objectOf({ metadata: listOf(mapOf(anything)), check_ids: listOf(text) }),
+  },
   type: 'compliance-requirements-attributes',
   id: (r) => r.id,
   attributes: (r) => ({

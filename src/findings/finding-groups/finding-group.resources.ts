@@ -1,6 +1,7 @@
+import { boolean, dateTime, integer, listOf, nullable, objectOf, oneOf, text } from '../../common/jsonapi/attribute-schema';
 import { FilterSpec, QuerySpec } from '../../common/jsonapi/query-spec';
 import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
-import { FINDING_FILTER_SPECS, SEVERITIES, STATUSES } from '../finding-list-spec';
+import { DELTAS, FINDING_FILTER_SPECS, SEVERITIES, STATUSES } from '../finding-list-spec';
 import { GROUP_COUNT_COLUMNS } from './finding-group-counts';
 
 /** One finding group (a check) with its figures, as the statements answer it. */
@@ -27,6 +28,21 @@ export const FINDING_GROUP_ATTRIBUTES = [
 
 /** Prowler's FindingGroupSerializer: the id is the check id; no check description is kept here (null). */
 export const findingGroupResource: ResourceDefinition<FindingGroupRow> = {
+  schema: {
+    check_id: text,
+    check_title: nullable(text),
+    check_description: nullable(text),
+    severity: oneOf(SEVERITIES),
+    status: oneOf(STATUSES),
+    muted: boolean,
+    impacted_providers: listOf(text),
+    resources_fail: integer,
+    resources_total: integer,
+    ...Object.fromEntries(GROUP_COUNT_COLUMNS.map(([column]) => [column, integer])),
+    first_seen_at: nullable(dateTime),
+    last_seen_at: nullable(dateTime),
+    failing_since: nullable(dateTime),
+  },
   type: 'finding-groups',
   id: (row) => row.check_id,
   attributes: (row) => {
@@ -60,6 +76,18 @@ export interface FindingGroupResourceRow {
 
 /** Prowler's FindingGroupResourceSerializer (type finding-group-resources); no resource group is kept here (''). */
 export const findingGroupResourceResource: ResourceDefinition<FindingGroupResourceRow> = {
+  schema: {
+    resource: objectOf({ uid: text, name: text, service: text, region: text, type: text, resource_group: text }),
+    provider: objectOf({ type: text, uid: text, alias: text }),
+    finding_id: text,
+    status: oneOf(STATUSES),
+    severity: oneOf(SEVERITIES),
+    muted: boolean,
+    delta: nullable(oneOf(DELTAS)),
+    first_seen_at: nullable(dateTime),
+    last_seen_at: nullable(dateTime),
+    muted_reason: nullable(text),
+  },
   type: 'finding-group-resources',
   id: (row) => row.resource_id,
   attributes: (row) => ({

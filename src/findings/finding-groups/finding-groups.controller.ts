@@ -27,28 +27,28 @@ export class FindingGroupsController {
   constructor(private readonly groups: FindingGroupsService) {}
 
   @Get()
-  @Endpoint({ summary: 'Findings grouped by check, for the latest scan of each provider within the date filter (one is required, 7 days at most)' })
+  @Endpoint({ summary: 'Findings grouped by check, for the latest scan of each provider within the date filter (one is required, 7 days at most)', resource: findingGroupResource, list: true })
   async list(@JsonApiQuery(FINDING_GROUP_LIST) query: ParsedQuery) {
     const page = await this.groups.list(query, false);
     return renderDocument(findingGroupResource, page.rows, { fields: query.fields, meta: page.meta });
   }
 
   @Get('latest')
-  @Endpoint({ summary: 'Findings grouped by check, for the latest completed scan of each provider' })
+  @Endpoint({ summary: 'Findings grouped by check, for the latest completed scan of each provider', resource: findingGroupResource, list: true })
   async latest(@JsonApiQuery(FINDING_GROUP_LATEST_LIST) query: ParsedQuery) {
     const page = await this.groups.list(query, true);
     return renderDocument(findingGroupResource, page.rows, { fields: query.fields, meta: page.meta });
   }
 
   @Get('latest/:check_id/resources')
-  @Endpoint({ summary: "The resources of one check's findings in the latest completed scan of each provider" })
+  @Endpoint({ summary: "The resources of one check's findings in the latest completed scan of each provider", resource: findingGroupResourceResource, list: true })
   async latestResources(@Param('check_id') checkId: string, @JsonApiQuery(FINDING_GROUP_LATEST_RESOURCES) query: ParsedQuery) {
     const page = await this.groups.resources(checkIdParam(checkId, 'check_id'), query, true);
     return renderDocument(findingGroupResourceResource, page.rows, { fields: query.fields, meta: page.meta });
   }
 
   @Get(':id/resources')
-  @Endpoint({ summary: "The resources of one check's findings (the group id is the check id) within the date filter" })
+  @Endpoint({ summary: "The resources of one check's findings (the group id is the check id) within the date filter", resource: findingGroupResourceResource, list: true })
   async resources(@Param('id') checkId: string, @JsonApiQuery(FINDING_GROUP_RESOURCES) query: ParsedQuery) {
     const page = await this.groups.resources(checkIdParam(checkId, 'id'), query, false);
     return renderDocument(findingGroupResourceResource, page.rows, { fields: query.fields, meta: page.meta });

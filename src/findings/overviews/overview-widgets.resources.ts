@@ -1,3 +1,4 @@
+import { integer, listOf, objectOf, text, uuid } from '../../common/jsonapi/attribute-schema';
 import { FilterSpec, QuerySpec } from '../../common/jsonapi/query-spec';
 import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
 import { PROVIDER_FILTER_SPECS } from '../query/provider-scope';
@@ -35,19 +36,25 @@ export interface WatchlistRow {
   total_requirements: number;
 }
 
+/** Figures by severity, every level always written. */
+const SEVERITY_COUNTS = objectOf({ critical: integer, high: integer, medium: integer, low: integer, informational: integer });
+
 export const attackSurfaceResource: ResourceDefinition<AttackSurfaceRow> = {
+  schema: { total_findings: integer, failed_findings: integer, muted_failed_findings: integer },
   type: 'attack-surface-overviews',
   id: (r) => r.attack_surface_type,
   attributes: (r) => ({ total_findings: r.total_findings, failed_findings: r.failed_findings, muted_failed_findings: r.muted_failed_findings }),
 };
 
 export const categoryResource: ResourceDefinition<GroupedFindingsRow> = {
+  schema: { total_findings: integer, failed_findings: integer, new_failed_findings: integer, severity: SEVERITY_COUNTS },
   type: 'category-overviews',
   id: (r) => r.name,
   attributes: (r) => ({ total_findings: r.total_findings, failed_findings: r.failed_findings, new_failed_findings: r.new_failed_findings, severity: r.severity }),
 };
 
 export const resourceGroupResource: ResourceDefinition<GroupedFindingsRow> = {
+  schema: { total_findings: integer, failed_findings: integer, new_failed_findings: integer, resources_count: integer, severity: SEVERITY_COUNTS },
   type: 'resource-group-overviews',
   id: (r) => r.name,
   attributes: (r) => ({
@@ -60,6 +67,9 @@ export const resourceGroupResource: ResourceDefinition<GroupedFindingsRow> = {
 };
 
 export const severityDayResource: ResourceDefinition<SeverityDayRow> = {
+  schema: {
+    critical: integer, high: integer, medium: integer, low: integer, informational: integer, muted: integer, scan_ids: listOf(uuid),
+  },
   type: 'findings-severity-over-time',
   id: (r) => r.date,
   attributes: (r) => ({
@@ -68,6 +78,7 @@ export const severityDayResource: ResourceDefinition<SeverityDayRow> = {
 };
 
 export const watchlistResource: ResourceDefinition<WatchlistRow> = {
+  schema: { compliance_id: text, requirements_passed: integer, requirements_failed: integer, requirements_manual: integer, total_requirements: integer },
   type: 'compliance-watchlist-overviews',
   id: (r) => r.compliance_id,
   attributes: (r) => ({

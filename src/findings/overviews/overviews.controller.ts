@@ -81,33 +81,33 @@ export class OverviewsController {
   }
 
   @Get('attack-surfaces')
-  @Endpoint({ summary: 'Findings of the latest scans by attack surface (internet exposure, secrets, privilege escalation, EC2 IMDSv1)' })
+  @Endpoint({ summary: 'Findings of the latest scans by attack surface (internet exposure, secrets, privilege escalation, EC2 IMDSv1)', resource: attackSurfaceResource, list: true })
   async attackSurfaces(@JsonApiQuery(ATTACK_SURFACES) query: ParsedQuery) {
     const rows = sortOverview(await this.widgets.attackSurfaces(query.filters), query.sort, attackSurfaceResource);
     return renderDocument(attackSurfaceResource, rows, { fields: query.fields });
   }
 
   @Get('categories')
-  @Endpoint({ summary: 'Findings of the latest scans by check category (none are kept here: an empty list)' })
+  @Endpoint({ summary: 'Findings of the latest scans by check category (none are kept here: an empty list)', resource: categoryResource, list: true })
   categories(@JsonApiQuery(CATEGORIES) query: ParsedQuery) {
     return renderDocument(categoryResource, this.widgets.categories(), { fields: query.fields });
   }
 
   @Get('resource-groups')
-  @Endpoint({ summary: 'Findings of the latest scans by resource group (none are kept here: an empty list)' })
+  @Endpoint({ summary: 'Findings of the latest scans by resource group (none are kept here: an empty list)', resource: resourceGroupResource, list: true })
   resourceGroups(@JsonApiQuery(RESOURCE_GROUPS) query: ParsedQuery) {
     return renderDocument(resourceGroupResource, this.widgets.resourceGroups(), { fields: query.fields });
   }
 
   @Get('findings_severity/timeseries')
-  @Endpoint({ summary: 'Failed findings by severity per day from filter[date_from] (required) to filter[date_to], days without scans filled forward' })
+  @Endpoint({ summary: 'Failed findings by severity per day from filter[date_from] (required) to filter[date_to], days without scans filled forward', resource: severityDayResource, list: true })
   async severityTimeseries(@JsonApiQuery(SEVERITY_TIMESERIES) query: ParsedQuery) {
     const rows = sortOverview(await this.widgets.severityTimeseries(query.filters), query.sort, severityDayResource);
     return renderDocument(severityDayResource, rows, { fields: query.fields });
   }
 
   @Get('compliance-watchlist')
-  @Endpoint({ summary: 'Requirements by status per compliance framework over the latest scan of each provider' })
+  @Endpoint({ summary: 'Requirements by status per compliance framework over the latest scan of each provider', resource: watchlistResource, list: true })
   async complianceWatchlist(@JsonApiQuery(COMPLIANCE_WATCHLIST) query: ParsedQuery) {
     const rows = sortOverview(await this.widgets.complianceWatchlist(query), query.sort, watchlistResource);
     return renderDocument(watchlistResource, rows, { fields: query.fields });

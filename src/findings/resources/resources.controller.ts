@@ -63,7 +63,7 @@ export class ResourcesController {
   }
 
   @Get(':id/events')
-  @Endpoint({ summary: "Who changed the resource and when (AWS only; needs RESOURCE_EVENTS_URL, otherwise 503)" })
+  @Endpoint({ summary: "Who changed the resource and when (AWS only; needs RESOURCE_EVENTS_URL, otherwise 503)", resource: resourceEventResource, list: true, errors: [502] })
   async resourceEvents(
     @Param('id', UuidPipe) id: string,
     @JsonApiQuery(RESOURCE_EVENTS_QUERY) query: ParsedQuery,

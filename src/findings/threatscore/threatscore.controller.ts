@@ -17,7 +17,7 @@ export class ThreatScoreController {
   ) {}
 
   @Get('threatscore')
-  @Endpoint({ summary: "ThreatScore: each provider's latest snapshot (combined when several), or the one `snapshot_id` names" })
+  @Endpoint({ summary: "ThreatScore: each provider's latest snapshot (combined when several), or the one `snapshot_id` names", resource: threatScoreResource, list: true })
   async snapshots(@JsonApiQuery(THREATSCORE_QUERY) query: ParsedQuery) {
     const rows = await this.threatScore.snapshots(query);
     const included = await this.graph.included(threatScoreResource, rows, query.include);

@@ -1,3 +1,4 @@
+import { dateTime, integer, JsonSchema, listOf, mapOf, nullable, number, objectOf, text } from '../../common/jsonapi/attribute-schema';
 import { FilterSpec, QuerySpec } from '../../common/jsonapi/query-spec';
 import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
 import { CriticalRequirement } from './threatscore-metrics';
@@ -26,7 +27,37 @@ export interface ThreatScoreRow {
 /** Scores are decimals with two places, rendered as strings as Prowler's DecimalField renders them. */
 const decimal = (value: number | null) => (value === null ? null : value.toFixed(2));
 
+const DECIMAL: JsonSchema = { type: 'string', pattern: '^-?[0-9]+\\.[0-9]{2}$' };
+
+const CRITICAL_REQUIREMENT = objectOf({
+  requirement_id: text,
+  title: text,
+  section: text,
+  subsection: text,
+  risk_level: integer,
+  weight: integer,
+  passed_findings: integer,
+  total_findings: integer,
+  description: text,
+});
+
 export const threatScoreResource: ResourceDefinition<ThreatScoreRow> = {
+  schema: {
+    inserted_at: dateTime,
+    compliance_id: text,
+    overall_score: DECIMAL,
+    score_delta: nullable(DECIMAL),
+    /** Numbers in a scan's snapshot, two-place decimal strings in the combined one. */
+    section_scores: mapOf({ anyOf: [number, DECIMAL] }),
+    critical_requirements: listOf(CRITICAL_REQUIREMENT),
+    total_requirements: integer,
+    passed_requirements: integer,
+    failed_requirements: integer,
+    manual_requirements: integer,
+    total_findings: integer,
+    passed_findings: integer,
+    failed_findings: integer,
+  },
   type: 'threatscore-snapshots',
   id: (r) => r.id,
   attributes: (r) => ({

@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
-import { ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiError } from '../../../common/errors/api-error';
 import { Endpoint } from '../../../common/http/endpoint.decorator';
@@ -34,50 +34,43 @@ export class ComplianceReportsController {
   ) {}
 
   @Get(':id/compliance/:name')
-  @Endpoint({ summary: "One framework's compliance report of the scan as CSV (e.g. cis_2.0_aws); 202 while it is built, 404 when there is none" })
-  @ApiProduces('text/csv')
+  @Endpoint({ summary: "One framework's compliance report of the scan as CSV (e.g. cis_2.0_aws); 202 while it is built, 404 when there is none", produces: CONTENT_TYPES.csv, mayAccept: true })
   csv(@Param('id', UuidPipe) id: string, @Param('name') name: string, @JsonApiQuery(EXPORT_QUERY) _query: unknown, @Res() reply: FastifyReply) {
     return this.send(reply, id, { format: 'csv', complianceId: complianceName(name) });
   }
 
   @Get(':id/compliance/:name/ocsf')
-  @Endpoint({ summary: "A universal framework's compliance report of the scan as OCSF JSON (e.g. csa_ccm_4.0); 202 while it is built, 404 when there is none" })
-  @ApiProduces('application/json')
+  @Endpoint({ summary: "A universal framework's compliance report of the scan as OCSF JSON (e.g. csa_ccm_4.0); 202 while it is built, 404 when there is none", produces: CONTENT_TYPES.ocsf, mayAccept: true })
   ocsf(@Param('id', UuidPipe) id: string, @Param('name') name: string, @JsonApiQuery(EXPORT_QUERY) _query: unknown, @Res() reply: FastifyReply) {
     return this.send(reply, id, { format: 'ocsf', complianceId: complianceName(name) });
   }
 
   @Get(':id/cis')
-  @Endpoint({ summary: 'The CIS Benchmark PDF report of the scan (highest CIS version loaded); 202 while it is built, 404 when there is none' })
-  @ApiProduces('application/pdf')
+  @Endpoint({ summary: 'The CIS Benchmark PDF report of the scan (highest CIS version loaded); 202 while it is built, 404 when there is none', produces: CONTENT_TYPES.pdf, mayAccept: true })
   cis(@Param('id', UuidPipe) id: string, @JsonApiQuery(PDF_QUERY) _query: unknown, @Res() reply: FastifyReply) {
     return this.pdf(reply, id, 'cis');
   }
 
   @Get(':id/csa')
-  @Endpoint({ summary: 'The CSA Cloud Controls Matrix PDF report of the scan; 202 while it is built, 404 when there is none' })
-  @ApiProduces('application/pdf')
+  @Endpoint({ summary: 'The CSA Cloud Controls Matrix PDF report of the scan; 202 while it is built, 404 when there is none', produces: CONTENT_TYPES.pdf, mayAccept: true })
   csa(@Param('id', UuidPipe) id: string, @JsonApiQuery(PDF_QUERY) _query: unknown, @Res() reply: FastifyReply) {
     return this.pdf(reply, id, 'csa');
   }
 
   @Get(':id/ens')
-  @Endpoint({ summary: 'The ENS RD2022 PDF report of the scan; 202 while it is built, 404 when there is none' })
-  @ApiProduces('application/pdf')
+  @Endpoint({ summary: 'The ENS RD2022 PDF report of the scan; 202 while it is built, 404 when there is none', produces: CONTENT_TYPES.pdf, mayAccept: true })
   ens(@Param('id', UuidPipe) id: string, @JsonApiQuery(PDF_QUERY) _query: unknown, @Res() reply: FastifyReply) {
     return this.pdf(reply, id, 'ens');
   }
 
   @Get(':id/nis2')
-  @Endpoint({ summary: 'The NIS2 PDF report of the scan; 202 while it is built, 404 when there is none' })
-  @ApiProduces('application/pdf')
+  @Endpoint({ summary: 'The NIS2 PDF report of the scan; 202 while it is built, 404 when there is none', produces: CONTENT_TYPES.pdf, mayAccept: true })
   nis2(@Param('id', UuidPipe) id: string, @JsonApiQuery(PDF_QUERY) _query: unknown, @Res() reply: FastifyReply) {
     return this.pdf(reply, id, 'nis2');
   }
 
   @Get(':id/threatscore')
-  @Endpoint({ summary: 'The Prowler ThreatScore PDF report of the scan; 202 while it is built, 404 when there is none' })
-  @ApiProduces('application/pdf')
+  @Endpoint({ summary: 'The Prowler ThreatScore PDF report of the scan; 202 while it is built, 404 when there is none', produces: CONTENT_TYPES.pdf, mayAccept: true })
   threatscore(@Param('id', UuidPipe) id: string, @JsonApiQuery(PDF_QUERY) _query: unknown, @Res() reply: FastifyReply) {
     return this.pdf(reply, id, 'threatscore');
   }

@@ -1,3 +1,4 @@
+import { anything, dateTime, nullable, text } from '../../../common/jsonapi/attribute-schema';
 import { QuerySpec } from '../../../common/jsonapi/query-spec';
 import { ResourceDefinition } from '../../../common/jsonapi/resource-definition';
 import { ApiError } from '../../../common/errors/api-error';
@@ -9,6 +10,21 @@ const ATTRIBUTES = [
 ] as const;
 
 export const resourceEventResource: ResourceDefinition<ResourceEventRow> = {
+  schema: {
+    event_time: dateTime,
+    event_name: text,
+    event_source: text,
+    actor: text,
+    actor_uid: nullable(text),
+    actor_type: nullable(text),
+    source_ip_address: nullable(text),
+    user_agent: nullable(text),
+    /** The source's request and response documents, as it gives them (null when it gives none). */
+    request_data: anything,
+    response_data: anything,
+    error_code: nullable(text),
+    error_message: nullable(text),
+  },
   type: 'resource-events',
   id: (row) => row.id,
   attributes: (row) => Object.fromEntries(ATTRIBUTES.map((name) => [name, row[name]])),
