@@ -48,6 +48,7 @@ describe('Swagger UI, used as a person would', () => {
   /** Opens an operation, turns on Try it out, lets `fill` complete the form, executes, and answers the status and body shown. */
   async function tryOperation(tag: string, operationId: string, fill: (operation: ReturnType<Page['locator']>) => Promise<void>): Promise<{ status: number; body: any }> {
     const operation = page.locator(`#operations-${tag}-${operationId}`);
+    await scrollUntilRendered(operation);
     await operation.scrollIntoViewIfNeeded();
     if (!(await operation.locator('.opblock-body').isVisible())) await operation.locator('.opblock-summary').first().click();
     const tryOut = operation.locator('button.try-out__btn').first();
@@ -67,6 +68,20 @@ describe('Swagger UI, used as a person would', () => {
     const shown = (await status.textContent()) ?? '';
     assert.doesNotMatch(shown, /undocumented/i, `${operationId} answered a status its operation does not document`);
     return { status: Number(/\d{3}/.exec(shown)?.[0] ?? `NaN (shown: ${shown})`), body: parsed };
+  }
+
+  /**
+   * Swagger UI renders operations as they come into view, so one further down
+   * than the window reaches is not in the page yet: scroll down (then from the
+   * top again) until it is, as a person scrolls to find it.
+   */
+  async function scrollUntilRendered(operation: ReturnType<Page['locator']>): Promise<void> {
+    for (let attempt = 0; attempt < 400 && (await operation.count()) === 0; attempt++) {
+      if (attempt % 200 === 0) await page.evaluate(() => window.scrollTo(0, 0));
+      // The window itself, not the wheel: the pointer may rest over a response box that scrolls on its own.
+      await page.evaluate(() => window.scrollBy(0, 800));
+      await page.waitForTimeout(50);
+    }
   }
 
   const jsonBody = (value: unknown) => async (operation: ReturnType<Page['locator']>) => {
