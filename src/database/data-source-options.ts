@@ -29,6 +29,10 @@ export function postgresOptions(p: PoolOptions, withMigrations = false): DataSou
       application_name: p.applicationName,
       statement_timeout: p.statementTimeoutMs,
       idle_in_transaction_session_timeout: Math.max(p.statementTimeoutMs * 2, 60000),
+      // A process killed mid-statement (a worker's SIGKILL) would leave its statement running, holding
+      // its locks, until it next writes to the dead socket: the job's next attempt would wait on them.
+      // PostgreSQL 14+ checks the client every two seconds while a statement runs, and ends it.
+      options: '-c client_connection_check_interval=2000',
       connectionTimeoutMillis: p.connectTimeoutMs ?? 10000,
     },
   };
