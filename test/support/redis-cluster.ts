@@ -14,17 +14,13 @@ export interface ClusterNode {
   process: ChildProcess;
 }
 
-/** A local Redis Cluster on 127.0.0.1: three masters, each with a replica that takes over when it dies. */
+/** A local Redis Cluster on 127.0.0.1: three masters, each with a replica. */
 export interface LocalRedisCluster {
   nodes: ClusterNode[];
   /** `host:port,…` for REDIS_CLUSTER_NODES. */
   seeds: string;
   /** The port of the master serving the slot of `key` now. */
   masterOf(key: string): Promise<number>;
-  /** SIGKILLs the node on `port`. */
-  kill(port: number): void;
-  /** Resolves once every live node reports cluster_state:ok and `port` is no longer a master of any slot. */
-  waitForFailover(deadPort: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -70,20 +66,6 @@ export async function startRedisCluster(): Promise<LocalRedisCluster> {
     nodes,
     seeds: ports.map((port) => `127.0.0.1:${port}`).join(','),
     masterOf,
-    kill: (port) => nodes.find((node) => node.port === port)!.process.kill('SIGKILL'),
-    waitForFailover: async (deadPort, timeoutMs = 30000) => {
-      const live = ports.filter((port) => port !== deadPort);
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const ok = await clusterOk(live[0]).catch(() => false);
-        if (ok) {
-          const slots = await slotMasters(live[0]).catch(() => [deadPort]);
-          if (!slots.includes(deadPort)) return;
-        }
-        if (Date.now() > deadline) throw new Error('the cluster did not fail over in time');
-        await sleep(200);
-      }
-    },
     stop,
   };
 }
@@ -146,20 +128,6 @@ async function masterOfSlot(port: number, key: string): Promise<number> {
     const range = slots.find(([from, to]) => slot >= from && slot <= to);
     if (!range) throw new Error(`no node serves slot ${slot}`);
     return range[2][1];
-  } finally {
-    client.disconnect();
-  }
-}
-
-/** The ports of the nodes serving slots now, as one node sees them. */
-async function slotMasters(port: number): Promise<number[]> {
-  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  // A dead node's refusal is the answer looked for, not an error to print.
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    const slots = (await client.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number]]>;
-    return slots.map((range) => range[2][1]);
   } finally {
     client.disconnect();
   }
