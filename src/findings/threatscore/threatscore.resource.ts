@@ -1,27 +1,18 @@
 import { dateTime, integer, JsonSchema, listOf, mapOf, nullable, number, objectOf, text } from '../../common/jsonapi/attribute-schema';
 import { FilterSpec, QuerySpec } from '../../common/jsonapi/query-spec';
 import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
-import { CriticalRequirement } from './threatscore-metrics';
+import { ThreatScoreMetrics } from './threatscore-metrics';
 
 /** A ThreatScore snapshot of one scan, or the combination of several providers' latest ones (no scan, no provider). */
-export interface ThreatScoreRow {
+export interface ThreatScoreRow extends Omit<ThreatScoreMetrics, 'section_scores'> {
   id: string;
   inserted_at: Date;
   scan_id: string | null;
   provider_id: string | null;
   compliance_id: string;
-  overall_score: number;
   score_delta: number | null;
   /** Per-scan snapshots hold numbers; the combined one strings, as Prowler writes each. */
   section_scores: Record<string, number | string>;
-  critical_requirements: CriticalRequirement[];
-  total_requirements: number;
-  passed_requirements: number;
-  failed_requirements: number;
-  manual_requirements: number;
-  total_findings: number;
-  passed_findings: number;
-  failed_findings: number;
 }
 
 /** Scores are decimals with two places, rendered as strings as Prowler's DecimalField renders them. */
