@@ -154,6 +154,25 @@ export class TasksRepository {
     return row !== undefined;
   }
 
+  /**
+   * Adds `counts` to the task's `metadata.<key>` totals, in the caller's
+   * transaction: committed with the work they count, so the totals survive a
+   * retry that continues where a stopped attempt left off. Answers the totals.
+   */
+  async tally(id: string, key: string, counts: Record<string, number>): Promise<Record<string, number>> {
+    const [row] = await rows<{ totals: Record<string, number> }>(
+      tenantManager(),
+      `UPDATE tasks t SET metadata = t.metadata || jsonb_build_object($2::text, (
+                SELECT coalesce(t.metadata -> $2::text, '{}'::jsonb) || coalesce(jsonb_object_agg(c.key, coalesce((t.metadata -> $2::text ->> c.key)::bigint, 0) + c.value::bigint), '{}'::jsonb)
+                  FROM jsonb_each_text($3::jsonb) c)),
+              updated_at = now()
+        WHERE t.id = $1
+        RETURNING t.metadata -> $2::text AS totals`,
+      [id, key, JSON.stringify(counts)],
+    );
+    return row?.totals ?? {};
+  }
+
   /** A transient failure with attempts left: the task waits for BullMQ's next try. */
   async retrying(id: string, error: string, attempt: number): Promise<void> {
     await tenantManager().query(

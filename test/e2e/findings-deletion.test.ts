@@ -4,6 +4,9 @@ import { Client } from 'pg';
 import { AppConfig } from '../../src/config/app-config';
 import { LocalAppModule } from '../../src/local-app.module';
 import { TableVacuum } from '../../src/tasks/deletion/table-vacuum';
+import { ProviderDataEraser } from '../../src/tasks/deletion/provider-data-eraser';
+import { TenantJobContext } from '../../src/tasks/jobs/job-context';
+import { newId } from '../../src/database/uuid';
 import { partitionsOfMonth } from '../../src/findings/storage/finding-partitions';
 import { ProviderFindingsDeletion } from '../../src/findings/storage/findings-deletion';
 import { rlsTransaction } from '../../src/database/rls-transaction';
@@ -140,6 +143,46 @@ describe('findings deletion', () => {
     assert.deepEqual(deletion.partitions.sort(), [...new Set([...providerMonths(), late].flatMap((m) => partitionsOfMonth(m).map((p) => p.name)))].sort());
     // Nothing is left to find.
     assert.equal(await rlsTransaction(database.app, dave.tenantId, () => new ProviderFindingsDeletion(providerId, 100).next()), null);
+  });
+
+  it('a deletion stopped midway and run again reports every row deleted, the stopped attempt\'s batches included', async () => {
+    const erin = await signUp(app.baseUrl, 'deletion-erin');
+    const { providerId } = await providerWithFindings(erin, 'erin', 500);
+    const before = await rowsOf(providerId);
+    const taskId = newId();
+    // An executing deletion task: the retry sweep leaves such a provider alone.
+    await admin.query(`UPDATE providers SET deleted_at = now() WHERE id = $1`, [providerId]);
+    await admin.query(
+      `INSERT INTO tasks (id, tenant_id, provider_id, name, queue, queue_namespace, state, task_args)
+       VALUES ($1, $2, $3, 'provider-deletion', 'deletion', $4, 'executing', $5)`,
+      [taskId, erin.tenantId, providerId, app.config.redis.prefix, JSON.stringify({ providerId })],
+    );
+    const database = app.app.get(TenantDatabase);
+    const eraser = app.app.get(ProviderDataEraser);
+    /** A job context whose signal fires after `batches` transactions, as a lost lock or a crash would stop it. */
+    const contextStoppingAfter = (batches: number): TenantJobContext => {
+      const stop = new AbortController();
+      let opened = 0;
+      return {
+        jobId: 'direct', taskId, attempt: 1, signal: stop.signal, progress: async () => {},
+        inTenant: (fn) => {
+          if (++opened >= batches) stop.abort(new Error('stopped'));
+          return database.transaction(erin.tenantId, fn);
+        },
+      };
+    };
+    await assert.rejects(eraser.erase(providerId, contextStoppingAfter(5)), /stopped|abort/i);
+    const midway = await rowsOf(providerId);
+    assert.ok(midway.findings > 0 && midway.findings < before.findings, JSON.stringify(midway));
+
+    const { deleted } = await eraser.erase(providerId, contextStoppingAfter(Infinity));
+    for (const table of ['findings', 'resource_finding_links', 'resources', 'finding_latest', 'finding_counts', 'finding_versions', 'scan_summaries', 'scans']) {
+      assert.equal(deleted[table], before[table], table);
+    }
+    assert.equal(deleted.providers, 1);
+    // The running totals are the task's, visible while it runs.
+    const [task] = (await admin.query(`SELECT metadata FROM tasks WHERE id = $1`, [taskId])).rows;
+    assert.deepEqual(task.metadata.deleted, deleted);
   });
 
   it('VACUUM runs only as a role allowed to, and says which tables it could not', async () => {

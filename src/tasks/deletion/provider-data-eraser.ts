@@ -7,7 +7,11 @@ import { tenantManager, tenantScope } from '../../database/tenant-context';
 import { ReportStorage } from '../../findings/reports/report-storage';
 import { FindingsDeletion, PROVIDER_FINDINGS_TABLES } from '../../findings/storage/findings-deletion';
 import { TenantJobContext } from '../jobs/job-context';
+import { TasksRepository } from '../tasks.repository';
 import { PROVIDER_OWNED_TABLES } from './provider-owned-tables';
+
+/** The task metadata member the running totals of deleted rows live in. */
+const TALLY = 'deleted';
 
 export interface ProviderErasure {
   /** Rows deleted per table, for the tables that had any. */
@@ -33,42 +37,58 @@ export class ProviderDataEraser {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly reports: ReportStorage,
     private readonly findings: FindingsDeletion,
+    private readonly tasks: TasksRepository,
   ) {}
 
   async erase(providerId: string, context: TenantJobContext): Promise<ProviderErasure> {
     const batch = this.config.tasks.deletionBatchSize;
-    const deleted: Record<string, number> = {};
     // Report files are named by scan: removed while the scan rows still say which they are.
-    const [tenantId, scans] = await context.inTenant(async () => [
+    const [tenantId, scans, sofar] = await context.inTenant(async () => [
       tenantScope().tenantId,
       await rows<{ id: string }>(tenantManager(), `SELECT id FROM scans WHERE provider_id = $1`, [providerId]),
+      context.taskId ? await this.tasks.tally(context.taskId, TALLY, {}) : {},
     ] as const);
+    let deleted: Record<string, number> = { ...sofar };
     await this.reports.removeReports(tenantId, scans.map((s) => s.id));
 
-    const count = (table: string, rows: number) => {
-      if (rows > 0) deleted[table] = (deleted[table] ?? 0) + rows;
-    };
+    /**
+     * One batch with its counts. With a task, the counts commit with the
+     * batch onto the task row, so the totals of a retried job include the
+     * batches of the attempt that stopped.
+     */
+    const inBatch = (deleteBatch: () => Promise<Record<string, number>>) =>
+      this.paced(context, async () => {
+        const counts = Object.fromEntries(Object.entries(await deleteBatch()).filter(([, n]) => n > 0));
+        if (context.taskId) {
+          if (Object.keys(counts).length > 0) deleted = await this.tasks.tally(context.taskId, TALLY, counts);
+        } else {
+          for (const [table, n] of Object.entries(counts)) deleted[table] = (deleted[table] ?? 0) + n;
+        }
+        return counts;
+      });
 
     const findings = this.findings.forProvider(providerId, batch);
     for (;;) {
-      const step = await this.paced(context, () => findings.next());
-      if (!step) break;
-      for (const [table, rows] of Object.entries(step)) count(table, rows);
+      let finished = false;
+      await inBatch(async () => {
+        const step = await findings.next();
+        finished = step === null;
+        return step ?? {};
+      });
+      if (finished) break;
     }
 
     for (const { table, belongs } of PROVIDER_OWNED_TABLES) {
       for (;;) {
-        const rows = await this.paced(context, () =>
-          affected(tenantManager(), `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE ${belongs} LIMIT $2)`, [providerId, batch]),
-        );
-        count(table, rows);
-        if (rows < batch) break;
+        const counts = await inBatch(async () => ({
+          [table]: await affected(tenantManager(), `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE ${belongs} LIMIT $2)`, [providerId, batch]),
+        }));
+        if ((counts[table] ?? 0) < batch) break;
       }
     }
-    count(
-      'providers',
-      await context.inTenant(() => affected(tenantManager(), `DELETE FROM providers WHERE id = $1 AND deleted_at IS NOT NULL`, [providerId])),
-    );
+    await inBatch(async () => ({
+      providers: await affected(tenantManager(), `DELETE FROM providers WHERE id = $1 AND deleted_at IS NOT NULL`, [providerId]),
+    }));
     return {
       deleted,
       touchedTables: [...findings.partitions, ...PROVIDER_FINDINGS_TABLES, ...PROVIDER_OWNED_TABLES.map((t) => t.table), 'providers'],
