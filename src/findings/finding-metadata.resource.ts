@@ -1,5 +1,6 @@
 import { listOf, text } from '../common/jsonapi/attribute-schema';
 import { ResourceDefinition } from '../common/jsonapi/resource-definition';
+import type { CheckFactValues } from './query/check-facts';
 import type { FindingMetadata } from './findings.service';
 
 /** Prowler's older (deprecated there) picker: the services and regions of the findings a filter selects. */
@@ -10,7 +11,7 @@ export const findingServicesRegionsResource: ResourceDefinition<FindingMetadata>
   attributes: (m) => ({ services: m.services, regions: m.regions }),
 };
 
-export const findingMetadataResource: ResourceDefinition<FindingMetadata> = {
+export const findingMetadataResource: ResourceDefinition<FindingMetadata & CheckFactValues> = {
   schema: {
     services: listOf(text),
     regions: listOf(text),
@@ -28,8 +29,7 @@ export const findingMetadataResource: ResourceDefinition<FindingMetadata> = {
     resource_types: m.resource_types,
     severities: m.severities,
     check_ids: m.check_ids,
-    // Prowler fills these from check metadata the OCSF import does not carry.
-    categories: [],
-    groups: [],
+    categories: m.categories,
+    groups: m.groups,
   }),
 };

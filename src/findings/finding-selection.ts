@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm';
 import { ApiError } from '../common/errors/api-error';
 import { ParsedFilter } from '../common/jsonapi/query-spec';
 import { uuidAt, uuidAtMs } from './storage/finding-ids';
+import { addCheckFactFilter, CHECK_FACT_FILTERS } from './query/check-facts';
 import { addColumnFilter } from './query/column-filters';
 import { isProviderFilter, providerScopeSql } from './query/provider-scope';
 import { RowFilterSource } from './query/row-filter-source';
@@ -16,12 +17,6 @@ const TOTALS_COLUMNS = new Set(['status', 'severity', 'delta', 'muted']);
 const FINDING_ONLY_COLUMNS = new Set(['uid', 'id', 'updated_at']);
 /** Filters on the resources a finding is linked to, by the resource column they compare. */
 const RESOURCE_COLUMNS: Record<string, string> = { resource_uid: 'r.uid', resource_name: 'r.name' };
-/**
- * Findings here keep no check categories or resource groups (they render as
- * [] and null), so a filter on them matches no finding, as it would in Prowler
- * for findings without any.
- */
-const NEVER_SET = new Set(['category', 'resource_groups']);
 
 /**
  * Which findings one read covers, as SQL over the alias `f`, and what the
@@ -77,8 +72,8 @@ export async function selectFindings(
     } else if (filter.field === 'search') {
       // Prowler: SearchQuery(value, config="simple", search_type="plain") against its text_search column.
       conditions.add(`to_tsvector('simple', coalesce(f.status_extended, '')) @@ plainto_tsquery('simple', ${conditions.param(filter.value)})`);
-    } else if (NEVER_SET.has(filter.field)) {
-      conditions.add('false');
+    } else if (CHECK_FACT_FILTERS.has(filter.field)) {
+      addCheckFactFilter(conditions, 'f', filter);
     } else if (filter.field === 'inserted_at') {
       addInsertedAtFilter(conditions, filter);
     }
@@ -122,7 +117,7 @@ function filteredColumns(selection: FindingSelection): string[] {
 
 /** Whether scan_summaries hold every column this selection filters on (for aggregated scans). */
 export function summariesCanAnswer(selection: FindingSelection): boolean {
-  return !selection.conditions.external && filteredColumns(selection).every((c) => SUMMARY_COLUMNS.has(c));
+  return !selection.conditions.external && filteredColumns(selection).every((c) => SUMMARY_COLUMNS.has(c) || CHECK_FACT_FILTERS.has(c));
 }
 
 /** Which pre-computed table can count this selection exactly, if any. */
@@ -145,6 +140,7 @@ export function summaryConditions(selection: FindingSelection, withScans: boolea
   }
   for (const filter of selection.filters) {
     if (SUMMARY_COLUMNS.has(filter.field)) addColumnFilter(conditions, `f.${filter.field}`, filter);
+    else if (CHECK_FACT_FILTERS.has(filter.field)) addCheckFactFilter(conditions, 'f', filter);
   }
   return conditions;
 }

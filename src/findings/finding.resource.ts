@@ -25,6 +25,9 @@ export interface FindingRow {
   inserted_at: Date;
   updated_at: Date;
   resource_ids: string[] | null;
+  /** The check's facts (check_metadata), null when no scan reported any. */
+  categories: string[] | null;
+  resource_group: string | null;
 }
 
 export const findingResource: ResourceDefinition<FindingRow> = {
@@ -56,8 +59,8 @@ export const findingResource: ResourceDefinition<FindingRow> = {
     severity: f.severity,
     check_id: f.check_id,
     check_metadata: { checkid: f.check_id, checktitle: f.check_title, servicename: f.service, severity: f.severity, resourcetype: f.resource_type },
-    categories: [],
-    resource_groups: null,
+    categories: f.categories ?? [],
+    resource_groups: f.resource_group,
     raw_result: {},
     inserted_at: f.inserted_at,
     updated_at: f.updated_at,

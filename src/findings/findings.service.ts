@@ -9,6 +9,7 @@ import { tenantManager } from '../database/tenant-context';
 import { countSource, FindingScope, FindingSelection, selectFindings, summariesCanAnswer, summaryConditions } from './finding-selection';
 import { FINDING_COLUMNS_SQL, FindingRow, findingResource } from './finding.resource';
 import { addKeysetCondition, decodeCursor, nextCursor, orderBySql, orderKeys, SortKey } from './query/keyset-cursor';
+import { checkFactValues, CheckFactValues } from './query/check-facts';
 import { FindingReadCache } from './query/finding-read-cache';
 import { countFromShortPage, PageCount, pageNumberMeta } from './query/page-counts';
 import { ROW_FILTER_SOURCE, RowFilterSource } from './query/row-filter-source';
@@ -94,12 +95,19 @@ export class FindingsService {
     return { rows: found, included: await this.graph.included(findingResource, found, include) };
   }
 
+  /** Distinct values for filter pickers, with the categories and resource groups of the checks among them. */
+  async metadata(filters: ParsedQuery['filters'], scope: FindingScope): Promise<FindingMetadata & CheckFactValues> {
+    const values = await this.findingValues(filters, scope);
+    return { ...values, ...(await checkFactValues(tenantManager(), values.check_ids)) };
+  }
+
   /**
-   * Distinct values for filter pickers. Aggregated scans answer from their
-   * summaries; only scans not aggregated yet (still being ingested) are read
-   * row by row, so the cost follows the summaries, not the findings kept.
+   * Distinct values of the findings' own columns. Aggregated scans answer
+   * from their summaries; only scans not aggregated yet (still being
+   * ingested) are read row by row, so the cost follows the summaries, not
+   * the findings kept.
    */
-  async metadata(filters: ParsedQuery['filters'], scope: FindingScope): Promise<FindingMetadata> {
+  private async findingValues(filters: ParsedQuery['filters'], scope: FindingScope): Promise<FindingMetadata> {
     const manager = tenantManager();
     const selection = await selectFindings(manager, filters, scope, this.rowFilter);
     if (!summariesCanAnswer(selection)) {
@@ -158,9 +166,11 @@ export class FindingsService {
     return preparedRows<FindingRow>(
       manager,
       `SELECT page.*, ARRAY(SELECT l.resource_id FROM resource_finding_links l
-                             WHERE l.tenant_id = page.tenant_id AND l.finding_id = page.id ORDER BY l.resource_id) AS resource_ids
+                             WHERE l.tenant_id = page.tenant_id AND l.finding_id = page.id ORDER BY l.resource_id) AS resource_ids,
+              m.categories, m.resource_group
          FROM (SELECT ${FINDING_COLUMNS_SQL}, f.tenant_id FROM findings f ${conditions.where()}
                 ORDER BY ${orderBy} LIMIT $${params.length - 1} OFFSET $${params.length}) page
+         LEFT JOIN check_metadata m ON m.tenant_id = page.tenant_id AND m.check_id = page.check_id
         ORDER BY ${orderBy.replace(/\bf\./g, 'page.')}`,
       params,
     );

@@ -5,7 +5,7 @@ import { adminClient } from '../support/database';
 import { startTestApp, TestApp } from '../support/test-app';
 import { ApiClient } from '../support/http-client';
 import { buildFindingsWorld, FindingsWorld, limitedMember } from '../support/findings-world';
-import { generateRecords } from '../support/finding-generator';
+import { categoriesOf, generateRecords } from '../support/finding-generator';
 import { ingestScan, insertProvider, insertScan } from '../support/findings-fixtures';
 import { addMember, createRule, insertRole } from './rls-rules-fixtures';
 import { rlsTransaction } from '../../src/database/rls-transaction';
@@ -22,6 +22,11 @@ const RENAMED: Record<string, string> = {
   ec2_check_00: 'ec2_instance_imdsv2_enabled',
   ec2_check_01: 'ec2_instance_account_imdsv2_enabled',
 };
+/** The categories the generator gave a check (a renamed one keeps those of the check it was renamed from). */
+const ORIGINAL_OF = Object.fromEntries(Object.entries(RENAMED).map(([from, to]) => [to, from]));
+const categoriesOfCheck = (checkId: string) => categoriesOf(ORIGINAL_OF[checkId] ?? checkId);
+/** The attack surfaces that are check categories, for every provider type. */
+const CATEGORY_SURFACES = ['internet-exposed', 'secrets'];
 const SURFACE_OF: Record<string, string> = {
   iam_policy_allows_privilege_escalation: 'privilege-escalation',
   iam_inline_policy_allows_privilege_escalation: 'privilege-escalation',
@@ -85,18 +90,23 @@ describe('overview widgets', () => {
       `SELECT f.check_id, p.provider, count(*)::int AS total, count(*) FILTER (WHERE f.status = 'FAIL' AND NOT f.muted)::int AS failed,
               count(*) FILTER (WHERE f.status = 'FAIL' AND f.muted)::int AS muted_failed
          FROM findings f JOIN providers p ON p.id = f.provider_id
-        WHERE f.scan_id = ANY($1) AND f.check_id = ANY($2) ${extra} GROUP BY f.check_id, p.provider`,
-      [scans, Object.keys(SURFACE_OF)],
+        WHERE f.scan_id = ANY($1) ${extra} GROUP BY f.check_id, p.provider`,
+      [scans],
     );
     const result: Record<string, { total_findings: number; failed_findings: number; muted_failed_findings: number }> = {};
     for (const type of ['internet-exposed', 'secrets', 'privilege-escalation', 'ec2-imdsv1']) result[type] = { total_findings: 0, failed_findings: 0, muted_failed_findings: 0 };
-    for (const row of rows) {
-      const type = SURFACE_OF[row.check_id];
-      // Privilege escalation applies to AWS and Kubernetes, IMDSv1 to AWS only.
-      if (row.provider !== 'aws' && !(type === 'privilege-escalation' && row.provider === 'kubernetes')) continue;
+    const add = (type: string, row: { total: number; failed: number; muted_failed: number }) => {
       result[type].total_findings += row.total;
       result[type].failed_findings += row.failed;
       result[type].muted_failed_findings += row.muted_failed;
+    };
+    for (const row of rows) {
+      for (const category of categoriesOfCheck(row.check_id)) if (CATEGORY_SURFACES.includes(category)) add(category, row);
+      const type = SURFACE_OF[row.check_id];
+      if (!type) continue;
+      // Privilege escalation applies to AWS and Kubernetes, IMDSv1 to AWS only.
+      if (row.provider !== 'aws' && !(type === 'privilege-escalation' && row.provider === 'kubernetes')) continue;
+      add(type, row);
     }
     return result;
   }
@@ -105,12 +115,17 @@ describe('overview widgets', () => {
 
   it('attack surfaces count the latest findings of their checks, for the provider types each applies to', async () => {
     const expected = await expectedSurfaces(await latestScans());
-    assert.ok((expected['ec2-imdsv1'] as any).total_findings > 0);
+    for (const type of ['ec2-imdsv1', ...CATEGORY_SURFACES]) assert.ok((expected[type] as any).total_findings > 0, type);
     const answer = await api.get('/api/v1/overviews/attack-surfaces');
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     assert.deepEqual(surfacesOf(answer.body), expected);
     const azureOnly = await api.get('/api/v1/overviews/attack-surfaces?filter[provider_type]=azure');
-    assert.ok(azureOnly.body.data.every((d: any) => d.attributes.total_findings === 0), 'no surface of these applies to Azure');
+    // Only the category surfaces apply to Azure.
+    const azure: Record<string, any> = surfacesOf(azureOnly.body);
+    assert.deepEqual([azure['privilege-escalation'].total_findings, azure['ec2-imdsv1'].total_findings], [0, 0]);
+    const azureExpected = await expectedSurfaces(await latestScans([world.providers.azure, azureExtra]));
+    assert.ok(azure['internet-exposed'].total_findings + azure.secrets.total_findings > 0);
+    assert.deepEqual(azure, azureExpected);
     const sorted = await api.get('/api/v1/overviews/attack-surfaces?sort=-total_findings');
     const totals = sorted.body.data.map((d: any) => d.attributes.total_findings);
     assert.deepEqual(totals, [...totals].sort((a, b) => b - a));
@@ -186,12 +201,46 @@ describe('overview widgets', () => {
     }
   });
 
-  it('categories and resource groups are empty lists: findings here keep neither', async () => {
-    for (const path of ['/api/v1/overviews/categories', '/api/v1/overviews/resource-groups?filter[resource_group]=database']) {
-      const answer = await api.get(path);
-      assert.equal(answer.status, 200);
-      assert.deepEqual(answer.body.data, []);
-    }
+  it('categories count the latest findings of the checks in each, as Prowler does; resource groups are an empty list', async () => {
+    /** Per category from the findings themselves: total unmuted, failed and new failed unmuted, failed per severity. */
+    const expectedCategories = async (scans: string[], only?: string[]) => {
+      const { rows } = await admin.query(
+        `SELECT f.check_id, f.severity, count(*) FILTER (WHERE NOT f.muted)::int AS total,
+                count(*) FILTER (WHERE f.status = 'FAIL' AND NOT f.muted)::int AS failed,
+                count(*) FILTER (WHERE f.status = 'FAIL' AND NOT f.muted AND f.delta = 'new')::int AS new_failed
+           FROM findings f WHERE f.scan_id = ANY($1) GROUP BY f.check_id, f.severity`,
+        [scans],
+      );
+      const result: Record<string, any> = {};
+      for (const row of rows) {
+        for (const category of categoriesOfCheck(row.check_id)) {
+          if (only && !only.includes(category)) continue;
+          const entry = (result[category] ??= {
+            total_findings: 0, failed_findings: 0, new_failed_findings: 0, severity: { critical: 0, high: 0, medium: 0, low: 0, informational: 0 },
+          });
+          entry.total_findings += row.total;
+          entry.failed_findings += row.failed;
+          entry.new_failed_findings += row.new_failed;
+          entry.severity[row.severity] += row.failed;
+        }
+      }
+      return result;
+    };
+    const answer = await api.get('/api/v1/overviews/categories');
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    const expected = await expectedCategories(await latestScans());
+    assert.ok(Object.keys(expected).length >= 4, JSON.stringify(Object.keys(expected)));
+    assert.deepEqual(surfacesOf(answer.body), expected);
+    assert.deepEqual(answer.body.data.map((d: any) => d.type), answer.body.data.map(() => 'category-overviews'));
+
+    const some = await api.get('/api/v1/overviews/categories?filter[category__in]=encryption,SECRETS');
+    assert.deepEqual(surfacesOf(some.body), await expectedCategories(await latestScans(), ['encryption', 'secrets']));
+    const oneProvider = await api.get(`/api/v1/overviews/categories?filter[provider_id]=${awsExtra}`);
+    assert.deepEqual(surfacesOf(oneProvider.body), await expectedCategories(await latestScans([awsExtra])));
+
+    const groups = await api.get('/api/v1/overviews/resource-groups?filter[resource_group]=database');
+    assert.equal(groups.status, 200);
+    assert.deepEqual(groups.body.data, []);
   });
 
   it('refuses dates out of range with 400 naming the parameter', async () => {

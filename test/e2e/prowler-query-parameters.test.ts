@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from 'pg';
 import { adminClient } from '../support/database';
+import { categoriesOf } from '../support/finding-generator';
 import { startTestApp, TestApp } from '../support/test-app';
 import { ApiClient } from '../support/http-client';
 import { buildFindingsWorld, FindingsWorld, limitedMember } from '../support/findings-world';
@@ -116,8 +117,25 @@ describe("Prowler's query parameters", () => {
     assert.equal(await count('/api/v1/findings?filter[severity__in]=high,nope'), await direct("f.severity = 'high'"));
     assert.equal(await count('/api/v1/findings?filter[status__in]=nope'), 0);
     assert.equal((await api.get('/api/v1/findings?filter[status]=nope')).status, 400);
-    // No check categories or resource groups are kept: no finding has one.
-    assert.equal(await count('/api/v1/findings/latest?filter[category]=encryption'), 0);
+    // A category is the check's, as the scans reported it; OCSF files carry no resource group, so none matches.
+    const encryption = [...new Set((await admin.query(`SELECT DISTINCT check_id FROM findings WHERE tenant_id = $1`, [world.tenantId])).rows.map((r) => r.check_id))]
+      .filter((checkId) => categoriesOf(checkId).includes('encryption'));
+    assert.ok(encryption.length > 0);
+    assert.equal(await count('/api/v1/findings?filter[category]=Encryption'), await direct('f.check_id = ANY($2)', [encryption]));
+    assert.equal(
+      await count('/api/v1/findings?filter[category__in]=encryption,logging&filter[status]=FAIL'),
+      await direct(`f.status = 'FAIL' AND f.check_id = ANY($2)`, [
+        [...new Set((await admin.query(`SELECT DISTINCT check_id FROM findings WHERE tenant_id = $1`, [world.tenantId])).rows.map((r) => r.check_id))].filter((c) =>
+          categoriesOf(c).some((k) => k === 'encryption' || k === 'logging'),
+        ),
+      ]),
+    );
+    const shown = await api.get(`/api/v1/findings?filter[check_id]=${encryption[0]}&page[size]=1`);
+    assert.deepEqual(shown.body.data[0].attributes.categories, categoriesOf(encryption[0]));
+    assert.equal(shown.body.data[0].attributes.resource_groups, null);
+    const metadata = await api.get('/api/v1/findings/metadata/latest');
+    assert.ok(metadata.body.data.attributes.categories.includes('encryption'), JSON.stringify(metadata.body.data.attributes));
+    assert.deepEqual(metadata.body.data.attributes.groups, []);
     assert.equal(await count('/api/v1/findings/latest?filter[resource_groups__in]=network,storage'), 0);
 
     const group = await api.post('/api/v1/provider-groups', { data: { type: 'provider-groups', attributes: { name: `g-${newId().slice(-6)}` } } });

@@ -66,6 +66,15 @@ function complianceOf(checkId: string): Record<string, string[]> {
   return compliance;
 }
 
+/** Some of Prowler's check categories, two of them attack surfaces. */
+const CATEGORIES = ['encryption', 'logging', 'internet-exposed', 'secrets', 'identity-access', 'forensics-ready'];
+
+/** None, one or two categories per check, fixed by its id. */
+export function categoriesOf(checkId: string): string[] {
+  const count = hash(`categories:${checkId}`) % 3;
+  return [...new Set(Array.from({ length: count }, (_, c) => CATEGORIES[hash(`${checkId}:category:${c}`) % CATEGORIES.length]))];
+}
+
 export function* generateRecords(options: GeneratorOptions): Generator<IngestionRecord> {
   const account = String(100000000000 + (hash(options.providerKey) % 899999999999));
   const scanIndex = options.scanIndex ?? 0;
@@ -105,6 +114,7 @@ export function* generateRecords(options: GeneratorOptions): Generator<Ingestion
         },
       ],
       compliance: complianceOf(checkId),
+      categories: categoriesOf(checkId),
     };
   }
 }

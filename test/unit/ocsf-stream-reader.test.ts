@@ -130,6 +130,7 @@ describe("readOcsf on Prowler's example output", () => {
           ],
           'CIS-3.0': ['1.20'],
         },
+        categories: [],
         // `time` is 1739539623; time_dt reads an hour later, the scanning machine's local time.
         eventTime: new Date('2025-02-14T13:27:03Z'),
       },
@@ -221,6 +222,12 @@ describe('readOcsf normalisation', () => {
     assert.equal((await readOne(finding)).muted, true);
   });
 
+  it("reads the check's categories, lower case and once each, leaving out what is not a name", async () => {
+    const finding = withField(fixtureCopy()[0], 'unmapped.categories', ['Internet-Exposed', 'secrets', 'secrets', '', 7, null, ' logging ']);
+    assert.deepEqual((await readOne(finding)).categories, ['internet-exposed', 'secrets', 'logging']);
+    assert.deepEqual((await readOne(withField(fixtureCopy()[0], 'unmapped.categories', 'secrets'))).categories, []);
+  });
+
   it('turns resource labels into tags, AWS reserved keys and the older "key: value" form included', async () => {
     const finding = fixtureCopy()[0];
     withField(finding, 'resources', [
@@ -280,6 +287,7 @@ describe('readOcsf normalisation', () => {
     assert.equal(record.service, 'accessanalyzer', "from the check id's prefix");
     assert.equal(record.resourceType, '');
     assert.deepEqual(record.compliance, {});
+    assert.deepEqual(record.categories, []);
     assert.equal(record.eventTime, undefined);
     assert.deepEqual(record.resources[0], { uid: resource.uid, name: '', region: '', service: 'accessanalyzer', type: '', tags: {} });
   });

@@ -9,15 +9,18 @@ import {
   RECORD_SCAN_SQL,
   RESOLVE_RESOURCE_IDS_SQL,
   UNLINK_STALE_TAGS_SQL,
+  UPSERT_CHECK_CATEGORIES_SQL,
   UPSERT_RESOURCES_SQL,
   UPSERT_TAGS_SQL,
 } from './ingestion-sql';
-import { copyStage, encodeStage, prepareStaging, StagePayload } from './staging-tables';
+import { copyStage, encodeStage, prepareStaging, StagePayload, WIDTH } from './staging-tables';
 
 /** A batch ready to be written: its scan's start as ids carry it, and its records encoded for the staging tables (null for none). */
 export interface EncodedBatch {
   startedAt: Date;
   payload: StagePayload | null;
+  /** The categories the batch's records gave their checks, by check id (checks whose records said nothing are absent). */
+  checkCategories: Record<string, readonly string[]>;
 }
 
 /**
@@ -27,7 +30,9 @@ export interface EncodedBatch {
 export async function encodeBatch(scan: IngestionScan, records: readonly IngestionRecord[]): Promise<EncodedBatch> {
   // Ids carry milliseconds: the start is cut to them so ids and inserted_at agree.
   const startedAt = new Date(Math.floor(scan.scanStartedAt.getTime()));
-  return { startedAt, payload: records.length ? await encodeStage(startedAt.getTime(), scan.scanId, records) : null };
+  const checkCategories: Record<string, readonly string[]> = {};
+  for (const record of records) if (record.categories) checkCategories[record.checkId.slice(0, WIDTH.checkId)] = record.categories;
+  return { startedAt, payload: records.length ? await encodeStage(startedAt.getTime(), scan.scanId, records) : null, checkCategories };
 }
 
 /** Encodes and writes one batch (see writeBatch). */
@@ -49,10 +54,11 @@ export async function ingestBatch(manager: EntityManager, scan: IngestionScan, r
 export async function writeBatch(manager: EntityManager, scan: IngestionScan, batch: EncodedBatch): Promise<BatchResult> {
   if (tenantScope().tenantId !== scan.tenantId) throw new Error('writeBatch: the scan belongs to another tenant than the open transaction');
   const { tenantId, scanId, providerId } = scan;
-  const { startedAt, payload } = batch;
+  const { startedAt, payload, checkCategories } = batch;
 
   await rows(manager, RECORD_SCAN_SQL, [tenantId, scanId, providerId, startedAt]);
   if (payload === null) return { findingsInserted: 0, resourcesUpserted: 0 };
+  if (Object.keys(checkCategories).length > 0) await affected(manager, UPSERT_CHECK_CATEGORIES_SQL, [tenantId, JSON.stringify(checkCategories)]);
 
   await prepareStaging(manager);
   await copyStage(manager, payload);

@@ -8,6 +8,8 @@ export type IngestionRecord = Pick<
   'uid' | 'checkId' | 'checkTitle' | 'status' | 'statusExtended' | 'severity' | 'muted' | 'region' | 'service' | 'resourceType' | 'compliance'
 > & {
   resources: IngestionResource[];
+  /** The check's categories as the scan reported them; absent when it did not say (nothing is changed then). */
+  categories?: readonly string[];
   /** Why it is muted, when something at ingestion muted it (the tenant's Mutelist); mute rules are applied by the insert. */
   mutedReason?: string;
 };

@@ -117,3 +117,19 @@ export const UNLINK_STALE_TAGS_SQL = `
    USING resource_stage s, resource_tags t
    WHERE l.tenant_id = $1 AND l.resource_id = s.id AND t.id = l.tag_id
      AND NOT (s.tags ? t.key AND s.tags ->> t.key = t.value)`;
+
+/**
+ * $1 tenant, $2 the batch's checks as {check id: categories}. Only checks
+ * whose categories are new or changed are written: in the steady state
+ * (every scan reports the same categories) the statement locks nothing, so
+ * concurrent imports of one tenant never queue behind each other's rows.
+ */
+export const UPSERT_CHECK_CATEGORIES_SQL = `
+  INSERT INTO check_metadata AS m (tenant_id, check_id, categories)
+  SELECT $1, c.key, ARRAY(SELECT jsonb_array_elements_text(c.value))
+    FROM jsonb_each($2::jsonb) c
+   WHERE NOT EXISTS (SELECT 1 FROM check_metadata k
+                      WHERE k.tenant_id = $1 AND k.check_id = c.key AND k.categories = ARRAY(SELECT jsonb_array_elements_text(c.value)))
+   ORDER BY c.key
+  ON CONFLICT (tenant_id, check_id) DO UPDATE SET categories = EXCLUDED.categories, updated_at = now()
+   WHERE m.categories IS DISTINCT FROM EXCLUDED.categories`;

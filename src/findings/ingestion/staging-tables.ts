@@ -33,7 +33,7 @@ const RESOURCE_COLUMNS = ['id', 'uid', 'name', 'region', 'service', 'type', 'tag
 const LINK_COLUMNS = ['finding_id', 'resource_uid'] as const;
 
 /** Column widths of the target tables: longer values are cut rather than failing a whole scan. */
-const WIDTH = { uid: 300, checkId: 100, service: 100, region: 100, resourceType: 150 } as const;
+export const WIDTH = { uid: 300, checkId: 100, service: 100, region: 100, resourceType: 150 } as const;
 
 /** Transactions (tenant scopes) that already staged a batch. */
 const stagedTransactions = new WeakSet<object>();

@@ -13,13 +13,12 @@ import { AttackSurfaceRow, GroupedFindingsRow, SeverityCounts, SeverityDayRow, W
 import { OverviewsService } from './overviews.service';
 
 /**
- * Prowler's attack surfaces. Two are named by checks (and apply to some
- * provider types only); the other two are check categories, which findings
- * here do not keep (see categories()), so they count nothing.
+ * Prowler's attack surfaces: two are check categories, the others are named
+ * by checks (and apply to some provider types only).
  */
-const ATTACK_SURFACES: ReadonlyArray<{ type: string; checks: readonly string[]; providers: readonly string[] | null }> = [
-  { type: 'internet-exposed', checks: [], providers: null },
-  { type: 'secrets', checks: [], providers: null },
+const ATTACK_SURFACES: ReadonlyArray<{ type: string; category?: string; checks: readonly string[]; providers: readonly string[] | null }> = [
+  { type: 'internet-exposed', category: 'internet-exposed', checks: [], providers: null },
+  { type: 'secrets', category: 'secrets', checks: [], providers: null },
   { type: 'privilege-escalation', checks: ['iam_policy_allows_privilege_escalation', 'iam_inline_policy_allows_privilege_escalation'], providers: ['aws', 'kubernetes'] },
   { type: 'ec2-imdsv1', checks: ['ec2_instance_imdsv2_enabled', 'ec2_instance_account_imdsv2_enabled'], providers: ['aws'] },
 ];
@@ -50,20 +49,26 @@ export class OverviewWidgetsService {
     const scoped = filters.filter(isProviderFilter);
     const source = await this.overviews.latestSummaries(scoped, true);
     const { conditions } = source;
-    const checks = ATTACK_SURFACES.flatMap((s) => s.checks);
-    conditions.add(`f.check_id = ANY(${conditions.param(checks)}::text[])`);
-    const found = await this.overviews.query<{ provider_type: string; check_id: string; total: number; failed: number; muted_failed: number }>(
+    const checks = conditions.param(ATTACK_SURFACES.flatMap((s) => s.checks));
+    const categories = conditions.param(ATTACK_SURFACES.flatMap((s) => (s.category ? [s.category] : [])));
+    conditions.add(`(f.check_id = ANY(${checks}::text[]) OR m.categories && ${categories}::text[])`);
+    const found = await this.overviews.query<{ provider_type: string; check_id: string; categories: string[] | null; total: number; failed: number; muted_failed: number }>(
       source,
       scoped,
-      `SELECT p.provider AS provider_type, f.check_id, COALESCE(sum(f.findings), 0)::int AS total,
+      `SELECT p.provider AS provider_type, f.check_id, m.categories, COALESCE(sum(f.findings), 0)::int AS total,
               COALESCE(sum(f.findings) FILTER (WHERE f.status = 'FAIL' AND NOT f.muted), 0)::int AS failed,
               COALESCE(sum(f.findings) FILTER (WHERE f.status = 'FAIL' AND f.muted), 0)::int AS muted_failed
-         FROM ${source.from} JOIN providers p ON p.id = f.provider_id ${conditions.where()}
-        GROUP BY p.provider, f.check_id`,
+         FROM ${source.from} JOIN providers p ON p.id = f.provider_id LEFT JOIN check_metadata m ON m.check_id = f.check_id
+        ${conditions.where()}
+        GROUP BY p.provider, f.check_id, m.categories`,
       conditions.params,
     );
     return ATTACK_SURFACES.map((surface) => {
-      const counted = found.filter((r) => surface.checks.includes(r.check_id) && (surface.providers === null || surface.providers.includes(r.provider_type)));
+      const counted = found.filter(
+        (r) =>
+          (surface.category ? (r.categories ?? []).includes(surface.category) : surface.checks.includes(r.check_id)) &&
+          (surface.providers === null || surface.providers.includes(r.provider_type)),
+      );
       return {
         attack_surface_type: surface.type,
         total_findings: counted.reduce((n, r) => n + r.total, 0),
@@ -74,15 +79,57 @@ export class OverviewWidgetsService {
   }
 
   /**
-   * Prowler groups these by the check categories and the resource group of
-   * each check's metadata. Findings here keep neither (as filter[category]
-   * and filter[resource_groups] on findings match nothing), so there is no
-   * group to list: the answer is an empty list, never invented figures.
+   * Findings of the latest scans by check category (one check may have
+   * several), as Prowler counts them: total leaves muted findings out,
+   * failed and new failed are the unmuted FAIL ones, and the severity
+   * breakdown is of the failed.
    */
-  categories(): GroupedFindingsRow[] {
-    return [];
+  async categories(filters: readonly ParsedFilter[]): Promise<GroupedFindingsRow[]> {
+    const source = await this.overviews.latestSummaries(filters.filter(isProviderFilter), true);
+    const { conditions } = source;
+    conditions.add('c.name IS NOT NULL');
+    const wanted = filters.find((f) => f.field === 'category');
+    if (wanted) {
+      const names = (wanted.operator === 'in' ? wanted.value : [wanted.value]) as string[];
+      conditions.add(`c.name = ANY(${conditions.param(names.map((n) => n.toLowerCase()))}::text[])`);
+    }
+    const found = await this.overviews.query<{ name: string; severity: string; total: number; failed: number; new_failed: number }>(
+      source,
+      filters,
+      `SELECT c.name, f.severity,
+              COALESCE(sum(f.findings) FILTER (WHERE NOT f.muted), 0)::int AS total,
+              COALESCE(sum(f.findings) FILTER (WHERE f.status = 'FAIL' AND NOT f.muted), 0)::int AS failed,
+              COALESCE(sum(f.findings) FILTER (WHERE f.status = 'FAIL' AND NOT f.muted AND f.delta = 'new'), 0)::int AS new_failed
+         FROM ${source.from} JOIN check_metadata m ON m.check_id = f.check_id
+        CROSS JOIN LATERAL unnest(m.categories) AS c(name)
+        ${conditions.where()}
+        GROUP BY c.name, f.severity`,
+      conditions.params,
+    );
+    const groups = new Map<string, GroupedFindingsRow>();
+    for (const row of found) {
+      const group = groups.get(row.name) ?? {
+        name: row.name,
+        total_findings: 0,
+        failed_findings: 0,
+        new_failed_findings: 0,
+        severity: { critical: 0, high: 0, medium: 0, low: 0, informational: 0 },
+      };
+      group.total_findings += row.total;
+      group.failed_findings += row.failed;
+      group.new_failed_findings += row.new_failed;
+      if (row.severity in group.severity) group.severity[row.severity as keyof SeverityCounts] = row.failed;
+      groups.set(row.name, group);
+    }
+    return [...groups.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /**
+   * Prowler groups these by the resource group of each check's metadata,
+   * which it reads from the checks it ships; an OCSF file does not carry it,
+   * so no finding here has one (as filter[resource_groups] on findings
+   * matches nothing): the answer is an empty list, never invented figures.
+   */
   resourceGroups(): GroupedFindingsRow[] {
     return [];
   }

@@ -88,13 +88,13 @@ export class OverviewsController {
   }
 
   @Get('categories')
-  @Endpoint({ summary: 'Findings of the latest scans by check category (none are kept here: an empty list)', resource: categoryResource, list: true })
-  categories(@JsonApiQuery(CATEGORIES) query: ParsedQuery) {
-    return renderDocument(categoryResource, this.widgets.categories(), { fields: query.fields });
+  @Endpoint({ summary: 'Findings of the latest scans by check category, with failed findings per severity', resource: categoryResource, list: true })
+  async categories(@JsonApiQuery(CATEGORIES) query: ParsedQuery) {
+    return renderDocument(categoryResource, await this.widgets.categories(query.filters), { fields: query.fields });
   }
 
   @Get('resource-groups')
-  @Endpoint({ summary: 'Findings of the latest scans by resource group (none are kept here: an empty list)', resource: resourceGroupResource, list: true })
+  @Endpoint({ summary: 'Findings of the latest scans by resource group (OCSF files carry none: an empty list)', resource: resourceGroupResource, list: true })
   resourceGroups(@JsonApiQuery(RESOURCE_GROUPS) query: ParsedQuery) {
     return renderDocument(resourceGroupResource, this.widgets.resourceGroups(), { fields: query.fields });
   }

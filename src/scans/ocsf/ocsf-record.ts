@@ -22,6 +22,7 @@ import { PROVIDER_TYPES, ProviderType } from '../../providers/provider-uid-rules
  *                   group.name as service, type, labels as tags, data.details,
  *                   data.metadata (kept as JSON text), cloud_partition as partition
  *   compliance      unmapped.compliance: framework -> requirement ids
+ *   categories      unmapped.categories: the check's categories
  *   eventTime       time (epoch seconds)
  *
  * Prowler writes no first-seen time: first_seen_at comes from ingestion's
@@ -42,6 +43,8 @@ export interface OcsfRecord {
   resourceType: string;
   resources: OcsfResource[];
   compliance: Record<string, string[]>;
+  /** The check's categories, lower case, without duplicates. */
+  categories: string[];
   /** The finding as read, kept whole for the JSON-OCSF report export. */
   raw: RawOcsfFinding;
   eventTime?: Date;
@@ -159,6 +162,7 @@ export function normaliseOcsfFinding(finding: RawOcsfFinding): NormaliseResult {
       resourceType: resources[0].type,
       resources,
       compliance: complianceOf(field(finding, 'unmapped', 'compliance')),
+      categories: categoriesOf(field(finding, 'unmapped', 'categories')),
       raw: finding,
       eventTime: eventTimeOf(finding),
     },
@@ -219,6 +223,13 @@ function complianceOf(value: unknown): Record<string, string[]> {
       .map(String);
   }
   return compliance;
+}
+
+/** Prowler writes a check's categories as a list of names such as 'internet-exposed'; anything else is left out. */
+function categoriesOf(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  const names = value.filter((c): c is string => typeof c === 'string').map((c) => c.trim().toLowerCase().slice(0, 100));
+  return [...new Set(names.filter((c) => c.length > 0))];
 }
 
 function findingStatusOf(value: unknown): FindingStatus | undefined {

@@ -1,0 +1,32 @@
+import { MigrationInterface, QueryRunner } from 'typeorm';
+import { tenantIsolation } from '../src/database/rls-policy-sql';
+
+/**
+ * What a tenant's scans said about each check beyond its id: the check's
+ * categories (OCSF `unmapped.categories`) and its resource group. They are
+ * facts of the check, not of each finding, so they live once per check
+ * rather than in every finding row: a filter or an overview by category
+ * joins a few hundred rows, and the findings partitions stay as narrow as
+ * they were.
+ */
+export class CheckMetadata1763800000240 implements MigrationInterface {
+  async up(q: QueryRunner): Promise<void> {
+    const statements = [
+      `CREATE TABLE check_metadata (
+        tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+        check_id varchar(100) NOT NULL,
+        categories text[] NOT NULL DEFAULT '{}',
+        resource_group varchar(100),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tenant_id, check_id)
+      )`,
+      `CREATE INDEX check_metadata_categories ON check_metadata USING gin (categories)`,
+      ...tenantIsolation('check_metadata'),
+    ];
+    for (const sql of statements) await q.query(sql);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE IF EXISTS check_metadata`);
+  }
+}
