@@ -7,7 +7,8 @@ import { tenantIsolation } from '../src/database/rls-policy-sql';
  * facts of the check, not of each finding, so they live once per check
  * rather than in every finding row: a filter or an overview by category
  * joins a few hundred rows, and the findings partitions stay as narrow as
- * they were.
+ * they were. A scan's distinct resources per resource group are summed up
+ * with its other summaries.
  */
 export class CheckMetadata1763800000240 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
@@ -22,11 +23,23 @@ export class CheckMetadata1763800000240 implements MigrationInterface {
       )`,
       `CREATE INDEX check_metadata_categories ON check_metadata USING gin (categories)`,
       ...tenantIsolation('check_metadata'),
+      // Distinct resources per resource group of a scan: not a sum over checks (one resource is seen by many), so kept per scan.
+      `CREATE TABLE scan_resource_group_summaries (
+        tenant_id uuid NOT NULL,
+        scan_id uuid NOT NULL,
+        provider_id uuid NOT NULL,
+        resource_group varchar(100) NOT NULL,
+        resources integer NOT NULL,
+        PRIMARY KEY (tenant_id, scan_id, resource_group)
+      )`,
+      `CREATE INDEX scan_resource_group_summaries_provider ON scan_resource_group_summaries (provider_id)`,
+      ...tenantIsolation('scan_resource_group_summaries'),
     ];
     for (const sql of statements) await q.query(sql);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE IF EXISTS scan_resource_group_summaries`);
     await q.query(`DROP TABLE IF EXISTS check_metadata`);
   }
 }

@@ -5,7 +5,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { bool, cleanEnv, num, str, url } from 'envalid';
 import { concurrencyVariable, QUEUE_NAMES, QueueName } from '../tasks/queue-names';
 import { DEFAULT_ENCODING_HEAP_MB } from '../scans/execution/encoded-ocsf-batches';
-import { complianceDirectory } from './compliance-directory';
+import { checksDirectory, complianceDirectory } from './compliance-directory';
 import { OsUser, parseOsUser } from './os-user';
 import { outboundUrlProblem } from '../integrations/outbound-target';
 
@@ -83,6 +83,12 @@ export interface AppConfig {
    * own mappings alone.
    */
   complianceDir: string | null;
+  /**
+   * Where Prowler's check definitions are read from (PROWLER_CHECKS_DIR, or
+   * the `providers/` folder beside complianceDir); null: none, and checks
+   * have no resource group.
+   */
+  checksDir: string | null;
   scans: ScansConfig;
   saml: SamlConfig;
   integrations: IntegrationsConfig;
@@ -283,6 +289,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     PROWLER_BIN: str({ default: '' }),
     PROWLER_RUN_AS: str({ default: '' }),
     PROWLER_COMPLIANCE_DIR: str({ default: '' }),
+    PROWLER_CHECKS_DIR: str({ default: '' }),
     API_BASE_URL: str({ default: '' }),
     SAML_SSO_CALLBACK_URL: str({ default: '' }),
     INTEGRATIONS_ALLOW_LOCAL_TARGETS: bool({ default: false }),
@@ -330,6 +337,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
   // Empty: a directory under the system's temporary one, fine for a single host; set it where API and workers run apart.
   const spoolDir = e.SCAN_SPOOL_DIR || join(tmpdir(), 'cspm-scan-spool');
   if (!isAbsolute(spoolDir)) throw new Error('SCAN_SPOOL_DIR must be an absolute path');
+  const complianceDir = complianceDirectory(e.PROWLER_COMPLIANCE_DIR, e.PROWLER_BIN);
 
   return {
     env: e.NODE_ENV,
@@ -374,7 +382,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     adminDashboardToken: e.ADMIN_DASHBOARD_TOKEN,
     tasks,
     reports,
-    complianceDir: complianceDirectory(e.PROWLER_COMPLIANCE_DIR, e.PROWLER_BIN),
+    complianceDir,
+    checksDir: checksDirectory(e.PROWLER_CHECKS_DIR, complianceDir),
     scans: {
       importMaxBytes: e.SCAN_IMPORT_MAX_BYTES,
       importMaxDecompressedBytes: e.SCAN_IMPORT_MAX_DECOMPRESSED_BYTES,

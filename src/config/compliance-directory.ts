@@ -19,6 +19,23 @@ export function complianceDirectory(explicit: string, prowlerBin: string): strin
   return besideProwlerBin(prowlerBin);
 }
 
+/**
+ * The folder of Prowler's check definitions (`<provider>/services/<service>/
+ * <check>/<check>.metadata.json`): the one named by PROWLER_CHECKS_DIR (which
+ * must exist), else the `providers/` folder beside the compliance folder, as
+ * Prowler's package holds both, else none.
+ */
+export function checksDirectory(explicit: string, complianceDir: string | null): string | null {
+  if (explicit.trim() !== '') {
+    const dir = resolve(explicit);
+    if (!isDirectory(dir)) throw new Error('PROWLER_CHECKS_DIR must name an existing directory');
+    return dir;
+  }
+  if (!complianceDir) return null;
+  const beside = join(dirname(complianceDir), 'providers');
+  return isDirectory(beside) ? beside : null;
+}
+
 function besideProwlerBin(prowlerBin: string): string | null {
   let binary: string;
   try {

@@ -1,3 +1,4 @@
+import { CheckCatalogModule } from './checks/check-catalog';
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -39,7 +40,7 @@ import { ThreatScoreService } from './threatscore/threatscore.service';
  * the partition job's service and the batched deletion.
  */
 @Module({
-  imports: [FindingsStorageModule, ScansModule, FrameworkCatalogModule],
+  imports: [FindingsStorageModule, ScansModule, FrameworkCatalogModule, CheckCatalogModule],
   controllers: [FindingsController, FindingGroupsController, ResourcesController, MuteRulesController, OverviewsController, ComplianceController, ScanReportsController, ThreatScoreController, ComplianceReportsController],
   providers: [
     FindingsService,

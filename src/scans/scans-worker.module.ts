@@ -1,3 +1,4 @@
+import { CheckCatalogModule } from '../findings/checks/check-catalog';
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -20,7 +21,7 @@ import { ScanSpool } from './spool/scan-spool';
  * reaches providers through the row filter rules, hence their module.
  */
 @Module({
-  imports: [RlsRulesModule],
+  imports: [RlsRulesModule, CheckCatalogModule],
   providers: [
     FindingPartitionsService,
     FindingsIngestionService,

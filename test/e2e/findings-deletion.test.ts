@@ -30,6 +30,7 @@ const PROVIDER_ROWS: Record<string, string> = {
   scan_summaries: 'SELECT count(*)::int AS n FROM scan_summaries WHERE provider_id = $1',
   scan_overview_summaries: 'SELECT count(*)::int AS n FROM scan_overview_summaries WHERE provider_id = $1',
   finding_group_summaries: 'SELECT count(*)::int AS n FROM finding_group_summaries WHERE provider_id = $1',
+  scan_resource_group_summaries: 'SELECT count(*)::int AS n FROM scan_resource_group_summaries WHERE provider_id = $1',
   compliance_requirement_summaries: 'SELECT count(*)::int AS n FROM compliance_requirement_summaries WHERE provider_id = $1',
   scan_ingestions: 'SELECT count(*)::int AS n FROM scan_ingestions WHERE provider_id = $1',
   scans: 'SELECT count(*)::int AS n FROM scans WHERE provider_id = $1',
@@ -81,7 +82,7 @@ describe('findings deletion', () => {
     const kept = await providerWithFindings(alice, 'kept', 300);
     const neighbour = await providerWithFindings(bob, 'neighbour', 400);
     const before = await rowsOf(doomed.providerId);
-    assert.ok(Object.entries(before).every(([table, n]) => n > 0 || table === 'resource_tag_links' || table === 'compliance_requirement_summaries'), JSON.stringify(before));
+    assert.ok(Object.entries(before).every(([table, n]) => n > 0 || ['resource_tag_links', 'compliance_requirement_summaries', 'scan_resource_group_summaries'].includes(table)), JSON.stringify(before));
     const keptBefore = await rowsOf(kept.providerId);
     const neighbourBefore = await rowsOf(neighbour.providerId);
     const startedAt = (await admin.query(`SELECT now() AS now`)).rows[0].now as Date;

@@ -16,7 +16,7 @@ export const REGIONS = [
   'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1', 'eu-north-1',
   'ap-south-1', 'ap-northeast-1', 'ap-northeast-2', 'ap-southeast-1', 'ap-southeast-2', 'ca-central-1', 'sa-east-1', 'me-south-1',
 ] as const;
-const CHECKS_PER_SERVICE = 15;
+export const CHECKS_PER_SERVICE = 15;
 const CHECKS_PER_RESOURCE = 6;
 const SEVERITY_WEIGHTS: Array<[IngestionRecord['severity'], number]> = [
   ['critical', 0.05], ['high', 0.2], ['medium', 0.35], ['low', 0.25], ['informational', 0.15],

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { FindingPartitionsService } from '../storage/finding-partitions.service';
-import { EncodedBatch, ingestBatch, writeBatch } from './ingest-batch';
+import { CheckCatalog } from '../checks/check-catalog';
+import { CheckFactsOf, EncodedBatch, ingestBatch, writeBatch } from './ingest-batch';
 import { BatchResult, IngestionRecord, IngestionScan } from './ingestion-record';
 
 /** Records per ingestBatch call that the benchmarks found fastest here. */
@@ -9,7 +10,14 @@ export const INGESTION_BATCH_SIZE = 2000;
 
 @Injectable()
 export class FindingsIngestionService {
-  constructor(private readonly partitions: FindingPartitionsService) {}
+  private readonly factsOf: CheckFactsOf;
+
+  constructor(
+    private readonly partitions: FindingPartitionsService,
+    checks: CheckCatalog,
+  ) {
+    this.factsOf = (checkId) => checks.factsOf(checkId);
+  }
 
   /**
    * Call before the scan's first tenant transaction: makes sure the month
@@ -22,11 +30,11 @@ export class FindingsIngestionService {
 
   /** One batch, inside the caller's tenant transaction (see writeBatch). */
   ingestBatch(manager: EntityManager, scan: IngestionScan, records: readonly IngestionRecord[]): Promise<BatchResult> {
-    return ingestBatch(manager, scan, records);
+    return ingestBatch(manager, scan, records, this.factsOf);
   }
 
   /** Writes a batch encoded ahead of its transaction (encodeBatch), inside the caller's tenant transaction. */
   writeBatch(manager: EntityManager, scan: IngestionScan, batch: EncodedBatch): Promise<BatchResult> {
-    return writeBatch(manager, scan, batch);
+    return writeBatch(manager, scan, batch, this.factsOf);
   }
 }

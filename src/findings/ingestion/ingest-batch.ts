@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { tenantScope } from '../../database/tenant-context';
+import type { CheckFacts } from '../checks/check-catalog';
 import { affected, rows } from '../../database/sql';
 import { BatchResult, IngestionRecord, IngestionScan } from './ingestion-record';
 import {
@@ -9,11 +10,14 @@ import {
   RECORD_SCAN_SQL,
   RESOLVE_RESOURCE_IDS_SQL,
   UNLINK_STALE_TAGS_SQL,
-  UPSERT_CHECK_CATEGORIES_SQL,
+  UPSERT_CHECK_FACTS_SQL,
   UPSERT_RESOURCES_SQL,
   UPSERT_TAGS_SQL,
 } from './ingestion-sql';
 import { copyStage, encodeStage, prepareStaging, StagePayload, WIDTH } from './staging-tables';
+
+/** What the deployment's check definitions say of a check (CheckCatalog.factsOf), if it knows it. */
+export type CheckFactsOf = (checkId: string) => CheckFacts | undefined;
 
 /** A batch ready to be written: its scan's start as ids carry it, and its records encoded for the staging tables (null for none). */
 export interface EncodedBatch {
@@ -36,8 +40,8 @@ export async function encodeBatch(scan: IngestionScan, records: readonly Ingesti
 }
 
 /** Encodes and writes one batch (see writeBatch). */
-export async function ingestBatch(manager: EntityManager, scan: IngestionScan, records: readonly IngestionRecord[]): Promise<BatchResult> {
-  return writeBatch(manager, scan, await encodeBatch(scan, records));
+export async function ingestBatch(manager: EntityManager, scan: IngestionScan, records: readonly IngestionRecord[], factsOf?: CheckFactsOf): Promise<BatchResult> {
+  return writeBatch(manager, scan, await encodeBatch(scan, records), factsOf);
 }
 
 /**
@@ -45,20 +49,31 @@ export async function ingestBatch(manager: EntityManager, scan: IngestionScan, r
  * resources upserted by (provider, uid), their tags and links, findings with
  * deterministic ids (so a retried batch inserts nothing twice), delta and
  * first_seen_at from finding_latest, which it then moves forward, and muted
- * from the tenant's enabled mute rules.
+ * from the tenant's enabled mute rules. The batch's checks get their
+ * categories (the records', else the check definition's) and resource group
+ * (the check definition's) in check_metadata.
  *
  * The month partition of the scan's start must exist: FindingsIngestionService
  * .prepareScan ensures it before the transaction opens, since the DDL would
  * otherwise wait on this very transaction.
  */
-export async function writeBatch(manager: EntityManager, scan: IngestionScan, batch: EncodedBatch): Promise<BatchResult> {
+export async function writeBatch(manager: EntityManager, scan: IngestionScan, batch: EncodedBatch, factsOf?: CheckFactsOf): Promise<BatchResult> {
   if (tenantScope().tenantId !== scan.tenantId) throw new Error('writeBatch: the scan belongs to another tenant than the open transaction');
   const { tenantId, scanId, providerId } = scan;
   const { startedAt, payload, checkCategories } = batch;
 
   await rows(manager, RECORD_SCAN_SQL, [tenantId, scanId, providerId, startedAt]);
   if (payload === null) return { findingsInserted: 0, resourcesUpserted: 0 };
-  if (Object.keys(checkCategories).length > 0) await affected(manager, UPSERT_CHECK_CATEGORIES_SQL, [tenantId, JSON.stringify(checkCategories)]);
+  const checks = Object.entries(checkCategories);
+  if (checks.length > 0) {
+    const facts = Object.fromEntries(
+      checks.map(([checkId, categories]) => {
+        const known = factsOf?.(checkId);
+        return [checkId, { categories: categories.length > 0 ? categories : (known?.categories ?? []), resource_group: known?.resourceGroup ?? null }];
+      }),
+    );
+    await affected(manager, UPSERT_CHECK_FACTS_SQL, [tenantId, JSON.stringify(facts)]);
+  }
 
   await prepareStaging(manager);
   await copyStage(manager, payload);

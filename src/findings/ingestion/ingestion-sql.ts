@@ -119,17 +119,22 @@ export const UNLINK_STALE_TAGS_SQL = `
      AND NOT (s.tags ? t.key AND s.tags ->> t.key = t.value)`;
 
 /**
- * $1 tenant, $2 the batch's checks as {check id: categories}. Only checks
- * whose categories are new or changed are written: in the steady state
- * (every scan reports the same categories) the statement locks nothing, so
+ * $1 tenant, $2 the batch's checks as {check id: {categories, resource_group}}.
+ * Only checks whose facts are new or changed are written: in the steady
+ * state (every scan reports the same) the statement locks nothing, so
  * concurrent imports of one tenant never queue behind each other's rows.
  */
-export const UPSERT_CHECK_CATEGORIES_SQL = `
-  INSERT INTO check_metadata AS m (tenant_id, check_id, categories)
-  SELECT $1, c.key, ARRAY(SELECT jsonb_array_elements_text(c.value))
-    FROM jsonb_each($2::jsonb) c
+export const UPSERT_CHECK_FACTS_SQL = `
+  WITH facts AS (
+    SELECT c.key AS check_id, ARRAY(SELECT jsonb_array_elements_text(c.value -> 'categories')) AS categories,
+           c.value ->> 'resource_group' AS resource_group
+      FROM jsonb_each($2::jsonb) c
+  )
+  INSERT INTO check_metadata AS m (tenant_id, check_id, categories, resource_group)
+  SELECT $1, f.check_id, f.categories, f.resource_group FROM facts f
    WHERE NOT EXISTS (SELECT 1 FROM check_metadata k
-                      WHERE k.tenant_id = $1 AND k.check_id = c.key AND k.categories = ARRAY(SELECT jsonb_array_elements_text(c.value)))
-   ORDER BY c.key
-  ON CONFLICT (tenant_id, check_id) DO UPDATE SET categories = EXCLUDED.categories, updated_at = now()
-   WHERE m.categories IS DISTINCT FROM EXCLUDED.categories`;
+                      WHERE k.tenant_id = $1 AND k.check_id = f.check_id
+                        AND k.categories = f.categories AND k.resource_group IS NOT DISTINCT FROM f.resource_group)
+   ORDER BY f.check_id
+  ON CONFLICT (tenant_id, check_id) DO UPDATE SET categories = EXCLUDED.categories, resource_group = EXCLUDED.resource_group, updated_at = now()
+   WHERE (m.categories, m.resource_group) IS DISTINCT FROM (EXCLUDED.categories, EXCLUDED.resource_group)`;

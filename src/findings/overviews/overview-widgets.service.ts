@@ -10,7 +10,7 @@ import { ROW_FILTER_SOURCE, RowFilterSource } from '../query/row-filter-source';
 import { SqlConditions } from '../query/sql-conditions';
 import { addScanRestriction, ScanRange } from '../scans/scan-ranges';
 import { AttackSurfaceRow, GroupedFindingsRow, SeverityCounts, SeverityDayRow, WatchlistRow } from './overview-widgets.resources';
-import { OverviewsService } from './overviews.service';
+import { OverviewsService, SummarySource } from './overviews.service';
 
 /**
  * Prowler's attack surfaces: two are check categories, the others are named
@@ -86,24 +86,43 @@ export class OverviewWidgetsService {
    */
   async categories(filters: readonly ParsedFilter[]): Promise<GroupedFindingsRow[]> {
     const source = await this.overviews.latestSummaries(filters.filter(isProviderFilter), true);
+    return this.groupedByCheckFact(source, filters, 'category', 'unnest(m.categories)');
+  }
+
+  /**
+   * The same by the checks' resource group (from the check definitions, see
+   * CheckCatalog), with the distinct resources each group's findings name.
+   */
+  async resourceGroups(filters: readonly ParsedFilter[]): Promise<GroupedFindingsRow[]> {
+    const source = await this.overviews.latestSummaries(filters.filter(isProviderFilter), true);
+    const { scans } = source;
+    const groups = await this.groupedByCheckFact(source, filters, 'resource_group', 'm.resource_group');
+    if (groups.length === 0) return groups;
+    const resources = await this.resourcesPerGroup(filters, scans, groups.map((g) => g.name));
+    return groups.map((g) => ({ ...g, resources_count: resources.get(g.name) ?? 0 }));
+  }
+
+  /** Per name `namesSql` gives a check (alias m, check_metadata) in the source's summaries, by severity, summed as Prowler does. */
+  private async groupedByCheckFact(source: SummarySource, filters: readonly ParsedFilter[], filterField: string, namesSql: string): Promise<GroupedFindingsRow[]> {
     const { conditions } = source;
-    conditions.add('c.name IS NOT NULL');
-    const wanted = filters.find((f) => f.field === 'category');
+    conditions.add('g.name IS NOT NULL');
+    const wanted = filters.find((f) => f.field === filterField);
     if (wanted) {
       const names = (wanted.operator === 'in' ? wanted.value : [wanted.value]) as string[];
-      conditions.add(`c.name = ANY(${conditions.param(names.map((n) => n.toLowerCase()))}::text[])`);
+      // Categories are kept lower case; resource groups as the definitions spell them.
+      conditions.add(`g.name = ANY(${conditions.param(filterField === 'category' ? names.map((n) => n.toLowerCase()) : names)}::text[])`);
     }
     const found = await this.overviews.query<{ name: string; severity: string; total: number; failed: number; new_failed: number }>(
       source,
       filters,
-      `SELECT c.name, f.severity,
+      `SELECT g.name, f.severity,
               COALESCE(sum(f.findings) FILTER (WHERE NOT f.muted), 0)::int AS total,
               COALESCE(sum(f.findings) FILTER (WHERE f.status = 'FAIL' AND NOT f.muted), 0)::int AS failed,
               COALESCE(sum(f.findings) FILTER (WHERE f.status = 'FAIL' AND NOT f.muted AND f.delta = 'new'), 0)::int AS new_failed
          FROM ${source.from} JOIN check_metadata m ON m.check_id = f.check_id
-        CROSS JOIN LATERAL unnest(m.categories) AS c(name)
+        CROSS JOIN LATERAL (SELECT ${namesSql} AS name) g
         ${conditions.where()}
-        GROUP BY c.name, f.severity`,
+        GROUP BY g.name, f.severity`,
       conditions.params,
     );
     const groups = new Map<string, GroupedFindingsRow>();
@@ -125,13 +144,34 @@ export class OverviewWidgetsService {
   }
 
   /**
-   * Prowler groups these by the resource group of each check's metadata,
-   * which it reads from the checks it ships; an OCSF file does not carry it,
-   * so no finding here has one (as filter[resource_groups] on findings
-   * matches nothing): the answer is an empty list, never invented figures.
+   * Distinct resources per resource group in the given scans: their
+   * summaries, or, for a caller with row filter rules, the resources of the
+   * findings they may see.
    */
-  resourceGroups(): GroupedFindingsRow[] {
-    return [];
+  private async resourcesPerGroup(filters: readonly ParsedFilter[], scans: ScanRange[], names: string[]): Promise<Map<string, number>> {
+    const visible = await this.overviews.visibleFindings(new SqlConditions(), scans);
+    let found: Array<{ name: string; resources: number }>;
+    if (!visible) {
+      found = await rows(
+        tenantManager(),
+        `SELECT resource_group AS name, sum(resources)::int AS resources FROM scan_resource_group_summaries
+          WHERE scan_id = ANY($1::uuid[]) AND resource_group = ANY($2::text[]) GROUP BY resource_group`,
+        [scans.map((s) => s.scanId), names],
+      );
+    } else {
+      visible.add(`m.resource_group = ANY(${visible.param(names)}::text[])`);
+      found = await this.overviews.query(
+        { ruleFiltered: true },
+        filters,
+        `SELECT m.resource_group AS name, count(DISTINCT l.resource_id)::int AS resources
+           FROM findings f
+           JOIN check_metadata m ON m.check_id = f.check_id
+           JOIN resource_finding_links l ON l.tenant_id = f.tenant_id AND l.finding_id = f.id
+          ${visible.where()} GROUP BY m.resource_group`,
+        visible.params,
+      );
+    }
+    return new Map(found.map((r) => [r.name, r.resources]));
   }
 
   /**

@@ -94,9 +94,9 @@ export class OverviewsController {
   }
 
   @Get('resource-groups')
-  @Endpoint({ summary: 'Findings of the latest scans by resource group (OCSF files carry none: an empty list)', resource: resourceGroupResource, list: true })
-  resourceGroups(@JsonApiQuery(RESOURCE_GROUPS) query: ParsedQuery) {
-    return renderDocument(resourceGroupResource, this.widgets.resourceGroups(), { fields: query.fields });
+  @Endpoint({ summary: 'Findings of the latest scans by resource group, with failed findings per severity and resources seen', resource: resourceGroupResource, list: true })
+  async resourceGroups(@JsonApiQuery(RESOURCE_GROUPS) query: ParsedQuery) {
+    return renderDocument(resourceGroupResource, await this.widgets.resourceGroups(query.filters), { fields: query.fields });
   }
 
   @Get('findings_severity/timeseries')

@@ -218,7 +218,7 @@ export class OverviewsService {
    * rules' predicate goes first: its placeholders are numbered from the
    * parameters `conditions` holds when it is asked for.
    */
-  private async visibleFindings(conditions: SqlConditions, scans: readonly ScanRange[]): Promise<SqlConditions | null> {
+  async visibleFindings(conditions: SqlConditions, scans: readonly ScanRange[]): Promise<SqlConditions | null> {
     const offset = conditions.params.length;
     const predicate = await this.rowFilter.predicate('findings', 'f', offset);
     if (!predicate) return null;

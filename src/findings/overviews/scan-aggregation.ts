@@ -28,12 +28,14 @@ export async function scanBounds(manager: EntityManager, scanId: string): Promis
  * Fills the summaries of one scan and the coarser ones the overviews read
  * (replacing earlier ones, so it can run again after a retry or a mute), the
  * failed-findings count of the resources it saw, its finding group
- * summaries, and its resource count. Runs in the caller's tenant
- * transaction; the `overview` queue calls it after each scan.
+ * summaries, its distinct resources per resource group, and its resource
+ * count. Runs in the caller's tenant transaction; the `overview` queue
+ * calls it after each scan.
  */
 export async function aggregateScan(manager: EntityManager, scanId: string): Promise<void> {
   await affected(manager, `DELETE FROM scan_summaries WHERE scan_id = $1`, [scanId]);
   await affected(manager, `DELETE FROM scan_overview_summaries WHERE scan_id = $1`, [scanId]);
+  await affected(manager, `DELETE FROM scan_resource_group_summaries WHERE scan_id = $1`, [scanId]);
   const bounds = await scanBounds(manager, scanId);
   await aggregateFindingGroups(manager, scanId, bounds && SCAN_FINDINGS, bounds ?? []);
   if (!bounds) return;
@@ -54,6 +56,17 @@ export async function aggregateScan(manager: EntityManager, scanId: string): Pro
        FROM scan_summaries s WHERE s.scan_id = $1
       GROUP BY s.tenant_id, s.scan_id, s.provider_id, s.service, s.region, s.severity, s.status, s.muted, s.delta`,
     [scanId],
+  );
+  await affected(
+    manager,
+    `INSERT INTO scan_resource_group_summaries (tenant_id, scan_id, provider_id, resource_group, resources)
+     SELECT f.tenant_id, f.scan_id, f.provider_id, m.resource_group, count(DISTINCT l.resource_id)
+       FROM findings f
+       JOIN check_metadata m ON m.tenant_id = f.tenant_id AND m.check_id = f.check_id
+       JOIN resource_finding_links l ON l.tenant_id = f.tenant_id AND l.finding_id = f.id
+      WHERE ${SCAN_FINDINGS} AND m.resource_group IS NOT NULL
+      GROUP BY f.tenant_id, f.scan_id, f.provider_id, m.resource_group`,
+    bounds,
   );
   await affected(
     manager,

@@ -17,6 +17,7 @@ export const PROVIDER_FINDINGS_TABLES = [
   'scan_summaries',
   'scan_overview_summaries',
   'finding_group_summaries',
+  'scan_resource_group_summaries',
   'compliance_requirement_summaries',
   'scan_check_summaries',
   'threatscore_snapshots',
@@ -102,6 +103,11 @@ const SMALL_TABLE_STEPS: ReadonlyArray<{ table: string; sql: string; withScans?:
     sql: `DELETE FROM finding_group_summaries WHERE ctid = ANY(ARRAY(
             SELECT s.ctid FROM scan_ingestions i JOIN finding_group_summaries s ON s.tenant_id = i.tenant_id AND s.scan_id = i.scan_id
              WHERE i.provider_id = $1 LIMIT $2))`,
+  },
+  {
+    table: 'scan_resource_group_summaries',
+    sql: `DELETE FROM scan_resource_group_summaries WHERE (tenant_id, scan_id, resource_group) IN (
+            SELECT tenant_id, scan_id, resource_group FROM scan_resource_group_summaries WHERE provider_id = $1 LIMIT $2)`,
   },
   {
     table: 'compliance_requirement_summaries',
