@@ -44,29 +44,38 @@ export class OverviewWidgetsService {
     @Inject(ROW_FILTER_SOURCE) private readonly rowFilter: RowFilterSource,
   ) {}
 
-  /** Findings of the latest scans by attack surface: all of them, the unmuted failed, the muted failed; every type listed. */
+  /**
+   * Findings of the latest scans by attack surface: all of them, the unmuted failed, the muted failed; every type listed.
+   * The checks of the category surfaces are looked up first (a few rows of
+   * check_metadata), so the summaries are read for a list of check ids alone.
+   */
   async attackSurfaces(filters: readonly ParsedFilter[]): Promise<AttackSurfaceRow[]> {
     const scoped = filters.filter(isProviderFilter);
+    const surfaceCategories = ATTACK_SURFACES.flatMap((s) => (s.category ? [s.category] : []));
+    const categorised = await rows<{ check_id: string; categories: string[] }>(
+      tenantManager(),
+      `SELECT check_id, categories FROM check_metadata WHERE categories && $1::text[]`,
+      [surfaceCategories],
+    );
+    const categoriesOf = new Map(categorised.map((c) => [c.check_id, c.categories]));
     const source = await this.overviews.latestSummaries(scoped, true);
     const { conditions } = source;
-    const checks = conditions.param(ATTACK_SURFACES.flatMap((s) => s.checks));
-    const categories = conditions.param(ATTACK_SURFACES.flatMap((s) => (s.category ? [s.category] : [])));
-    conditions.add(`(f.check_id = ANY(${checks}::text[]) OR m.categories && ${categories}::text[])`);
-    const found = await this.overviews.query<{ provider_type: string; check_id: string; categories: string[] | null; total: number; failed: number; muted_failed: number }>(
+    const checks = [...ATTACK_SURFACES.flatMap((s) => s.checks), ...categoriesOf.keys()];
+    conditions.add(`f.check_id = ANY(${conditions.param(checks)}::text[])`);
+    const found = await this.overviews.query<{ provider_type: string; check_id: string; total: number; failed: number; muted_failed: number }>(
       source,
       scoped,
-      `SELECT p.provider AS provider_type, f.check_id, m.categories, COALESCE(sum(f.findings), 0)::int AS total,
+      `SELECT p.provider AS provider_type, f.check_id, COALESCE(sum(f.findings), 0)::int AS total,
               COALESCE(sum(f.findings) FILTER (WHERE f.status = 'FAIL' AND NOT f.muted), 0)::int AS failed,
               COALESCE(sum(f.findings) FILTER (WHERE f.status = 'FAIL' AND f.muted), 0)::int AS muted_failed
-         FROM ${source.from} JOIN providers p ON p.id = f.provider_id LEFT JOIN check_metadata m ON m.check_id = f.check_id
-        ${conditions.where()}
-        GROUP BY p.provider, f.check_id, m.categories`,
+         FROM ${source.from} JOIN providers p ON p.id = f.provider_id ${conditions.where()}
+        GROUP BY p.provider, f.check_id`,
       conditions.params,
     );
     return ATTACK_SURFACES.map((surface) => {
       const counted = found.filter(
         (r) =>
-          (surface.category ? (r.categories ?? []).includes(surface.category) : surface.checks.includes(r.check_id)) &&
+          (surface.category ? (categoriesOf.get(r.check_id) ?? []).includes(surface.category) : surface.checks.includes(r.check_id)) &&
           (surface.providers === null || surface.providers.includes(r.provider_type)),
       );
       return {
@@ -105,24 +114,30 @@ export class OverviewWidgetsService {
   /** Per name `namesSql` gives a check (alias m, check_metadata) in the source's summaries, by severity, summed as Prowler does. */
   private async groupedByCheckFact(source: SummarySource, filters: readonly ParsedFilter[], filterField: string, namesSql: string): Promise<GroupedFindingsRow[]> {
     const { conditions } = source;
-    conditions.add('g.name IS NOT NULL');
     const wanted = filters.find((f) => f.field === filterField);
+    let nameFilter = '';
     if (wanted) {
       const names = (wanted.operator === 'in' ? wanted.value : [wanted.value]) as string[];
       // Categories are kept lower case; resource groups as the definitions spell them.
-      conditions.add(`g.name = ANY(${conditions.param(filterField === 'category' ? names.map((n) => n.toLowerCase()) : names)}::text[])`);
+      nameFilter = `AND g.name = ANY(${conditions.param(filterField === 'category' ? names.map((n) => n.toLowerCase()) : names)}::text[])`;
     }
+    // Summed per check first: the join and the unnesting then touch one row per check and severity.
     const found = await this.overviews.query<{ name: string; severity: string; total: number; failed: number; new_failed: number }>(
       source,
       filters,
-      `SELECT g.name, f.severity,
-              COALESCE(sum(f.findings) FILTER (WHERE NOT f.muted), 0)::int AS total,
-              COALESCE(sum(f.findings) FILTER (WHERE f.status = 'FAIL' AND NOT f.muted), 0)::int AS failed,
-              COALESCE(sum(f.findings) FILTER (WHERE f.status = 'FAIL' AND NOT f.muted AND f.delta = 'new'), 0)::int AS new_failed
-         FROM ${source.from} JOIN check_metadata m ON m.check_id = f.check_id
+      `WITH per_check AS (
+         SELECT f.check_id, f.severity,
+                COALESCE(sum(f.findings) FILTER (WHERE NOT f.muted), 0)::int AS total,
+                COALESCE(sum(f.findings) FILTER (WHERE f.status = 'FAIL' AND NOT f.muted), 0)::int AS failed,
+                COALESCE(sum(f.findings) FILTER (WHERE f.status = 'FAIL' AND NOT f.muted AND f.delta = 'new'), 0)::int AS new_failed
+           FROM ${source.from} ${conditions.where()}
+          GROUP BY f.check_id, f.severity
+       )
+       SELECT g.name, c.severity, sum(c.total)::int AS total, sum(c.failed)::int AS failed, sum(c.new_failed)::int AS new_failed
+         FROM per_check c JOIN check_metadata m ON m.check_id = c.check_id
         CROSS JOIN LATERAL (SELECT ${namesSql} AS name) g
-        ${conditions.where()}
-        GROUP BY g.name, f.severity`,
+        WHERE g.name IS NOT NULL ${nameFilter}
+        GROUP BY g.name, c.severity`,
       conditions.params,
     );
     const groups = new Map<string, GroupedFindingsRow>();
