@@ -11,6 +11,7 @@ import { aggregate, appDataSource, ingestRecords, insertCompletedScan, insertPro
 import { generateRecords } from '../support/finding-generator';
 import { startLoadBalancer } from '../support/haproxy';
 import { signUp } from '../support/http-client';
+import { processCpuMicros, postgresCpuMicros } from '../support/cpu-time';
 import { load, LoadResult } from '../support/load';
 import { primaryLsn, startStandby } from '../support/standby';
 
@@ -23,8 +24,11 @@ import { primaryLsn, startStandby } from '../support/standby';
  * JWT, opens one transaction with the tenant setting, runs the same
  * statements and writes a JSON:API body. Both are warmed up first, then
  * measured in alternating rounds; figures are medians over the rounds, and
- * each ratio the median of the rounds' own ratios. BENCH_TOPOLOGY compares
- * other pairs instead (see below); one JSON line per connection count.
+ * each ratio the median of the rounds' own ratios. Where a side is served
+ * by one process, its rounds also read that process's CPU time per request
+ * and PostgreSQL's: what a request costs each part, which says what more
+ * cores would give. BENCH_TOPOLOGY compares other pairs instead (see below);
+ * one JSON line per connection count.
  */
 const FINDINGS = Number(process.env.BENCH_FINDINGS ?? 200_000);
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 4);
@@ -48,6 +52,14 @@ const METRICS_TOKEN = 'bench-findings-metrics-0123456789';
 interface Side {
   name: string;
   url(mode: Mode): string;
+  /** The one process that serves this side, when there is one: its CPU time per request is reported. */
+  pid?: number;
+}
+
+/** A round's load result with the CPU time the serving process and PostgreSQL spent per request during it. */
+interface Round extends LoadResult {
+  server_cpu_us: number;
+  postgres_cpu_us: number;
 }
 
 async function main(): Promise<void> {
@@ -59,8 +71,9 @@ async function main(): Promise<void> {
     const api = await startApiProcess(TOPOLOGY === 'replica' ? { ...bench.env, METRICS_TOKEN } : bench.env);
     stops.push(api.stop);
     const token = await seed(api.baseUrl, bench.env);
-    const apiSide = (name: string, baseUrl: string): Side => ({
+    const apiSide = (name: string, baseUrl: string, pid?: number): Side => ({
       name,
+      pid,
       url: (mode) => `${baseUrl}/api/v1/findings?${mode === 'cursor' ? `${QUERY}&page[cursor]=` : QUERY}`,
     });
     let sides: [Side, Side];
@@ -69,7 +82,7 @@ async function main(): Promise<void> {
     if (TOPOLOGY === 'single') {
       const baseline = await startBaseline(bench.env);
       stops.unshift(baseline.stop);
-      sides = [apiSide('api', api.baseUrl), { name: 'baseline', url: (mode) => `${baseline.url}/findings?mode=${mode}` }];
+      sides = [apiSide('api', api.baseUrl, api.child.pid), { name: 'baseline', pid: baseline.pid, url: (mode) => `${baseline.url}/findings?mode=${mode}` }];
     } else if (TOPOLOGY === 'replica') {
       // Started after seeding, so the base backup holds the findings; no apply delay: the standby keeps up.
       const standby = await startStandby({ primaryUrl: bench.env.DATABASE_ADMIN_URL, applyDelayMs: 0 });
@@ -94,12 +107,12 @@ async function main(): Promise<void> {
     // The first seconds of a cold process (JIT, pooled connections, prepared statements) say nothing of its steady speed.
     for (const side of sides) for (const mode of MODES) await load(side.url(mode), 32, 2, auth);
     for (const connections of CONNECTIONS) {
-      const results: Record<string, LoadResult[]> = {};
+      const results: Record<string, Round[]> = {};
       for (let round = 0; round < ROUNDS; round++) {
         for (const mode of MODES) {
           // Alternating who goes first, so drift in the machine's load falls on both sides alike.
           for (const side of round % 2 ? [sides[1], sides[0]] : sides) {
-            (results[`${side.name}_${mode}`] ??= []).push(await load(side.url(mode), connections, SECONDS, auth));
+            (results[`${side.name}_${mode}`] ??= []).push(await measuredRound(side, side.url(mode), connections, auth));
           }
         }
       }
@@ -108,6 +121,9 @@ async function main(): Promise<void> {
         p50_ms: median(results[name].map((r) => r.p50_ms)),
         p99_ms: median(results[name].map((r) => r.p99_ms)),
         failed: results[name].reduce((sum, r) => sum + r.errors + r.non2xx, 0),
+        ...(results[name][0].server_cpu_us > 0
+          ? { cpu_us_per_request: { server: median(results[name].map((r) => r.server_cpu_us)), postgres: median(results[name].map((r) => r.postgres_cpu_us)) } }
+          : {}),
       });
       const [a, b] = sides.map((side) => side.name);
       const roundRatio = (mode: Mode, field: 'rps' | 'p99_ms') =>
@@ -147,6 +163,23 @@ async function main(): Promise<void> {
     for (const stop of stops) await stop().catch(() => undefined);
     await bench.cleanup();
   }
+}
+
+/**
+ * One load round, with the CPU time per completed request of the side's
+ * serving process and of PostgreSQL (all of its processes) over the round:
+ * what each request costs each part, whatever else the two cores were doing.
+ */
+async function measuredRound(side: Side, url: string, connections: number, headers: Record<string, string>): Promise<Round> {
+  const server = side.pid ? processCpuMicros(side.pid) : 0;
+  const postgres = postgresCpuMicros();
+  const loaded = await load(url, connections, SECONDS, headers);
+  const requests = Math.max(1, loaded.requests);
+  return {
+    ...loaded,
+    server_cpu_us: side.pid ? Math.round((processCpuMicros(side.pid) - server) / requests) : 0,
+    postgres_cpu_us: Math.round((postgresCpuMicros() - postgres) / requests),
+  };
 }
 
 /** Where the replica-reading process sent its reads (db_replica_routed_reads_total), to show they hit the standby. */
@@ -196,13 +229,14 @@ async function seed(baseUrl: string, env: Record<string, string>): Promise<strin
  * generator's event loop. `stop` waits for it to exit: the scratch database is
  * dropped right after, and a pool still connected would crash it noisily.
  */
-function startBaseline(env: Record<string, string>): Promise<{ url: string; stop: () => Promise<void> }> {
+function startBaseline(env: Record<string, string>): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   return new Promise((resolve, reject) => {
     const child = fork(__filename, ['--baseline'], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const exited = new Promise<void>((done) => child.once('exit', () => done()));
     child.once('message', (port) =>
       resolve({
         url: `http://127.0.0.1:${port}`,
+        pid: child.pid!,
         stop: () => {
           if (child.exitCode === null) child.kill('SIGTERM');
           return exited;

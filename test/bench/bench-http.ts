@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { httpDurationHistogram } from '../../src/metrics/metrics';
-import { readFileSync } from 'node:fs';
 import { ApiProcess, startApiProcess } from '../support/api-process';
 import { createBenchEnvironment } from '../support/bench-database';
+import { processCpuMicros } from '../support/cpu-time';
 import { load, LoadResult } from '../support/load';
 import { signUp } from '../support/http-client';
 
@@ -25,7 +25,6 @@ import { signUp } from '../support/http-client';
  */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const METRICS_ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const CLOCK_TICKS_PER_SECOND = 100;
 
 async function main(): Promise<void> {
   const bench = await createBenchEnvironment('http');
@@ -83,9 +82,9 @@ async function compareMetrics(env: Record<string, string>, auth: Record<string, 
       // Alternating, and each side first in turn, so drift on a shared machine falls on both.
       const order: Array<['on' | 'off', ApiProcess]> = round % 2 === 0 ? [['off', off], ['on', on]] : [['on', on], ['off', off]];
       for (const [side, api] of order) {
-        const cpuBefore = cpuTicks(api);
+        const cpuBefore = processCpuMicros(api.child.pid!);
         const loaded = await load(url(api), connections, SECONDS, auth);
-        const cpuUs = ((cpuTicks(api) - cpuBefore) * 1e6) / CLOCK_TICKS_PER_SECOND;
+        const cpuUs = processCpuMicros(api.child.pid!) - cpuBefore;
         rounds[side].push({ ...loaded, cpu_us_per_request: Math.round(cpuUs / Math.max(1, loaded.requests)) });
       }
     }
@@ -135,13 +134,6 @@ function observationMicroseconds(): number {
   observe(count);
   const used = process.cpuUsage(started);
   return Number(((used.user + used.system) / count).toFixed(3));
-}
-
-/** utime + stime of the API process, in clock ticks (fields 14 and 15 of /proc/<pid>/stat). */
-function cpuTicks(api: ApiProcess): number {
-  const stat = readFileSync(`/proc/${api.child.pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
 }
 
 function median(values: number[]): number {

@@ -203,12 +203,12 @@ describe('overview widgets', () => {
 
   it('categories count the latest findings of the checks in each, as Prowler does; resource groups are an empty list', async () => {
     /** Per category from the findings themselves: total unmuted, failed and new failed unmuted, failed per severity. */
-    const expectedCategories = async (scans: string[], only?: string[]) => {
+    const expectedCategories = async (scans: string[], only?: string[], extra = '') => {
       const { rows } = await admin.query(
         `SELECT f.check_id, f.severity, count(*) FILTER (WHERE NOT f.muted)::int AS total,
                 count(*) FILTER (WHERE f.status = 'FAIL' AND NOT f.muted)::int AS failed,
                 count(*) FILTER (WHERE f.status = 'FAIL' AND NOT f.muted AND f.delta = 'new')::int AS new_failed
-           FROM findings f WHERE f.scan_id = ANY($1) GROUP BY f.check_id, f.severity`,
+           FROM findings f WHERE f.scan_id = ANY($1) ${extra} GROUP BY f.check_id, f.severity`,
         [scans],
       );
       const result: Record<string, any> = {};
@@ -237,6 +237,17 @@ describe('overview widgets', () => {
     assert.deepEqual(surfacesOf(some.body), await expectedCategories(await latestScans(), ['encryption', 'secrets']));
     const oneProvider = await api.get(`/api/v1/overviews/categories?filter[provider_id]=${awsExtra}`);
     assert.deepEqual(surfacesOf(oneProvider.body), await expectedCategories(await latestScans([awsExtra])));
+
+    // Row filter rules: figures from the findings the caller may see.
+    const role = await insertRole(admin, world.tenantId, 'categories-analyst', ['unlimited_visibility']);
+    const analyst = await addMember(app.baseUrl, admin, world.tenantId, 'categories-analyst', [role]);
+    await createRule(api, { clause: "severity = 'high'", roles: [role], tables: ['findings'] });
+    const ruled = await analyst.client.get('/api/v1/overviews/categories');
+    assert.equal(ruled.status, 200, JSON.stringify(ruled.body));
+    const ruledExpected = await expectedCategories(await latestScans(), undefined, `AND f.severity = 'high'`);
+    assert.ok(Object.keys(ruledExpected).length > 0);
+    assert.notDeepEqual(ruledExpected, expected);
+    assert.deepEqual(surfacesOf(ruled.body), ruledExpected);
 
     const groups = await api.get('/api/v1/overviews/resource-groups?filter[resource_group]=database');
     assert.equal(groups.status, 200);

@@ -23,6 +23,17 @@ const ATTACK_SURFACES: ReadonlyArray<{ type: string; category?: string; checks: 
   { type: 'ec2-imdsv1', checks: ['ec2_instance_imdsv2_enabled', 'ec2_instance_account_imdsv2_enabled'], providers: ['aws'] },
 ];
 
+/** What a check is grouped by in the categories and resource-groups overviews (also the name of each one's filter). */
+type CheckFactKind = 'category' | 'resource_group';
+
+interface FactCounts {
+  name: string;
+  severity: string;
+  total: number;
+  failed: number;
+  new_failed: number;
+}
+
 const SEVERITIES = ['critical', 'high', 'medium', 'low', 'informational'] as const;
 /** Prowler's DailySeveritySummaryFilter.MAX_DATE_RANGE_DAYS. */
 const MAX_TIMESERIES_DAYS = 365;
@@ -95,7 +106,7 @@ export class OverviewWidgetsService {
    */
   async categories(filters: readonly ParsedFilter[]): Promise<GroupedFindingsRow[]> {
     const source = await this.overviews.latestSummaries(filters.filter(isProviderFilter), true);
-    return this.groupedByCheckFact(source, filters, 'category', 'unnest(m.categories)');
+    return this.groupedByCheckFact(source, filters, 'category');
   }
 
   /**
@@ -105,41 +116,25 @@ export class OverviewWidgetsService {
   async resourceGroups(filters: readonly ParsedFilter[]): Promise<GroupedFindingsRow[]> {
     const source = await this.overviews.latestSummaries(filters.filter(isProviderFilter), true);
     const { scans } = source;
-    const groups = await this.groupedByCheckFact(source, filters, 'resource_group', 'm.resource_group');
+    const groups = await this.groupedByCheckFact(source, filters, 'resource_group');
     if (groups.length === 0) return groups;
     const resources = await this.resourcesPerGroup(filters, scans, groups.map((g) => g.name));
     return groups.map((g) => ({ ...g, resources_count: resources.get(g.name) ?? 0 }));
   }
 
-  /** Per name `namesSql` gives a check (alias m, check_metadata) in the source's summaries, by severity, summed as Prowler does. */
-  private async groupedByCheckFact(source: SummarySource, filters: readonly ParsedFilter[], filterField: string, namesSql: string): Promise<GroupedFindingsRow[]> {
-    const { conditions } = source;
-    const wanted = filters.find((f) => f.field === filterField);
-    let nameFilter = '';
-    if (wanted) {
-      const names = (wanted.operator === 'in' ? wanted.value : [wanted.value]) as string[];
-      // Categories are kept lower case; resource groups as the definitions spell them.
-      nameFilter = `AND g.name = ANY(${conditions.param(filterField === 'category' ? names.map((n) => n.toLowerCase()) : names)}::text[])`;
-    }
-    // Summed per check first: the join and the unnesting then touch one row per check and severity.
-    const found = await this.overviews.query<{ name: string; severity: string; total: number; failed: number; new_failed: number }>(
-      source,
-      filters,
-      `WITH per_check AS (
-         SELECT f.check_id, f.severity,
-                COALESCE(sum(f.findings) FILTER (WHERE NOT f.muted), 0)::int AS total,
-                COALESCE(sum(f.findings) FILTER (WHERE f.status = 'FAIL' AND NOT f.muted), 0)::int AS failed,
-                COALESCE(sum(f.findings) FILTER (WHERE f.status = 'FAIL' AND NOT f.muted AND f.delta = 'new'), 0)::int AS new_failed
-           FROM ${source.from} ${conditions.where()}
-          GROUP BY f.check_id, f.severity
-       )
-       SELECT g.name, c.severity, sum(c.total)::int AS total, sum(c.failed)::int AS failed, sum(c.new_failed)::int AS new_failed
-         FROM per_check c JOIN check_metadata m ON m.check_id = c.check_id
-        CROSS JOIN LATERAL (SELECT ${namesSql} AS name) g
-        WHERE g.name IS NOT NULL ${nameFilter}
-        GROUP BY g.name, c.severity`,
-      conditions.params,
-    );
+  /**
+   * Per category or resource group (`kind`, also the name of its filter) of
+   * the checks of the source's scans, by severity, summed as Prowler does:
+   * the scans' own summaries, or, for a caller with row filter rules, the
+   * findings they may see.
+   */
+  private async groupedByCheckFact(source: SummarySource, filters: readonly ParsedFilter[], kind: CheckFactKind): Promise<GroupedFindingsRow[]> {
+    const wanted = filters.find((f) => f.field === kind);
+    // Categories are kept lower case; resource groups as the definitions spell them.
+    const names = wanted
+      ? ((wanted.operator === 'in' ? wanted.value : [wanted.value]) as string[]).map((n) => (kind === 'category' ? n.toLowerCase() : n))
+      : null;
+    const found = source.ruleFiltered ? await this.countedFromFindings(source, filters, kind, names) : await this.countedFromSummaries(source.scans, kind, names);
     const groups = new Map<string, GroupedFindingsRow>();
     for (const row of found) {
       const group = groups.get(row.name) ?? {
@@ -156,6 +151,49 @@ export class OverviewWidgetsService {
       groups.set(row.name, group);
     }
     return [...groups.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Counts per name and severity from the scans' scan_check_fact_summaries (written by the scan's aggregation). */
+  private countedFromSummaries(scans: readonly ScanRange[], kind: CheckFactKind, names: string[] | null): Promise<FactCounts[]> {
+    const conditions = new SqlConditions();
+    conditions.add(`f.scan_id = ANY(${conditions.param(scans.map((s) => s.scanId))}::uuid[])`);
+    conditions.add(`f.kind = ${conditions.param(kind)}`);
+    if (names) conditions.add(`f.name = ANY(${conditions.param(names)}::text[])`);
+    return rows<FactCounts>(
+      tenantManager(),
+      `SELECT f.name, f.severity, sum(f.total)::int AS total, sum(f.failed)::int AS failed, sum(f.new_failed)::int AS new_failed
+         FROM scan_check_fact_summaries f ${conditions.where()} GROUP BY f.name, f.severity`,
+      conditions.params,
+    );
+  }
+
+  /**
+   * The same counts from the rows of a rule-filtered source (the findings
+   * the caller may see), summed per check first: the join and the
+   * unnesting then touch one row per check and severity.
+   */
+  private countedFromFindings(source: SummarySource, filters: readonly ParsedFilter[], kind: CheckFactKind, names: string[] | null): Promise<FactCounts[]> {
+    const { conditions } = source;
+    const namesOf = kind === 'category' ? 'unnest(m.categories)' : 'm.resource_group';
+    const nameFilter = names ? `AND g.name = ANY(${conditions.param(names)}::text[])` : '';
+    return this.overviews.query<FactCounts>(
+      source,
+      filters,
+      `WITH per_check AS (
+         SELECT f.check_id, f.severity,
+                COALESCE(sum(f.findings) FILTER (WHERE NOT f.muted), 0)::int AS total,
+                COALESCE(sum(f.findings) FILTER (WHERE f.status = 'FAIL' AND NOT f.muted), 0)::int AS failed,
+                COALESCE(sum(f.findings) FILTER (WHERE f.status = 'FAIL' AND NOT f.muted AND f.delta = 'new'), 0)::int AS new_failed
+           FROM ${source.from} ${conditions.where()}
+          GROUP BY f.check_id, f.severity
+       )
+       SELECT g.name, c.severity, sum(c.total)::int AS total, sum(c.failed)::int AS failed, sum(c.new_failed)::int AS new_failed
+         FROM per_check c JOIN check_metadata m ON m.check_id = c.check_id
+        CROSS JOIN LATERAL (SELECT ${namesOf} AS name) g
+        WHERE g.name IS NOT NULL ${nameFilter}
+        GROUP BY g.name, c.severity`,
+      conditions.params,
+    );
   }
 
   /**

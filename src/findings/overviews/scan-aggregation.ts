@@ -28,14 +28,15 @@ export async function scanBounds(manager: EntityManager, scanId: string): Promis
  * Fills the summaries of one scan and the coarser ones the overviews read
  * (replacing earlier ones, so it can run again after a retry or a mute), the
  * failed-findings count of the resources it saw, its finding group
- * summaries, its distinct resources per resource group, and its resource
- * count. Runs in the caller's tenant transaction; the `overview` queue
+ * summaries, its counts per check category and resource group, its
+ * distinct resources per resource group, and its resource count. Runs in the caller's tenant transaction; the `overview` queue
  * calls it after each scan.
  */
 export async function aggregateScan(manager: EntityManager, scanId: string): Promise<void> {
   await affected(manager, `DELETE FROM scan_summaries WHERE scan_id = $1`, [scanId]);
   await affected(manager, `DELETE FROM scan_overview_summaries WHERE scan_id = $1`, [scanId]);
   await affected(manager, `DELETE FROM scan_resource_group_summaries WHERE scan_id = $1`, [scanId]);
+  await affected(manager, `DELETE FROM scan_check_fact_summaries WHERE scan_id = $1`, [scanId]);
   const bounds = await scanBounds(manager, scanId);
   await aggregateFindingGroups(manager, scanId, bounds && SCAN_FINDINGS, bounds ?? []);
   if (!bounds) return;
@@ -55,6 +56,22 @@ export async function aggregateScan(manager: EntityManager, scanId: string): Pro
      SELECT s.tenant_id, s.scan_id, s.provider_id, s.service, s.region, s.severity, s.status, s.muted, s.delta, sum(s.findings)
        FROM scan_summaries s WHERE s.scan_id = $1
       GROUP BY s.tenant_id, s.scan_id, s.provider_id, s.service, s.region, s.severity, s.status, s.muted, s.delta`,
+    [scanId],
+  );
+  // Prowler's category and resource-group counts: total leaves muted findings out, failed and new failed are unmuted FAIL.
+  await affected(
+    manager,
+    `INSERT INTO scan_check_fact_summaries (tenant_id, scan_id, provider_id, kind, name, severity, total, failed, new_failed)
+     SELECT s.tenant_id, s.scan_id, s.provider_id, g.kind, g.name, s.severity,
+            COALESCE(sum(s.findings) FILTER (WHERE NOT s.muted), 0),
+            COALESCE(sum(s.findings) FILTER (WHERE s.status = 'FAIL' AND NOT s.muted), 0),
+            COALESCE(sum(s.findings) FILTER (WHERE s.status = 'FAIL' AND NOT s.muted AND s.delta = 'new'), 0)
+       FROM scan_summaries s
+       JOIN check_metadata m ON m.tenant_id = s.tenant_id AND m.check_id = s.check_id
+      CROSS JOIN LATERAL (SELECT 'category' AS kind, c AS name FROM unnest(m.categories) c
+                          UNION ALL SELECT 'resource_group', m.resource_group WHERE m.resource_group IS NOT NULL) g
+      WHERE s.scan_id = $1
+      GROUP BY s.tenant_id, s.scan_id, s.provider_id, g.kind, g.name, s.severity`,
     [scanId],
   );
   await affected(

@@ -18,6 +18,7 @@ export const PROVIDER_FINDINGS_TABLES = [
   'scan_overview_summaries',
   'finding_group_summaries',
   'scan_resource_group_summaries',
+  'scan_check_fact_summaries',
   'compliance_requirement_summaries',
   'scan_check_summaries',
   'threatscore_snapshots',
@@ -108,6 +109,11 @@ const SMALL_TABLE_STEPS: ReadonlyArray<{ table: string; sql: string; withScans?:
     table: 'scan_resource_group_summaries',
     sql: `DELETE FROM scan_resource_group_summaries WHERE (tenant_id, scan_id, resource_group) IN (
             SELECT tenant_id, scan_id, resource_group FROM scan_resource_group_summaries WHERE provider_id = $1 LIMIT $2)`,
+  },
+  {
+    table: 'scan_check_fact_summaries',
+    sql: `DELETE FROM scan_check_fact_summaries WHERE (tenant_id, scan_id, kind, name, severity) IN (
+            SELECT tenant_id, scan_id, kind, name, severity FROM scan_check_fact_summaries WHERE provider_id = $1 LIMIT $2)`,
   },
   {
     table: 'compliance_requirement_summaries',
