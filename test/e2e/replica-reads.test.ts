@@ -10,13 +10,16 @@ import { waitFor } from '../support/tasks-fixture';
 const METRICS_TOKEN = 'replica-metrics-token-0123456789';
 /** Every commit reaches the standby's data this long after the primary's. */
 const APPLY_DELAY_MS = 3000;
+/** REPLICA_MAX_LAG_MS of the process that must notice a cut stream: past the apply delay with room to spare. */
+const STREAM_CUT_MAX_LAG_MS = 6000;
 
 /**
  * A real hot standby (pg_basebackup of the test's server, replaying every
  * commit 3 s late) behind DATABASE_REPLICA_URL, and API processes of their
  * own: a user reads their own writes at once on any process, other users
- * read the standby, and a standby that dies or falls too far behind sends
- * reads to the primary without an error.
+ * read the standby, and a standby that dies, falls too far behind, or is
+ * cut off from the primary's WAL stream sends reads to the primary without
+ * an error.
  */
 describe('reads on a streaming replica', () => {
   let standby: Standby;
@@ -59,6 +62,29 @@ describe('reads on a streaming replica', () => {
       return (await client.query(`SELECT 1 FROM providers WHERE id = $1`, [providerId])).rowCount === 1;
     } finally {
       await client.end();
+    }
+  }
+
+  /**
+   * Runs fn while the primary commits every 100 ms: that keeps a standby's
+   * delay visible as lag; an idle primary would let the standby catch up.
+   */
+  async function committing(fn: () => Promise<void>): Promise<void> {
+    const writer = new Client({ connectionString: process.env.DATABASE_ADMIN_URL });
+    await writer.connect();
+    let writing = true;
+    const commits = (async () => {
+      while (writing) {
+        await writer.query('SELECT txid_current()');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    try {
+      await fn();
+    } finally {
+      writing = false;
+      await commits;
+      await writer.end();
     }
   }
 
@@ -145,17 +171,7 @@ describe('reads on a streaming replica', () => {
   });
 
   it('a standby further behind than REPLICA_MAX_LAG_MS is skipped', async () => {
-    // Commits every 100 ms keep the 3 s apply delay visible as lag; an idle primary would let the standby catch up.
-    const writer = new Client({ connectionString: process.env.DATABASE_ADMIN_URL });
-    await writer.connect();
-    let writing = true;
-    const commits = (async () => {
-      while (writing) {
-        await writer.query('SELECT txid_current()');
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    })();
-    try {
+    await committing(async () => {
       const strict = await api(1000);
       await waitFor('the standby to be skipped', async () => ((await metric(strict, 'db_replica_outages_total{reason="lagging"}')) >= 1 ? true : undefined), 30000);
       assert.equal(await metric(strict, 'db_replica_available'), 0);
@@ -167,10 +183,80 @@ describe('reads on a streaming replica', () => {
       assert.equal(await onStandby(providerId), false, 'the standby is behind');
       assert.equal((await bobOnStrict.get(`/api/v1/providers/${providerId}`)).status, 200);
       assert.ok((await metric(strict, 'db_replica_routed_reads_total{target="primary",reason="replica_lagging"}')) >= 1);
-    } finally {
-      writing = false;
-      await commits;
-      await writer.end();
-    }
+    });
+  });
+
+  it('a cut replication connection leaves the standby up but stale: writes and own reads go on, a strict process skips it, and it is used again once the stream is back', async () => {
+    // Past the 3 s apply delay, so only the cut makes this process skip the standby.
+    const strict = await api(STREAM_CUT_MAX_LAG_MS);
+    const carol = await signUp(first.baseUrl, 'replica-other-tenant');
+    const aliceOn = (target: ApiProcess) => new ApiClient(target.baseUrl, alice.access);
+    const carolOn = (target: ApiProcess) => new ApiClient(target.baseUrl, carol.access);
+    const bobOn = (target: ApiProcess) => new ApiClient(target.baseUrl, bob.token);
+    await committing(async () => {
+      await replicaInUse(strict);
+      const logFrom = strict.output().length;
+      const outagesBefore = await metric(strict, 'db_replica_outages_total{reason="lagging"}');
+      await standby.cutReplication();
+      try {
+        // Bob reads on every process for as long as the stream is cut: each read is answered, none with an error.
+        const statuses: number[] = [];
+        let reading = true;
+        const reads = (async () => {
+          while (reading) for (const target of [first, second, strict]) statuses.push((await bobOn(target).get('/api/v1/providers')).status);
+        })();
+        try {
+          const written: string[] = [];
+          for (const [writer, reader] of [[first, second], [second, first]]) {
+            const providerId = await createProvider(aliceOn(writer));
+            written.push(providerId);
+            const ownWrites = await metric(reader, 'db_replica_routed_reads_total{target="primary",reason="own_write"}');
+            assert.equal((await aliceOn(reader).get(`/api/v1/providers/${providerId}`)).status, 200, 'alice reads her write at once');
+            assert.equal(await metric(reader, 'db_replica_routed_reads_total{target="primary",reason="own_write"}'), ownWrites + 1, 'on the primary');
+          }
+
+          await waitFor('the strict process to skip the standby', async () => ((await metric(strict, 'db_replica_outages_total{reason="lagging"}')) > outagesBefore ? true : undefined), 30000);
+          assert.equal(await metric(strict, 'db_replica_available'), 0);
+          assert.match(strict.output().slice(logFrom), /replica lagging: \d+ ms behind the primary; reads go to the primary/);
+          // With no WAL arriving, the measured lag keeps growing with the primary's commits.
+          const lag = await metric(strict, 'db_replica_lag_seconds');
+          assert.ok(lag * 1000 > STREAM_CUT_MAX_LAG_MS, `lag ${lag} s`);
+          await new Promise((r) => setTimeout(r, 500));
+          assert.ok((await metric(strict, 'db_replica_lag_seconds')) > lag, 'the lag grows while the stream is cut');
+
+          written.push(await createProvider(aliceOn(first)));
+          const strictOnStandby = await replicaReads(strict);
+          for (const providerId of written) {
+            assert.equal(await onStandby(providerId), false, 'the standby replays nothing while cut');
+            const lagging = await metric(strict, 'db_replica_routed_reads_total{target="primary",reason="replica_lagging"}');
+            assert.equal((await bobOn(strict).get(`/api/v1/providers/${providerId}`)).status, 200, 'the strict process reads the primary');
+            assert.ok((await metric(strict, 'db_replica_routed_reads_total{target="primary",reason="replica_lagging"}')) > lagging);
+            for (const target of [first, second, strict]) {
+              assert.equal((await carolOn(target).get(`/api/v1/providers/${providerId}`)).status, 404, 'another tenant never sees it');
+            }
+          }
+          for (const target of [first, second, strict]) {
+            const list = await carolOn(target).get('/api/v1/providers?page[size]=100');
+            assert.equal(list.status, 200, JSON.stringify(list.body));
+            assert.deepEqual(list.body.data, [], "another tenant's list stays empty");
+          }
+          assert.equal(await replicaReads(strict), strictOnStandby, 'the strict process left the standby alone');
+        } finally {
+          reading = false;
+          await reads;
+        }
+        assert.ok(statuses.length >= 3);
+        assert.deepEqual(statuses.filter((status) => status !== 200), []);
+      } finally {
+        await standby.restoreReplication();
+      }
+
+      await standbyCaughtUp();
+      await replicaInUse(strict);
+      assert.match(strict.output().slice(logFrom), /replica back in use/);
+      const before = await replicaReads(strict);
+      assert.equal((await bobOn(strict).get('/api/v1/providers')).status, 200);
+      assert.equal(await replicaReads(strict), before + 1, 'reads are back on the standby');
+    });
   });
 });

@@ -24,6 +24,14 @@ export interface Standby {
   replayLsn(): Promise<string>;
   /** Waits until the standby has replayed at least this position of the primary. */
   waitForReplay(lsn: string, timeoutMs?: number): Promise<void>;
+  /**
+   * Cuts the primary's replication connection to the standby and keeps it cut:
+   * the standby is pointed at a port where nothing listens, then the primary's
+   * walsender for it is terminated. The standby stays up, replaying nothing new.
+   */
+  cutReplication(): Promise<void>;
+  /** Points the standby at the primary again; it reconnects and streams what it missed. */
+  restoreReplication(): Promise<void>;
   /** Stops the server immediately (as a crash would) and keeps its data for `start`. */
   kill(): Promise<void>;
   start(): Promise<void>;
@@ -90,6 +98,10 @@ export async function startStandby(options: StandbyOptions): Promise<Standby> {
       'fsync = off',
       'logging_collector = off',
       `application_name = 'cspm-test-standby'`,
+      // The WAL receiver's application_name on the primary (pg_stat_replication), so this standby's walsender can be told apart.
+      `cluster_name = '${clusterName(port)}'`,
+      // A stream that was cut is tried again this soon, not after the default 5 s.
+      `wal_retrieve_retry_interval = '200ms'`,
       '',
     ].join('\n'),
   );
@@ -113,16 +125,24 @@ export async function startStandby(options: StandbyOptions): Promise<Standby> {
     url.port = String(port);
     return url.toString();
   };
-  const replayLsn = async () => {
-    const client = new Client({ connectionString: standbyUrl(options.primaryUrl) });
-    await client.connect();
-    try {
-      const { rows } = await client.query(`SELECT pg_last_wal_replay_lsn()::text AS lsn`);
-      return rows[0].lsn as string;
-    } finally {
-      await client.end();
+  const onStandby = (sql: string) => query(standbyUrl(options.primaryUrl), sql);
+  const onPrimary = (sql: string) => query(options.primaryUrl, sql);
+  const replayLsn = async () => (await onStandby(`SELECT pg_last_wal_replay_lsn()::text AS lsn`))[0].lsn as string;
+  /** Whether the primary has a walsender for this standby and the standby a WAL receiver streaming from it. */
+  const streaming = async () => {
+    const senders = await onPrimary(`SELECT 1 FROM pg_stat_replication WHERE application_name = '${clusterName(port)}'`);
+    const receivers = await onStandby(`SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'`);
+    return senders.length > 0 && receivers.length > 0;
+  };
+  const waitUntil = async (what: string, probe: () => Promise<boolean>, timeoutMs = 30000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await probe())) {
+      if (Date.now() > deadline) throw new Error(`the standby: ${what} did not happen within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
     }
   };
+  /** The standby's primary_conninfo before the cut, put back by restoreReplication. */
+  let cutFrom: string | null = null;
   return {
     port,
     urlFor: standbyUrl,
@@ -135,6 +155,23 @@ export async function startStandby(options: StandbyOptions): Promise<Standby> {
         await new Promise((r) => setTimeout(r, 100));
       }
     },
+    async cutReplication() {
+      if (cutFrom !== null) throw new Error('the replication connection is cut already');
+      cutFrom = (await onStandby(`SELECT current_setting('primary_conninfo') AS conninfo`))[0].conninfo as string;
+      // A port where nothing listens, written before the walsender goes; the reload applies it (PostgreSQL 13
+      // and later restart the WAL receiver with a changed primary_conninfo), so no attempt reaches the primary.
+      await onStandby(`ALTER SYSTEM SET primary_conninfo = ${literal(`host=127.0.0.1 port=${await freePort()} connect_timeout=1`)}`);
+      await onPrimary(`SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE application_name = '${clusterName(port)}'`);
+      await onStandby(`SELECT pg_reload_conf()`);
+      await waitUntil('the stream to stop', async () => !(await streaming()));
+    },
+    async restoreReplication() {
+      if (cutFrom === null) return;
+      await onStandby(`ALTER SYSTEM SET primary_conninfo = ${literal(cutFrom)}`);
+      await onStandby(`SELECT pg_reload_conf()`);
+      cutFrom = null;
+      await waitUntil('the stream to resume', streaming);
+    },
     kill: () => stop('immediate'),
     start,
     async remove() {
@@ -142,6 +179,25 @@ export async function startStandby(options: StandbyOptions): Promise<Standby> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function clusterName(port: number): string {
+  return `cspm-test-standby-${port}`;
+}
+
+async function query(url: string, sql: string): Promise<Array<Record<string, unknown>>> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** A string as an SQL literal (ALTER SYSTEM takes no parameters). */
+function literal(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
 }
 
 /** Orders two pg_lsn texts (`X/Y`, both hexadecimal). */
