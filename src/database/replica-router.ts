@@ -222,6 +222,11 @@ export class ReplicaRouter implements OnApplicationBootstrap, OnApplicationShutd
       while (this.samples.length > 1 && this.samples[1].at < horizon) this.samples.shift();
       return Number.POSITIVE_INFINITY;
     }
+    // While the replica stands still (its stream cut), samples pile up behind the one it replayed. Those older than
+    // the horizon would only refine a lag that is past the limit anyway, so they go: the list stays bounded.
+    const young = this.samples.findIndex((sample, index) => index > 0 && sample.at >= horizon);
+    const stale = (young < 0 ? this.samples.length : young) - 1;
+    if (stale > 0) this.samples.splice(1, stale);
     return now - this.samples[0].at;
   }
 

@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { rlsTransaction } from '../../src/database/rls-transaction';
 import { rows } from '../../src/database/sql';
 import { aggregateScanCompliance } from '../../src/findings/compliance/compliance-aggregation';
+import { aggregateScan } from '../../src/findings/overviews/scan-aggregation';
 import { loadFrameworks } from '../../src/findings/compliance/frameworks/framework-catalog';
 import { CheckRegionCounts, checkTotals, evaluateFramework } from '../../src/findings/compliance/frameworks/requirement-evaluation';
 import { threatScoreFramework } from '../../src/findings/threatscore/threatscore-metrics';
@@ -13,15 +14,20 @@ import { checksOf, frameworksFor, PROWLER_COMPLIANCE_DIR, withRealChecks } from 
 
 /**
  * `node dist/test/bench/bench-compliance.js` (after `npm run build`): the
- * compliance follow-up of a scan (its check and mapping figures and the
- * ThreatScore snapshot, with every framework of Prowler's folder loaded)
- * against the ingestion of the same scan, round by round on emptied tables;
- * and what a read costs: evaluating every AWS framework from the scan's
- * check figures.
+ * follow-ups of a scan against the ingestion of the same scan, round by
+ * round on emptied tables: the overview job's aggregation (summaries,
+ * finding groups, category and resource-group figures, resource counts)
+ * and the compliance job (check and mapping figures and the ThreatScore
+ * snapshot, with every framework of Prowler's folder loaded); and what a
+ * read costs: evaluating every AWS framework from the scan's check figures.
  */
 const FINDINGS = Number(process.env.BENCH_FINDINGS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const ROUND_TABLES = ['findings', 'resource_finding_links', 'resources', 'resource_tags', 'resource_tag_links', 'finding_latest', 'finding_counts', 'finding_versions', 'scan_ingestions', 'scan_check_summaries', 'compliance_requirement_summaries', 'threatscore_snapshots'];
+const ROUND_TABLES = [
+  'findings', 'resource_finding_links', 'resources', 'resource_tags', 'resource_tag_links', 'finding_latest', 'finding_counts', 'finding_versions',
+  'scan_ingestions', 'scan_check_summaries', 'compliance_requirement_summaries', 'threatscore_snapshots', 'scan_summaries', 'scan_overview_summaries',
+  'finding_group_summaries', 'scan_check_fact_summaries', 'scan_resource_group_summaries',
+];
 
 async function main(): Promise<void> {
   const loadStart = process.hrtime.bigint();
@@ -37,7 +43,7 @@ async function main(): Promise<void> {
     const tenantId = await insertTenant(admin, 'bench compliance');
     const providerId = await insertProviderRow(admin, tenantId, '123456789012');
     const records = withRealChecks(generateRecords({ providerKey: 'bench', count: FINDINGS }), checksOf(frameworksFor('aws')));
-    const seconds = { ingest: [] as number[], compliance: [] as number[], read_query_ms: [] as number[], evaluate_ms: [] as number[] };
+    const seconds = { ingest: [] as number[], overview: [] as number[], compliance: [] as number[], read_query_ms: [] as number[], evaluate_ms: [] as number[] };
     for (let round = 0; round < ROUNDS; round++) {
       await admin.query(`TRUNCATE ${ROUND_TABLES.join(', ')}`);
       await admin.query('VACUUM ANALYZE');
@@ -48,6 +54,10 @@ async function main(): Promise<void> {
       seconds.ingest.push(Number(process.hrtime.bigint() - start) / 1e9);
       if (written !== FINDINGS) throw new Error(`ingested ${written} of ${FINDINGS}`);
       await admin.query('ANALYZE findings');
+
+      start = process.hrtime.bigint();
+      await rlsTransaction(app, tenantId, (m) => aggregateScan(m, scanId));
+      seconds.overview.push(Number(process.hrtime.bigint() - start) / 1e9);
 
       start = process.hrtime.bigint();
       await rlsTransaction(app, tenantId, async (m) => {
@@ -70,7 +80,7 @@ async function main(): Promise<void> {
       seconds.evaluate_ms.push(Number(process.hrtime.bigint() - queried) / 1e6);
       if (requirements === 0) throw new Error('no requirement evaluated');
     }
-    const ratio = (side: 'compliance') => Number(median(seconds[side].map((s, round) => s / seconds.ingest[round])).toFixed(3));
+    const ratio = (taken: (round: number) => number) => Number(median(seconds.ingest.map((ingest, round) => taken(round) / ingest)).toFixed(3));
     process.stdout.write(
       JSON.stringify({
         bench: 'compliance',
@@ -80,8 +90,11 @@ async function main(): Promise<void> {
         aws_frameworks: frameworks.size,
         load_ms: Math.round(loadMs),
         ingest_s: Number(median(seconds.ingest).toFixed(2)),
+        overview_s: Number(median(seconds.overview).toFixed(3)),
         compliance_s: Number(median(seconds.compliance).toFixed(3)),
-        compliance_over_ingest: ratio('compliance'),
+        overview_over_ingest: ratio((round) => seconds.overview[round]),
+        compliance_over_ingest: ratio((round) => seconds.compliance[round]),
+        follow_ups_over_ingest: ratio((round) => seconds.overview[round] + seconds.compliance[round]),
         read_query_ms: Number(median(seconds.read_query_ms).toFixed(1)),
         evaluate_all_aws_frameworks_ms: Number(median(seconds.evaluate_ms).toFixed(1)),
         seconds,
