@@ -14,7 +14,8 @@ import { fixtureFindings, newSpoolDir, uploadImport } from '../support/scans-fix
 import { fastQueueEnv } from '../support/tasks-fixture';
 import { SlackServer, slackTestEnv, startSlackServer } from '../support/integration-servers';
 import { PROWLER_COMPLIANCE_DIR } from '../support/prowler-compliance';
-import { buildTenantWorld, TenantWorld } from '../support/tenant-world';
+import { writeCheckDefinitions } from '../support/check-definitions';
+import { buildTenantWorld, TenantWorld, worldCheckDefinitions } from '../support/tenant-world';
 import { startTestApp, TestApp } from '../support/test-app';
 
 /**
@@ -112,6 +113,7 @@ describe('tenant A reaches none of tenant B’s objects through any endpoint', (
   let b: TenantWorld;
   let operations: ApiOperation[];
   const spoolDir = newSpoolDir('walk');
+  const checks = writeCheckDefinitions(worldCheckDefinitions());
   const reportsDir = mkdtempSync(join(tmpdir(), 'cspm-walk-reports-'));
   const leaks: string[] = [];
   let calls = 0;
@@ -183,7 +185,7 @@ describe('tenant A reaches none of tenant B’s objects through any endpoint', (
   before(async () => {
     admin = await adminClient();
     slack = await startSlackServer();
-    app = await startTestApp({ ...fastQueueEnv('walk'), ...slackTestEnv(slack), WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: spoolDir, REPORTS_DIR: reportsDir, PROWLER_COMPLIANCE_DIR }, LocalAppModule);
+    app = await startTestApp({ ...fastQueueEnv('walk'), ...slackTestEnv(slack), WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: spoolDir, REPORTS_DIR: reportsDir, PROWLER_COMPLIANCE_DIR, PROWLER_CHECKS_DIR: checks.dir }, LocalAppModule);
     b = await buildTenantWorld(app, 'walk-b');
     a = await buildTenantWorld(app, 'walk-a');
     operations = await apiOperations(app);
@@ -195,6 +197,7 @@ describe('tenant A reaches none of tenant B’s objects through any endpoint', (
     await app.close();
     rmSync(spoolDir, { recursive: true, force: true });
     rmSync(reportsDir, { recursive: true, force: true });
+    checks.remove();
   });
 
   it('finds the operations and the id filters to walk', () => {

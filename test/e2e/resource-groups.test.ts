@@ -1,9 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from 'pg';
+import { writeCheckDefinitions } from '../support/check-definitions';
 import { adminClient } from '../support/database';
 import { CHECKS_PER_SERVICE, generateRecords } from '../support/finding-generator';
 import { ingestScan, insertProvider, insertScan } from '../support/findings-fixtures';
@@ -28,23 +26,16 @@ describe('resource groups from check definitions', () => {
   let app: TestApp;
   let owner: SignedUpUser;
   let scanId: string;
-  const checksDir = mkdtempSync(join(tmpdir(), 'cspm-checks-'));
+  const checks = writeCheckDefinitions([
+    ...Object.entries(GROUP_OF_SERVICE).flatMap(([service, group]) =>
+      Array.from({ length: CHECKS_PER_SERVICE }, (_, n) => ({ provider: 'aws', checkId: `${service}_check_${String(n).padStart(2, '0')}`, resourceGroup: group })),
+    ),
+    { provider: 'aws', checkId: UNCATEGORISED, categories: ['Identity-Access'] },
+  ]);
 
   before(async () => {
-    for (const [service, group] of Object.entries(GROUP_OF_SERVICE)) {
-      for (let n = 0; n < CHECKS_PER_SERVICE; n++) {
-        const checkId = `${service}_check_${String(n).padStart(2, '0')}`;
-        const folder = join(checksDir, 'aws', 'services', service, checkId);
-        mkdirSync(folder, { recursive: true });
-        writeFileSync(join(folder, `${checkId}.metadata.json`), JSON.stringify({ Provider: 'aws', CheckID: checkId, ResourceGroup: group, Categories: [] }));
-      }
-    }
-    const folder = join(checksDir, 'aws', 'services', 'iam', UNCATEGORISED);
-    mkdirSync(folder, { recursive: true });
-    writeFileSync(join(folder, `${UNCATEGORISED}.metadata.json`), JSON.stringify({ CheckID: UNCATEGORISED, Categories: ['Identity-Access'] }));
-
     admin = await adminClient();
-    app = await startTestApp({ PROWLER_CHECKS_DIR: checksDir });
+    app = await startTestApp({ PROWLER_CHECKS_DIR: checks.dir });
     owner = await signUp(app.baseUrl, 'groups-owner');
     const providerId = await insertProvider(admin, owner.tenantId);
     const startedAt = new Date(Date.now() - 600_000);
@@ -55,7 +46,7 @@ describe('resource groups from check definitions', () => {
   after(async () => {
     await admin.end();
     await app.close();
-    rmSync(checksDir, { recursive: true, force: true });
+    checks.remove();
   });
 
   /** Per group from the stored findings: Prowler's counts, and the distinct resources of the group's findings. */

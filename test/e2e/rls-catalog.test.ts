@@ -12,7 +12,8 @@ import { newSpoolDir } from '../support/scans-fixture';
 import { fastQueueEnv } from '../support/tasks-fixture';
 import { SlackServer, slackTestEnv, startSlackServer } from '../support/integration-servers';
 import { PROWLER_COMPLIANCE_DIR } from '../support/prowler-compliance';
-import { buildTenantWorld, TenantWorld } from '../support/tenant-world';
+import { writeCheckDefinitions } from '../support/check-definitions';
+import { buildTenantWorld, TenantWorld, worldCheckDefinitions } from '../support/tenant-world';
 import { startTestApp, TestApp } from '../support/test-app';
 
 describe('row-level security in the catalog and as the app role', () => {
@@ -22,6 +23,7 @@ describe('row-level security in the catalog and as the app role', () => {
   let world: TenantWorld;
   let currentTenant: string;
   const spoolDir = newSpoolDir('catalog');
+  const checks = writeCheckDefinitions(worldCheckDefinitions());
   const reportsDir = mkdtempSync(join(tmpdir(), 'cspm-catalog-reports-'));
 
   before(async () => {
@@ -29,7 +31,7 @@ describe('row-level security in the catalog and as the app role', () => {
     currentTenant = await printedCurrentTenant(admin);
     // Rows of this test's own in every tenant table, so "0 rows" below means the policy hid them.
     slack = await startSlackServer();
-    app = await startTestApp({ ...fastQueueEnv('catalog'), ...slackTestEnv(slack), WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: spoolDir, REPORTS_DIR: reportsDir, PROWLER_COMPLIANCE_DIR }, LocalAppModule);
+    app = await startTestApp({ ...fastQueueEnv('catalog'), ...slackTestEnv(slack), WORKERS_IN_PROCESS: 'true', SCAN_SPOOL_DIR: spoolDir, REPORTS_DIR: reportsDir, PROWLER_COMPLIANCE_DIR, PROWLER_CHECKS_DIR: checks.dir }, LocalAppModule);
     try {
       world = await buildTenantWorld(app, 'catalog');
     } finally {
@@ -48,6 +50,7 @@ describe('row-level security in the catalog and as the app role', () => {
     await admin.end();
     rmSync(spoolDir, { recursive: true, force: true });
     rmSync(reportsDir, { recursive: true, force: true });
+    checks.remove();
   });
 
   /** Every table with a tenant_id column, partitions included. */

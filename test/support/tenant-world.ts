@@ -1,4 +1,5 @@
 import { createGroup, createRole, invite, inviteMember, Member, uniqueName } from './access-fixtures';
+import { CheckDefinition } from './check-definitions';
 import { adminClient } from './database';
 import { SignedUpUser, signUp } from './http-client';
 import { awsProvider, fixtureFindings, importAndWait } from './scans-fixture';
@@ -16,8 +17,9 @@ import { SLACK_TOKEN } from './integration-servers';
  * integration that posted its scan summary, a Mutelist processor (and its
  * backfill task), and tasks. The app must run the workers in process
  * (LocalAppModule, WORKERS_IN_PROCESS=true, a SCAN_SPOOL_DIR), send Slack
- * calls to a receiver (slackTestEnv), and load PROWLER_COMPLIANCE_DIR (for a
- * ThreatScore snapshot and compliance reports). `ids` holds the id of every
+ * calls to a receiver (slackTestEnv), load PROWLER_COMPLIANCE_DIR (for a
+ * ThreatScore snapshot and compliance reports) and PROWLER_CHECKS_DIR with
+ * worldCheckDefinitions() (for resource-group figures). `ids` holds the id of every
  * object by kind; `needles` the ids and other identifying strings that no
  * other tenant's answer may contain.
  */
@@ -53,6 +55,12 @@ export interface TenantWorld {
   needles: string[];
 }
 
+/** A resource group for every check of the imported file, so the per-group figures hold rows of the tenant too. */
+export function worldCheckDefinitions(): CheckDefinition[] {
+  const checkIds = new Set(fixtureFindings().map((finding) => finding.metadata.event_code as string));
+  return [...checkIds].map((checkId) => ({ provider: 'aws', checkId, resourceGroup: 'compute' }));
+}
+
 const STATIC_AWS = { aws_access_key_id: 'AKIAWORLDTENANT00001', aws_secret_access_key: 'world-tenant-secret-value' };
 
 function expectCreated(result: { status: number; body: any }, what: string, status = 201): any {
@@ -81,9 +89,10 @@ export async function buildTenantWorld(app: TestApp, label: string): Promise<Ten
     }),
     'integration',
   );
-  // Tagged resources, so the tag tables hold rows of this tenant too.
+  // Tagged resources, so the tag tables hold rows of this tenant too; a category, so the per-category figures do.
   const records = fixtureFindings(provider.uid).map((finding) => ({
     ...finding,
+    unmapped: { ...finding.unmapped, categories: ['internet-exposed'] },
     resources: finding.resources.map((resource: Record<string, unknown>) => ({ ...resource, labels: [`team:${label}`, 'env:test'] })),
   }));
   const imported = await importAndWait(client, provider.id, JSON.stringify(records), 60000);
