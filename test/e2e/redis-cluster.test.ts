@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
 import { Cluster } from 'ioredis';
@@ -16,7 +17,9 @@ const run = promisify(execFile);
  * The whole Redis side (BullMQ queues and workers, the outbox relay, the
  * cancel bus, the token throttle, the shared caches) on a local three-master
  * Redis Cluster with a replica per master, started by the test: everything
- * behaves as on one server.
+ * behaves as on one server, and the death of the master serving the
+ * deployment's slot ends in its replica taking over, not in lost tasks, 5xx
+ * answers or a hanging close.
  */
 describe('on a Redis Cluster', () => {
   let cluster: LocalRedisCluster;
@@ -48,6 +51,9 @@ describe('on a Redis Cluster', () => {
     await app?.close();
     await cluster?.stop();
   });
+
+  const guessPassword = (email: string) =>
+    new ApiClient(app.baseUrl).post('/api/v1/tokens', { data: { type: 'tokens', attributes: { email, password: 'Not-The-Password-1' } } });
 
   it('jobs run, and every key of the deployment lives in the slot of its hash-tagged prefix', async () => {
     const providerId = await insertProvider(alice.tenantId);
@@ -99,12 +105,52 @@ describe('on a Redis Cluster', () => {
   });
 
   it('the per-account token throttle counts on the cluster', async () => {
-    const anonymous = new ApiClient(app.baseUrl);
     const email = uniqueEmail('guessed');
     const statuses: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      statuses.push((await anonymous.post('/api/v1/tokens', { data: { type: 'tokens', attributes: { email, password: 'Not-The-Password-1' } } })).status);
-    }
+    for (let i = 0; i < 5; i++) statuses.push((await guessPassword(email)).status);
     assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
+  });
+
+  // Last: it kills a master, and ends by closing the app.
+  it('when the master of the slot dies its replica takes over: clean answers meanwhile, no 5xx after, every task runs once, and the app closes', async () => {
+    const providerId = await insertProvider(alice.tenantId);
+    const master = await cluster.masterOf(namespace);
+    const replica = await cluster.syncedReplicaOf(master);
+    cluster.kill(master);
+
+    // The failover window: the task waits in the outbox; Redis-backed answers are a clean refusal at worst.
+    const meanwhile = await enqueue(app, alice.tenantId, { name: 'test-probe', args: { providerId, steps: 1, stepMs: 0 } });
+    const anonymous = new ApiClient(app.baseUrl);
+    for (const [what, response, allowed] of [
+      ['readiness', await anonymous.get('/health/ready'), [200, 503]],
+      ['a token request', await guessPassword(uniqueEmail('during')), [401, 503]],
+    ] as const) {
+      assert.ok((allowed as readonly number[]).includes(response.status), `${what} during the failover: ${response.status} ${JSON.stringify(response.body)}`);
+      if (response.status !== 200) assert.ok(Array.isArray(response.body.errors), `${what}: a JSON:API error, ${JSON.stringify(response.body)}`);
+    }
+
+    await cluster.waitForPromotion(replica);
+    assert.equal(await cluster.masterOf(namespace), replica, 'the replica serves the slot');
+
+    await waitFor('readiness after the failover', async () => (await anonymous.get('/health/ready')).status === 200, 20000);
+    const done = await waitForTaskEnd(meanwhile.id, 30000);
+    assert.equal(done.state, 'completed', JSON.stringify(done.result));
+    assert.equal(done.attempts, 1, 'run once');
+    const afterwards = await enqueue(app, alice.tenantId, { name: 'test-probe', args: { providerId, steps: 2, stepMs: 10 } });
+    const finished = await waitForTaskEnd(afterwards.id, 30000);
+    assert.equal(finished.state, 'completed', JSON.stringify(finished.result));
+    assert.equal(finished.attempts, 1);
+    // The throttle counts on the promoted master again, every answer a 4xx.
+    const email = uniqueEmail('after-failover');
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await guessPassword(email)).status);
+    assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
+    assert.equal((await anonymous.get('/health/ready')).status, 200);
+
+    // Closing waits for no dead node.
+    const closing = app.close();
+    app = undefined as unknown as TestApp;
+    const closed = await Promise.race([closing.then(() => true), sleep(15000).then(() => false)]);
+    assert.ok(closed, 'the app closed within 15 s');
   });
 });

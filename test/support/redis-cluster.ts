@@ -21,10 +21,16 @@ export interface LocalRedisCluster {
   seeds: string;
   /** The port of the master serving the slot of `key` now. */
   masterOf(key: string): Promise<number>;
+  /** The port of the replica of the master on `port`, once it has synced with it (a replica that never synced refuses to take over). */
+  syncedReplicaOf(port: number): Promise<number>;
+  /** SIGKILLs the node on `port`. */
+  kill(port: number): void;
+  /** Resolves once `replica` is a master and every live node reports cluster_state:ok. */
+  waitForPromotion(replica: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Node timeout of the test cluster: a dead master's replica is promoted about this long after it stops answering. */
+/** Node timeout of the test cluster: a dead master's replica is promoted a few seconds after it stops answering. */
 const NODE_TIMEOUT_MS = 1500;
 
 export async function startRedisCluster(): Promise<LocalRedisCluster> {
@@ -37,6 +43,9 @@ export async function startRedisCluster(): Promise<LocalRedisCluster> {
       [
         '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
         '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', String(NODE_TIMEOUT_MS),
+        // A replica always stands for election, however long since it last heard its master: on a
+        // loaded machine a starved replica could otherwise judge its data too old and never take over.
+        '--cluster-replica-validity-factor', '0',
         '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', join(dir, `${port}.log`),
       ],
       { stdio: 'ignore' },
@@ -55,8 +64,9 @@ export async function startRedisCluster(): Promise<LocalRedisCluster> {
     await stop();
     throw error;
   }
+  const killed = new Set<number>();
   const masterOf = async (key: string) => {
-    for (const port of ports) {
+    for (const port of ports.filter((p) => !killed.has(p))) {
       const found = await masterOfSlot(port, key).catch(() => undefined);
       if (found !== undefined) return found;
     }
@@ -66,8 +76,41 @@ export async function startRedisCluster(): Promise<LocalRedisCluster> {
     nodes,
     seeds: ports.map((port) => `127.0.0.1:${port}`).join(','),
     masterOf,
+    syncedReplicaOf: async (port) => {
+      const deadline = Date.now() + 15000;
+      for (;;) {
+        const replica = await syncedReplica(port).catch(() => undefined);
+        if (replica !== undefined) return replica;
+        if (Date.now() > deadline) throw new Error(`no replica of ${port} in sync`);
+        await sleep(100);
+      }
+    },
+    kill: (port) => {
+      killed.add(port);
+      nodes.find((node) => node.port === port)!.process.kill('SIGKILL');
+    },
+    waitForPromotion: async (replica, timeoutMs = 30000) => {
+      const live = ports.filter((port) => !killed.has(port));
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const role = (await cli(replica, 'ROLE').catch(() => '')).split('\n')[0];
+        if (role === 'master' && (await Promise.all(live.map((port) => clusterOk(port).catch(() => false)))).every(Boolean)) return;
+        if (Date.now() > deadline) throw new Error(`the replica on ${replica} was not promoted within ${timeoutMs} ms (role ${role})`);
+        await sleep(100);
+      }
+    },
     stop,
   };
+}
+
+/** The replica of the master on `port` whose replication link is up, if there is one yet. */
+async function syncedReplica(port: number): Promise<number | undefined> {
+  const info = await cli(port, 'INFO', 'replication');
+  // `slave0:ip=127.0.0.1,port=…,state=online,…`: online once the initial sync is done.
+  const online = /^slave\d+:ip=[^,]+,port=(\d+),state=online/m.exec(info);
+  if (!online) return undefined;
+  const replica = Number(online[1]);
+  return /^master_link_status:up/m.test(await cli(replica, 'INFO', 'replication')) ? replica : undefined;
 }
 
 /** Ports whose cluster bus port (port + 10000) is free as well. */

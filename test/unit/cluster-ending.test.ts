@@ -1,0 +1,49 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Cluster } from 'ioredis';
+import { endingWhenEmpty } from '../../src/redis/cluster-ending';
+import { freePort } from '../support/api-process';
+
+/**
+ * A cluster client whose every node is gone sits in 'reconnecting' with an
+ * empty pool, as one does after a failover that failed its slot refresh.
+ */
+async function reconnectingCluster(): Promise<Cluster> {
+  const port = await freePort();
+  const cluster = endingWhenEmpty(new Cluster([{ host: '127.0.0.1', port }], { clusterRetryStrategy: () => 60000 }));
+  cluster.on('error', () => undefined);
+  while (cluster.status !== 'reconnecting') await sleep(20);
+  return cluster;
+}
+
+async function ends(cluster: Cluster, close: () => unknown): Promise<void> {
+  const ended = once(cluster, 'end');
+  const queued = cluster.get('key');
+  close();
+  await Promise.race([ended, sleep(3000).then(() => assert.fail(`no 'end' (status ${cluster.status})`))]);
+  assert.equal(cluster.status, 'end');
+  await assert.rejects(queued, 'a command queued meanwhile settles');
+}
+
+describe('a cluster client closed while reconnecting', () => {
+  it('ends on disconnect', async () => {
+    const cluster = await reconnectingCluster();
+    await ends(cluster, () => cluster.disconnect());
+  });
+
+  it('ends on quit', async () => {
+    const cluster = await reconnectingCluster();
+    await ends(cluster, () => cluster.quit());
+  });
+
+  it('so do its duplicates (BullMQ blocking connections)', async () => {
+    const original = await reconnectingCluster();
+    const duplicate = original.duplicate();
+    duplicate.on('error', () => undefined);
+    while (duplicate.status !== 'reconnecting') await sleep(20);
+    await ends(duplicate, () => duplicate.disconnect());
+    original.disconnect();
+  });
+});
