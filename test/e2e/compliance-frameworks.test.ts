@@ -1,5 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { newId } from '../../src/database/uuid';
 import { LocalAppModule } from '../../src/local-app.module';
@@ -146,6 +148,17 @@ describe('compliance from framework definitions, and ThreatScore', () => {
     const cis = await api.get('/api/v1/compliance-overviews/attributes?filter[compliance_id]=cis_2.0_aws');
     assert.equal(cis.status, 200);
     assert.deepEqual(cis.body.data[0].attributes.attributes.check_ids, aws.find((f) => f.id === 'cis_2.0_aws')!.requirements[0].checks);
+    assert.ok(!('technique_details' in cis.body.data[0].attributes.attributes), 'only MITRE ATT&CK requirements are techniques');
+    // MITRE ATT&CK requirements carry their technique, read here straight from the file.
+    const mitre = await api.get('/api/v1/compliance-overviews/attributes?filter[compliance_id]=mitre_attack_aws');
+    assert.equal(mitre.status, 200, JSON.stringify(mitre.body));
+    const techniques = JSON.parse(readFileSync(join(PROWLER_COMPLIANCE_DIR, 'aws', 'mitre_attack_aws.json'), 'utf8')).Requirements as any[];
+    assert.equal(mitre.body.data.length, techniques.length);
+    for (const technique of techniques) {
+      assert.deepEqual(mitre.body.data.find((d: any) => d.id === technique.Id).attributes.attributes.technique_details, {
+        tactics: technique.Tactics, subtechniques: technique.SubTechniques, platforms: technique.Platforms, technique_url: technique.TechniqueURL,
+      }, technique.Id);
+    }
 
     assert.equal((await api.get('/api/v1/compliance-overviews/attributes?filter[compliance_id]=nothing_aws')).status, 404);
     assert.equal((await api.get(`/api/v1/compliance-overviews/attributes?filter[compliance_id]=cis_2.0_aws&filter[scan_id]=${scans.azure}`)).status, 404);

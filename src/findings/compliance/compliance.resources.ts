@@ -3,6 +3,7 @@ import { DATE_FILTER, FilterSpec, QuerySpec } from '../../common/jsonapi/query-s
 import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
 import { PROVIDER_FILTER_SPECS } from '../query/provider-scope';
 import { RequirementStatus } from './compliance-framework';
+import type { TechniqueDetails } from './frameworks/framework-definition';
 
 export interface ComplianceOverviewRow {
   compliance_id: string;
@@ -36,7 +37,8 @@ export interface ComplianceAttributesRow {
   framework: string;
   version: string;
   description: string;
-  attributes: { metadata: Record<string, unknown>[]; check_ids: string[] };
+  /** technique_details only for MITRE ATT&CK frameworks, as Prowler answers. */
+  attributes: { metadata: Record<string, unknown>[]; check_ids: string[]; technique_details?: TechniqueDetails };
 }
 
 export const complianceOverviewResource: ResourceDefinition<ComplianceOverviewRow> = {
@@ -76,7 +78,14 @@ export const complianceAttributesResource: ResourceDefinition<ComplianceAttribut
     version: text,
     description: text,
     /** The framework definition's attribute objects, as loaded (their members vary by framework). */
-    attributes: objectOf({ metadata: listOf(mapOf(anything)), check_ids: listOf(text) }),
+    attributes: {
+      ...objectOf({
+        metadata: listOf(mapOf(anything)),
+        check_ids: listOf(text),
+        technique_details: objectOf({ tactics: listOf(text), subtechniques: listOf(text), platforms: listOf(text), technique_url: text }),
+      }),
+      required: ['metadata', 'check_ids'],
+    },
   },
   type: 'compliance-requirements-attributes',
   id: (r) => r.id,

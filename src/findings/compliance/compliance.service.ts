@@ -154,7 +154,11 @@ export class ComplianceService {
       framework: framework.framework,
       version: framework.version,
       description: requirement.description,
-      attributes: { metadata: requirement.attributes, check_ids: requirement.checks },
+      attributes: {
+        metadata: requirement.attributes,
+        check_ids: requirement.checks,
+        ...(requirement.technique ? { technique_details: requirement.technique } : {}),
+      },
     }));
   }
 

@@ -13,6 +13,15 @@ export interface RequirementDefinition {
   checks: string[];
   /** As Prowler's API lists them (`attributes.metadata`): one object per attribute entry. */
   attributes: Record<string, unknown>[];
+  /** MITRE ATT&CK requirements are techniques: their tactics, sub-techniques, platforms and page. */
+  technique?: TechniqueDetails;
+}
+
+export interface TechniqueDetails {
+  tactics: string[];
+  subtechniques: string[];
+  platforms: string[];
+  technique_url: string;
 }
 
 export interface FrameworkDefinition {
@@ -33,6 +42,12 @@ export interface FrameworkDefinition {
 }
 
 type Json = Record<string, unknown>;
+
+/** A MITRE ATT&CK requirement's technique fields (Prowler's files: Tactics, SubTechniques, Platforms, TechniqueURL). */
+function techniqueOf(raw: Json): TechniqueDetails {
+  const names = (value: unknown) => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
+  return { tactics: names(raw.Tactics), subtechniques: names(raw.SubTechniques), platforms: names(raw.Platforms), technique_url: text(raw.TechniqueURL) };
+}
 
 /**
  * Reads one parsed framework file into a definition per provider type it
@@ -57,7 +72,11 @@ function readProviderFile(complianceId: string, folderProvider: string | null, c
     if (!Array.isArray(checks) || !checks.every((c) => typeof c === 'string')) throw new Error(`requirement ${id}: Checks must be a list of names`);
     const attributes = raw.Attributes === undefined ? [] : raw.Attributes;
     if (!Array.isArray(attributes) || !attributes.every(isObject)) throw new Error(`requirement ${id}: Attributes must be a list of objects`);
-    return { id, name: text(raw.Name) || id, description: text(raw.Description), checks: [...new Set(checks as string[])], attributes: attributes as Json[] };
+    const technique = complianceId.includes('mitre_attack') ? techniqueOf(raw) : undefined;
+    return {
+      id, name: text(raw.Name) || id, description: text(raw.Description), checks: [...new Set(checks as string[])], attributes: attributes as Json[],
+      ...(technique ? { technique } : {}),
+    };
   });
   return {
     complianceId,
