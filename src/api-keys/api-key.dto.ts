@@ -1,10 +1,11 @@
 import { IsDateString, IsOptional, IsString, Length } from 'class-validator';
+import { Example } from '../common/jsonapi/example';
 
 export class ApiKeyCreateAttributes {
-  @IsString() @Length(3, 100) name!: string;
-  @IsOptional() @IsDateString({ strict: true }) expires_at?: string;
+  @Example('CI pipeline') @IsString() @Length(3, 100) name!: string;
+  @Example('2031-12-31T23:59:59Z') @IsOptional() @IsDateString({ strict: true }) expires_at?: string;
 }
 
 export class ApiKeyUpdateAttributes {
-  @IsString() @Length(3, 100) name!: string;
+  @Example('CI pipeline (nightly)') @IsString() @Length(3, 100) name!: string;
 }

@@ -3,11 +3,12 @@ import { boolean, objectOf, text } from '../common/jsonapi/attribute-schema';
 import { ApiTags } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
 import { Endpoint } from '../common/http/endpoint.decorator';
+import { Example } from '../common/jsonapi/example';
 import { parseResourceBody } from '../common/jsonapi/request-body';
 import { EmailVerificationService } from './email-verification.service';
 
 export class ConfirmEmailAttributes {
-  @IsString() @Length(1, 512) token!: string;
+  @Example('q8Lr2VtX5nB0cJ7mK3wZ9pF1sH6dG4yAeUiOoRbTlNk') @IsString() @Length(1, 512) token!: string;
 }
 
 

@@ -1,18 +1,22 @@
 import { IsDefined, IsEmail, IsISO8601, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { Example } from '../common/jsonapi/example';
 
 const EMAIL_MESSAGE = { message: 'email must be a valid email address' };
 
 export class CreateInvitationAttributes {
-  @IsDefined() @IsEmail({}, EMAIL_MESSAGE) @MaxLength(254) email!: string;
-  /** Default: seven days from now. */
+  @Example('ana@example.com') @IsDefined() @IsEmail({}, EMAIL_MESSAGE) @MaxLength(254) email!: string;
+  /**
+   * Default: seven days from now. No example: the accepted window moves with
+   * the clock (24 hours to 7 days ahead), so any fixed date goes stale.
+   */
   @IsOptional() @IsISO8601({ strict: true }) expires_at?: string;
 }
 
 export class UpdateInvitationAttributes {
-  @IsOptional() @IsEmail({}, EMAIL_MESSAGE) @MaxLength(254) email?: string;
+  @Example('ana.souza@example.com') @IsOptional() @IsEmail({}, EMAIL_MESSAGE) @MaxLength(254) email?: string;
   @IsOptional() @IsISO8601({ strict: true }) expires_at?: string;
 }
 
 export class AcceptInvitationAttributes {
-  @IsDefined() @IsString() @Length(1, 512) invitation_token!: string;
+  @Example('Zk3v9QmB7xT2pL5wR8cN1yH4sD6fG0jKaUeVbWiXoYq') @IsDefined() @IsString() @Length(1, 512) invitation_token!: string;
 }

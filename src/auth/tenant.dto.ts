@@ -1,5 +1,6 @@
 import { IsString, Length } from 'class-validator';
+import { Example } from '../common/jsonapi/example';
 
 export class TenantAttributes {
-  @IsString() @Length(1, 100) name!: string;
+  @Example('Acme Security') @IsString() @Length(1, 100) name!: string;
 }

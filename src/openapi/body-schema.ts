@@ -1,6 +1,7 @@
 import { getMetadataStorage } from 'class-validator';
 import type { ValidationMetadata } from 'class-validator/types/metadata/ValidationMetadata';
 import type { JsonSchema } from '../common/jsonapi/attribute-schema';
+import { exampleOf } from '../common/jsonapi/example';
 import type { BodyOptions } from '../common/jsonapi/request-body';
 
 /** What each class-validator constraint says in JSON Schema; constraints not listed add nothing. */
@@ -33,6 +34,8 @@ export interface ClassSchema {
   schema: JsonSchema;
   /** Properties without @IsOptional: a create body must send them. */
   required: string[];
+  /** The @Example value of each property that has one. */
+  example: Record<string, unknown>;
 }
 
 /**
@@ -45,6 +48,7 @@ export function classSchema(target: Function): ClassSchema {
   for (const entry of metadata) byProperty.set(entry.propertyName, [...(byProperty.get(entry.propertyName) ?? []), entry]);
   const properties: Record<string, JsonSchema> = {};
   const required: string[] = [];
+  const example: Record<string, unknown> = {};
   for (const [name, entries] of byProperty) {
     const optional = entries.some((entry) => entry.type === 'conditionalValidation' && entry.name === 'isOptional');
     let own: JsonSchema = {};
@@ -60,10 +64,15 @@ export function classSchema(target: Function): ClassSchema {
     if (own.enum && !own.type) own = { type: 'string', ...own };
     // @IsOptional lets null through as well as a missing member.
     if (optional) own = withNull(own);
+    const declared = exampleOf(target, name);
+    if (declared.found) {
+      own = { ...own, examples: [declared.value] };
+      example[name] = declared.value;
+    }
     properties[name] = own;
     if (!optional) required.push(name);
   }
-  return { schema: { type: 'object', properties, additionalProperties: false }, required };
+  return { schema: { type: 'object', properties, additionalProperties: false }, required, example };
 }
 
 function withNull(schema: JsonSchema): JsonSchema {

@@ -6,6 +6,7 @@ import { JSONAPI_MEDIA_TYPE } from '../common/jsonapi/media-type';
 import type { QuerySpec } from '../common/jsonapi/query-spec';
 import type { ResourceDefinition } from '../common/jsonapi/resource-definition';
 import { taskResource } from '../tasks/task.resource';
+import { resourceBodyExample } from './body-example';
 import { identifiersBodySchema, resourceBodySchema } from './body-schema';
 import { ERROR_DESCRIPTIONS, errorStatuses } from './error-answers';
 import { queryParameters } from './query-parameters';
@@ -104,7 +105,7 @@ export function buildOpenApiDocument(rootModule: Function, options: DocumentOpti
 }
 
 /** `providers/:id` → `/api/v1/providers/{id}` (health routes stay unprefixed). */
-function openApiPath(path: string, options: DocumentOptions): string {
+export function openApiPath(path: string, options: DocumentOptions): string {
   const templated = path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
   return options.unprefixed.includes(path) ? `/${templated}` : `/${options.prefix}/${templated}`;
 }
@@ -139,7 +140,7 @@ function describeOperation(route: DiscoveredRoute, endpoint: EndpointOptions | u
   let requestBody: unknown;
   if (options.body && 'resource' in options.body) {
     const mode = route.method === 'PATCH' ? 'update' : route.method === 'PUT' ? 'replace' : 'create';
-    requestBody = { required: true, content: JSON_API_CONTENT(resourceBodySchema(options.body.resource, mode)) };
+    requestBody = { required: true, content: { [JSONAPI_MEDIA_TYPE]: { schema: resourceBodySchema(options.body.resource, mode), example: resourceBodyExample(options.body.resource, mode) } } };
   } else if (options.body && 'identifiers' in options.body) {
     requestBody = { required: !options.body.optional, content: JSON_API_CONTENT(identifiersBodySchema(options.body.identifiers, options.body.many ?? true)) };
   } else if (options.body && 'multipart' in options.body) {

@@ -1,15 +1,16 @@
 import { IsDefined, IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { SECRET_TYPES, SecretType } from './secret-schemas';
+import { Example } from '../common/jsonapi/example';
 
 /** `secret` is checked field by field against the provider's credential shapes by validateSecret. */
 export class CreateProviderSecretAttributes {
-  @IsOptional() @IsString() @Length(3, 100) name?: string | null;
-  @IsDefined() @IsIn(SECRET_TYPES) secret_type!: SecretType;
-  @IsDefined() secret!: unknown;
+  @Example('Prowler read-only keys') @IsOptional() @IsString() @Length(3, 100) name?: string | null;
+  @Example('static') @IsDefined() @IsIn(SECRET_TYPES) secret_type!: SecretType;
+  @Example({ aws_access_key_id: 'AKIAIOSFODNN7EXAMPLE', aws_secret_access_key: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }) @IsDefined() secret!: unknown;
 }
 
 export class UpdateProviderSecretAttributes {
-  @IsOptional() @IsString() @Length(3, 100) name?: string | null;
-  @IsOptional() @IsIn(SECRET_TYPES) secret_type?: SecretType;
-  @IsOptional() secret?: unknown;
+  @Example('Prowler scan role') @IsOptional() @IsString() @Length(3, 100) name?: string | null;
+  @Example('role') @IsOptional() @IsIn(SECRET_TYPES) secret_type?: SecretType;
+  @Example({ role_arn: 'arn:aws:iam::123456789012:role/ProwlerScan', external_id: 'acme-prowler-7f3a' }) @IsOptional() secret?: unknown;
 }

@@ -1,9 +1,10 @@
 import { IsDefined, IsOptional, IsString, Length } from 'class-validator';
+import { Example } from '../common/jsonapi/example';
 
 export class CreateProviderGroupAttributes {
-  @IsDefined() @IsString() @Length(1, 255) name!: string;
+  @Example('Production accounts') @IsDefined() @IsString() @Length(1, 255) name!: string;
 }
 
 export class UpdateProviderGroupAttributes {
-  @IsOptional() @IsString() @Length(1, 255) name?: string;
+  @Example('Production and staging accounts') @IsOptional() @IsString() @Length(1, 255) name?: string;
 }

@@ -7,6 +7,7 @@ import Redis from 'ioredis';
 import { IsOptional, IsString, Length } from 'class-validator';
 import { ApiError } from '../common/errors/api-error';
 import { Endpoint } from '../common/http/endpoint.decorator';
+import { Example } from '../common/jsonapi/example';
 import { parseResourceBody } from '../common/jsonapi/request-body';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -16,8 +17,8 @@ import { SamlSignInService } from './saml-sign-in.service';
 
 class SamlInitiateAttributes {
   /** Prowler's UI sends the whole email address here; a bare domain works too. */
-  @IsString() @Length(1, 254) email_domain!: string;
-  @IsOptional() @IsString() @Length(1, 2000) callback_url?: string;
+  @Example('ana@example.com') @IsString() @Length(1, 254) email_domain!: string;
+  @Example('https://app.example.com/api/auth/callback/saml') @IsOptional() @IsString() @Length(1, 2000) callback_url?: string;
 }
 
 /** How long the one-time id a finished sign-in hands the UI stays good. */

@@ -1,9 +1,10 @@
 import { IsOptional, IsString, Length } from 'class-validator';
+import { Example } from '../common/jsonapi/example';
 
 export class CreateScanAttributes {
-  @IsOptional() @IsString() @Length(3, 100) name?: string | null;
+  @Example('Weekly production scan') @IsOptional() @IsString() @Length(3, 100) name?: string | null;
 }
 
 export class UpdateScanAttributes {
-  @IsOptional() @IsString() @Length(3, 100) name?: string | null;
+  @Example('Weekly production scan (EU)') @IsOptional() @IsString() @Length(3, 100) name?: string | null;
 }

@@ -4,7 +4,10 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
+import { JSONAPI_MEDIA_TYPE } from '../../src/common/jsonapi/media-type';
 import { LocalAppModule } from '../../src/local-app.module';
+import { PLACEHOLDER_ID } from '../../src/openapi/body-example';
+import { openApiDocument } from '../support/openapi-check';
 import { OCSF_FIXTURE } from '../support/ocsf-fixture-path';
 import { fastQueueEnv, waitForTaskEnd } from '../support/tasks-fixture';
 import { newSpoolDir } from '../support/scans-fixture';
@@ -88,6 +91,15 @@ describe('Swagger UI, used as a person would', () => {
     await operation.locator('textarea.body-param__text').fill(JSON.stringify(value, null, 2));
   };
 
+  /** Checks Try it out pre-filled the body with the document's example, then sends it with the given ids swapped in. */
+  const prefilledBody = (path: string, ids: Record<string, string>) => async (operation: ReturnType<Page['locator']>) => {
+    const textarea = operation.locator('textarea.body-param__text');
+    const shown = await textarea.inputValue();
+    const documented = (openApiDocument().paths[path].post.requestBody as { content: Record<string, { example: unknown }> }).content[JSONAPI_MEDIA_TYPE].example;
+    assert.deepEqual(JSON.parse(shown), documented);
+    await textarea.fill(Object.entries(ids).reduce((text, [placeholder, id]) => text.replaceAll(placeholder, id), shown));
+  };
+
   it('signs up, takes a token, authorizes, adds a provider and secret, imports a scan and lists its findings', async () => {
     await page.goto(`${app.baseUrl}/api/v1/docs`);
     // A large document on a busy machine: Swagger UI may take a while to render it.
@@ -108,17 +120,14 @@ describe('Swagger UI, used as a person would', () => {
     await page.locator('.modal-ux button.btn-done').first().click();
 
     // Authorized: the provider is created with the token Swagger UI now sends (without it, 401).
-    const provider = await tryOperation('Provider', 'providers_create', jsonBody({ data: { type: 'providers', attributes: { provider: 'aws', uid: FIXTURE_ACCOUNT, alias: 'from Swagger UI' } } }));
+    // The documented example (an AWS account whose id is the fixture's) is sent as Try it out shows it.
+    const provider = await tryOperation('Provider', 'providers_create', prefilledBody('/api/v1/providers', {}));
+    assert.equal(provider.body.data?.attributes?.uid, FIXTURE_ACCOUNT);
     assert.equal(provider.status, 201, JSON.stringify(provider.body));
     const providerId = provider.body.data.id as string;
 
-    const secret = await tryOperation('Provider', 'provider_secrets_create', jsonBody({
-      data: {
-        type: 'provider-secrets',
-        attributes: { name: 'keys', secret_type: 'static', secret: { aws_access_key_id: 'AKIAIOSFODNN7EXAMPLE', aws_secret_access_key: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' } },
-        relationships: { provider: { data: { type: 'providers', id: providerId } } },
-      },
-    }));
+    // The pre-filled example with only its placeholder provider id replaced, as a person edits it.
+    const secret = await tryOperation('Provider', 'provider_secrets_create', prefilledBody('/api/v1/providers/secrets', { [PLACEHOLDER_ID]: providerId }));
     assert.equal(secret.status, 201, JSON.stringify(secret.body));
 
     const imported = await tryOperation('Scan', 'scan_imports_import', async (operation) => {

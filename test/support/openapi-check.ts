@@ -101,6 +101,12 @@ export function checkOpenApiAnswer(method: string, url: string, status: number, 
   return { operation: name, status, problems: (validate.errors ?? []).slice(0, 10).map(describe) };
 }
 
+/** What is wrong with `value` under a schema of the document (its $refs resolved in it), as `/pointer message` lines; empty when it matches. */
+export function schemaProblems(schema: object, value: unknown): string[] {
+  const validate = state().ajv.compile(rebased(schema) as object);
+  return validate(value) ? [] : (validate.errors ?? []).slice(0, 10).map(describe);
+}
+
 /**
  * Records that a suite called an operation (one line per call) in
  * OPENAPI_CALLS_FILE, which `npm test` reads after the run to list the

@@ -6,6 +6,7 @@ import { JsonApiQuery } from '../../common/http/request-params';
 import { renderDocument } from '../../common/jsonapi/document';
 import { listMeta } from '../../common/jsonapi/paging';
 import { ParsedQuery, QuerySpec } from '../../common/jsonapi/query-spec';
+import { Example } from '../../common/jsonapi/example';
 import { parseResourceBody } from '../../common/jsonapi/request-body';
 import { ProviderLifecycleService } from '../provider-lifecycle.service';
 import { TaskAccepted } from '../task-accepted.decorator';
@@ -13,6 +14,7 @@ import { DAILY_SCHEDULE_FIELDS, dailyScheduleResource } from './daily-schedule.r
 import { DailySchedulesService } from './daily-schedules.service';
 
 class DailyScheduleAttributes {
+  @Example('5c1e8f3a-2b4d-4c6e-8f0a-1b3d5e7f9a2c')
   @IsUUID('all', { message: 'provider_id must be a UUID.' })
   provider_id!: string;
 }
