@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { findUser } from '../auth/users.repository';
 import { userResource } from '../auth/user.resource';
@@ -7,7 +7,8 @@ import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
 import { IncludedSet, renderDocument } from '../common/jsonapi/document';
 import { listMeta } from '../common/jsonapi/paging';
 import { ParsedQuery } from '../common/jsonapi/query-spec';
-import { parseResourceBody } from '../common/jsonapi/request-body';
+import { ParsedResourceBody } from '../common/jsonapi/request-body';
+import { ResourceBody } from '../common/jsonapi/resource-body.decorator';
 import { ApiKeyCreateAttributes, ApiKeyUpdateAttributes } from './api-key.dto';
 import { API_KEY_DETAIL, API_KEY_LIST, apiKeyResource, ApiKeyRow } from './api-key.resource';
 import { ApiKeysService } from './api-keys.service';
@@ -26,9 +27,8 @@ export class ApiKeysController {
   }
 
   @Post()
-  @Endpoint({ summary: 'Create an API key acting as you in this tenant; the key is in this answer only', status: 201, permissions: ['manage_account'], resource: apiKeyResource, body: { resource: { type: 'api-keys', attributes: ApiKeyCreateAttributes } } })
-  async create(@Body() body: unknown) {
-    const { attributes } = await parseResourceBody(body, { type: 'api-keys', attributes: ApiKeyCreateAttributes });
+  @Endpoint({ summary: 'Create an API key acting as you in this tenant; the key is in this answer only', status: 201, permissions: ['manage_account'], resource: apiKeyResource })
+  async create(@ResourceBody({ type: 'api-keys', attributes: ApiKeyCreateAttributes }) { attributes }: ParsedResourceBody<ApiKeyCreateAttributes>) {
     return renderDocument(apiKeyResource, await this.apiKeys.create(attributes));
   }
 
@@ -40,9 +40,8 @@ export class ApiKeysController {
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Rename an API key', permissions: ['manage_account'], resource: apiKeyResource, body: { resource: { type: 'api-keys', attributes: ApiKeyUpdateAttributes } } })
-  async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
-    const { attributes } = await parseResourceBody(body, { type: 'api-keys', attributes: ApiKeyUpdateAttributes, id });
+  @Endpoint({ summary: 'Rename an API key', permissions: ['manage_account'], resource: apiKeyResource })
+  async update(@Param('id', UuidPipe) id: string, @ResourceBody({ type: 'api-keys', attributes: ApiKeyUpdateAttributes, idFromParam: 'id' }) { attributes }: ParsedResourceBody<ApiKeyUpdateAttributes>) {
     return renderDocument(apiKeyResource, await this.apiKeys.rename(id, attributes));
   }
 

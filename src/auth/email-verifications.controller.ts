@@ -1,10 +1,11 @@
-import { Body, Controller, Post } from '@nestjs/common';
+import { Controller, Post } from '@nestjs/common';
 import { boolean, objectOf, text } from '../common/jsonapi/attribute-schema';
 import { ApiTags } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
 import { Endpoint } from '../common/http/endpoint.decorator';
 import { Example } from '../common/jsonapi/example';
-import { parseResourceBody } from '../common/jsonapi/request-body';
+import { ParsedResourceBody } from '../common/jsonapi/request-body';
+import { ResourceBody } from '../common/jsonapi/resource-body.decorator';
 import { EmailVerificationService } from './email-verification.service';
 
 export class ConfirmEmailAttributes {
@@ -22,9 +23,8 @@ export class EmailVerificationsController {
   constructor(private readonly verifications: EmailVerificationService) {}
 
   @Post()
-  @Endpoint({ summary: 'Confirm an email address with the token mailed to it (a sign-up, or a change of address)', public: true, body: { resource: { type: 'email-verifications', attributes: ConfirmEmailAttributes } }, answer: CONFIRMED_ANSWER })
-  async confirm(@Body() body: unknown) {
-    const { attributes } = await parseResourceBody(body, { type: 'email-verifications', attributes: ConfirmEmailAttributes });
+  @Endpoint({ summary: 'Confirm an email address with the token mailed to it (a sign-up, or a change of address)', public: true, answer: CONFIRMED_ANSWER })
+  async confirm(@ResourceBody({ type: 'email-verifications', attributes: ConfirmEmailAttributes }) { attributes }: ParsedResourceBody<ConfirmEmailAttributes>) {
     const confirmed = await this.verifications.confirm(attributes.token);
     return { data: { type: 'email-verifications', id: confirmed.id, attributes: { email: confirmed.email, purpose: confirmed.purpose, verified: true } } };
   }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post, Req } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Patch, Post, Req } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Endpoint } from '../common/http/endpoint.decorator';
@@ -6,7 +6,8 @@ import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
 import { renderDocument } from '../common/jsonapi/document';
 import { listMeta } from '../common/jsonapi/paging';
 import { DATE_FILTER, FilterSpec, ParsedQuery, QuerySpec } from '../common/jsonapi/query-spec';
-import { parseResourceBody } from '../common/jsonapi/request-body';
+import { ParsedResourceBody } from '../common/jsonapi/request-body';
+import { ResourceBody } from '../common/jsonapi/resource-body.decorator';
 import { OutsideTenantTransaction } from '../database/tenant.interceptor';
 import { relatedIds } from '../rbac/relationship-ids';
 import { AuthenticatedUser } from './authenticated-user';
@@ -52,18 +53,16 @@ export class InvitationsController {
   }
 
   @Post('tenants/invitations')
-  @Endpoint({ summary: 'Invite someone to the tenant (the answer holds the token, once)', permissions: ['manage_users'], status: 201, resource: invitationResource, body: { resource: {
+  @Endpoint({ summary: 'Invite someone to the tenant (the answer holds the token, once)', permissions: ['manage_users'], status: 201, resource: invitationResource })
+  async create(
+    @ResourceBody({
       type: 'invitations',
       attributes: CreateInvitationAttributes,
       relationships: { roles: { ...ROLES_RELATIONSHIP.roles, required: true } },
-    } } })
-  async create(@Body() body: unknown) {
-    const { attributes, relationships } = await parseResourceBody(body, {
-      type: 'invitations',
-      attributes: CreateInvitationAttributes,
-      relationships: { roles: { ...ROLES_RELATIONSHIP.roles, required: true } },
-    });
-    // Present: parseResourceBody refuses a create body without the required `roles`.
+    })
+    { attributes, relationships }: ParsedResourceBody<CreateInvitationAttributes>,
+  ) {
+    // Present: @ResourceBody refuses a create body without the required `roles`.
     const roles = relatedIds(relationships, 'roles')!;
     return renderDocument(invitationResource, await this.invitations.create(attributes, roles));
   }
@@ -75,18 +74,17 @@ export class InvitationsController {
   }
 
   @Patch('tenants/invitations/:id')
-  @Endpoint({ summary: 'Change a pending invitation’s email, expiry or roles', permissions: ['manage_users'], resource: invitationResource, body: { resource: {
+  @Endpoint({ summary: 'Change a pending invitation’s email, expiry or roles', permissions: ['manage_users'], resource: invitationResource })
+  async update(
+    @Param('id', UuidPipe) id: string,
+    @ResourceBody({
       type: 'invitations',
       attributes: UpdateInvitationAttributes,
+      idFromParam: 'id',
       relationships: ROLES_RELATIONSHIP,
-    } } })
-  async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
-    const { attributes, relationships } = await parseResourceBody(body, {
-      type: 'invitations',
-      attributes: UpdateInvitationAttributes,
-      id,
-      relationships: ROLES_RELATIONSHIP,
-    });
+    })
+    { attributes, relationships }: ParsedResourceBody<UpdateInvitationAttributes>,
+  ) {
     return renderDocument(invitationResource, await this.invitations.update(id, attributes, relatedIds(relationships, 'roles')));
   }
 
@@ -97,10 +95,9 @@ export class InvitationsController {
   }
 
   @Post('invitations/accept')
-  @Endpoint({ summary: 'Accept an invitation addressed to your email: you join its tenant with its roles', status: 201, resource: membershipResource, body: { resource: { type: 'invitations', attributes: AcceptInvitationAttributes } } })
+  @Endpoint({ summary: 'Accept an invitation addressed to your email: you join its tenant with its roles', status: 201, resource: membershipResource })
   @OutsideTenantTransaction()
-  async accept(@Body() body: unknown, @Req() request: FastifyRequest & { user: AuthenticatedUser }) {
-    const { attributes } = await parseResourceBody(body, { type: 'invitations', attributes: AcceptInvitationAttributes });
+  async accept(@ResourceBody({ type: 'invitations', attributes: AcceptInvitationAttributes }) { attributes }: ParsedResourceBody<AcceptInvitationAttributes>, @Req() request: FastifyRequest & { user: AuthenticatedUser }) {
     return renderDocument(membershipResource, await this.invitations.accept(request.user.userId, attributes.invitation_token));
   }
 }

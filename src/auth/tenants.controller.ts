@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post, Res } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Patch, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../common/http/endpoint.decorator';
@@ -6,7 +6,8 @@ import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
 import { renderDocument } from '../common/jsonapi/document';
 import { listMeta } from '../common/jsonapi/paging';
 import { DATE_FILTER, ParsedQuery, QuerySpec } from '../common/jsonapi/query-spec';
-import { parseResourceBody } from '../common/jsonapi/request-body';
+import { ParsedResourceBody } from '../common/jsonapi/request-body';
+import { ResourceBody } from '../common/jsonapi/resource-body.decorator';
 import { MEMBERSHIP_LIST } from './membership-query';
 import { TenantAttributes } from './tenant.dto';
 import { membershipResource, tenantResource } from './tenant.resource';
@@ -43,9 +44,8 @@ export class TenantsController {
   }
 
   @Post()
-  @Endpoint({ summary: 'Create a tenant owned by you', status: 201, resource: tenantResource, body: { resource: { type: 'tenants', attributes: TenantAttributes } } })
-  async create(@Body() body: unknown) {
-    const { attributes } = await parseResourceBody(body, { type: 'tenants', attributes: TenantAttributes });
+  @Endpoint({ summary: 'Create a tenant owned by you', status: 201, resource: tenantResource })
+  async create(@ResourceBody({ type: 'tenants', attributes: TenantAttributes }) { attributes }: ParsedResourceBody<TenantAttributes>) {
     return renderDocument(tenantResource, await this.tenants.create(attributes.name));
   }
 
@@ -56,9 +56,8 @@ export class TenantsController {
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Rename the current tenant', permissions: ['manage_account'], resource: tenantResource, body: { resource: { type: 'tenants', attributes: TenantAttributes } } })
-  async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
-    const { attributes } = await parseResourceBody(body, { type: 'tenants', attributes: TenantAttributes, id });
+  @Endpoint({ summary: 'Rename the current tenant', permissions: ['manage_account'], resource: tenantResource })
+  async update(@Param('id', UuidPipe) id: string, @ResourceBody({ type: 'tenants', attributes: TenantAttributes, idFromParam: 'id' }) { attributes }: ParsedResourceBody<TenantAttributes>) {
     return renderDocument(tenantResource, await this.tenants.update(id, attributes.name));
   }
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Patch, Post, UseGuards } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../common/http/endpoint.decorator';
 import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
@@ -7,8 +7,10 @@ import { IncludeGraph } from '../common/jsonapi/include-graph';
 import { listMeta } from '../common/jsonapi/paging';
 import { DATE_FILTER, FilterSpec, ParsedQuery, QuerySpec } from '../common/jsonapi/query-spec';
 import { MEMBERSHIP_FIELDS, MEMBERSHIP_LIST } from './membership-query';
-import { parseResourceBody } from '../common/jsonapi/request-body';
-import { inRelationshipBody, relationshipBodyIds, relationshipIdsToRemove } from '../rbac/relationship-ids';
+import { ParsedResourceBody } from '../common/jsonapi/request-body';
+import { IdentifiersBody } from '../common/jsonapi/identifiers-body.decorator';
+import { ResourceBody } from '../common/jsonapi/resource-body.decorator';
+import { inRelationshipBody } from '../rbac/relationship-ids';
 import { ROLE_FIELDS } from '../rbac/role.resource';
 import { RolesService } from '../rbac/roles.service';
 import { SignUpThrottleGuard } from './sign-up-throttle.guard';
@@ -56,10 +58,9 @@ export class UsersController {
   }
 
   @Post()
-  @Endpoint({ summary: 'Sign up: create a user with their own tenant (throttled per address)', public: true, status: 201, resource: userResource, body: { resource: { type: 'users', attributes: SignUpAttributes } } })
+  @Endpoint({ summary: 'Sign up: create a user with their own tenant (throttled per address)', public: true, status: 201, resource: userResource })
   @UseGuards(SignUpThrottleGuard)
-  async signUp(@Body() body: unknown) {
-    const { attributes } = await parseResourceBody(body, { type: 'users', attributes: SignUpAttributes });
+  async signUp(@ResourceBody({ type: 'users', attributes: SignUpAttributes }) { attributes }: ParsedResourceBody<SignUpAttributes>) {
     return renderDocument(userResource, await this.users.signUp(attributes));
   }
 
@@ -78,9 +79,8 @@ export class UsersController {
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Update your own user (a new password or email needs current_password; a new email applies once confirmed)', resource: userResource, body: { resource: { type: 'users', attributes: UpdateUserAttributes } } })
-  async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
-    const { attributes } = await parseResourceBody(body, { type: 'users', attributes: UpdateUserAttributes, id });
+  @Endpoint({ summary: 'Update your own user (a new password or email needs current_password; a new email applies once confirmed)', resource: userResource })
+  async update(@Param('id', UuidPipe) id: string, @ResourceBody({ type: 'users', attributes: UpdateUserAttributes, idFromParam: 'id' }) { attributes }: ParsedResourceBody<UpdateUserAttributes>) {
     const { user, verificationSentTo } = await this.users.updateSelf(id, attributes);
     // The address changes only once the mailed proof is confirmed; meta says where it went.
     return renderDocument(userResource, user, verificationSentTo ? { meta: { email_verification_sent_to: verificationSentTo } } : {});
@@ -110,21 +110,21 @@ export class UsersController {
   }
 
   @Post(':id/relationships/roles')
-  @Endpoint({ summary: 'Give a user more roles (after the ones they hold)', permissions: ['manage_users'], status: 204, body: { identifiers: 'roles' } })
-  async addRoles(@Param('id', UuidPipe) id: string, @Body() body: unknown): Promise<void> {
-    await this.roles.addUserRoles(id, relationshipBodyIds(body, 'roles'), inRelationshipBody);
+  @Endpoint({ summary: 'Give a user more roles (after the ones they hold)', permissions: ['manage_users'], status: 204 })
+  async addRoles(@Param('id', UuidPipe) id: string, @IdentifiersBody({ type: 'roles' }) ids: string[]): Promise<void> {
+    await this.roles.addUserRoles(id, ids, inRelationshipBody);
   }
 
   @Patch(':id/relationships/roles')
-  @Endpoint({ summary: 'Replace a user’s roles', permissions: ['manage_users'], status: 204, body: { identifiers: 'roles' } })
-  async replaceRoles(@Param('id', UuidPipe) id: string, @Body() body: unknown): Promise<void> {
-    await this.roles.replaceUserRoles(id, relationshipBodyIds(body, 'roles'), inRelationshipBody);
+  @Endpoint({ summary: 'Replace a user’s roles', permissions: ['manage_users'], status: 204 })
+  async replaceRoles(@Param('id', UuidPipe) id: string, @IdentifiersBody({ type: 'roles' }) ids: string[]): Promise<void> {
+    await this.roles.replaceUserRoles(id, ids, inRelationshipBody);
   }
 
   @Delete(':id/relationships/roles')
-  @Endpoint({ summary: 'Take roles from a user (all of them when there is no body); not your own', permissions: ['manage_users'], status: 204, body: { identifiers: 'roles', optional: true } })
-  async removeRoles(@Param('id', UuidPipe) id: string, @Body() body: unknown): Promise<void> {
-    await this.roles.removeUserRoles(id, relationshipIdsToRemove(body, 'roles'));
+  @Endpoint({ summary: 'Take roles from a user (all of them when there is no body); not your own', permissions: ['manage_users'], status: 204 })
+  async removeRoles(@Param('id', UuidPipe) id: string, @IdentifiersBody({ type: 'roles', optional: true }) ids: string[] | null): Promise<void> {
+    await this.roles.removeUserRoles(id, ids);
   }
 
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../common/http/endpoint.decorator';
 import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
@@ -6,7 +6,8 @@ import { renderDocument } from '../common/jsonapi/document';
 import { IncludeGraph } from '../common/jsonapi/include-graph';
 import { listMeta } from '../common/jsonapi/paging';
 import { ParsedQuery } from '../common/jsonapi/query-spec';
-import { parseResourceBody } from '../common/jsonapi/request-body';
+import { ParsedResourceBody } from '../common/jsonapi/request-body';
+import { ResourceBody } from '../common/jsonapi/resource-body.decorator';
 import { relatedIds } from '../rbac/relationship-ids';
 import { TaskAccepted } from '../tasks/task-accepted.decorator';
 import { CreateIntegrationAttributes, UpdateIntegrationAttributes } from './integration.dto';
@@ -46,14 +47,15 @@ export class IntegrationsController {
     permissions: ['manage_integrations'],
     status: 201,
     resource: integrationResource,
-    body: { resource: { type: 'integrations', attributes: CreateIntegrationAttributes, relationships: INTEGRATION_RELATIONSHIPS } },
   })
-  async create(@Body() body: unknown) {
-    const { attributes, relationships } = await parseResourceBody(body, {
+  async create(
+    @ResourceBody({
       type: 'integrations',
       attributes: CreateIntegrationAttributes,
       relationships: INTEGRATION_RELATIONSHIPS,
-    });
+    })
+    { attributes, relationships }: ParsedResourceBody<CreateIntegrationAttributes>,
+  ) {
     return renderDocument(integrationResource, await this.integrations.create(attributes, relatedIds(relationships, 'providers')));
   }
 
@@ -72,15 +74,17 @@ export class IntegrationsController {
     summary: 'Change an integration: enabled, configuration, credentials or providers',
     permissions: ['manage_integrations'],
     resource: integrationResource,
-    body: { resource: { type: 'integrations', attributes: UpdateIntegrationAttributes, relationships: INTEGRATION_RELATIONSHIPS } },
   })
-  async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
-    const { attributes, relationships } = await parseResourceBody(body, {
+  async update(
+    @Param('id', UuidPipe) id: string,
+    @ResourceBody({
       type: 'integrations',
       attributes: UpdateIntegrationAttributes,
-      id,
+      idFromParam: 'id',
       relationships: INTEGRATION_RELATIONSHIPS,
-    });
+    })
+    { attributes, relationships }: ParsedResourceBody<UpdateIntegrationAttributes>,
+  ) {
     return renderDocument(integrationResource, await this.integrations.update(id, attributes, relatedIds(relationships, 'providers')));
   }
 

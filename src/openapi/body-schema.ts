@@ -86,12 +86,9 @@ function identifier(type: string): JsonSchema {
   return { type: 'object', required: ['type', 'id'], additionalProperties: false, properties: { type: { type: 'string', enum: [type] }, id: { type: 'string' } } };
 }
 
-/** `{ data: [identifiers] }` or `{ data: identifier | null }`: a relationship endpoint's body. */
-export function identifiersBodySchema(type: string, many = true): JsonSchema {
-  return {
-    type: 'object', required: ['data'],
-    properties: { data: many ? { type: 'array', items: identifier(type) } : { anyOf: [identifier(type), { type: 'null' }] } },
-  };
+/** `{ data: [identifiers] }`: a relationship endpoint's body. */
+export function identifiersBodySchema(type: string): JsonSchema {
+  return { type: 'object', required: ['data'], properties: { data: { type: 'array', items: identifier(type) } } };
 }
 
 /**

@@ -3,6 +3,8 @@ import type { JsonSchema } from '../common/jsonapi/attribute-schema';
 import { API_KEY_SECURITY, BEARER_SECURITY, ENDPOINT_OPTIONS, EndpointOptions } from '../common/http/endpoint.decorator';
 import { readJsonApiQuery, UuidPipe } from '../common/http/request-params';
 import { JSONAPI_MEDIA_TYPE } from '../common/jsonapi/media-type';
+import { IdentifiersBodyOptions, readIdentifiersBody } from '../common/jsonapi/identifiers-body.decorator';
+import { readResourceBody, ResourceBodyOptions } from '../common/jsonapi/resource-body.decorator';
 import type { QuerySpec } from '../common/jsonapi/query-spec';
 import type { ResourceDefinition } from '../common/jsonapi/resource-definition';
 import { taskResource } from '../tasks/task.resource';
@@ -49,8 +51,9 @@ const JSON_API_CONTENT = (schema: JsonSchema) => ({ [JSONAPI_MEDIA_TYPE]: { sche
  * The OpenAPI 3.1 document of every route reachable from `rootModule`,
  * generated from what the handlers declare and the code enforces: @Endpoint's
  * options (auth, permissions, status, resource, body), the QuerySpec given to
- * @JsonApiQuery, the class-validator classes of bodies, and the resource
- * definitions' attribute schemas. A new endpoint that follows these patterns
+ * @JsonApiQuery, the options given to @ResourceBody and @IdentifiersBody, the
+ * class-validator classes of bodies, and the resource definitions' attribute
+ * schemas. A new endpoint that follows these patterns
  * is documented without anything else to write.
  */
 export function buildOpenApiDocument(rootModule: Function, options: DocumentOptions): OpenApiDocument {
@@ -136,13 +139,22 @@ function describeOperation(route: DiscoveredRoute, endpoint: EndpointOptions | u
   const query = route.args.find((a) => a.kind === readJsonApiQuery);
   if (query) parameters.push(...queryParameters(query.data as QuerySpec));
 
-  const hasBody = Boolean(options.body);
+  const resourceBody = route.args.find((a) => a.kind === readResourceBody);
+  const identifiersBody = route.args.find((a) => a.kind === readIdentifiersBody);
+  const hasBody = Boolean(options.body || resourceBody || identifiersBody);
   let requestBody: unknown;
-  if (options.body && 'resource' in options.body) {
-    const mode = route.method === 'PATCH' ? 'update' : route.method === 'PUT' ? 'replace' : 'create';
-    requestBody = { required: true, content: { [JSONAPI_MEDIA_TYPE]: { schema: resourceBodySchema(options.body.resource, mode), example: resourceBodyExample(options.body.resource, mode) } } };
-  } else if (options.body && 'identifiers' in options.body) {
-    requestBody = { required: !options.body.optional, content: JSON_API_CONTENT(identifiersBodySchema(options.body.identifiers, options.body.many ?? true)) };
+  /** A resource body's schema with an example document built from its attributes' examples. */
+  const resourceContent = (body: ResourceBodyOptions<object>) => {
+    const mode = bodyMode(route.method);
+    return { [JSONAPI_MEDIA_TYPE]: { schema: resourceBodySchema(body, mode), example: resourceBodyExample(body, mode) } };
+  };
+  if (resourceBody) {
+    requestBody = { required: true, content: resourceContent(resourceBody.data as ResourceBodyOptions<object>) };
+  } else if (options.body && 'resource' in options.body) {
+    requestBody = { required: true, content: resourceContent(options.body.resource) };
+  } else if (identifiersBody) {
+    const { type, optional } = identifiersBody.data as IdentifiersBodyOptions;
+    requestBody = { required: !optional, content: JSON_API_CONTENT(identifiersBodySchema(type)) };
   } else if (options.body && 'multipart' in options.body) {
     requestBody = { required: true, content: { 'multipart/form-data': { schema: options.body.multipart } } };
   } else if (options.body && 'form' in options.body) {
@@ -183,6 +195,10 @@ function describeOperation(route: DiscoveredRoute, endpoint: EndpointOptions | u
     'x-access': options.public ? 'public' : options.ownerOnly ? 'tenant owner' : options.permissions?.length ? options.permissions.join(', ') : 'authenticated',
     ...(undocumented.length ? { 'x-undocumented': undocumented } : {}),
   };
+}
+
+function bodyMode(method: string): 'create' | 'update' | 'replace' {
+  return method === 'PATCH' ? 'update' : method === 'PUT' ? 'replace' : 'create';
 }
 
 const CONTENT_LOCATION = { 'Content-Location': { description: 'Where to follow the work: /api/v1/tasks/{id} for a Task.', schema: { type: 'string' } } };

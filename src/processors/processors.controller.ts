@@ -1,11 +1,12 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../common/http/endpoint.decorator';
 import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
 import { renderDocument } from '../common/jsonapi/document';
 import { listMeta } from '../common/jsonapi/paging';
 import { ParsedQuery } from '../common/jsonapi/query-spec';
-import { parseResourceBody } from '../common/jsonapi/request-body';
+import { ParsedResourceBody } from '../common/jsonapi/request-body';
+import { ResourceBody } from '../common/jsonapi/resource-body.decorator';
 import { ProcessorCreateAttributes, ProcessorUpdateAttributes } from './processor.dto';
 import { PROCESSOR_DETAIL, PROCESSOR_LIST, processorResource } from './processor.resource';
 import { ProcessorsService } from './processors.service';
@@ -29,10 +30,8 @@ export class ProcessorsController {
     status: 201,
     permissions: ['manage_account'],
     resource: processorResource,
-    body: { resource: { type: 'processors', attributes: ProcessorCreateAttributes } },
   })
-  async create(@Body() body: unknown) {
-    const { attributes } = await parseResourceBody(body, { type: 'processors', attributes: ProcessorCreateAttributes });
+  async create(@ResourceBody({ type: 'processors', attributes: ProcessorCreateAttributes }) { attributes }: ParsedResourceBody<ProcessorCreateAttributes>) {
     return renderDocument(processorResource, await this.processors.create(attributes));
   }
 
@@ -47,10 +46,8 @@ export class ProcessorsController {
     summary: 'Replace the Mutelist; the latest findings are re-muted in a backfill task',
     permissions: ['manage_account'],
     resource: processorResource,
-    body: { resource: { type: 'processors', attributes: ProcessorUpdateAttributes } },
   })
-  async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
-    const { attributes } = await parseResourceBody(body, { type: 'processors', attributes: ProcessorUpdateAttributes, id });
+  async update(@Param('id', UuidPipe) id: string, @ResourceBody({ type: 'processors', attributes: ProcessorUpdateAttributes, idFromParam: 'id' }) { attributes }: ParsedResourceBody<ProcessorUpdateAttributes>) {
     return renderDocument(processorResource, await this.processors.update(id, attributes));
   }
 

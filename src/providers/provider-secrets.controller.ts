@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { ApiError } from '../common/errors/api-error';
 import { Endpoint } from '../common/http/endpoint.decorator';
@@ -6,7 +6,8 @@ import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
 import { renderDocument } from '../common/jsonapi/document';
 import { listMeta } from '../common/jsonapi/paging';
 import { ParsedQuery } from '../common/jsonapi/query-spec';
-import { parseResourceBody } from '../common/jsonapi/request-body';
+import { ParsedResourceBody } from '../common/jsonapi/request-body';
+import { ResourceBody } from '../common/jsonapi/resource-body.decorator';
 import { SECRET_DETAIL, SECRET_LIST } from './provider-query-specs';
 import { CreateProviderSecretAttributes, UpdateProviderSecretAttributes } from './provider-secret.dto';
 import { providerSecretResource } from './provider-secret.resource';
@@ -31,17 +32,15 @@ export class ProviderSecretsController {
   }
 
   @Post()
-  @Endpoint({ summary: 'Store a provider’s secret, encrypted', permissions: ['manage_providers'], status: 201, resource: providerSecretResource, body: { resource: {
+  @Endpoint({ summary: 'Store a provider’s secret, encrypted', permissions: ['manage_providers'], status: 201, resource: providerSecretResource })
+  async create(
+    @ResourceBody({
       type: 'provider-secrets',
       attributes: CreateProviderSecretAttributes,
       relationships: { provider: { type: 'providers', many: false, required: true } },
-    } } })
-  async create(@Body() body: unknown) {
-    const { attributes, relationships } = await parseResourceBody(body, {
-      type: 'provider-secrets',
-      attributes: CreateProviderSecretAttributes,
-      relationships: { provider: { type: 'providers', many: false, required: true } },
-    });
+    })
+    { attributes, relationships }: ParsedResourceBody<CreateProviderSecretAttributes>,
+  ) {
     const provider = relationships.provider as { id: string } | null;
     if (!provider) throw ApiError.badRequest('required', "Relationship 'provider' is required.", { pointer: '/data/relationships/provider/data' });
     return renderDocument(providerSecretResource, await this.secrets.create(attributes, provider.id));
@@ -54,9 +53,8 @@ export class ProviderSecretsController {
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Rename a secret or replace its content', permissions: ['manage_providers'], resource: providerSecretResource, body: { resource: { type: 'provider-secrets', attributes: UpdateProviderSecretAttributes } } })
-  async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
-    const { attributes } = await parseResourceBody(body, { type: 'provider-secrets', attributes: UpdateProviderSecretAttributes, id });
+  @Endpoint({ summary: 'Rename a secret or replace its content', permissions: ['manage_providers'], resource: providerSecretResource })
+  async update(@Param('id', UuidPipe) id: string, @ResourceBody({ type: 'provider-secrets', attributes: UpdateProviderSecretAttributes, idFromParam: 'id' }) { attributes }: ParsedResourceBody<UpdateProviderSecretAttributes>) {
     return renderDocument(providerSecretResource, await this.secrets.update(id, attributes));
   }
 

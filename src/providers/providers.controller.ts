@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
+import { Controller, Get, Param, Patch, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../common/http/endpoint.decorator';
 import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
@@ -6,7 +6,8 @@ import { renderDocument } from '../common/jsonapi/document';
 import { IncludeGraph } from '../common/jsonapi/include-graph';
 import { listMeta } from '../common/jsonapi/paging';
 import { ParsedQuery } from '../common/jsonapi/query-spec';
-import { parseResourceBody } from '../common/jsonapi/request-body';
+import { ParsedResourceBody } from '../common/jsonapi/request-body';
+import { ResourceBody } from '../common/jsonapi/resource-body.decorator';
 import { PROVIDER_DETAIL, PROVIDER_LIST } from './provider-query-specs';
 import { CreateProviderAttributes, UpdateProviderAttributes } from './provider.dto';
 import { providerResource } from './provider.resource';
@@ -29,9 +30,8 @@ export class ProvidersController {
   }
 
   @Post()
-  @Endpoint({ summary: 'Add a provider', permissions: ['manage_providers'], status: 201, resource: providerResource, body: { resource: { type: 'providers', attributes: CreateProviderAttributes } } })
-  async create(@Body() body: unknown) {
-    const { attributes } = await parseResourceBody(body, { type: 'providers', attributes: CreateProviderAttributes });
+  @Endpoint({ summary: 'Add a provider', permissions: ['manage_providers'], status: 201, resource: providerResource })
+  async create(@ResourceBody({ type: 'providers', attributes: CreateProviderAttributes }) { attributes }: ParsedResourceBody<CreateProviderAttributes>) {
     return renderDocument(providerResource, await this.providers.create(attributes));
   }
 
@@ -43,9 +43,8 @@ export class ProvidersController {
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Change a provider’s alias or UID', permissions: ['manage_providers'], resource: providerResource, body: { resource: { type: 'providers', attributes: UpdateProviderAttributes } } })
-  async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
-    const { attributes } = await parseResourceBody(body, { type: 'providers', attributes: UpdateProviderAttributes, id });
+  @Endpoint({ summary: 'Change a provider’s alias or UID', permissions: ['manage_providers'], resource: providerResource })
+  async update(@Param('id', UuidPipe) id: string, @ResourceBody({ type: 'providers', attributes: UpdateProviderAttributes, idFromParam: 'id' }) { attributes }: ParsedResourceBody<UpdateProviderAttributes>) {
     return renderDocument(providerResource, await this.providers.update(id, attributes));
   }
 

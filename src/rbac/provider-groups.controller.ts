@@ -1,16 +1,18 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../common/http/endpoint.decorator';
 import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
 import { renderDocument } from '../common/jsonapi/document';
 import { listMeta } from '../common/jsonapi/paging';
 import { ParsedQuery } from '../common/jsonapi/query-spec';
-import { parseResourceBody } from '../common/jsonapi/request-body';
+import { ParsedResourceBody } from '../common/jsonapi/request-body';
+import { IdentifiersBody } from '../common/jsonapi/identifiers-body.decorator';
+import { ResourceBody } from '../common/jsonapi/resource-body.decorator';
 import { PROVIDER_GROUP_DETAIL, PROVIDER_GROUP_LIST } from './access-query-specs';
 import { CreateProviderGroupAttributes, UpdateProviderGroupAttributes } from './provider-group.dto';
 import { providerGroupResource } from './provider-group.resource';
 import { ProviderGroupsService } from './provider-groups.service';
-import { inRelationshipBody, relatedIds, relationshipBodyIds, relationshipIdsToRemove } from './relationship-ids';
+import { inRelationshipBody, relatedIds } from './relationship-ids';
 
 const GROUP_RELATIONSHIPS = {
   providers: { type: 'providers', many: true },
@@ -35,17 +37,15 @@ export class ProviderGroupsController {
   }
 
   @Post()
-  @Endpoint({ summary: 'Create a provider group (linking roles also needs manage_users)', permissions: ['manage_providers'], status: 201, resource: providerGroupResource, body: { resource: {
+  @Endpoint({ summary: 'Create a provider group (linking roles also needs manage_users)', permissions: ['manage_providers'], status: 201, resource: providerGroupResource })
+  async create(
+    @ResourceBody({
       type: 'provider-groups',
       attributes: CreateProviderGroupAttributes,
       relationships: GROUP_RELATIONSHIPS,
-    } } })
-  async create(@Body() body: unknown) {
-    const { attributes, relationships } = await parseResourceBody(body, {
-      type: 'provider-groups',
-      attributes: CreateProviderGroupAttributes,
-      relationships: GROUP_RELATIONSHIPS,
-    });
+    })
+    { attributes, relationships }: ParsedResourceBody<CreateProviderGroupAttributes>,
+  ) {
     const group = await this.groups.create(attributes, {
       providerIds: relatedIds(relationships, 'providers'),
       roleIds: relatedIds(relationships, 'roles'),
@@ -60,18 +60,17 @@ export class ProviderGroupsController {
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Rename a provider group or replace its providers or roles (roles also need manage_users)', permissions: ['manage_providers'], resource: providerGroupResource, body: { resource: {
+  @Endpoint({ summary: 'Rename a provider group or replace its providers or roles (roles also need manage_users)', permissions: ['manage_providers'], resource: providerGroupResource })
+  async update(
+    @Param('id', UuidPipe) id: string,
+    @ResourceBody({
       type: 'provider-groups',
       attributes: UpdateProviderGroupAttributes,
+      idFromParam: 'id',
       relationships: GROUP_RELATIONSHIPS,
-    } } })
-  async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
-    const { attributes, relationships } = await parseResourceBody(body, {
-      type: 'provider-groups',
-      attributes: UpdateProviderGroupAttributes,
-      id,
-      relationships: GROUP_RELATIONSHIPS,
-    });
+    })
+    { attributes, relationships }: ParsedResourceBody<UpdateProviderGroupAttributes>,
+  ) {
     const group = await this.groups.update(id, attributes, {
       providerIds: relatedIds(relationships, 'providers'),
       roleIds: relatedIds(relationships, 'roles'),
@@ -86,20 +85,20 @@ export class ProviderGroupsController {
   }
 
   @Post(':id/relationships/providers')
-  @Endpoint({ summary: 'Add providers to a group', permissions: ['manage_providers'], status: 204, body: { identifiers: 'providers' } })
-  async addProviders(@Param('id', UuidPipe) id: string, @Body() body: unknown): Promise<void> {
-    await this.groups.addProviders(id, relationshipBodyIds(body, 'providers'), inRelationshipBody);
+  @Endpoint({ summary: 'Add providers to a group', permissions: ['manage_providers'], status: 204 })
+  async addProviders(@Param('id', UuidPipe) id: string, @IdentifiersBody({ type: 'providers' }) ids: string[]): Promise<void> {
+    await this.groups.addProviders(id, ids, inRelationshipBody);
   }
 
   @Patch(':id/relationships/providers')
-  @Endpoint({ summary: 'Replace the providers of a group', permissions: ['manage_providers'], status: 204, body: { identifiers: 'providers' } })
-  async replaceProviders(@Param('id', UuidPipe) id: string, @Body() body: unknown): Promise<void> {
-    await this.groups.replaceProviders(id, relationshipBodyIds(body, 'providers'), inRelationshipBody);
+  @Endpoint({ summary: 'Replace the providers of a group', permissions: ['manage_providers'], status: 204 })
+  async replaceProviders(@Param('id', UuidPipe) id: string, @IdentifiersBody({ type: 'providers' }) ids: string[]): Promise<void> {
+    await this.groups.replaceProviders(id, ids, inRelationshipBody);
   }
 
   @Delete(':id/relationships/providers')
-  @Endpoint({ summary: 'Remove providers from a group (all of them when there is no body)', permissions: ['manage_providers'], status: 204, body: { identifiers: 'providers', optional: true } })
-  async removeProviders(@Param('id', UuidPipe) id: string, @Body() body: unknown): Promise<void> {
-    await this.groups.removeProviders(id, relationshipIdsToRemove(body, 'providers'));
+  @Endpoint({ summary: 'Remove providers from a group (all of them when there is no body)', permissions: ['manage_providers'], status: 204 })
+  async removeProviders(@Param('id', UuidPipe) id: string, @IdentifiersBody({ type: 'providers', optional: true }) ids: string[] | null): Promise<void> {
+    await this.groups.removeProviders(id, ids);
   }
 }

@@ -1,5 +1,5 @@
 import { ApiError } from '../common/errors/api-error';
-import { parseIdentifiers, ParsedResourceBody } from '../common/jsonapi/request-body';
+import type { ParsedResourceBody } from '../common/jsonapi/request-body';
 
 /** Where a related id sat in the body, for errors: a relationship endpoint's `data` array, or a resource's `relationships` member. */
 export type PointerOf = (index: number) => string;
@@ -38,17 +38,4 @@ export function relatedIds(relationships: ParsedResourceBody<unknown>['relations
   if (value === undefined) return undefined;
   const identifiers = Array.isArray(value) ? value : value ? [value] : [];
   return { ids: identifiers.map((identifier) => identifier.id), pointerOf: inRelationship(name) };
-}
-
-/** The ids a relationship endpoint's body lists. */
-export function relationshipBodyIds(body: unknown, type: string): string[] {
-  return parseIdentifiers(body, type).map((identifier) => identifier.id);
-}
-
-/**
- * What a DELETE on a relationship removes: the identifiers its body lists,
- * or, with no body at all, every link (as the Prowler API does).
- */
-export function relationshipIdsToRemove(body: unknown, type: string): string[] | null {
-  return body === undefined || body === null ? null : relationshipBodyIds(body, type);
 }

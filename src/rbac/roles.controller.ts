@@ -1,13 +1,15 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../common/http/endpoint.decorator';
 import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
 import { renderDocument } from '../common/jsonapi/document';
 import { listMeta } from '../common/jsonapi/paging';
 import { ParsedQuery } from '../common/jsonapi/query-spec';
-import { parseResourceBody } from '../common/jsonapi/request-body';
+import { ParsedResourceBody } from '../common/jsonapi/request-body';
+import { IdentifiersBody } from '../common/jsonapi/identifiers-body.decorator';
+import { ResourceBody } from '../common/jsonapi/resource-body.decorator';
 import { ROLE_DETAIL, ROLE_LIST } from './access-query-specs';
-import { inRelationshipBody, relatedIds, relationshipBodyIds, relationshipIdsToRemove } from './relationship-ids';
+import { inRelationshipBody, relatedIds } from './relationship-ids';
 import { CreateRoleAttributes, UpdateRoleAttributes } from './role.dto';
 import { roleResource } from './role.resource';
 import { RolesService } from './roles.service';
@@ -31,9 +33,8 @@ export class RolesController {
   }
 
   @Post()
-  @Endpoint({ summary: 'Create a role', permissions: ['manage_users'], status: 201, resource: roleResource, body: { resource: { type: 'roles', attributes: CreateRoleAttributes, relationships: ROLE_RELATIONSHIPS } } })
-  async create(@Body() body: unknown) {
-    const { attributes, relationships } = await parseResourceBody(body, { type: 'roles', attributes: CreateRoleAttributes, relationships: ROLE_RELATIONSHIPS });
+  @Endpoint({ summary: 'Create a role', permissions: ['manage_users'], status: 201, resource: roleResource })
+  async create(@ResourceBody({ type: 'roles', attributes: CreateRoleAttributes, relationships: ROLE_RELATIONSHIPS }) { attributes, relationships }: ParsedResourceBody<CreateRoleAttributes>) {
     const role = await this.roles.create(attributes, {
       providerGroupIds: relatedIds(relationships, 'provider_groups'),
       userIds: relatedIds(relationships, 'users'),
@@ -48,9 +49,8 @@ export class RolesController {
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Change a role’s name, permissions, provider groups or users', permissions: ['manage_users'], resource: roleResource, body: { resource: { type: 'roles', attributes: UpdateRoleAttributes, relationships: ROLE_RELATIONSHIPS } } })
-  async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
-    const { attributes, relationships } = await parseResourceBody(body, { type: 'roles', attributes: UpdateRoleAttributes, id, relationships: ROLE_RELATIONSHIPS });
+  @Endpoint({ summary: 'Change a role’s name, permissions, provider groups or users', permissions: ['manage_users'], resource: roleResource })
+  async update(@Param('id', UuidPipe) id: string, @ResourceBody({ type: 'roles', attributes: UpdateRoleAttributes, idFromParam: 'id', relationships: ROLE_RELATIONSHIPS }) { attributes, relationships }: ParsedResourceBody<UpdateRoleAttributes>) {
     const role = await this.roles.update(id, attributes, {
       providerGroupIds: relatedIds(relationships, 'provider_groups'),
       userIds: relatedIds(relationships, 'users'),
@@ -65,20 +65,20 @@ export class RolesController {
   }
 
   @Post(':id/relationships/provider_groups')
-  @Endpoint({ summary: 'Link provider groups to a role', permissions: ['manage_users'], status: 204, body: { identifiers: 'provider-groups' } })
-  async addProviderGroups(@Param('id', UuidPipe) id: string, @Body() body: unknown): Promise<void> {
-    await this.roles.addProviderGroups(id, relationshipBodyIds(body, 'provider-groups'), inRelationshipBody);
+  @Endpoint({ summary: 'Link provider groups to a role', permissions: ['manage_users'], status: 204 })
+  async addProviderGroups(@Param('id', UuidPipe) id: string, @IdentifiersBody({ type: 'provider-groups' }) ids: string[]): Promise<void> {
+    await this.roles.addProviderGroups(id, ids, inRelationshipBody);
   }
 
   @Patch(':id/relationships/provider_groups')
-  @Endpoint({ summary: 'Replace the provider groups of a role', permissions: ['manage_users'], status: 204, body: { identifiers: 'provider-groups' } })
-  async replaceProviderGroups(@Param('id', UuidPipe) id: string, @Body() body: unknown): Promise<void> {
-    await this.roles.replaceProviderGroups(id, relationshipBodyIds(body, 'provider-groups'), inRelationshipBody);
+  @Endpoint({ summary: 'Replace the provider groups of a role', permissions: ['manage_users'], status: 204 })
+  async replaceProviderGroups(@Param('id', UuidPipe) id: string, @IdentifiersBody({ type: 'provider-groups' }) ids: string[]): Promise<void> {
+    await this.roles.replaceProviderGroups(id, ids, inRelationshipBody);
   }
 
   @Delete(':id/relationships/provider_groups')
-  @Endpoint({ summary: 'Unlink provider groups from a role (all of them when there is no body)', permissions: ['manage_users'], status: 204, body: { identifiers: 'provider-groups', optional: true } })
-  async removeProviderGroups(@Param('id', UuidPipe) id: string, @Body() body: unknown): Promise<void> {
-    await this.roles.removeProviderGroups(id, relationshipIdsToRemove(body, 'provider-groups'));
+  @Endpoint({ summary: 'Unlink provider groups from a role (all of them when there is no body)', permissions: ['manage_users'], status: 204 })
+  async removeProviderGroups(@Param('id', UuidPipe) id: string, @IdentifiersBody({ type: 'provider-groups', optional: true }) ids: string[] | null): Promise<void> {
+    await this.roles.removeProviderGroups(id, ids);
   }
 }

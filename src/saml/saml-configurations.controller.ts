@@ -1,11 +1,12 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../common/http/endpoint.decorator';
 import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
 import { renderDocument } from '../common/jsonapi/document';
 import { listMeta } from '../common/jsonapi/paging';
 import { ParsedQuery } from '../common/jsonapi/query-spec';
-import { parseResourceBody } from '../common/jsonapi/request-body';
+import { ParsedResourceBody } from '../common/jsonapi/request-body';
+import { ResourceBody } from '../common/jsonapi/resource-body.decorator';
 import { SamlConfigurationCreateAttributes, SamlConfigurationUpdateAttributes } from './saml-configuration.dto';
 import { SAML_CONFIGURATION_DETAIL, SAML_CONFIGURATION_LIST, samlConfigurationResource } from './saml-configuration.resource';
 import { SamlConfigurationsService } from './saml-configurations.service';
@@ -24,9 +25,8 @@ export class SamlConfigurationsController {
   }
 
   @Post()
-  @Endpoint({ summary: 'Configure SAML sign-in: an email domain and the IdP’s metadata XML (checked now)', status: 201, permissions: ['manage_integrations'], resource: samlConfigurationResource, body: { resource: { type: 'saml-configurations', attributes: SamlConfigurationCreateAttributes } } })
-  async create(@Body() body: unknown) {
-    const { attributes } = await parseResourceBody(body, { type: 'saml-configurations', attributes: SamlConfigurationCreateAttributes });
+  @Endpoint({ summary: 'Configure SAML sign-in: an email domain and the IdP’s metadata XML (checked now)', status: 201, permissions: ['manage_integrations'], resource: samlConfigurationResource })
+  async create(@ResourceBody({ type: 'saml-configurations', attributes: SamlConfigurationCreateAttributes }) { attributes }: ParsedResourceBody<SamlConfigurationCreateAttributes>) {
     return renderDocument(samlConfigurationResource, await this.configurations.create(attributes));
   }
 
@@ -37,9 +37,8 @@ export class SamlConfigurationsController {
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Change the email domain or the IdP metadata', permissions: ['manage_integrations'], resource: samlConfigurationResource, body: { resource: { type: 'saml-configurations', attributes: SamlConfigurationUpdateAttributes } } })
-  async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
-    const { attributes } = await parseResourceBody(body, { type: 'saml-configurations', attributes: SamlConfigurationUpdateAttributes, id });
+  @Endpoint({ summary: 'Change the email domain or the IdP metadata', permissions: ['manage_integrations'], resource: samlConfigurationResource })
+  async update(@Param('id', UuidPipe) id: string, @ResourceBody({ type: 'saml-configurations', attributes: SamlConfigurationUpdateAttributes, idFromParam: 'id' }) { attributes }: ParsedResourceBody<SamlConfigurationUpdateAttributes>) {
     return renderDocument(samlConfigurationResource, await this.configurations.update(id, attributes));
   }
 

@@ -8,7 +8,8 @@ import { IsOptional, IsString, Length } from 'class-validator';
 import { ApiError } from '../common/errors/api-error';
 import { Endpoint } from '../common/http/endpoint.decorator';
 import { Example } from '../common/jsonapi/example';
-import { parseResourceBody } from '../common/jsonapi/request-body';
+import { ParsedResourceBody } from '../common/jsonapi/request-body';
+import { ResourceBody } from '../common/jsonapi/resource-body.decorator';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { REDIS } from '../redis/redis.module';
@@ -37,9 +38,8 @@ export class SamlSignInController {
 
   /** What Prowler's sign-in page calls: 302 to the IdP with a signed-in request, 403 for a domain no tenant configured. */
   @Post('auth/saml/initiate')
-  @Endpoint({ summary: 'Start a SAML sign-in for an email address: redirects (302) to the IdP', public: true, status: 302, body: { resource: { type: 'saml-initiate', attributes: SamlInitiateAttributes } } })
-  async initiate(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
-    const { attributes } = await parseResourceBody(body, { type: 'saml-initiate', attributes: SamlInitiateAttributes });
+  @Endpoint({ summary: 'Start a SAML sign-in for an email address: redirects (302) to the IdP', public: true, status: 302 })
+  async initiate(@ResourceBody({ type: 'saml-initiate', attributes: SamlInitiateAttributes }) { attributes }: ParsedResourceBody<SamlInitiateAttributes>, @Res({ passthrough: true }) reply: FastifyReply) {
     reply.header('location', await this.saml.initiate(attributes.email_domain));
   }
 

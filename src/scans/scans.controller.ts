@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
+import { Controller, Get, Param, Patch, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { ApiError } from '../common/errors/api-error';
 import { Endpoint } from '../common/http/endpoint.decorator';
@@ -7,7 +7,8 @@ import { renderDocument } from '../common/jsonapi/document';
 import { IncludeGraph } from '../common/jsonapi/include-graph';
 import { listMeta } from '../common/jsonapi/paging';
 import { ParsedQuery } from '../common/jsonapi/query-spec';
-import { parseResourceBody, ResourceIdentifier } from '../common/jsonapi/request-body';
+import { ParsedResourceBody, ResourceIdentifier } from '../common/jsonapi/request-body';
+import { ResourceBody } from '../common/jsonapi/resource-body.decorator';
 import { TaskAccepted } from '../tasks/task-accepted.decorator';
 import { CreateScanAttributes, UpdateScanAttributes } from './scan.dto';
 import { SCAN_DETAIL, SCAN_LIST } from './scan-query-specs';
@@ -31,17 +32,15 @@ export class ScansController {
   }
 
   @Post()
-  @TaskAccepted({ summary: 'Start a scan of a provider; it waits while another scan of the provider runs', permissions: ['manage_scans'], body: { resource: {
+  @TaskAccepted({ summary: 'Start a scan of a provider; it waits while another scan of the provider runs', permissions: ['manage_scans'] })
+  async create(
+    @ResourceBody({
       type: 'scans',
       attributes: CreateScanAttributes,
       relationships: { provider: { type: 'providers', many: false, required: true } },
-    } } })
-  async create(@Body() body: unknown) {
-    const { attributes, relationships } = await parseResourceBody(body, {
-      type: 'scans',
-      attributes: CreateScanAttributes,
-      relationships: { provider: { type: 'providers', many: false, required: true } },
-    });
+    })
+    { attributes, relationships }: ParsedResourceBody<CreateScanAttributes>,
+  ) {
     const provider = relationships.provider as ResourceIdentifier | null;
     if (!provider) throw ApiError.badRequest('required', 'Relationship provider is required.', { pointer: '/data/relationships/provider' });
     return this.scans.start(provider.id, attributes.name ?? null);
@@ -55,9 +54,8 @@ export class ScansController {
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Rename a scan', permissions: ['manage_scans'], resource: scanResource, body: { resource: { type: 'scans', attributes: UpdateScanAttributes } } })
-  async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
-    const { attributes } = await parseResourceBody(body, { type: 'scans', attributes: UpdateScanAttributes, id });
+  @Endpoint({ summary: 'Rename a scan', permissions: ['manage_scans'], resource: scanResource })
+  async update(@Param('id', UuidPipe) id: string, @ResourceBody({ type: 'scans', attributes: UpdateScanAttributes, idFromParam: 'id' }) { attributes }: ParsedResourceBody<UpdateScanAttributes>) {
     return renderDocument(scanResource, await this.scans.rename(id, attributes.name));
   }
 

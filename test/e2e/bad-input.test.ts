@@ -57,6 +57,29 @@ describe('bad input gets a clear 4xx JSON:API error, never a 500', () => {
     assertJsonApiError(await user.client.patch(`/api/v1/users/${user.userId}`, []), 400, 'array body');
   });
 
+  it('a PATCH body\'s data.id must be the path id, compared as the lowercase UUID; a bad path id is reported before a bad body', async () => {
+    const mismatch = await user.client.patch(`/api/v1/users/${user.userId}`, { data: { type: 'users', id: '00000000-0000-4000-8000-000000000000', attributes: {} } });
+    assertJsonApiError(mismatch, 409, 'id mismatch');
+    assert.equal(mismatch.body.errors[0].code, 'id_mismatch');
+    assert.equal(mismatch.body.errors[0].source.pointer, '/data/id');
+    const upperPath = await user.client.patch(`/api/v1/users/${user.userId.toUpperCase()}`, { data: { type: 'users', id: user.userId, attributes: { name: 'upper path' } } });
+    assert.equal(upperPath.status, 200, JSON.stringify(upperPath.body));
+    assert.equal(upperPath.body.data.attributes.name, 'upper path');
+    const badBoth = await user.client.patch('/api/v1/users/not-a-uuid', { nothing: true });
+    assertJsonApiError(badBoth, 400, 'bad path id and body');
+    assert.equal(badBoth.body.errors[0].source.parameter, 'id');
+  });
+
+  it('a relationship body of the wrong type or shape is refused with a pointer', async () => {
+    const path = '/api/v1/roles/00000000-0000-4000-8000-000000000000/relationships/provider_groups';
+    const wrongType = await user.client.delete(path, { data: [{ type: 'roles', id: user.userId }] });
+    assertJsonApiError(wrongType, 409, 'wrong identifier type');
+    assert.equal(wrongType.body.errors[0].source.pointer, '/data/0/type');
+    const notArray = await user.client.post(path, { data: { type: 'provider-groups', id: user.userId } });
+    assertJsonApiError(notArray, 400, 'data not an array');
+    assert.equal(notArray.body.errors[0].source.pointer, '/data');
+  });
+
   it('invalid attribute values are 400 with pointers, and nothing is written', async () => {
     const result = await user.client.patch(`/api/v1/users/${user.userId}`, { data: { type: 'users', id: user.userId, attributes: { name: 'ok name', email: 'not-an-email' } } });
     assertJsonApiError(result, 400, 'bad email');

@@ -43,7 +43,7 @@ describe('The OpenAPI document', () => {
     const gaps = operations(served)
       .filter(({ operation }) => operation['x-undocumented'])
       .map(({ method, path, operation }) => `${method} ${path}: ${operation['x-undocumented']!.join(', ')}`);
-    assert.deepEqual(gaps, [], `operations whose handler declares too little (add resource/list, body or answer to @Endpoint):\n  ${gaps.join('\n  ')}`);
+    assert.deepEqual(gaps, [], `operations whose handler declares too little (add resource/list, answer or body to @Endpoint, or read the body with @ResourceBody):\n  ${gaps.join('\n  ')}`);
     for (const { method, path, operation } of operations(served)) {
       const statuses = Object.keys(operation.responses);
       assert.ok(statuses.some((status) => /^[23]/.test(status)), `${method} ${path} documents a success answer`);

@@ -10,6 +10,7 @@ import { ENDPOINT_OPTIONS, EndpointOptions } from '../../src/common/http/endpoin
 import { API_PREFIX, UNPREFIXED_ROUTES } from '../../src/common/http/route-prefix';
 import { exampleOf } from '../../src/common/jsonapi/example';
 import { JSONAPI_MEDIA_TYPE } from '../../src/common/jsonapi/media-type';
+import { readResourceBody, ResourceBodyOptions } from '../../src/common/jsonapi/resource-body.decorator';
 import { parseResourceBody } from '../../src/common/jsonapi/request-body';
 import { CreateIntegrationAttributes, UpdateIntegrationAttributes } from '../../src/integrations/integration.dto';
 import { validateSettings } from '../../src/integrations/integration-types';
@@ -30,7 +31,7 @@ import { parseIdpMetadata } from '../../src/saml/idp-metadata';
 import { openApiDocument, schemaProblems } from '../support/openapi-check';
 
 type Attributes = Record<string, any>;
-type ResourceBody = Extract<NonNullable<EndpointOptions['body']>, { resource: unknown }>['resource'];
+type ResourceBody = ResourceBodyOptions<any>;
 
 interface BodyCase {
   name: string;
@@ -69,15 +70,18 @@ function bodyCases(): BodyCase[] {
   const document = openApiDocument();
   const cases: BodyCase[] = [];
   for (const route of discoverRoutes(AppModule)) {
+    // The handler's @ResourceBody, or (for the few bodies it cannot parse) the @Endpoint body option.
     const endpoint = Reflect.getMetadata(ENDPOINT_OPTIONS, route.handler) as EndpointOptions | undefined;
-    if (!endpoint?.body || !('resource' in endpoint.body)) continue;
+    const declared = route.args.find((a) => a.kind === readResourceBody)?.data as ResourceBody | undefined;
+    const body = declared ?? (endpoint?.body && 'resource' in endpoint.body ? endpoint.body.resource : undefined);
+    if (!body) continue;
     const method = route.method.toLowerCase();
     const path = openApiPath(route.path, { prefix: API_PREFIX, unprefixed: UNPREFIXED_ROUTES });
     const content = (document.paths[path][method].requestBody as { content: Record<string, { schema: any; example: any }> }).content[JSONAPI_MEDIA_TYPE];
     cases.push({
-      name: `${route.method} ${path} (${endpoint.body.resource.attributes.name})`,
+      name: `${route.method} ${path} (${body.attributes.name})`,
       mode: method === 'patch' ? 'update' : method === 'put' ? 'replace' : 'create',
-      body: endpoint.body.resource,
+      body,
       schema: content.schema,
       example: content.example,
     });

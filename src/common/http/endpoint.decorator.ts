@@ -16,13 +16,12 @@ export const ENDPOINT_OPTIONS = 'cspm:endpoint';
 
 /**
  * What a request body holds:
- * - `resource`: a JSON:API resource document, the same options the handler gives parseResourceBody;
- * - `identifiers`: a relationship endpoint's `data` of resource identifiers of one type;
+ * - `resource`: a JSON:API resource document a handler reads itself rather than through
+ *   @ResourceBody (which the document reads directly), the same options it gives parseResourceBody;
  * - `multipart`: a form upload, its fields described as a JSON Schema object.
  */
 export type RequestBodySpec =
   | { resource: Pick<BodyOptions<object>, 'type' | 'attributes' | 'relationships'> }
-  | { identifiers: string; many?: boolean; optional?: boolean }
   | { multipart: JsonSchema }
   /** A flat form (the SAML POST binding). */
   | { form: JsonSchema };

@@ -62,13 +62,12 @@ export async function parseResourceBody<T extends object>(body: unknown, options
   return { id: data.id as string | undefined, attributes: instance, relationships: readRelationships(data.relationships, options) };
 }
 
-/** A relationship endpoint body: `{ data: [{type, id}, ...] }` or `{ data: {type, id} | null }`. */
-export function parseIdentifiers(body: unknown, type: string, many = true): ResourceIdentifier[] {
+/** A relationship endpoint body: `{ data: [{type, id}, ...] }`. */
+export function parseIdentifiers(body: unknown, type: string): ResourceIdentifier[] {
   const data = isPlainObject(body) ? (body as Record<string, unknown>).data : undefined;
   if (data === undefined) throw ApiError.badRequest('invalid', 'The body must hold a data member.', { pointer: '/data' });
-  const list = many ? data : data === null ? [] : [data];
-  if (!Array.isArray(list)) throw ApiError.badRequest('invalid', 'data must be an array of resource identifiers.', { pointer: '/data' });
-  return list.map((item, index) => readIdentifier(item, type, `/data/${index}`));
+  if (!Array.isArray(data)) throw ApiError.badRequest('invalid', 'data must be an array of resource identifiers.', { pointer: '/data' });
+  return data.map((item, index) => readIdentifier(item, type, `/data/${index}`));
 }
 
 function readData(body: unknown): Record<string, unknown> & { type?: unknown; id?: unknown; attributes?: unknown; relationships?: unknown } {

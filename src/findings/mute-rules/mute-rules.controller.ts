@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../../common/http/endpoint.decorator';
 import { JsonApiQuery, UuidPipe } from '../../common/http/request-params';
@@ -6,7 +6,8 @@ import { renderDocument } from '../../common/jsonapi/document';
 import { IncludeGraph } from '../../common/jsonapi/include-graph';
 import { listMeta } from '../../common/jsonapi/paging';
 import { ParsedQuery } from '../../common/jsonapi/query-spec';
-import { parseResourceBody } from '../../common/jsonapi/request-body';
+import { ParsedResourceBody } from '../../common/jsonapi/request-body';
+import { ResourceBody } from '../../common/jsonapi/resource-body.decorator';
 import { MuteRuleCreateAttributes, MuteRuleUpdateAttributes } from './mute-rule.dto';
 import { MUTE_RULE_DETAIL, MUTE_RULE_LIST, muteRuleResource } from './mute-rule.resource';
 import { MuteRulesService } from './mute-rules.service';
@@ -28,9 +29,8 @@ export class MuteRulesController {
   }
 
   @Post()
-  @Endpoint({ summary: 'Create a mute rule: mutes the named findings now and their uids in later scans', status: 201, permissions: ['manage_scans'], resource: muteRuleResource, body: { resource: { type: 'mute-rules', attributes: MuteRuleCreateAttributes } } })
-  async create(@Body() body: unknown) {
-    const { attributes } = await parseResourceBody(body, { type: 'mute-rules', attributes: MuteRuleCreateAttributes });
+  @Endpoint({ summary: 'Create a mute rule: mutes the named findings now and their uids in later scans', status: 201, permissions: ['manage_scans'], resource: muteRuleResource })
+  async create(@ResourceBody({ type: 'mute-rules', attributes: MuteRuleCreateAttributes }) { attributes }: ParsedResourceBody<MuteRuleCreateAttributes>) {
     return renderDocument(muteRuleResource, await this.muteRules.create(attributes));
   }
 
@@ -42,9 +42,8 @@ export class MuteRulesController {
   }
 
   @Patch(':id')
-  @Endpoint({ summary: 'Rename, re-word, enable or disable a mute rule', permissions: ['manage_scans'], resource: muteRuleResource, body: { resource: { type: 'mute-rules', attributes: MuteRuleUpdateAttributes } } })
-  async update(@Param('id', UuidPipe) id: string, @Body() body: unknown) {
-    const { attributes } = await parseResourceBody(body, { type: 'mute-rules', attributes: MuteRuleUpdateAttributes, id });
+  @Endpoint({ summary: 'Rename, re-word, enable or disable a mute rule', permissions: ['manage_scans'], resource: muteRuleResource })
+  async update(@Param('id', UuidPipe) id: string, @ResourceBody({ type: 'mute-rules', attributes: MuteRuleUpdateAttributes, idFromParam: 'id' }) { attributes }: ParsedResourceBody<MuteRuleUpdateAttributes>) {
     return renderDocument(muteRuleResource, await this.muteRules.update(id, attributes));
   }
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Post } from '@nestjs/common';
+import { Controller, Get, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { IsUUID } from 'class-validator';
 import { Endpoint } from '../../common/http/endpoint.decorator';
@@ -7,7 +7,8 @@ import { renderDocument } from '../../common/jsonapi/document';
 import { listMeta } from '../../common/jsonapi/paging';
 import { ParsedQuery, QuerySpec } from '../../common/jsonapi/query-spec';
 import { Example } from '../../common/jsonapi/example';
-import { parseResourceBody } from '../../common/jsonapi/request-body';
+import { ParsedResourceBody } from '../../common/jsonapi/request-body';
+import { ResourceBody } from '../../common/jsonapi/resource-body.decorator';
 import { ProviderLifecycleService } from '../provider-lifecycle.service';
 import { TaskAccepted } from '../task-accepted.decorator';
 import { DAILY_SCHEDULE_FIELDS, dailyScheduleResource } from './daily-schedule.resource';
@@ -35,9 +36,8 @@ export class DailySchedulesController {
   ) {}
 
   @Post()
-  @TaskAccepted({ summary: 'Scan a provider every 24 hours, starting now', permissions: ['manage_scans'], body: { resource: { type: 'daily-schedules', attributes: DailyScheduleAttributes } } })
-  async create(@Body() body: unknown) {
-    const { attributes } = await parseResourceBody(body, { type: 'daily-schedules', attributes: DailyScheduleAttributes });
+  @TaskAccepted({ summary: 'Scan a provider every 24 hours, starting now', permissions: ['manage_scans'] })
+  async create(@ResourceBody({ type: 'daily-schedules', attributes: DailyScheduleAttributes }) { attributes }: ParsedResourceBody<DailyScheduleAttributes>) {
     return this.lifecycle.scheduleDaily(attributes.provider_id.toLowerCase());
   }
 
