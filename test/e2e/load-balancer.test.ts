@@ -1,12 +1,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { generateOcsfRecords, writeOcsfJsonArray } from '../../src/scans/ocsf/ocsf-generator';
 import { randomAwsUid } from '../support/access-fixtures';
 import { ApiProcess, startApiProcess } from '../support/api-process';
 import { LoadBalancer, startLoadBalancer } from '../support/haproxy';
 import { ApiClient, SignedUpUser, signUp } from '../support/http-client';
-import { newSpoolDir } from '../support/scans-fixture';
-import { adminRows, fastQueueEnv, spawnWorker, WorkerProcess } from '../support/tasks-fixture';
+import { awsProvider, newSpoolDir, uploadImport } from '../support/scans-fixture';
+import { adminRows, fastQueueEnv, pollTask, spawnWorker, taskRow, waitFor, WorkerProcess } from '../support/tasks-fixture';
 
 interface Outcome {
   kind: 'write' | 'read';
@@ -18,7 +21,8 @@ interface Outcome {
 /**
  * The deployment past one process: two API processes and two worker
  * processes behind HAProxy, sharing only PostgreSQL, Redis and the spool.
- * Losing an API process loses its in-flight requests, nothing else.
+ * Losing a process loses its in-flight requests or its running job's
+ * progress, nothing else.
  */
 describe('API and worker processes behind a load balancer', () => {
   const env = { ...fastQueueEnv('balanced'), SCAN_SPOOL_DIR: newSpoolDir('balanced'), LOG_LEVEL: 'warn' };
@@ -97,5 +101,48 @@ describe('API and worker processes behind a load balancer', () => {
     assert.equal(stored.length, acknowledged.length, 'every acknowledged write is stored');
     const list = await new ApiClient(balancer.baseUrl, owner.access).get('/api/v1/providers');
     assert.equal(list.status, 200);
+  });
+
+  it('SIGKILL of the worker running an import: the other worker finishes it, once', async () => {
+    const { id: providerId, uid } = await awsProvider(new ApiClient(balancer.baseUrl, owner.access));
+    const count = 20000;
+    const stream = new PassThrough();
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    await writeOcsfJsonArray(generateOcsfRecords({ providerType: 'aws', accountUid: uid, count, seed: 19 }), stream);
+    stream.end();
+
+    // The second worker is paused while the import is taken, so the first one runs it.
+    const [doomed, survivor] = workers;
+    survivor.child.kill('SIGSTOP');
+    let accepted;
+    try {
+      accepted = await uploadImport(new ApiClient(balancer.baseUrl, owner.access), { provider_id: providerId }, gzipSync(Buffer.concat(chunks)));
+      assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+      await waitFor('the import to be under way', async () => ((await taskRow(accepted!.body.data.id)).progress > 0 ? true : undefined), 60000);
+    } finally {
+      survivor.child.kill('SIGCONT');
+    }
+    doomed.child.kill('SIGKILL');
+    await doomed.exited;
+
+    const task = await pollTask(new ApiClient(balancer.baseUrl, owner.access), accepted.body.data.id, 120000);
+    assert.equal(task.attributes.state, 'completed', `${JSON.stringify(task.attributes.result)}\n${survivor.output()}\n--- killed worker:\n${doomed.output()}`);
+    assert.equal((await taskRow(task.id)).attempts, 2, 'taken up again after the first worker was lost');
+    const scanId = task.attributes.task_args.scan_id;
+    const [stored] = await adminRows<{ findings: number; distinct_uids: number }>(
+      `SELECT count(*)::int AS findings, count(DISTINCT uid)::int AS distinct_uids FROM findings WHERE scan_id = $1`,
+      [scanId],
+    );
+    assert.equal(stored.findings, stored.distinct_uids, 'no finding stored twice');
+    assert.equal(stored.findings, task.attributes.result.findings);
+    const [resources] = await adminRows<{ n: number }>(
+      `SELECT count(DISTINCT l.resource_id)::int AS n FROM findings f JOIN resource_finding_links l ON l.tenant_id = f.tenant_id AND l.finding_id = f.id WHERE f.scan_id = $1`,
+      [scanId],
+    );
+    assert.ok(resources.n > 0);
+    assert.equal(task.attributes.result.unique_resource_count, resources.n, 'the scan counts its unique resources');
+    const scans = await adminRows(`SELECT id FROM scans WHERE provider_id = $1`, [providerId]);
+    assert.equal(scans.length, 1, 'one scan for the import');
   });
 });

@@ -152,6 +152,14 @@ export class ScanExecution {
    * Ending the scan also releases the provider's next waiting scan (the
    * scans trigger). A scan something else ended meanwhile (the stale-task
    * sweep took its worker for lost) rolls the whole ingestion back.
+   *
+   * The scan's findings are all uncommitted here, so the partition's
+   * statistics know none of them: the planner expects one finding and, given
+   * a plain join, may scan every link of the tenant once per finding
+   * (quadratic: a 20,000-finding import, retried over the dead rows of a
+   * killed attempt, ran into the statement timeout). The lateral look-up,
+   * kept apart by OFFSET 0, probes the links' primary key once per finding
+   * whatever the estimate.
    */
   private async complete(manager: EntityManager, scan: StartedScan): Promise<number> {
     const range = idRangeOfMs(Math.floor(scan.startedAt.getTime()));
@@ -160,7 +168,11 @@ export class ScanExecution {
       `UPDATE scans SET state = 'completed', progress = 100, completed_at = now(), updated_at = now(),
               unique_resource_count = (
                 SELECT count(DISTINCT l.resource_id)::int
-                  FROM findings f JOIN resource_finding_links l ON l.tenant_id = f.tenant_id AND l.finding_id = f.id
+                  FROM findings f
+                 CROSS JOIN LATERAL (
+                   SELECT resource_id FROM resource_finding_links
+                    WHERE tenant_id = f.tenant_id AND finding_id = f.id
+                   OFFSET 0) l
                  WHERE f.scan_id = $1 AND f.id >= $2::uuid AND f.id < $3::uuid)
         WHERE id = $1 AND state = 'executing'
         RETURNING unique_resource_count`,
