@@ -11,6 +11,9 @@ import { JIRA_DISPATCH, JIRA_ISSUE_TYPES } from './integration-query-specs';
 import { jiraIssueTypesResource } from './integration.resource';
 import { JiraService } from './jira.service';
 
+/** Parsed in the handler, after the integration is found (see dispatch), so declared once here for both. */
+const DISPATCH_BODY = { type: 'integrations-jira-dispatches', attributes: JiraDispatchAttributes };
+
 @ApiTags('Integration')
 @Controller('integrations/:integration_pk/jira')
 export class JiraController {
@@ -26,12 +29,12 @@ export class JiraController {
   @TaskAccepted({
     summary: 'Send findings to Jira, one issue each, in a task',
     permissions: ['manage_integrations'],
-    body: { resource: { type: 'integrations-jira-dispatches', attributes: JiraDispatchAttributes } },
+    body: { resource: DISPATCH_BODY },
   })
   async dispatch(@Param('integration_pk', UuidPipe) integrationId: string, @JsonApiQuery(JIRA_DISPATCH) query: ParsedQuery, @Body() body: unknown) {
     // The integration first: an id the caller cannot see is 404 whatever the body holds.
     const integration = await this.jira.jiraIntegration(integrationId);
-    const { attributes } = await parseResourceBody(body, { type: 'integrations-jira-dispatches', attributes: JiraDispatchAttributes });
+    const { attributes } = await parseResourceBody(body, DISPATCH_BODY);
     return this.jira.dispatch(integration, attributes, query);
   }
 }
