@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { appendFileSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, type Dirent } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -287,11 +287,7 @@ async function copyDataDirectory(primaryUrl: string, dataDir: string): Promise<v
     const source = (await client.query(`SELECT current_setting('data_directory') AS dir`)).rows[0].dir as string;
     await client.query(`SELECT pg_backup_start('cspm-test-standby', true)`);
     try {
-      mkdirSync(dataDir, { mode: 0o700 });
-      for (const entry of readdirSync(source)) {
-        if (NOT_COPIED.includes(entry)) continue;
-        cpSync(join(source, entry), join(dataDir, entry), { recursive: true });
-      }
+      copyTree(source, dataDir, (name) => !NOT_COPIED.includes(name));
       for (const empty of NOT_COPIED.filter((name) => name.startsWith('pg_'))) mkdirSync(join(dataDir, empty), { recursive: true, mode: 0o700 });
     } finally {
       const { rows } = await client.query(`SELECT labelfile, spcmapfile FROM pg_backup_stop(false)`);
@@ -312,6 +308,36 @@ async function copyDataDirectory(primaryUrl: string, dataDir: string): Promise<v
   ].join(' ');
   writeFileSync(join(dataDir, 'standby.signal'), '');
   appendFileSync(join(dataDir, 'postgresql.auto.conf'), `primary_conninfo = '${conninfo}'\n`);
+}
+
+/**
+ * Copies a directory of the running primary. A file or folder that goes while
+ * it is copied (a dropped table or database, a temporary file) is left out, as
+ * PostgreSQL allows for a base backup: replaying the WAL from the backup's
+ * start removes it on the standby too.
+ */
+function copyTree(from: string, to: string, include: (name: string) => boolean = () => true): void {
+  mkdirSync(to, { recursive: true, mode: 0o700 });
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(from, { withFileTypes: true });
+  } catch (error) {
+    if (vanished(error)) return;
+    throw error;
+  }
+  for (const entry of entries) {
+    if (!include(entry.name)) continue;
+    try {
+      if (entry.isDirectory()) copyTree(join(from, entry.name), join(to, entry.name));
+      else copyFileSync(join(from, entry.name), join(to, entry.name));
+    } catch (error) {
+      if (!vanished(error)) throw error;
+    }
+  }
+}
+
+function vanished(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT';
 }
 
 function postgresUser(): { uid: number; gid: number } {
