@@ -143,6 +143,8 @@ describe('resource events', () => {
       assert.equal(answer.status, status, path);
       if (parameter) assert.equal(answer.body.errors[0].source.parameter, parameter, path);
     }
+    // Prowler's code for a resource of another provider type.
+    assert.equal((await wiredClient.get(`/api/v1/resources/${azureResource}/events`)).body.errors[0].code, 'invalid_provider');
     assert.equal(service.requests.length, asked);
   });
 });
