@@ -8,7 +8,8 @@ import { EncryptedStore } from '../providers/secret-rotation';
  * Integration credentials are encrypted exactly as provider secrets are
  * (AES-256-GCM under SECRETS_ENCRYPTION_KEY's keyring), each envelope bound
  * to its tenant and integration id, so a ciphertext copied onto another row
- * does not decrypt. Only the worker code that calls a target decrypts them.
+ * does not decrypt. They are decrypted only to call a target (in workers) and
+ * to check them again when an update changes the configuration alone.
  */
 @Injectable()
 export class IntegrationCredentials {

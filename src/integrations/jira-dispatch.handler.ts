@@ -32,11 +32,12 @@ export class JiraDispatchHandler {
     if (!integration || integration.integration_type !== 'jira') throw new JobOutcomeError('integration_missing', 'The Jira integration was deleted.');
     const jira = this.targets.jira(args.tenantId, integration);
     const delivery = await context.inTenant(() => findDelivery(integration.id, runId));
-    const sent = new Set(delivery?.sent_parts ?? []);
+    // Each part is `<finding id>:<issue key>`.
+    const sent = new Set((delivery?.sent_parts ?? []).map((part) => part.slice(0, part.indexOf(':'))));
     let created = 0;
     const errors: string[] = [];
     for (const findingId of args.findingIds) {
-      if ([...sent].some((part) => part.startsWith(`${findingId}:`))) {
+      if (sent.has(findingId)) {
         created++;
         continue;
       }

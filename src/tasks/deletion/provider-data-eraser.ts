@@ -14,7 +14,11 @@ import { PROVIDER_OWNED_TABLES } from './provider-owned-tables';
 const TALLY = 'deleted';
 
 export interface ProviderErasure {
-  /** Rows deleted per table, for the tables that had any. */
+  /**
+   * Rows deleted per table, for the tables that had any: with a task, its running
+   * totals (a stopped attempt's batches, and in a tenant deletion the providers
+   * erased before this one, included).
+   */
   deleted: Record<string, number>;
   /** Every table (partitions included) rows may have been deleted from: what a VACUUM should visit. */
   touchedTables: string[];
@@ -52,39 +56,28 @@ export class ProviderDataEraser {
     await this.reports.removeReports(tenantId, scans.map((s) => s.id));
 
     /**
-     * One batch with its counts. With a task, the counts commit with the
-     * batch onto the task row, so the totals of a retried job include the
-     * batches of the attempt that stopped.
+     * One batch, answering what it answers. With a task, the counts commit
+     * with the batch onto the task row, so the totals of a retried job
+     * include the batches of the attempt that stopped.
      */
-    const inBatch = (deleteBatch: () => Promise<Record<string, number>>) =>
+    const inBatch = <T extends Record<string, number> | null>(deleteBatch: () => Promise<T>): Promise<T> =>
       this.paced(context, async () => {
-        const counts = Object.fromEntries(Object.entries(await deleteBatch()).filter(([, n]) => n > 0));
-        if (context.taskId) {
-          if (Object.keys(counts).length > 0) deleted = await this.tasks.tally(context.taskId, TALLY, counts);
-        } else {
-          for (const [table, n] of Object.entries(counts)) deleted[table] = (deleted[table] ?? 0) + n;
+        const result = await deleteBatch();
+        const counts: Record<string, number> = Object.fromEntries(Object.entries<number>(result ?? {}).filter(([, n]) => n > 0));
+        if (Object.keys(counts).length > 0) {
+          deleted = context.taskId ? await this.tasks.tally(context.taskId, TALLY, counts) : addCounts(deleted, counts);
         }
-        return counts;
+        return result;
       });
 
     const findings = this.findings.forProvider(providerId, batch);
-    for (;;) {
-      let finished = false;
-      await inBatch(async () => {
-        const step = await findings.next();
-        finished = step === null;
-        return step ?? {};
-      });
-      if (finished) break;
-    }
+    while ((await inBatch(() => findings.next())) !== null);
 
     for (const { table, belongs } of PROVIDER_OWNED_TABLES) {
-      for (;;) {
-        const counts = await inBatch(async () => ({
-          [table]: await affected(tenantManager(), `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE ${belongs} LIMIT $2)`, [providerId, batch]),
-        }));
-        if ((counts[table] ?? 0) < batch) break;
-      }
+      const deleteBatch = async () => ({
+        [table]: await affected(tenantManager(), `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE ${belongs} LIMIT $2)`, [providerId, batch]),
+      });
+      while ((await inBatch(deleteBatch))[table] === batch);
     }
     await inBatch(async () => ({
       providers: await affected(tenantManager(), `DELETE FROM providers WHERE id = $1 AND deleted_at IS NOT NULL`, [providerId]),
@@ -112,4 +105,10 @@ export class ProviderDataEraser {
     if (pauseMs >= 1) await sleep(pauseMs, undefined, { signal: context.signal });
     return result;
   }
+}
+
+function addCounts(totals: Record<string, number>, counts: Record<string, number>): Record<string, number> {
+  const sum = { ...totals };
+  for (const [table, n] of Object.entries(counts)) sum[table] = (sum[table] ?? 0) + n;
+  return sum;
 }
