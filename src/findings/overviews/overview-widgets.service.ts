@@ -9,7 +9,7 @@ import { isProviderFilter, providerScopeSql } from '../query/provider-scope';
 import { ROW_FILTER_SOURCE, RowFilterSource } from '../query/row-filter-source';
 import { SqlConditions } from '../query/sql-conditions';
 import { addScanRestriction, ScanRange } from '../scans/scan-ranges';
-import { AttackSurfaceRow, GroupedFindingsRow, SeverityCounts, SeverityDayRow, WatchlistRow } from './overview-widgets.resources';
+import { AttackSurfaceRow, GroupedFindingsRow, ResourceGroupRow, SeverityCounts, SeverityDayRow, WatchlistRow } from './overview-widgets.resources';
 import { OverviewsService, SummarySource } from './overviews.service';
 
 /**
@@ -113,12 +113,11 @@ export class OverviewWidgetsService {
    * The same by the checks' resource group (from the check definitions, see
    * CheckCatalog), with the distinct resources each group's findings name.
    */
-  async resourceGroups(filters: readonly ParsedFilter[]): Promise<GroupedFindingsRow[]> {
+  async resourceGroups(filters: readonly ParsedFilter[]): Promise<ResourceGroupRow[]> {
     const source = await this.overviews.latestSummaries(filters.filter(isProviderFilter), true);
-    const { scans } = source;
     const groups = await this.groupedByCheckFact(source, filters, 'resource_group');
-    if (groups.length === 0) return groups;
-    const resources = await this.resourcesPerGroup(filters, scans, groups.map((g) => g.name));
+    if (groups.length === 0) return [];
+    const resources = await this.resourcesPerGroup(source, filters, groups.map((g) => g.name));
     return groups.map((g) => ({ ...g, resources_count: resources.get(g.name) ?? 0 }));
   }
 
@@ -201,8 +200,9 @@ export class OverviewWidgetsService {
    * summaries, or, for a caller with row filter rules, the resources of the
    * findings they may see.
    */
-  private async resourcesPerGroup(filters: readonly ParsedFilter[], scans: ScanRange[], names: string[]): Promise<Map<string, number>> {
-    const visible = await this.overviews.visibleFindings(new SqlConditions(), scans);
+  private async resourcesPerGroup(source: SummarySource, filters: readonly ParsedFilter[], names: string[]): Promise<Map<string, number>> {
+    const { scans } = source;
+    const visible = source.ruleFiltered ? await this.overviews.visibleFindings(new SqlConditions(), scans) : null;
     let found: Array<{ name: string; resources: number }>;
     if (!visible) {
       found = await rows(
