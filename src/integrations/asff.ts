@@ -1,20 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
+import type { ReportFinding } from '../findings/reports/report-findings';
 
-/** A finding as Security Hub receives it: the columns a scan's findings carry. */
-export interface AsffSource {
-  uid: string;
-  check_id: string;
-  check_title: string;
-  status: 'PASS' | 'FAIL' | 'MANUAL';
-  status_extended: string | null;
-  severity: string;
-  muted: boolean;
-  region: string;
-  resource_type: string;
-  resource_uid: string;
-  compliance: Record<string, string[]>;
-}
+/** A finding as Security Hub receives it: the columns of a report's findings it maps. */
+export type AsffSource = Pick<
+  ReportFinding,
+  'uid' | 'check_id' | 'check_title' | 'status' | 'status_extended' | 'severity' | 'muted' | 'region' | 'resource_type' | 'resource_uid' | 'compliance'
+>;
 
 export type RecordState = 'ACTIVE' | 'ARCHIVED';
 

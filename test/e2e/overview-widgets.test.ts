@@ -232,6 +232,13 @@ describe('overview widgets', () => {
     assert.ok(Object.keys(expected).length >= 4, JSON.stringify(Object.keys(expected)));
     assert.deepEqual(surfacesOf(answer.body), expected);
     assert.deepEqual(answer.body.data.map((d: any) => d.type), answer.body.data.map(() => 'category-overviews'));
+    // The documented sorts apply; a severity key keeps the order the others gave.
+    const sorted = await api.get('/api/v1/overviews/categories?sort=-failed_findings,severity,id');
+    assert.equal(sorted.status, 200, JSON.stringify(sorted.body));
+    const byFailed = Object.entries(expected)
+      .sort(([a, x], [b, y]) => y.failed_findings - x.failed_findings || (a < b ? -1 : 1))
+      .map(([name]) => name);
+    assert.deepEqual(sorted.body.data.map((d: any) => d.id), byFailed);
 
     const some = await api.get('/api/v1/overviews/categories?filter[category__in]=encryption,SECRETS');
     assert.deepEqual(surfacesOf(some.body), await expectedCategories(await latestScans(), ['encryption', 'secrets']));

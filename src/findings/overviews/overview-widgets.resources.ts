@@ -1,4 +1,4 @@
-import { integer, listOf, objectOf, text, uuid } from '../../common/jsonapi/attribute-schema';
+import { AttributeSchemas, integer, JsonSchema, listOf, objectOf, text, uuid } from '../../common/jsonapi/attribute-schema';
 import { FilterSpec, QuerySpec } from '../../common/jsonapi/query-spec';
 import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
 import { PROVIDER_FILTER_SPECS } from '../query/provider-scope';
@@ -18,8 +18,12 @@ export interface GroupedFindingsRow {
   total_findings: number;
   failed_findings: number;
   new_failed_findings: number;
-  resources_count?: number;
   severity: SeverityCounts;
+}
+
+/** A resource group also counts the distinct resources its findings name. */
+export interface ResourceGroupRow extends GroupedFindingsRow {
+  resources_count: number;
 }
 
 export interface SeverityDayRow extends SeverityCounts {
@@ -39,56 +43,35 @@ export interface WatchlistRow {
 /** Figures by severity, every level always written. */
 const SEVERITY_COUNTS = objectOf({ critical: integer, high: integer, medium: integer, low: integer, informational: integer });
 
-export const attackSurfaceResource: ResourceDefinition<AttackSurfaceRow> = {
-  schema: { total_findings: integer, failed_findings: integer, muted_failed_findings: integer },
-  type: 'attack-surface-overviews',
-  id: (r) => r.attack_surface_type,
-  attributes: (r) => ({ total_findings: r.total_findings, failed_findings: r.failed_findings, muted_failed_findings: r.muted_failed_findings }),
-};
+/** A widget row's attributes are its own fields, the ones its schema names. */
+function widgetResource<Row>(type: string, id: (row: Row) => string, schema: Partial<Record<keyof Row & string, JsonSchema>>): ResourceDefinition<Row> {
+  const names = Object.keys(schema) as Array<keyof Row & string>;
+  return { type, id, schema: schema as AttributeSchemas, attributes: (row) => Object.fromEntries(names.map((name) => [name, row[name]])) };
+}
 
-export const categoryResource: ResourceDefinition<GroupedFindingsRow> = {
-  schema: { total_findings: integer, failed_findings: integer, new_failed_findings: integer, severity: SEVERITY_COUNTS },
-  type: 'category-overviews',
-  id: (r) => r.name,
-  attributes: (r) => ({ total_findings: r.total_findings, failed_findings: r.failed_findings, new_failed_findings: r.new_failed_findings, severity: r.severity }),
-};
+export const attackSurfaceResource = widgetResource<AttackSurfaceRow>('attack-surface-overviews', (r) => r.attack_surface_type, {
+  total_findings: integer,
+  failed_findings: integer,
+  muted_failed_findings: integer,
+});
 
-export const resourceGroupResource: ResourceDefinition<GroupedFindingsRow> = {
-  schema: { total_findings: integer, failed_findings: integer, new_failed_findings: integer, resources_count: integer, severity: SEVERITY_COUNTS },
-  type: 'resource-group-overviews',
-  id: (r) => r.name,
-  attributes: (r) => ({
-    total_findings: r.total_findings,
-    failed_findings: r.failed_findings,
-    new_failed_findings: r.new_failed_findings,
-    resources_count: r.resources_count ?? 0,
-    severity: r.severity,
-  }),
-};
+const GROUPED_FINDINGS = { total_findings: integer, failed_findings: integer, new_failed_findings: integer };
 
-export const severityDayResource: ResourceDefinition<SeverityDayRow> = {
-  schema: {
-    critical: integer, high: integer, medium: integer, low: integer, informational: integer, muted: integer, scan_ids: listOf(uuid),
-  },
-  type: 'findings-severity-over-time',
-  id: (r) => r.date,
-  attributes: (r) => ({
-    critical: r.critical, high: r.high, medium: r.medium, low: r.low, informational: r.informational, muted: r.muted, scan_ids: r.scan_ids,
-  }),
-};
+export const categoryResource = widgetResource<GroupedFindingsRow>('category-overviews', (r) => r.name, { ...GROUPED_FINDINGS, severity: SEVERITY_COUNTS });
 
-export const watchlistResource: ResourceDefinition<WatchlistRow> = {
-  schema: { compliance_id: text, requirements_passed: integer, requirements_failed: integer, requirements_manual: integer, total_requirements: integer },
-  type: 'compliance-watchlist-overviews',
-  id: (r) => r.compliance_id,
-  attributes: (r) => ({
-    compliance_id: r.compliance_id,
-    requirements_passed: r.requirements_passed,
-    requirements_failed: r.requirements_failed,
-    requirements_manual: r.requirements_manual,
-    total_requirements: r.total_requirements,
-  }),
-};
+export const resourceGroupResource = widgetResource<ResourceGroupRow>('resource-group-overviews', (r) => r.name, {
+  ...GROUPED_FINDINGS,
+  resources_count: integer,
+  severity: SEVERITY_COUNTS,
+});
+
+export const severityDayResource = widgetResource<SeverityDayRow>('findings-severity-over-time', (r) => r.date, {
+  critical: integer, high: integer, medium: integer, low: integer, informational: integer, muted: integer, scan_ids: listOf(uuid),
+});
+
+export const watchlistResource = widgetResource<WatchlistRow>('compliance-watchlist-overviews', (r) => r.compliance_id, {
+  compliance_id: text, requirements_passed: integer, requirements_failed: integer, requirements_manual: integer, total_requirements: integer,
+});
 
 /**
  * The provider filters these widgets document (Prowler's ProviderFilterParamsMixin);
@@ -97,24 +80,18 @@ export const watchlistResource: ResourceDefinition<WatchlistRow> = {
 const { provider_id, provider_type, provider_groups } = PROVIDER_FILTER_SPECS;
 const WIDGET_FILTERS: Record<string, FilterSpec> = { provider_id, provider_type, provider_groups, search: { type: 'string', operators: ['eq'] } };
 
-function widgetQuery(type: string, attributes: readonly string[], filters: Record<string, FilterSpec> = WIDGET_FILTERS): QuerySpec {
-  return { filters, sorts: ['id', ...attributes], fields: { [type]: ['id', ...attributes] } };
+/** Sorts and sparse fieldsets over the resource's id and attributes. */
+function widgetQuery<Row>(resource: ResourceDefinition<Row>, filters: Record<string, FilterSpec> = WIDGET_FILTERS): QuerySpec {
+  const attributes = Object.keys(resource.schema);
+  return { filters, sorts: ['id', ...attributes], fields: { [resource.type]: ['id', ...attributes] } };
 }
 
-export const ATTACK_SURFACES = widgetQuery('attack-surface-overviews', ['total_findings', 'failed_findings', 'muted_failed_findings']);
-export const CATEGORIES = widgetQuery('category-overviews', ['total_findings', 'failed_findings', 'new_failed_findings', 'severity'], {
-  ...WIDGET_FILTERS,
-  category: { type: 'string', operators: ['eq', 'in'] },
-});
-export const RESOURCE_GROUPS = widgetQuery('resource-group-overviews', ['total_findings', 'failed_findings', 'new_failed_findings', 'resources_count', 'severity'], {
-  ...WIDGET_FILTERS,
-  resource_group: { type: 'string', operators: ['eq', 'in'] },
-});
-export const COMPLIANCE_WATCHLIST = widgetQuery('compliance-watchlist-overviews', [
-  'compliance_id', 'requirements_passed', 'requirements_failed', 'requirements_manual', 'total_requirements',
-]);
+export const ATTACK_SURFACES = widgetQuery(attackSurfaceResource);
+export const CATEGORIES = widgetQuery(categoryResource, { ...WIDGET_FILTERS, category: { type: 'string', operators: ['eq', 'in'] } });
+export const RESOURCE_GROUPS = widgetQuery(resourceGroupResource, { ...WIDGET_FILTERS, resource_group: { type: 'string', operators: ['eq', 'in'] } });
+export const COMPLIANCE_WATCHLIST = widgetQuery(watchlistResource);
 /** `date_from` is required; both are days (Prowler's DailySeveritySummaryFilter). */
-export const SEVERITY_TIMESERIES = widgetQuery('findings-severity-over-time', ['critical', 'high', 'medium', 'low', 'informational', 'muted', 'scan_ids'], {
+export const SEVERITY_TIMESERIES = widgetQuery(severityDayResource, {
   ...WIDGET_FILTERS,
   date_from: { type: 'datetime', operators: ['eq'] },
   date_to: { type: 'datetime', operators: ['eq'] },

@@ -9,7 +9,7 @@ import { isProviderFilter, providerScopeSql } from '../query/provider-scope';
 import { ROW_FILTER_SOURCE, RowFilterSource } from '../query/row-filter-source';
 import { SqlConditions } from '../query/sql-conditions';
 import { addScanRestriction, ScanRange } from '../scans/scan-ranges';
-import { AttackSurfaceRow, GroupedFindingsRow, SeverityCounts, SeverityDayRow, WatchlistRow } from './overview-widgets.resources';
+import { AttackSurfaceRow, GroupedFindingsRow, ResourceGroupRow, SeverityCounts, SeverityDayRow, WatchlistRow } from './overview-widgets.resources';
 import { OverviewsService, SummarySource } from './overviews.service';
 
 /**
@@ -57,36 +57,33 @@ export class OverviewWidgetsService {
 
   /**
    * Findings of the latest scans by attack surface: all of them, the unmuted failed, the muted failed; every type listed.
-   * The checks of the category surfaces are looked up first (a few rows of
-   * check_metadata), so the summaries are read for a list of check ids alone.
+   * The checks of the category surfaces are looked up in the same statement
+   * (a sub-select of a few check_metadata rows, run once), so the
+   * summaries are read for a list of check ids alone.
    */
   async attackSurfaces(filters: readonly ParsedFilter[]): Promise<AttackSurfaceRow[]> {
     const scoped = filters.filter(isProviderFilter);
     const surfaceCategories = ATTACK_SURFACES.flatMap((s) => (s.category ? [s.category] : []));
-    const categorised = await rows<{ check_id: string; categories: string[] }>(
-      tenantManager(),
-      `SELECT check_id, categories FROM check_metadata WHERE categories && $1::text[]`,
-      [surfaceCategories],
-    );
-    const categoriesOf = new Map(categorised.map((c) => [c.check_id, c.categories]));
     const source = await this.overviews.latestSummaries(scoped, true);
     const { conditions } = source;
-    const checks = [...ATTACK_SURFACES.flatMap((s) => s.checks), ...categoriesOf.keys()];
-    conditions.add(`f.check_id = ANY(${conditions.param(checks)}::text[])`);
-    const found = await this.overviews.query<{ provider_type: string; check_id: string; total: number; failed: number; muted_failed: number }>(
+    const categories = conditions.param(surfaceCategories);
+    const named = conditions.param(ATTACK_SURFACES.flatMap((s) => s.checks));
+    conditions.add(`f.check_id = ANY(${named}::text[] || ARRAY(SELECT c.check_id FROM check_metadata c WHERE c.categories && ${categories}::text[]))`);
+    const found = await this.overviews.query<{ provider_type: string; check_id: string; categories: string[]; total: number; failed: number; muted_failed: number }>(
       source,
       scoped,
-      `SELECT p.provider AS provider_type, f.check_id, COALESCE(sum(f.findings), 0)::int AS total,
+      `SELECT p.provider AS provider_type, f.check_id, COALESCE(m.categories, '{}') AS categories, COALESCE(sum(f.findings), 0)::int AS total,
               COALESCE(sum(f.findings) FILTER (WHERE f.status = 'FAIL' AND NOT f.muted), 0)::int AS failed,
               COALESCE(sum(f.findings) FILTER (WHERE f.status = 'FAIL' AND f.muted), 0)::int AS muted_failed
-         FROM ${source.from} JOIN providers p ON p.id = f.provider_id ${conditions.where()}
-        GROUP BY p.provider, f.check_id`,
+         FROM ${source.from} JOIN providers p ON p.id = f.provider_id LEFT JOIN check_metadata m ON m.check_id = f.check_id
+        ${conditions.where()}
+        GROUP BY p.provider, f.check_id, m.categories`,
       conditions.params,
     );
     return ATTACK_SURFACES.map((surface) => {
       const counted = found.filter(
         (r) =>
-          (surface.category ? (categoriesOf.get(r.check_id) ?? []).includes(surface.category) : surface.checks.includes(r.check_id)) &&
+          (surface.category ? r.categories.includes(surface.category) : surface.checks.includes(r.check_id)) &&
           (surface.providers === null || surface.providers.includes(r.provider_type)),
       );
       return {
@@ -113,12 +110,11 @@ export class OverviewWidgetsService {
    * The same by the checks' resource group (from the check definitions, see
    * CheckCatalog), with the distinct resources each group's findings name.
    */
-  async resourceGroups(filters: readonly ParsedFilter[]): Promise<GroupedFindingsRow[]> {
+  async resourceGroups(filters: readonly ParsedFilter[]): Promise<ResourceGroupRow[]> {
     const source = await this.overviews.latestSummaries(filters.filter(isProviderFilter), true);
-    const { scans } = source;
     const groups = await this.groupedByCheckFact(source, filters, 'resource_group');
-    if (groups.length === 0) return groups;
-    const resources = await this.resourcesPerGroup(filters, scans, groups.map((g) => g.name));
+    if (groups.length === 0) return [];
+    const resources = await this.resourcesPerGroup(source, filters, groups.map((g) => g.name));
     return groups.map((g) => ({ ...g, resources_count: resources.get(g.name) ?? 0 }));
   }
 
@@ -201,8 +197,9 @@ export class OverviewWidgetsService {
    * summaries, or, for a caller with row filter rules, the resources of the
    * findings they may see.
    */
-  private async resourcesPerGroup(filters: readonly ParsedFilter[], scans: ScanRange[], names: string[]): Promise<Map<string, number>> {
-    const visible = await this.overviews.visibleFindings(new SqlConditions(), scans);
+  private async resourcesPerGroup(source: SummarySource, filters: readonly ParsedFilter[], names: string[]): Promise<Map<string, number>> {
+    const { scans } = source;
+    const visible = source.ruleFiltered ? await this.overviews.visibleFindings(new SqlConditions(), scans) : null;
     let found: Array<{ name: string; resources: number }>;
     if (!visible) {
       found = await rows(

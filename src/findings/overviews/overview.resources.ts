@@ -125,6 +125,8 @@ export function sortOverview<Row>(rows: Row[], sort: readonly ParsedSort[], defi
   return [...rows].sort((a, b) => {
     for (const { field, descending } of sort) {
       const [x, y] = [value(a, field), value(b, field)] as Array<string | number>;
+      // An object or a list (a severity breakdown, scan ids) has no order of its own: such a key leaves the rows as they are.
+      if (typeof x === 'object' || typeof y === 'object') continue;
       if (x !== y) return (x < y ? -1 : 1) * (descending ? -1 : 1);
     }
     return 0;

@@ -90,13 +90,15 @@ export class OverviewsController {
   @Get('categories')
   @Endpoint({ summary: 'Findings of the latest scans by check category, with failed findings per severity', resource: categoryResource, list: true })
   async categories(@JsonApiQuery(CATEGORIES) query: ParsedQuery) {
-    return renderDocument(categoryResource, await this.widgets.categories(query.filters), { fields: query.fields });
+    const rows = sortOverview(await this.widgets.categories(query.filters), query.sort, categoryResource);
+    return renderDocument(categoryResource, rows, { fields: query.fields });
   }
 
   @Get('resource-groups')
   @Endpoint({ summary: 'Findings of the latest scans by resource group, with failed findings per severity and resources seen', resource: resourceGroupResource, list: true })
   async resourceGroups(@JsonApiQuery(RESOURCE_GROUPS) query: ParsedQuery) {
-    return renderDocument(resourceGroupResource, await this.widgets.resourceGroups(query.filters), { fields: query.fields });
+    const rows = sortOverview(await this.widgets.resourceGroups(query.filters), query.sort, resourceGroupResource);
+    return renderDocument(resourceGroupResource, rows, { fields: query.fields });
   }
 
   @Get('findings_severity/timeseries')

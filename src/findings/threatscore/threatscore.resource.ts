@@ -32,39 +32,33 @@ const CRITICAL_REQUIREMENT = objectOf({
   description: text,
 });
 
+const THREATSCORE_SCHEMA = {
+  inserted_at: dateTime,
+  compliance_id: text,
+  overall_score: DECIMAL,
+  score_delta: nullable(DECIMAL),
+  /** Numbers in a scan's snapshot, two-place decimal strings in the combined one. */
+  section_scores: mapOf({ anyOf: [number, DECIMAL] }),
+  critical_requirements: listOf(CRITICAL_REQUIREMENT),
+  total_requirements: integer,
+  passed_requirements: integer,
+  failed_requirements: integer,
+  manual_requirements: integer,
+  total_findings: integer,
+  passed_findings: integer,
+  failed_findings: integer,
+} satisfies Partial<Record<keyof ThreatScoreRow, JsonSchema>>;
+
+const ATTRIBUTES = Object.keys(THREATSCORE_SCHEMA) as Array<keyof typeof THREATSCORE_SCHEMA>;
+
 export const threatScoreResource: ResourceDefinition<ThreatScoreRow> = {
-  schema: {
-    inserted_at: dateTime,
-    compliance_id: text,
-    overall_score: DECIMAL,
-    score_delta: nullable(DECIMAL),
-    /** Numbers in a scan's snapshot, two-place decimal strings in the combined one. */
-    section_scores: mapOf({ anyOf: [number, DECIMAL] }),
-    critical_requirements: listOf(CRITICAL_REQUIREMENT),
-    total_requirements: integer,
-    passed_requirements: integer,
-    failed_requirements: integer,
-    manual_requirements: integer,
-    total_findings: integer,
-    passed_findings: integer,
-    failed_findings: integer,
-  },
+  schema: THREATSCORE_SCHEMA,
   type: 'threatscore-snapshots',
   id: (r) => r.id,
   attributes: (r) => ({
-    inserted_at: r.inserted_at,
-    compliance_id: r.compliance_id,
+    ...Object.fromEntries(ATTRIBUTES.map((name) => [name, r[name]])),
     overall_score: decimal(r.overall_score),
     score_delta: decimal(r.score_delta),
-    section_scores: r.section_scores,
-    critical_requirements: r.critical_requirements,
-    total_requirements: r.total_requirements,
-    passed_requirements: r.passed_requirements,
-    failed_requirements: r.failed_requirements,
-    manual_requirements: r.manual_requirements,
-    total_findings: r.total_findings,
-    passed_findings: r.passed_findings,
-    failed_findings: r.failed_findings,
   }),
   relationships: {
     scan: { type: 'scans', ids: (r) => r.scan_id },
@@ -83,10 +77,7 @@ export const THREATSCORE_QUERY: QuerySpec = {
   filters: { provider_id: ANY_TEXT, provider_type: ANY_TEXT, provider_groups: ANY_TEXT },
   includes: ['scan', 'provider'],
   fields: {
-    'threatscore-snapshots': [
-      'id', 'inserted_at', 'scan', 'provider', 'compliance_id', 'overall_score', 'score_delta', 'section_scores', 'critical_requirements',
-      'total_requirements', 'passed_requirements', 'failed_requirements', 'manual_requirements', 'total_findings', 'passed_findings', 'failed_findings',
-    ],
+    'threatscore-snapshots': ['id', 'scan', 'provider', ...ATTRIBUTES],
   },
   extraParameters: ['snapshot_id'],
 };
