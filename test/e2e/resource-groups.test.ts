@@ -100,6 +100,14 @@ describe('resource groups from check definitions', () => {
     assert.equal(ec2.body.data[0].attributes.resource_groups, 'compute');
     const iam = await owner.client.get(`/api/v1/findings/latest?filter[check_id]=${UNCATEGORISED}&page[size]=1`);
     assert.deepEqual(iam.body.data[0].attributes.categories, ['identity-access']);
+    // A finding group's resources carry their check's group, as Prowler's do; a check without one answers ''.
+    const ec2Check = ec2.body.data[0].attributes.check_id;
+    const grouped = await owner.client.get(`/api/v1/finding-groups/latest/${ec2Check}/resources?page[size]=2`);
+    assert.equal(grouped.status, 200, JSON.stringify(grouped.body));
+    assert.ok(grouped.body.data.length > 0);
+    for (const row of grouped.body.data) assert.equal(row.attributes.resource.resource_group, 'compute');
+    const ungrouped = await owner.client.get(`/api/v1/finding-groups/latest/${UNCATEGORISED}/resources?page[size]=1`);
+    assert.equal(ungrouped.body.data[0].attributes.resource.resource_group, '');
     const metadata = await owner.client.get('/api/v1/findings/metadata/latest');
     assert.deepEqual(metadata.body.data.attributes.groups, ['compute', 'storage']);
   });

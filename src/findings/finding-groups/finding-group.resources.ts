@@ -72,9 +72,11 @@ export interface FindingGroupResourceRow {
   first_seen_at: Date | null;
   last_seen_at: Date | null;
   muted_reason: string | null;
+  /** The check's resource group (check_metadata), null when the check definitions give none. */
+  resource_group: string | null;
 }
 
-/** Prowler's FindingGroupResourceSerializer (type finding-group-resources); no resource group is kept here (''). */
+/** Prowler's FindingGroupResourceSerializer (type finding-group-resources); a check without a resource group answers ''. */
 export const findingGroupResourceResource: ResourceDefinition<FindingGroupResourceRow> = {
   schema: {
     resource: objectOf({ uid: text, name: text, service: text, region: text, type: text, resource_group: text }),
@@ -97,7 +99,7 @@ export const findingGroupResourceResource: ResourceDefinition<FindingGroupResour
       service: row.resource_service,
       region: row.resource_region,
       type: row.resource_type,
-      resource_group: '',
+      resource_group: row.resource_group ?? '',
     },
     provider: { type: row.provider_type, uid: row.provider_uid, alias: row.provider_alias ?? '' },
     finding_id: row.finding_id,

@@ -166,7 +166,8 @@ export class FindingGroupsService {
     const scans = await findingGroupScans(manager, query.filters, latest);
     await this.assertGroupExists(checkId, scans);
     const selected = await this.findingsOf(query.filters.filter((f) => f.field !== 'check_title'), scans);
-    selected.add(`f.check_id = ${selected.param(checkId)}`);
+    const checkParam = selected.param(checkId);
+    selected.add(`f.check_id = ${checkParam}`);
     const title = query.filters.find((f) => f.field === 'check_title');
     if (title) addColumnFilter(selected, 'f.check_title', title);
     const { params } = selected;
@@ -183,6 +184,7 @@ export class FindingGroupsService {
              bool_and(f.muted) AS muted,
              CASE ${RESOURCE_SORT_SQL.delta} WHEN 2 THEN 'new' WHEN 1 THEN 'changed' END AS delta,
              min(f.first_seen_at) AS first_seen_at, max(f.inserted_at) AS last_seen_at, max(f.muted_reason) AS muted_reason,
+             (SELECT m.resource_group FROM check_metadata m WHERE m.check_id = ${checkParam}) AS resource_group,
              count(*) OVER ()::int AS total_count
         FROM (SELECT ${FINDING_GROUP_INPUT}, f.muted_reason FROM findings f ${selected.where()}) f
         JOIN resource_finding_links l ON l.tenant_id = f.tenant_id AND l.finding_id = f.id
