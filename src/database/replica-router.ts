@@ -39,6 +39,8 @@ export class ReplicaRouter implements OnApplicationBootstrap, OnApplicationShutd
   private readonly logger = new Logger('ReplicaRouter');
   /** False: DATABASE_REPLICA_URL is unset or the primary's own; the replica pool is the primary and nothing is routed. */
   readonly configured: boolean;
+  /** This process routes reads and polls the replica: a replica is configured and Redis keeps the marks (not a worker). */
+  readonly routes: boolean;
   private readonly marks: WriteMarks | null;
   private readonly maxLagMs: number;
   private state: ReplicaState = 'unknown';
@@ -76,29 +78,29 @@ export class ReplicaRouter implements OnApplicationBootstrap, OnApplicationShutd
     this.maxLagMs = config.database.replicaMaxLagMs;
     // A mark must outlive the time a replica in use may need to replay it: the lag limit, plus a poll's age.
     this.marks = redis ? new WriteMarks(redis, this.maxLagMs + 3 * REPLICA_POLL_INTERVAL_MS + 1000) : null;
+    this.routes = this.configured && this.marks !== null;
     const router = this;
     this.available = new Gauge({
       name: 'db_replica_available',
-      help: 'Whether read-only requests may use the replica (1) or go to the primary (0); absent without a replica.',
+      help: 'Whether read-only requests may use the replica (1) or go to the primary (0).',
       registers: [],
       collect() {
-        if (router.configured) this.set(router.state === 'up' ? 1 : 0);
+        this.set(router.state === 'up' ? 1 : 0);
       },
     });
     this.lag = new Gauge({
       name: 'db_replica_lag_seconds',
-      help: 'How far behind the primary the replica was at the last poll (an upper bound); absent while unknown.',
+      help: 'How far behind the primary the replica was at the last poll (an upper bound); +Inf while unknown (down, not polled yet).',
       registers: [],
       collect() {
-        this.reset();
-        if (router.configured && Number.isFinite(router.lagMs)) this.set(router.lagMs / 1000);
+        this.set(router.lagMs / 1000);
       },
     });
   }
 
   async onApplicationBootstrap(): Promise<void> {
     // Only a process that serves reads (it has Redis for the marks) polls; workers write to the primary.
-    if (!this.configured || !this.marks) return;
+    if (!this.routes) return;
     await this.poll();
     this.schedule();
   }

@@ -64,7 +64,8 @@ export class Metrics {
     });
     if (!this.enabled) return;
     collectDefaultMetrics({ register: this.registry });
-    for (const metric of [router.reads, router.outages, router.available, router.lag]) this.registry.registerMetric(metric);
+    // Only where reads are routed: a gauge without labels reads 0 until set, which would claim a replica down (or caught up) that is not there.
+    if (router.routes) for (const metric of [router.reads, router.outages, router.available, router.lag]) this.registry.registerMetric(metric);
     this.poolGauges({ [APP_DATA_SOURCE]: app, [REPLICA_DATA_SOURCE]: replica, [ADMIN_DATA_SOURCE]: admin, [ADMIN_REPLICA_DATA_SOURCE]: adminReplica });
     this.queueGauges();
     this.outboxGauges();

@@ -65,6 +65,9 @@ describe('bad input gets a clear 4xx JSON:API error, never a 500', () => {
     const upperPath = await user.client.patch(`/api/v1/users/${user.userId.toUpperCase()}`, { data: { type: 'users', id: user.userId, attributes: { name: 'upper path' } } });
     assert.equal(upperPath.status, 200, JSON.stringify(upperPath.body));
     assert.equal(upperPath.body.data.attributes.name, 'upper path');
+    const upperBoth = await user.client.patch(`/api/v1/users/${user.userId.toUpperCase()}`, { data: { type: 'users', id: user.userId.toUpperCase(), attributes: { name: 'upper both' } } });
+    assert.equal(upperBoth.status, 200, JSON.stringify(upperBoth.body));
+    assert.equal(upperBoth.body.data.attributes.name, 'upper both');
     const badBoth = await user.client.patch('/api/v1/users/not-a-uuid', { nothing: true });
     assertJsonApiError(badBoth, 400, 'bad path id and body');
     assert.equal(badBoth.body.errors[0].source.parameter, 'id');

@@ -99,6 +99,8 @@ describe('metrics', () => {
     assert.equal(sample(text, 'outbox_oldest_row_age_seconds', {}) !== undefined, true);
     assert.ok(sample(text, 'process_cpu_user_seconds_total', {})! > 0);
     assert.ok(text.includes('nodejs_eventloop_lag_seconds'));
+    // No replica of its own: nothing is routed, so no replica gauge claims one down (or caught up).
+    assert.ok(!text.includes('db_replica_'), 'replica metrics without a replica');
   });
 
   it('count the outbox rows that wait and the age of the oldest', async () => {

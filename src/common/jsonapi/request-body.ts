@@ -42,7 +42,8 @@ export async function parseResourceBody<T extends object>(body: unknown, options
     if (!DATA_MEMBERS.has(key)) throw ApiError.badRequest('invalid', `Unknown member '${key}' in data.`, { pointer: `/data/${key}` });
   }
   if (options.id !== undefined) {
-    if (data.id !== options.id) throw new ApiError(409, 'id_mismatch', 'data.id must match the id in the path.', { pointer: '/data/id' });
+    // A UUID in any case names the same resource: the path id comes lowercase from UuidPipe.
+    if (typeof data.id !== 'string' || data.id.toLowerCase() !== options.id.toLowerCase()) throw new ApiError(409, 'id_mismatch', 'data.id must match the id in the path.', { pointer: '/data/id' });
   } else if (data.id !== undefined) {
     throw ApiError.badRequest('invalid', 'A client-generated id is not accepted here.', { pointer: '/data/id' });
   }
@@ -59,7 +60,7 @@ export async function parseResourceBody<T extends object>(body: unknown, options
   });
   if (errors.length > 0) throw new ApiErrors(errors.flatMap((e) => toApiErrors(e, '/data/attributes')));
 
-  return { id: data.id as string | undefined, attributes: instance, relationships: readRelationships(data.relationships, options) };
+  return { id: options.id, attributes: instance, relationships: readRelationships(data.relationships, options) };
 }
 
 /** A relationship endpoint body: `{ data: [{type, id}, ...] }`. */
