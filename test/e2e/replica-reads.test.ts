@@ -52,7 +52,8 @@ describe('reads on a streaming replica', () => {
   }
   const replicaReads = (target: ApiProcess) => metric(target, 'db_replica_routed_reads_total{target="replica",reason="replica"}');
   const replicaInUse = (target: ApiProcess) =>
-    waitFor('the replica to be in use', async () => ((await metric(target, 'db_replica_available')) === 1 ? true : undefined), 30000);
+    // Generous: under a full suite's load a standby that reconnects and replays its backlog can take tens of seconds.
+    waitFor('the replica to be in use', async () => ((await metric(target, 'db_replica_available')) === 1 ? true : undefined), 90000);
 
   /** Does the standby have this provider yet (read there directly, as the owner role)? */
   async function onStandby(providerId: string): Promise<boolean> {

@@ -134,7 +134,7 @@ export async function startStandby(options: StandbyOptions): Promise<Standby> {
     const receivers = await onStandby(`SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'`);
     return senders.length > 0 && receivers.length > 0;
   };
-  const waitUntil = async (what: string, probe: () => Promise<boolean>, timeoutMs = 30000) => {
+  const waitUntil = async (what: string, probe: () => Promise<boolean>, timeoutMs = 90000) => {
     const deadline = Date.now() + timeoutMs;
     while (!(await probe())) {
       if (Date.now() > deadline) throw new Error(`the standby: ${what} did not happen within ${timeoutMs} ms`);
