@@ -21,4 +21,5 @@ RUN mkdir -p /var/lib/cspm/reports && chown node:node /var/lib/cspm/reports
 RUN mkdir -p /var/lib/cspm/scan-spool && chown node:node /var/lib/cspm/scan-spool
 USER node
 EXPOSE 8080
-CMD ["node", "dist/src/main.js"]
+# V8 flags of an API process: src/config/api-node-flags.ts says why.
+CMD ["node", "--max-semi-space-size=64", "dist/src/main.js"]

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import type { TypeParsers } from './wire-text-types';
 
 type RawResult = unknown[] | [unknown[], number];
 
@@ -21,7 +22,7 @@ export async function affected(manager: EntityManager, sql: string, params: unkn
 }
 
 interface PgClientLike {
-  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+  query(config: { name: string; text: string; values: unknown[]; types?: TypeParsers }): Promise<{ rows: unknown[] }>;
 }
 
 const statementNames = new Map<string, string>();
@@ -40,11 +41,15 @@ function statementName(sql: string): string {
  * plans it once per connection instead of on every call, which for the
  * per-request principal query was most of its cost. Only for SQL whose text
  * does not vary with input (each distinct text stays prepared on every
- * pooled connection).
+ * pooled connection). `types` replaces pg's type parsers for this statement's
+ * columns (see wire-text-types).
  */
-export async function preparedRows<T = Record<string, unknown>>(manager: EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
+export async function preparedRows<T = Record<string, unknown>>(manager: EntityManager, sql: string, params: unknown[] = [], types?: TypeParsers): Promise<T[]> {
   const client = (manager.queryRunner as unknown as { databaseConnection?: PgClientLike } | undefined)?.databaseConnection;
-  if (!client) return rows<T>(manager, sql, params);
-  const result = await client.query({ name: statementName(sql), text: sql, values: params });
+  if (!client) {
+    if (types) throw new Error('preparedRows: type parsers need a pg connection');
+    return rows<T>(manager, sql, params);
+  }
+  const result = await client.query({ name: statementName(sql), text: sql, values: params, ...(types ? { types } : {}) });
   return result.rows as T[];
 }

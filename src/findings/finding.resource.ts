@@ -21,9 +21,10 @@ export interface FindingRow {
   resource_type: string;
   muted: boolean;
   muted_reason: string | null;
-  first_seen_at: Date;
-  inserted_at: Date;
-  updated_at: Date;
+  /** ISO-8601 instants, as the page query reads them (RENDERED_TEXT_TYPES). */
+  first_seen_at: string;
+  inserted_at: string;
+  updated_at: string;
   resource_ids: string[] | null;
   /** The check's facts (check_metadata), null when no scan reported any. */
   categories: string[] | null;

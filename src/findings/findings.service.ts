@@ -15,6 +15,7 @@ import { countFromShortPage, PageCount, pageNumberMeta } from './query/page-coun
 import { ROW_FILTER_SOURCE, RowFilterSource } from './query/row-filter-source';
 import { SqlConditions } from './query/sql-conditions';
 import { addScanRestriction, ingestedScans } from './scans/scan-ranges';
+import { RENDERED_TEXT_TYPES } from '../database/wire-text-types';
 import { providerScopeSql } from './query/provider-scope';
 
 /** Sort names to keys; inserted_at is the id's own time, so it sorts by id and prunes like it. */
@@ -159,7 +160,8 @@ export class FindingsService {
    * One page, with each finding's resource ids read for just the rows shown.
    * Prepared per connection: its text varies only with the shape of the
    * filters and sort (values, limit and offset are parameters), and planning
-   * it over the partitions cost as much as running it.
+   * it over the partitions cost as much as running it. Timestamps come back
+   * as the ISO strings the answer shows (RENDERED_TEXT_TYPES).
    */
   private page(manager: EntityManager, conditions: SqlConditions, orderBy: string, limit: number, offset: number): Promise<FindingRow[]> {
     const params = [...conditions.params, limit, offset];
@@ -173,6 +175,7 @@ export class FindingsService {
          LEFT JOIN check_metadata m ON m.tenant_id = page.tenant_id AND m.check_id = page.check_id
         ORDER BY ${orderBy.replace(/\bf\./g, 'page.')}`,
       params,
+      RENDERED_TEXT_TYPES,
     );
   }
 

@@ -104,6 +104,7 @@ async function main(): Promise<void> {
       sides = [apiSide('balanced', balancer.baseUrl), apiSide('single', api.baseUrl)];
     }
     const auth = { authorization: `Bearer ${token}`, accept: 'application/vnd.api+json' };
+    const database = new URL(bench.env.DATABASE_URL).pathname.slice(1);
     // The first seconds of a cold process (JIT, pooled connections, prepared statements) say nothing of its steady speed.
     for (const side of sides) for (const mode of MODES) await load(side.url(mode), 32, 2, auth);
     for (const connections of CONNECTIONS) {
@@ -112,7 +113,7 @@ async function main(): Promise<void> {
         for (const mode of MODES) {
           // Alternating who goes first, so drift in the machine's load falls on both sides alike.
           for (const side of round % 2 ? [sides[1], sides[0]] : sides) {
-            (results[`${side.name}_${mode}`] ??= []).push(await measuredRound(side, side.url(mode), connections, auth));
+            (results[`${side.name}_${mode}`] ??= []).push(await measuredRound(side, side.url(mode), connections, auth, database));
           }
         }
       }
@@ -167,18 +168,18 @@ async function main(): Promise<void> {
 
 /**
  * One load round, with the CPU time per completed request of the side's
- * serving process and of PostgreSQL (all of its processes) over the round:
+ * serving process and of the PostgreSQL backends serving the bench's database over the round:
  * what each request costs each part, whatever else the two cores were doing.
  */
-async function measuredRound(side: Side, url: string, connections: number, headers: Record<string, string>): Promise<Round> {
+async function measuredRound(side: Side, url: string, connections: number, headers: Record<string, string>, database: string): Promise<Round> {
   const server = side.pid ? processCpuMicros(side.pid) : 0;
-  const postgres = postgresCpuMicros();
+  const postgres = postgresCpuMicros(database);
   const loaded = await load(url, connections, SECONDS, headers);
   const requests = Math.max(1, loaded.requests);
   return {
     ...loaded,
     server_cpu_us: side.pid ? Math.round((processCpuMicros(side.pid) - server) / requests) : 0,
-    postgres_cpu_us: Math.round((postgresCpuMicros() - postgres) / requests),
+    postgres_cpu_us: Math.round((postgresCpuMicros(database) - postgres) / requests),
   };
 }
 

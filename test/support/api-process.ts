@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { API_NODE_FLAGS } from '../../src/config/api-node-flags';
 
 export interface ApiProcess {
   baseUrl: string;
@@ -31,9 +32,9 @@ const GENEROUS_THROTTLES = { TOKEN_THROTTLE_POINTS: '100000', TOKEN_THROTTLE_ACC
 
 export async function startApiProcess(env: Record<string, string>, script = 'src/main.js', unset: string[] = []): Promise<ApiProcess> {
   const port = await freePort();
-  // API_NODE_ARGS passes flags such as --cpu-prof to the server process when profiling a benchmark;
-  // API_START_TIMEOUT_MS gives a slow (busy) machine longer than 30 s to start it.
-  const nodeArgs = (process.env.API_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // Started as production starts it (API_NODE_FLAGS); API_NODE_ARGS adds flags such as --cpu-prof when
+  // profiling a benchmark; API_START_TIMEOUT_MS gives a slow (busy) machine longer than 30 s to start it.
+  const nodeArgs = [...API_NODE_FLAGS, ...(process.env.API_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !unset.includes(name)));
   const child = spawn(process.execPath, [...nodeArgs, join(__dirname, '..', '..', ...script.split('/'))], {
     // Budgets as generous as an in-process test app's: every test of a run shares 127.0.0.1's budget in Redis.

@@ -15,17 +15,20 @@ export function processCpuMicros(pid: number): number {
 }
 
 /**
- * CPU microseconds of every PostgreSQL process on the machine (postmaster,
- * backends, background workers). A backend that exits between two readings
- * takes its time with it, so measure over a span in which pools stay open.
+ * CPU microseconds of the PostgreSQL processes on the machine (postmaster,
+ * backends, background workers), or with `database` only of the backends
+ * connected to it (their title names it), which other work on the machine
+ * does not move. A backend that exits between two readings takes its time
+ * with it, so measure over a span in which pools stay open.
  */
-export function postgresCpuMicros(): number {
+export function postgresCpuMicros(database?: string): number {
   let total = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
+      if (database !== undefined && !readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(` ${database} `)) continue;
       total += processCpuMicros(Number(entry));
     } catch {
       // The process ended while the list was read.

@@ -19,6 +19,7 @@ export interface RelationshipDefinition<Row> {
 export interface ResourceDefinition<Row> {
   type: string;
   id: (row: Row) => string;
+  /** A new object on every call: the renderer trims it (sparse fieldsets, undefined values) in place. */
   attributes: (row: Row) => Record<string, unknown>;
   /**
    * What each attribute `attributes` writes may hold: the OpenAPI document's
