@@ -2,7 +2,6 @@ import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
-import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -16,6 +15,7 @@ import { answerClientError } from './common/errors/client-error-response';
 import { excerpt } from './common/errors/excerpt';
 import { sendError } from './common/errors/json-api-exception.filter';
 import { registerDrainHooks } from './common/http/http-drain';
+import { securityHeaders } from './common/http/security-headers';
 import { assertStorableBody, assertStorableQuery } from './common/http/storable-strings';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './common/json/json-depth';
 import { JSONAPI_MEDIA_TYPE } from './common/jsonapi/media-type';
@@ -132,10 +132,14 @@ export async function createHttpApp(
   app.setGlobalPrefix(API_PREFIX, {
     exclude: UNPREFIXED_ROUTES.map((path) => ({ path, method: RequestMethod.GET })),
   });
-  await app.register(helmet as never, {
+  const headers = securityHeaders({
     // The API serves JSON; the only HTML is Swagger UI, whose inline scripts a strict CSP would block.
     contentSecurityPolicy: false,
     hsts: { maxAge: config.http.hstsMaxAgeSeconds, includeSubDomains: true },
+  });
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers);
+    done();
   });
   // Multipart is parsed only where a handler asks for it (scan imports), with that handler's limits.
   await app.register(multipart as never, { limits: { files: 1, parts: 10, fileSize: config.scans.importMaxBytes } });
