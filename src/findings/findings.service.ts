@@ -172,7 +172,9 @@ export class FindingsService {
               m.categories, m.resource_group
          FROM (SELECT ${FINDING_COLUMNS_SQL}, f.tenant_id FROM findings f ${conditions.where()}
                 ORDER BY ${orderBy} LIMIT $${params.length - 1} OFFSET $${params.length}) page
-         LEFT JOIN check_metadata m ON m.tenant_id = page.tenant_id AND m.check_id = page.check_id
+         -- One key look-up per row shown: joined as a set, the tenant's whole check list was read into a hash for every page.
+         LEFT JOIN LATERAL (SELECT k.categories, k.resource_group FROM check_metadata k
+                             WHERE k.tenant_id = page.tenant_id AND k.check_id = page.check_id LIMIT 1) m ON true
         ORDER BY ${orderBy.replace(/\bf\./g, 'page.')}`,
       params,
       RENDERED_TEXT_TYPES,
