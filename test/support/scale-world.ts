@@ -166,19 +166,17 @@ const REPLAY_DAY_SQL = `
   )
   SELECT count(*)::int AS inserted FROM inserted`;
 
-/** The first scans' findings, which the later days repeat; with each uid's place in the churn cycle. Not an application table. */
-const TEMPLATES_SQL = [
-  `CREATE UNLOGGED TABLE scale_templates AS
-   SELECT f.tenant_id, f.provider_id, f.uid, f.check_id, f.check_title, f.status, f.status_extended, f.severity, f.service,
-          f.region, f.resource_type, f.resource_uid, f.compliance,
-          (('x' || substr(md5(f.uid), 1, 8))::bit(32)::bigint % ${CHURN_DAYS})::int AS phase
-     FROM findings f WHERE f.scan_id = ANY($1::uuid[])`,
-  `CREATE INDEX scale_templates_provider ON scale_templates (provider_id)`,
-];
+/** The first scans' findings, which the later days repeat, with each uid's place in the churn cycle; $1 the first scans. Not an application table. */
+const CREATE_TEMPLATES_SQL = `
+  CREATE UNLOGGED TABLE scale_templates AS
+  SELECT f.tenant_id, f.provider_id, f.uid, f.check_id, f.check_title, f.status, f.status_extended, f.severity, f.service,
+         f.region, f.resource_type, f.resource_uid, f.compliance,
+         (('x' || substr(md5(f.uid), 1, 8))::bit(32)::bigint % ${CHURN_DAYS})::int AS phase
+    FROM findings f WHERE f.scan_id = ANY($1::uuid[])`;
 
 export class ScaleWorld {
   readonly tenants: ScaleTenant[] = [];
-  /** The latest calendar day's midnight-free anchor: day `days` starts here, earlier days a multiple of 24 h before. */
+  /** When the last calendar day's scans start (three hours ago, so they have completed); earlier days 24 h apart. */
   private readonly anchor = Math.floor((Date.now() - 3 * 3600_000) / 1000) * 1000;
 
   constructor(
@@ -235,7 +233,10 @@ export class ScaleWorld {
       }
       tenant.lastDay = 1;
     }
-    if (firstScans.length > 0) for (const sql of TEMPLATES_SQL) await this.admin.query(sql, sql.includes('$1') ? [firstScans] : []);
+    if (firstScans.length > 0) {
+      await this.admin.query(CREATE_TEMPLATES_SQL, [firstScans]);
+      await this.admin.query(`CREATE INDEX scale_templates_provider ON scale_templates (provider_id)`);
+    }
     seconds.real_path = (Date.now() - started) / 1000;
 
     started = Date.now();
