@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { rlsTransaction } from '../../src/database/rls-transaction';
@@ -10,9 +9,9 @@ import { partitionsOfMonth } from '../../src/findings/storage/finding-partitions
 import { startApiProcess } from '../support/api-process';
 import { createBenchEnvironment } from '../support/bench-database';
 import { aggregate, appDataSource, ensurePartitionsSince, insertCompletedScan, insertProviderRow } from '../support/bench-ingestion';
-import { loadUntil } from '../support/bench-load-until';
 import { batches, generateRecords } from '../support/finding-generator';
 import { signUp } from '../support/http-client';
+import { deleteProviderUnderLoad } from '../support/provider-deletion';
 import { load, LoadResult } from '../support/load';
 import { spawnWorker } from '../support/tasks-fixture';
 
@@ -54,17 +53,13 @@ async function main(): Promise<void> {
     await load(url, CONNECTIONS, SECONDS, headers);
     const before = await load(url, CONNECTIONS, SECONDS, headers);
 
-    const started = Date.now();
-    const response = await fetch(`${api.baseUrl}/api/v1/providers/${victimProvider}`, {
-      method: 'DELETE',
-      headers: { authorization: `Bearer ${victim.access}`, accept: 'application/vnd.api+json' },
-    });
-    if (response.status !== 202) throw new Error(`DELETE provider answered ${response.status}: ${await response.text()}`);
-    const taskId = ((await response.json()) as { data: { id: string } }).data.id;
-    const finished = waitForTask(admin, taskId);
-    const during = await loadUntil(url, CONNECTIONS, headers, finished);
-    const task = await finished;
-    const deletionSeconds = (Date.now() - started) / 1000;
+    const { task, seconds: deletionSeconds, during } = await deleteProviderUnderLoad(
+      admin,
+      { baseUrl: api.baseUrl, token: victim.access, providerId: victimProvider },
+      url,
+      CONNECTIONS,
+      headers,
+    );
     const heapAfterDeletion = await heapState(admin);
     const after = await load(url, CONNECTIONS, SECONDS, headers);
     const checks = [before, during, after];
@@ -143,16 +138,6 @@ async function ingestInterleaved(app: DataSource, feeds: Array<{ scan: Ingestion
       next.push(feed);
     }
     active = next;
-  }
-}
-
-async function waitForTask(admin: Client, taskId: string): Promise<{ result: { deleted: Record<string, number>; vacuum?: { seconds?: number } } }> {
-  for (;;) {
-    const { rows } = await admin.query(`SELECT state, result FROM tasks WHERE id = $1`, [taskId]);
-    const state = rows[0]?.state;
-    if (state === 'completed') return rows[0];
-    if (state === 'failed' || state === 'cancelled') throw new Error(`the deletion task ended ${state}: ${JSON.stringify(rows[0].result)}`);
-    await sleep(100);
   }
 }
 

@@ -4,6 +4,7 @@ import { createBenchEnvironment } from '../support/bench-database';
 import { aggregate, appDataSource, ingestRecords, insertCompletedScan, insertProviderRow } from '../support/bench-ingestion';
 import { generateRecords } from '../support/finding-generator';
 import { signUp } from '../support/http-client';
+import { FINDINGS_LATEST_PAGE, GROUPS_PAGE, overviewEndpoints } from '../support/overview-endpoints';
 
 /**
  * `npm run bench:overview`: p50 of each overview endpoint for a tenant
@@ -20,24 +21,11 @@ const PER_SCAN = Number(process.env.BENCH_PER_SCAN ?? 20_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 30);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WEEK_AGO = new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 10);
-/** The UI's findings page request, and the findings page with the same filters (their sorts differ: each takes its own keys). */
-const GROUPS_PAGE = 'finding-groups/latest?page[size]=10&sort=-status,-severity,-new_fail_count,-changed_fail_count,-fail_count,-last_seen_at&filter[muted]=false';
-const FINDINGS_PAGE = 'findings/latest?page[size]=10&sort=-severity,-status&filter[muted]=false';
 /** Name → path under /api/v1. */
 const ENDPOINTS: Record<string, string> = {
-  providers: 'overviews/providers',
-  'providers/count': 'overviews/providers/count',
-  findings: 'overviews/findings',
-  findings_severity: 'overviews/findings_severity',
-  services: 'overviews/services',
-  regions: 'overviews/regions',
-  'attack-surfaces': 'overviews/attack-surfaces',
-  categories: 'overviews/categories',
-  'resource-groups': 'overviews/resource-groups',
-  'compliance-watchlist': 'overviews/compliance-watchlist',
-  'findings_severity/timeseries': `overviews/findings_severity/timeseries?filter[date_from]=${WEEK_AGO}`,
+  ...overviewEndpoints(WEEK_AGO),
   'finding-groups/latest': GROUPS_PAGE,
-  'findings/latest (same filters)': FINDINGS_PAGE,
+  'findings/latest (same filters)': FINDINGS_LATEST_PAGE,
 };
 
 async function main(): Promise<void> {

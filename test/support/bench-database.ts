@@ -7,7 +7,7 @@ export interface BenchEnvironment {
   cleanup(): Promise<void>;
 }
 
-const SERVER_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const BENCH_SERVER_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /**
@@ -18,7 +18,7 @@ export async function createBenchEnvironment(label: string): Promise<BenchEnviro
   const runId = randomBytes(4).toString('hex');
   const database = `cspm_bench_${label}_${runId}`;
   const prefix = `cspm-bench-${label}-${runId}`;
-  const admin = new URL(SERVER_URL);
+  const admin = new URL(BENCH_SERVER_URL);
   admin.pathname = `/${database}`;
   const app = new URL(admin.toString());
   app.username = 'cspm_bench_app';
@@ -38,7 +38,7 @@ export async function createBenchEnvironment(label: string): Promise<BenchEnviro
   return {
     env,
     cleanup: async () => {
-      await dropScratchDatabase(SERVER_URL, database);
+      await dropScratchDatabase(BENCH_SERVER_URL, database);
       await deleteRedisPrefix(REDIS_URL, prefix);
     },
   };
