@@ -80,10 +80,8 @@ describe("readOcsf on Prowler's example output", () => {
 
     assert.equal(records.length, 5);
     const [first, second] = records;
-    const { raw, ...normalised } = first;
-    assert.deepEqual(raw, FIXTURE_FINDINGS[0]);
     assert.deepEqual(
-      normalised,
+      first,
       {
         uid: 'prowler-aws-accessanalyzer_enabled-123456789012-eu-west-1-accessanalyzer-res-0',
         checkId: 'accessanalyzer_enabled',
