@@ -186,6 +186,18 @@ describe("readOcsf on Prowler's example output", () => {
     );
   });
 
+  it('cuts the first of large batches at 1,000 records, so writing can start while the rest is read', async () => {
+    const findings = [...generateOcsfRecords({ providerType: 'aws', accountUid: '123456789012', count: 2500, seed: 9 })];
+    const { batches } = await readAll(Readable.from([JSON.stringify(findings)]), { batchSize: 2000 });
+    assert.deepEqual(
+      batches.map((batch) => [batch.records.length, batch.progress.recordsRead]),
+      [
+        [1000, 1000],
+        [1500, 2500],
+      ],
+    );
+  });
+
   it('accepts the provider type the scan expects, in any case', async () => {
     const { summary } = await readAll(inChunks(FIXTURE_BYTES), { expectedProvider: 'AWS' });
     assert.equal(summary.recordsAccepted, 5);
