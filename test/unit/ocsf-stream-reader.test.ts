@@ -80,10 +80,8 @@ describe("readOcsf on Prowler's example output", () => {
 
     assert.equal(records.length, 5);
     const [first, second] = records;
-    const { raw, ...normalised } = first;
-    assert.deepEqual(raw, FIXTURE_FINDINGS[0]);
     assert.deepEqual(
-      normalised,
+      first,
       {
         uid: 'prowler-aws-accessanalyzer_enabled-123456789012-eu-west-1-accessanalyzer-res-0',
         checkId: 'accessanalyzer_enabled',
@@ -184,6 +182,18 @@ describe("readOcsf on Prowler's example output", () => {
         [2, 2],
         [2, 4],
         [1, 5],
+      ],
+    );
+  });
+
+  it('cuts the first of large batches at 1,000 records, so writing can start while the rest is read', async () => {
+    const findings = [...generateOcsfRecords({ providerType: 'aws', accountUid: '123456789012', count: 2500, seed: 9 })];
+    const { batches } = await readAll(Readable.from([JSON.stringify(findings)]), { batchSize: 2000 });
+    assert.deepEqual(
+      batches.map((batch) => [batch.records.length, batch.progress.recordsRead]),
+      [
+        [1000, 1000],
+        [1500, 2500],
       ],
     );
   });

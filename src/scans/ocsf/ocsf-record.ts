@@ -45,8 +45,6 @@ export interface OcsfRecord {
   compliance: Record<string, string[]>;
   /** The check's categories, lower case, without duplicates. */
   categories: string[];
-  /** The finding as read, kept whole for the JSON-OCSF report export. */
-  raw: RawOcsfFinding;
   eventTime?: Date;
 }
 
@@ -163,7 +161,6 @@ export function normaliseOcsfFinding(finding: RawOcsfFinding): NormaliseResult {
       resources,
       compliance: complianceOf(field(finding, 'unmapped', 'compliance')),
       categories: categoriesOf(field(finding, 'unmapped', 'categories')),
-      raw: finding,
       eventTime: eventTimeOf(finding),
     },
   };

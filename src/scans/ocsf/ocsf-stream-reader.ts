@@ -18,7 +18,7 @@ export interface ReadOcsfOptions {
    * rather than filed under this provider. Records without an account pass.
    */
   expectedAccount?: string;
-  /** Records per yielded batch; 1000 by default. */
+  /** Records per yielded batch; 1000 by default. The first batch holds at most FIRST_BATCH_SIZE of them. */
   batchSize?: number;
   /** How many skipped records (and, in an error, bad records) are described; 10 by default. */
   maxBadRecordsReported?: number;
@@ -77,6 +77,12 @@ export class OcsfLimitError extends OcsfFormatError {
 }
 
 const DEFAULT_BATCH_SIZE = 1000;
+/**
+ * The first batch is cut early: whoever writes the batches waits for it
+ * with nothing to do, while every later one is read as the one before is
+ * written.
+ */
+const FIRST_BATCH_SIZE = 1000;
 /** A batch is also cut once its records' text reaches this many characters, so large records make smaller batches. */
 const MAX_BATCH_CHARS = 32 * 1024 * 1024;
 const DEFAULT_MAX_BAD_RECORDS_REPORTED = 10;
@@ -97,6 +103,7 @@ const DEFAULT_MAX_BAD_RECORDS_REPORTED = 10;
  */
 export async function* readOcsf(input: Readable, options: ReadOcsfOptions = {}): AsyncGenerator<OcsfBatch, OcsfReadSummary> {
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
+  let cutAt = Math.min(batchSize, FIRST_BATCH_SIZE);
   const intake = new RecordIntake(
     options.expectedProvider?.toLowerCase(),
     options.expectedAccount,
@@ -118,9 +125,10 @@ export async function* readOcsf(input: Readable, options: ReadOcsfOptions = {}):
         intake.take(element);
         // Bad records are gathered for a batch's worth of records, to name more than the first, and no batch leaves meanwhile.
         if (intake.hasEnoughBadRecords(batchSize)) intake.failIfBadRecords();
-        if (intake.pendingRecords >= batchSize || intake.pendingChars >= MAX_BATCH_CHARS) {
+        if (intake.pendingRecords >= cutAt || intake.pendingChars >= MAX_BATCH_CHARS) {
           intake.failIfBadRecords();
           yield intake.cutBatch(counted.bytes);
+          cutAt = batchSize;
         }
       }
     }
