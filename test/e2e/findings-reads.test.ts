@@ -304,6 +304,24 @@ describe('findings and resources reads', () => {
     assert.equal(walk.size, total);
   });
 
+  it('relates a latest resource to its findings of the latest scans, and a resource to the latest finding of each check', async () => {
+    const latest = await api.get(`/api/v1/resources/latest?filter[provider]=${world.providers.aws1}&page[size]=5`);
+    assert.ok(latest.body.data.length > 0);
+    for (const resource of latest.body.data) {
+      const ofLatestScan = (await admin.query(
+        `SELECT f.id FROM resource_finding_links l JOIN findings f ON f.id = l.finding_id WHERE l.resource_id = $1 AND f.scan_id = $2 ORDER BY f.id`,
+        [resource.id, world.scans.aws1Second],
+      )).rows.map((row: { id: string }) => row.id);
+      assert.deepEqual(resource.relationships.findings.data.map((f: { id: string }) => f.id), ofLatestScan);
+      const whole = await api.get(`/api/v1/resources/${resource.id}`);
+      const latestOfEachCheck = (await admin.query(
+        `SELECT DISTINCT ON (f.uid) f.id FROM resource_finding_links l JOIN findings f ON f.id = l.finding_id WHERE l.resource_id = $1 ORDER BY f.uid, f.id DESC`,
+        [resource.id],
+      )).rows.map((row: { id: string }) => row.id);
+      assert.deepEqual(whole.body.data.relationships.findings.data.map((f: { id: string }) => f.id).sort(), latestOfEachCheck.sort());
+    }
+  });
+
   it('/resources/latest stays fast when the statistics predate the tenant’s data', async () => {
     // Analyzed before a tenant's scans arrive, a scan's one-millisecond id range looks empty to the planner.
     await admin.query('ANALYZE resources, resource_finding_links, findings');

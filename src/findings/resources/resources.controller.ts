@@ -6,6 +6,7 @@ import { JsonApiQuery, UuidPipe } from '../../common/http/request-params';
 import { renderDocument } from '../../common/jsonapi/document';
 import { ParsedQuery } from '../../common/jsonapi/query-spec';
 import { ResourceDefinition } from '../../common/jsonapi/resource-definition';
+import { FindingScope } from '../finding-selection';
 import { nextPageLink } from '../query/next-link';
 import { RequestUrl } from '../query/request-url.decorator';
 import { RESOURCE_DETAIL, RESOURCE_LATEST_LIST, RESOURCE_LIST, RESOURCE_METADATA, RESOURCE_METADATA_LATEST } from './resource-list-spec';
@@ -34,13 +35,13 @@ export class ResourcesController {
   @Get()
   @Endpoint({ summary: 'List resources (page numbers, or a cursor with page[cursor])', resource: resourceResource, list: true })
   async list(@JsonApiQuery(RESOURCE_LIST) query: ParsedQuery, @RequestUrl() url: string) {
-    return this.renderPage(await this.resources.list(query, 'all'), query, url);
+    return this.renderPage(await this.resources.list(query, 'all'), query, url, 'all');
   }
 
   @Get('latest')
   @Endpoint({ summary: 'List the resources the latest completed scan of each provider saw', resource: resourceResource, list: true })
   async latest(@JsonApiQuery(RESOURCE_LATEST_LIST) query: ParsedQuery, @RequestUrl() url: string) {
-    return this.renderPage(await this.resources.list(query, 'latest'), query, url);
+    return this.renderPage(await this.resources.list(query, 'latest'), query, url, 'latest');
   }
 
   @Get('metadata')
@@ -58,7 +59,7 @@ export class ResourcesController {
   @Get(':id')
   @Endpoint({ summary: 'One resource', resource: resourceResource })
   async get(@Param('id', UuidPipe) id: string, @JsonApiQuery(RESOURCE_DETAIL) query: ParsedQuery) {
-    const [resource] = await this.withRelated([await this.resources.get(id)], query);
+    const [resource] = await this.withRelated([await this.resources.get(id)], query, 'all');
     return renderDocument(resourceResource, resource, { fields: query.fields, included: await this.graph.included(resourceResource, [resource], query.include) });
   }
 
@@ -77,8 +78,8 @@ export class ResourcesController {
     return renderDocument(resourceEventResource, found, { fields: query.fields });
   }
 
-  private async renderPage(page: ResourcePage, query: ParsedQuery, url: string) {
-    const shown = await this.withRelated(page.rows, query);
+  private async renderPage(page: ResourcePage, query: ParsedQuery, url: string, scope: FindingScope) {
+    const shown = await this.withRelated(page.rows, query, scope);
     return renderDocument(resourceResource, shown, {
       fields: query.fields,
       included: await this.graph.included(resourceResource, shown, query.include),
@@ -88,9 +89,9 @@ export class ResourcesController {
   }
 
   /** The `findings` relationship costs a query: read only when it is rendered or included. */
-  private withRelated(rows: ResourceRow[], query: ParsedQuery): Promise<ResourceRow[]> {
+  private withRelated(rows: ResourceRow[], query: ParsedQuery, scope: FindingScope): Promise<ResourceRow[]> {
     const wanted = query.fields.resources;
-    if (query.include.includes('findings') || !wanted || wanted.includes('findings')) return this.resources.withFindingIds(rows);
+    if (query.include.includes('findings') || !wanted || wanted.includes('findings')) return this.resources.withFindingIds(rows, scope);
     return Promise.resolve(rows);
   }
 }

@@ -12,9 +12,9 @@ import { isProviderFilter, providerScopeSql } from '../query/provider-scope';
 import { ROW_FILTER_SOURCE, RowFilterSource } from '../query/row-filter-source';
 import { SqlConditions } from '../query/sql-conditions';
 import { idRangeOfMs } from '../storage/finding-ids';
-import { latestCompletedScans, ScanRange, scansByIds } from '../scans/scan-ranges';
+import { addIdBounds, latestCompletedScans, ScanRange, scanIdBounds, scansByIds } from '../scans/scan-ranges';
 import { RESOURCE_COLUMNS_SQL, ResourceRow } from './resource.resource';
-import { selectFindings } from '../finding-selection';
+import { FindingScope, selectFindings } from '../finding-selection';
 
 const COLUMNS: Record<string, string> = {
   id: 'r.id', uid: 'r.uid', name: 'r.name', region: 'r.region', service: 'r.service', type: 'r.type',
@@ -99,13 +99,18 @@ export class ResourcesService {
   /**
    * Fills each resource's `findings` relationship as Prowler does: the latest
    * finding of each check linked to it, among the findings the caller may
-   * read. One query for the whole page.
+   * read; for the latest resources, among the latest scans' findings. One
+   * query for the whole page. The latest scans also bound the links read
+   * (their id range), so that page costs the same whatever history is kept;
+   * otherwise every link of each resource across the history is read.
    */
-  async withFindingIds(resources: ResourceRow[]): Promise<ResourceRow[]> {
+  async withFindingIds(resources: ResourceRow[], scope: FindingScope): Promise<ResourceRow[]> {
     if (resources.length === 0) return resources;
     const manager = tenantManager();
-    const { conditions } = await selectFindings(manager, [], 'all', this.rowFilter);
+    const { conditions, scans } = await selectFindings(manager, [], scope, this.rowFilter);
     conditions.add(`l.resource_id = ANY(${conditions.param(resources.map((r) => r.id))}::uuid[])`);
+    const bounds = scans && scanIdBounds(scans);
+    if (bounds) addIdBounds(conditions, 'l.finding_id', bounds);
     const linked = await rows<{ resource_id: string; ids: string[] }>(
       manager,
       `SELECT latest.resource_id, array_agg(latest.id ORDER BY latest.id) AS ids

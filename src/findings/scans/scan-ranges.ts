@@ -76,14 +76,26 @@ export async function latestCompletedScans(manager: EntityManager, scopeSql: (c:
  */
 export function addScanRestriction(conditions: SqlConditions, scans: readonly ScanRange[]): void {
   const ingested = scans.filter((s) => s.startedAt !== null);
-  if (ingested.length === 0) {
+  const bounds = scanIdBounds(ingested);
+  if (bounds === null) {
     conditions.add('false');
     return;
   }
-  const times = ingested.map((s) => s.startedAt!.getTime());
   conditions.add(`f.scan_id = ANY(${conditions.param(ingested.map((s) => s.scanId))}::uuid[])`);
-  conditions.add(`f.id >= ${conditions.param(uuidAtMs(Math.min(...times)))}::uuid`);
-  conditions.add(`f.id < ${conditions.param(idRangeOfMs(Math.max(...times)).to)}::uuid`);
+  addIdBounds(conditions, 'f.id', bounds);
+}
+
+/** The finding id range the scans' findings lie in (null when none was ingested). */
+export function scanIdBounds(scans: readonly ScanRange[]): { from: string; to: string } | null {
+  const times = scans.filter((s) => s.startedAt !== null).map((s) => s.startedAt!.getTime());
+  if (times.length === 0) return null;
+  return { from: uuidAtMs(Math.min(...times)), to: idRangeOfMs(Math.max(...times)).to };
+}
+
+/** `column` (a finding id) within the bounds. */
+export function addIdBounds(conditions: SqlConditions, column: string, bounds: { from: string; to: string }): void {
+  conditions.add(`${column} >= ${conditions.param(bounds.from)}::uuid`);
+  conditions.add(`${column} < ${conditions.param(bounds.to)}::uuid`);
 }
 
 /**
