@@ -136,6 +136,8 @@ export class ResourcesService {
   private async selectResources(manager: EntityManager, filters: readonly ParsedFilter[], scope: 'all' | 'latest'): Promise<SqlConditions> {
     const conditions = new SqlConditions();
     conditions.add(`r.provider_id = ANY(${providerScopeSql(conditions, filters)})`);
+    // A resource only a scan still being imported has seen shows once that scan is published.
+    conditions.add('r.unpublished_scan_id IS NULL');
     const scans = await this.restrictingScans(manager, filters, scope);
     if (scans) addSeenByScans(conditions, scans);
     for (const filter of filters) {
