@@ -107,7 +107,7 @@ describe('scan imports in batches of their own transactions', () => {
       return answer.body;
     };
     const ids = (body: any) => body.data.map((d: { id: string }) => d.id);
-    const findings = await get(`/api/v1/findings?filter[provider]=${providerId}&page[size]=100&sort=id`);
+    const findings = await get(`/api/v1/findings?filter[provider]=${providerId}&page[size]=100`);
     const latest = await get(`/api/v1/findings/latest?filter[provider]=${providerId}&page[size]=100`);
     const resources = await get(`/api/v1/resources?filter[provider]=${providerId}&page[size]=100`);
     const metadata = await get(`/api/v1/findings/metadata?filter[provider]=${providerId}`);
