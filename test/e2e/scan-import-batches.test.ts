@@ -18,7 +18,7 @@ import { generateRecords } from '../support/finding-generator';
 import { insertScan } from '../support/findings-fixtures';
 import { signUp, SignedUpUser } from '../support/http-client';
 import { awsProvider, newSpoolDir } from '../support/scans-fixture';
-import { fastQueueEnv, waitFor } from '../support/tasks-fixture';
+import { fastQueueEnv, pollTask, waitFor } from '../support/tasks-fixture';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const BATCH_SIZE = 200;
@@ -251,5 +251,22 @@ describe('scan imports in batches of their own transactions', () => {
       await count(`SELECT count(*) AS n FROM resources WHERE provider_id = $1`, [clean.id]),
     );
     assert.equal(await count(`SELECT count(*) AS n FROM unpublished_scans WHERE provider_id = $1`, [provider.id]), 0);
+  });
+
+  it('a provider deletion removes the rows of its unpublished scans too', async () => {
+    const provider = await awsProvider(owner.client);
+    await execution.ingestFile(await executingScan(provider, new Date(Date.now() - 3600_000)), await ocsfFile(recordsOf(provider.uid, 300)), jobContext());
+    const unpublished = await executingScan(provider);
+    const ingestion = app.app.get(FindingsIngestionService);
+    const scan = { tenantId: owner.tenantId, scanId: unpublished.scanId, providerId: provider.id, scanStartedAt: unpublished.startedAt };
+    await rlsTransaction(app.app.get(TenantDatabase).app, owner.tenantId, (m) => ingestion.ingestBatch(m, scan, [...generateRecords({ providerKey: 'doomed', count: 150 })]));
+
+    const accepted = await owner.client.delete(`/api/v1/providers/${provider.id}`);
+    assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+    const done = await pollTask(owner.client, accepted.body.data.id, 60000);
+    assert.equal(done.attributes.state, 'completed', JSON.stringify(done.attributes.result));
+    assert.equal(await count(`SELECT count(*) AS n FROM findings WHERE scan_id = $1`, [unpublished.scanId]), 0);
+    assert.equal(await count(`SELECT count(*) AS n FROM unpublished_scans WHERE scan_id = $1`, [unpublished.scanId]), 0);
+    assert.equal(await count(`SELECT count(*) AS n FROM resources WHERE provider_id = $1`, [provider.id]), 0);
   });
 });
