@@ -8,8 +8,9 @@ import { tenantIsolation } from '../src/database/rls-policy-sql';
  * scan_ingestions, which gets the scan's row at publication; until then the
  * scan is listed here, so that a failed, cancelled or abandoned import's rows
  * can be found and removed (and a provider deletion finds them too).
- * Resources are read on their own, so one that only the unpublished scan has
- * seen carries its id and is left out of every resource read until then.
+ * Resources are read on their own, so a resource keeps the id of the scan
+ * that first saw it, and is left out of every resource read while that scan
+ * is unpublished: publication changes no resource row.
  */
 export class UnpublishedScans1763800000245 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
@@ -23,15 +24,15 @@ export class UnpublishedScans1763800000245 implements MigrationInterface {
       )`,
       `CREATE INDEX unpublished_scans_provider ON unpublished_scans (tenant_id, provider_id)`,
       ...tenantIsolation('unpublished_scans'),
-      `ALTER TABLE resources ADD COLUMN unpublished_scan_id uuid`,
-      `CREATE INDEX resources_unpublished_scan ON resources (tenant_id, unpublished_scan_id) WHERE unpublished_scan_id IS NOT NULL`,
+      `ALTER TABLE resources ADD COLUMN first_scan_id uuid`,
+      `CREATE INDEX resources_first_scan ON resources (tenant_id, first_scan_id) WHERE first_scan_id IS NOT NULL`,
     ];
     for (const sql of statements) await q.query(sql);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP INDEX IF EXISTS resources_unpublished_scan`);
-    await q.query(`ALTER TABLE resources DROP COLUMN IF EXISTS unpublished_scan_id`);
+    await q.query(`DROP INDEX IF EXISTS resources_first_scan`);
+    await q.query(`ALTER TABLE resources DROP COLUMN IF EXISTS first_scan_id`);
     await q.query(`DROP TABLE IF EXISTS unpublished_scans`);
   }
 }

@@ -94,7 +94,7 @@ describe('scan imports in batches of their own transactions', () => {
       latest: await one(`SELECT md5(string_agg(uid || last_scan_id || status, ',' ORDER BY uid)) AS digest, count(*)::int AS n FROM finding_latest WHERE provider_id = $1`),
       ingested: await one(`SELECT scan_id FROM scan_ingestions WHERE provider_id = $1 ORDER BY scan_id`),
       unpublished: await one(`SELECT scan_id FROM unpublished_scans WHERE provider_id = $1`),
-      resources: await one(`SELECT count(*)::int AS n, count(unpublished_scan_id)::int AS hidden FROM resources WHERE provider_id = $1`),
+      resources: await one(`SELECT count(*)::int AS n, count(*) FILTER (WHERE first_scan_id IN (SELECT scan_id FROM unpublished_scans))::int AS hidden FROM resources WHERE provider_id = $1`),
       tagLinks: await one(`SELECT count(*)::int AS n FROM resource_tag_links l JOIN resources r ON r.id = l.resource_id WHERE r.provider_id = $1`),
     };
   }

@@ -25,11 +25,11 @@ export const RECORD_UNPUBLISHED_SCAN_SQL = `
 /**
  * $1 tenant, $2 provider, $3 scan. Unchanged resources are left alone: a scan
  * sees the same resources every time, and rewriting them all would only churn
- * the table. A resource seen for the first time stays hidden from readers
- * (unpublished_scan_id) until its scan is published.
+ * the table. A resource seen for the first time keeps the scan's id
+ * (first_scan_id): readers see it once that scan is published.
  */
 export const UPSERT_RESOURCES_SQL = `
-  INSERT INTO resources AS r (id, tenant_id, provider_id, uid, name, region, service, type, partition, details, metadata, unpublished_scan_id)
+  INSERT INTO resources AS r (id, tenant_id, provider_id, uid, name, region, service, type, partition, details, metadata, first_scan_id)
   SELECT s.id, $1, $2, s.uid, s.name, s.region, s.service, s.type, s.partition, s.details, s.metadata, $3 FROM resource_stage s
   ON CONFLICT (tenant_id, provider_id, uid) DO UPDATE
      SET name = EXCLUDED.name, region = EXCLUDED.region, service = EXCLUDED.service, type = EXCLUDED.type,

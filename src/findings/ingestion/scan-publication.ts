@@ -8,8 +8,8 @@ import { IngestionScan } from './ingestion-record';
  * A scan's batches are written in transactions of their own (writeBatch),
  * into a scan readers cannot see: its findings and links are reached only
  * through scan_ingestions, which has no row for it yet, the resources only it
- * has seen carry its id in unpublished_scan_id, and the latest state and
- * running totals have not moved. Publication makes all of it visible at once;
+ * has seen carry its id in first_scan_id (hidden while it is listed in
+ * unpublished_scans), and the latest state and running totals have not moved. Publication makes all of it visible at once;
  * discarding removes it.
  */
 
@@ -31,19 +31,18 @@ const ADD_TOTALS_SQL = `
  * $1 tenant, $2 scan, $3 provider, $4 and $5 the scan's id range. The latest
  * state moves to the scan's findings; a scan published out of order never
  * overwrites the state of a later one. first_seen_at stays as it was for a
- * uid already known (the finding carries the same value).
+ * uid already known (the finding carries the same value). In key order:
+ * the index is then filled page by page rather than at random.
  */
 const MOVE_LATEST_SQL = `
   INSERT INTO finding_latest AS l (tenant_id, provider_id, uid, status, severity, first_seen_at, last_finding_id, last_scan_id)
   SELECT $1, $3, f.uid, f.status, f.severity, f.first_seen_at, f.id, $2
     FROM findings f WHERE f.scan_id = $2 AND f.id >= $4::uuid AND f.id < $5::uuid
+   ORDER BY f.uid
   ON CONFLICT (tenant_id, provider_id, uid) DO UPDATE
      SET status = EXCLUDED.status, severity = EXCLUDED.severity,
          last_finding_id = EXCLUDED.last_finding_id, last_scan_id = EXCLUDED.last_scan_id
    WHERE l.last_finding_id < EXCLUDED.last_finding_id`;
-
-/** $1 tenant, $2 scan. */
-const SHOW_RESOURCES_SQL = `UPDATE resources SET unpublished_scan_id = NULL WHERE tenant_id = $1 AND unpublished_scan_id = $2`;
 
 /** $1 scan. */
 const UNLIST_UNPUBLISHED_SQL = `DELETE FROM unpublished_scans WHERE scan_id = $1`;
@@ -55,10 +54,11 @@ const BUMP_VERSION_SQL = `
 
 /**
  * Publishes a scan whose batches are all written, in the caller's tenant
- * transaction: scan_ingestions lists it (the findings reads find it there),
- * the running totals and the latest state take its findings, the resources
- * it saw first are shown, and the provider's findings version moves. A scan
- * already published is left as it is (answers false).
+ * transaction: scan_ingestions lists it (the findings reads find it there)
+ * and unpublished_scans no longer does (which also shows the resources it
+ * saw first), the running totals and the latest state take its findings,
+ * and the provider's findings version moves. A scan already published is
+ * left as it is (answers false).
  */
 export async function publishScan(manager: EntityManager, scan: IngestionScan): Promise<boolean> {
   const { tenantId, scanId, providerId } = scan;
@@ -70,7 +70,6 @@ export async function publishScan(manager: EntityManager, scan: IngestionScan): 
   if (listed.length === 0) return false;
   await affected(manager, ADD_TOTALS_SQL, [tenantId, scanId, providerId, range.from, range.to]);
   await affected(manager, MOVE_LATEST_SQL, [tenantId, scanId, providerId, range.from, range.to]);
-  await affected(manager, SHOW_RESOURCES_SQL, [tenantId, scanId]);
   await affected(manager, BUMP_VERSION_SQL, [tenantId, providerId]);
   return true;
 }
@@ -105,7 +104,7 @@ export async function unpublishedLeftovers(manager: EntityManager, providerId: s
  */
 const DISCARD_RESOURCES_SQL = `
   WITH doomed AS (
-    SELECT r.id FROM resources r WHERE r.tenant_id = $1 AND r.unpublished_scan_id = $2 LIMIT $3
+    SELECT r.id FROM resources r WHERE r.tenant_id = $1 AND r.first_scan_id = $2 LIMIT $3
   ), tags AS (
     DELETE FROM resource_tag_links l USING doomed d WHERE l.tenant_id = $1 AND l.resource_id = d.id
   )
