@@ -10,8 +10,9 @@ import { postgresOptions } from '../src/database/data-source-options';
 import { setupDatabase } from '../src/database/database-setup';
 import { rlsTransaction } from '../src/database/rls-transaction';
 import { newId } from '../src/database/uuid';
-import { INGESTION_BATCH_SIZE } from '../src/findings/ingestion/findings-ingestion.service';
+import { INGESTION_BATCH_SIZE } from '../src/findings/ingestion/ingestion-record';
 import { ingestBatch } from '../src/findings/ingestion/ingest-batch';
+import { publishScan } from '../src/findings/ingestion/scan-publication';
 import { IngestionScan } from '../src/findings/ingestion/ingestion-record';
 import { GeneratedProviderType, generateOcsfRecords, writeOcsfJsonArray } from '../src/scans/ocsf/ocsf-generator';
 import { RawOcsfFinding } from '../src/scans/ocsf/ocsf-record';
@@ -96,8 +97,8 @@ async function main(): Promise<void> {
 
 /**
  * The import path for one scan: the records written as a Prowler JSON-OCSF
- * array into a stream, read back by the OCSF reader, and each batch written
- * in its own tenant transaction.
+ * array into a stream, read back by the OCSF reader, each batch written
+ * in its own tenant transaction, then the scan published.
  */
 async function importOcsf(
   app: DataSource,
@@ -113,6 +114,7 @@ async function importOcsf(
     onBatch(batch.records.length);
   }
   await writing;
+  await rlsTransaction(app, scan.tenantId, (m) => publishScan(m, scan));
 }
 
 /** Later scans flip the status of about one finding in twenty, chosen by uid, so delta has changes to find. */

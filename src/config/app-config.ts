@@ -5,6 +5,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { bool, cleanEnv, num, str, url } from 'envalid';
 import { concurrencyVariable, QUEUE_NAMES, QueueName } from '../tasks/queue-names';
 import { DEFAULT_ENCODING_HEAP_MB } from '../scans/execution/encoded-ocsf-batches';
+import { INGESTION_BATCH_SIZE } from '../findings/ingestion/ingestion-record';
 import { checksDirectory, complianceDirectory } from './compliance-directory';
 import { OsUser, parseOsUser } from './os-user';
 import { outboundUrlProblem } from '../integrations/outbound-target';
@@ -186,6 +187,8 @@ export interface ScansConfig {
   recordMaxBytes: number;
   /** The heap of the thread that parses and encodes OCSF files, in MB. */
   encodingThreadHeapMb: number;
+  /** Records per batch, and so per transaction, of an OCSF file's ingestion. */
+  ingestionBatchSize: number;
   /**
    * Where uploads wait for the worker that ingests them and where Prowler
    * writes its output: a directory the API and every worker share (a volume
@@ -285,6 +288,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     SCAN_IMPORT_MAX_DECOMPRESSED_BYTES: num({ default: 16 * GIB }),
     SCAN_RECORD_MAX_BYTES: num({ default: 4 * 1024 * 1024 }),
     SCAN_ENCODING_THREAD_HEAP_MB: num({ default: DEFAULT_ENCODING_HEAP_MB }),
+    SCAN_INGESTION_BATCH_SIZE: num({ default: INGESTION_BATCH_SIZE }),
     SCAN_SPOOL_DIR: str({ default: '' }),
     PROWLER_BIN: str({ default: '' }),
     PROWLER_RUN_AS: str({ default: '' }),
@@ -334,6 +338,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
   }
   // The thread holds a batch of records (up to 32 MiB of text) and what they parse into: well over one record's worth.
   if (!Number.isInteger(e.SCAN_ENCODING_THREAD_HEAP_MB) || e.SCAN_ENCODING_THREAD_HEAP_MB < 16) throw new Error('SCAN_ENCODING_THREAD_HEAP_MB must be an integer of at least 16');
+  if (!Number.isInteger(e.SCAN_INGESTION_BATCH_SIZE) || e.SCAN_INGESTION_BATCH_SIZE < 1) throw new Error('SCAN_INGESTION_BATCH_SIZE must be a positive integer');
   // Empty: a directory under the system's temporary one, fine for a single host; set it where API and workers run apart.
   const spoolDir = e.SCAN_SPOOL_DIR || join(tmpdir(), 'cspm-scan-spool');
   if (!isAbsolute(spoolDir)) throw new Error('SCAN_SPOOL_DIR must be an absolute path');
@@ -389,6 +394,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
       importMaxDecompressedBytes: e.SCAN_IMPORT_MAX_DECOMPRESSED_BYTES,
       recordMaxBytes: e.SCAN_RECORD_MAX_BYTES,
       encodingThreadHeapMb: e.SCAN_ENCODING_THREAD_HEAP_MB,
+      ingestionBatchSize: e.SCAN_INGESTION_BATCH_SIZE,
       spoolDir,
       prowlerBin: e.PROWLER_BIN,
       prowlerRunAs: e.PROWLER_RUN_AS ? parseOsUser(e.PROWLER_RUN_AS, 'PROWLER_RUN_AS') : null,

@@ -7,7 +7,7 @@ import { addColumnFilter } from './query/column-filters';
 import { isProviderFilter, providerScopeSql } from './query/provider-scope';
 import { RowFilterSource } from './query/row-filter-source';
 import { SqlConditions } from './query/sql-conditions';
-import { addScanRestriction, latestCompletedScans, ScanRange, scansByIds } from './scans/scan-ranges';
+import { addScanRestriction, latestCompletedScans, PUBLISHED_FINDINGS_SQL, ScanRange, scansByIds } from './scans/scan-ranges';
 
 /** Filters that are plain columns of both findings and scan_summaries. */
 const SUMMARY_COLUMNS = new Set(['status', 'severity', 'delta', 'muted', 'check_id', 'service', 'region', 'resource_type']);
@@ -54,6 +54,7 @@ export async function selectFindings(
 
   const scans = await restrictingScans(manager, filters, scope);
   if (scans) addScanRestriction(conditions, scans);
+  else conditions.add(PUBLISHED_FINDINGS_SQL);
 
   for (const filter of filters) {
     if (SUMMARY_COLUMNS.has(filter.field) || FINDING_ONLY_COLUMNS.has(filter.field)) {

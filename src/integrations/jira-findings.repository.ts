@@ -1,5 +1,6 @@
 import { rows } from '../database/sql';
 import { tenantManager } from '../database/tenant-context';
+import { PUBLISHED_FINDINGS_SQL } from '../findings/scans/scan-ranges';
 import { visibleProviderCondition } from '../rbac/provider-visibility';
 import { SqlParams } from '../rbac/list-query-sql';
 import { JiraFinding } from './targets/jira-target';
@@ -12,7 +13,7 @@ import { JiraFinding } from './targets/jira-target';
 export async function visibleFindingIds(ids: readonly string[]): Promise<string[]> {
   if (ids.length === 0) return [];
   const params = new SqlParams();
-  const where = [`f.id = ANY(${params.add([...ids])}::uuid[])`, 'p.deleted_at IS NULL'];
+  const where = [`f.id = ANY(${params.add([...ids])}::uuid[])`, 'p.deleted_at IS NULL', PUBLISHED_FINDINGS_SQL];
   const visible = visibleProviderCondition('f.provider_id', params);
   if (visible) where.push(visible);
   const found = await rows<{ id: string }>(
@@ -32,7 +33,7 @@ export async function jiraFinding(id: string): Promise<JiraFinding | undefined> 
             COALESCE((SELECT r.name FROM resource_finding_links l JOIN resources r ON r.id = l.resource_id
                        WHERE l.tenant_id = f.tenant_id AND l.finding_id = f.id LIMIT 1), '') AS resource_name
        FROM findings f JOIN providers p ON p.id = f.provider_id
-      WHERE f.id = $1 AND p.deleted_at IS NULL`,
+      WHERE f.id = $1 AND p.deleted_at IS NULL AND ${PUBLISHED_FINDINGS_SQL}`,
     [id],
   );
   return found;

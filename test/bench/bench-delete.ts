@@ -2,8 +2,9 @@ import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { rlsTransaction } from '../../src/database/rls-transaction';
-import { INGESTION_BATCH_SIZE } from '../../src/findings/ingestion/findings-ingestion.service';
+import { INGESTION_BATCH_SIZE } from '../../src/findings/ingestion/ingestion-record';
 import { ingestBatch } from '../../src/findings/ingestion/ingest-batch';
+import { publishScan } from '../../src/findings/ingestion/scan-publication';
 import { IngestionRecord, IngestionScan } from '../../src/findings/ingestion/ingestion-record';
 import { partitionsOfMonth } from '../../src/findings/storage/finding-partitions';
 import { startApiProcess } from '../support/api-process';
@@ -119,7 +120,10 @@ async function seed(admin: Client, appUrl: string, victimTenant: string, readerT
     }
     await ingestInterleaved(app, feeds.slice(0, 2));
     await ingestInterleaved(app, feeds.slice(2));
-    for (const { scan } of feeds) await aggregate(app, scan.tenantId, scan.scanId);
+    for (const { scan } of feeds) {
+      await rlsTransaction(app, scan.tenantId, (m) => publishScan(m, scan));
+      await aggregate(app, scan.tenantId, scan.scanId);
+    }
     return victimProvider;
   } finally {
     await app.destroy();

@@ -8,7 +8,7 @@ import { Client } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { rlsTransaction } from '../../src/database/rls-transaction';
 import * as sql from '../../src/database/sql';
-import { INGESTION_BATCH_SIZE } from '../../src/findings/ingestion/findings-ingestion.service';
+import { INGESTION_BATCH_SIZE } from '../../src/findings/ingestion/ingestion-record';
 import { encodeBatch, writeBatch } from '../../src/findings/ingestion/ingest-batch';
 import * as ingestionSql from '../../src/findings/ingestion/ingestion-sql';
 import * as staging from '../../src/findings/ingestion/staging-tables';

@@ -9,8 +9,9 @@ import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { rlsTransaction } from '../../src/database/rls-transaction';
 import { copyRow, copyWithClient } from '../../src/findings/ingestion/copy-from-stdin';
-import { INGESTION_BATCH_SIZE } from '../../src/findings/ingestion/findings-ingestion.service';
+import { INGESTION_BATCH_SIZE } from '../../src/findings/ingestion/ingestion-record';
 import { writeBatch } from '../../src/findings/ingestion/ingest-batch';
+import { publishScan } from '../../src/findings/ingestion/scan-publication';
 import { muteRecords } from '../../src/processors/mutelist/mute-records';
 import { MutelistDocument } from '../../src/processors/mutelist/mutelist-document';
 import { CompiledMutelist } from '../../src/processors/mutelist/mutelist-matcher';
@@ -27,7 +28,7 @@ import { generateRecords } from '../support/finding-generator';
  * (staging COPY + INSERT … SELECT under RLS, with resources, links, latest
  * state and totals) from records already in memory, and as an import reads
  * them (a gzipped OCSF file read and encoded on the import's worker thread,
- * written in one transaction), beside a plain COPY of the same number of
+ * each batch written in its own transaction, then the scan published), beside a plain COPY of the same number of
  * finding rows into an unprotected table without RLS. The import runs a
  * second time with a Mutelist of 1,000 entries (MUTELIST_ENTRIES), as a
  * tenant's would apply: `mutelist_cost` is the share of the import's rate it
@@ -41,7 +42,7 @@ const IMPORT_ACCOUNT = '210987654321';
 const MUTELIST_ENTRIES = Number(process.env.BENCH_MUTELIST_ENTRIES ?? 1000);
 
 /** What a side writes, emptied before the next one so every side starts alike. */
-const ROUND_TABLES = ['findings', 'resource_finding_links', 'resources', 'resource_tags', 'resource_tag_links', 'finding_latest', 'finding_counts', 'finding_versions', 'scan_ingestions', 'plain_findings'];
+const ROUND_TABLES = ['findings', 'resource_finding_links', 'resources', 'resource_tags', 'resource_tag_links', 'finding_latest', 'finding_counts', 'finding_versions', 'scan_ingestions', 'unpublished_scans', 'plain_findings'];
 
 type Side = 'ingest' | 'import' | 'mutelist' | 'copy';
 
@@ -127,15 +128,18 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-/** An import as the scan-import job runs it: the worker thread reads, mutes and encodes, this one writes, all in one transaction. */
-function importFile(app: DataSource, scan: IngestionScan, file: string, mutelist: MutelistDocument | null): Promise<number> {
-  return rlsTransaction(app, scan.tenantId, async (m) => {
-    let written = 0;
-    await forEachEncodedBatch(file, { mutelist, expectedProvider: 'aws', expectedAccount: IMPORT_ACCOUNT, batchSize: INGESTION_BATCH_SIZE }, scan, async (batch) => {
-      written += (await writeBatch(m, scan, batch.encoded)).findingsInserted;
-    });
-    return written;
+/**
+ * An import as the scan-import job runs it: the worker thread reads, mutes
+ * and encodes, this one writes each batch in a transaction of its own, then
+ * publishes the scan in one more.
+ */
+async function importFile(app: DataSource, scan: IngestionScan, file: string, mutelist: MutelistDocument | null): Promise<number> {
+  let written = 0;
+  await forEachEncodedBatch(file, { mutelist, expectedProvider: 'aws', expectedAccount: IMPORT_ACCOUNT, batchSize: INGESTION_BATCH_SIZE }, scan, async (batch) => {
+    written += (await rlsTransaction(app, scan.tenantId, (m) => writeBatch(m, scan, batch.encoded))).findingsInserted;
   });
+  await rlsTransaction(app, scan.tenantId, (m) => publishScan(m, scan));
+  return written;
 }
 
 /** Seconds to compile the Mutelist and ask it about every record of the file (median of three), without reading or writing. */

@@ -3,9 +3,10 @@ import { DataSource } from 'typeorm';
 import { postgresOptions } from '../../src/database/data-source-options';
 import { rlsTransaction } from '../../src/database/rls-transaction';
 import { newId } from '../../src/database/uuid';
-import { INGESTION_BATCH_SIZE } from '../../src/findings/ingestion/findings-ingestion.service';
+import { INGESTION_BATCH_SIZE } from '../../src/findings/ingestion/ingestion-record';
 import { pipelined } from '../../src/common/pipelined';
 import { encodeBatch, writeBatch } from '../../src/findings/ingestion/ingest-batch';
+import { publishScan } from '../../src/findings/ingestion/scan-publication';
 import { IngestionRecord, IngestionScan } from '../../src/findings/ingestion/ingestion-record';
 import { aggregateScanCompliance } from '../../src/findings/compliance/compliance-aggregation';
 import { aggregateScan } from '../../src/findings/overviews/scan-aggregation';
@@ -80,6 +81,7 @@ export async function ingestRecords(
       onBatch(batch.length);
     },
   );
+  await rlsTransaction(app, scan.tenantId, (m) => publishScan(m, scan));
   return inserted;
 }
 

@@ -2,7 +2,8 @@ import { Client } from 'pg';
 import { rlsTransaction } from '../../src/database/rls-transaction';
 import { TenantDatabase } from '../../src/database/tenant-database';
 import { newId } from '../../src/database/uuid';
-import { FindingsIngestionService, INGESTION_BATCH_SIZE } from '../../src/findings/ingestion/findings-ingestion.service';
+import { FindingsIngestionService } from '../../src/findings/ingestion/findings-ingestion.service';
+import { INGESTION_BATCH_SIZE } from '../../src/findings/ingestion/ingestion-record';
 import { IngestionRecord, IngestionScan } from '../../src/findings/ingestion/ingestion-record';
 import { aggregateScan } from '../../src/findings/overviews/scan-aggregation';
 import { batches } from './finding-generator';
@@ -31,7 +32,7 @@ export async function insertScan(admin: Client, tenantId: string, providerId: st
   return id;
 }
 
-/** Ingests records through the real path (partition check, batches in tenant transactions), then aggregates the scan. */
+/** Ingests records through the real path (partition check, batches in tenant transactions, publication), then aggregates the scan. */
 export async function ingestScan(
   app: TestApp,
   scan: IngestionScan,
@@ -45,6 +46,7 @@ export async function ingestScan(
   for (const batch of batches(records, options.batchSize ?? INGESTION_BATCH_SIZE)) {
     inserted += (await rlsTransaction(database.app, scan.tenantId, (m) => ingestion.ingestBatch(m, scan, batch))).findingsInserted;
   }
+  await rlsTransaction(database.app, scan.tenantId, (m) => ingestion.publishScan(m, scan));
   if (options.aggregate !== false) await rlsTransaction(database.app, scan.tenantId, (m) => aggregateScan(m, scan.scanId));
   return inserted;
 }

@@ -1,6 +1,12 @@
+import { rlsTransaction } from '../../src/database/rls-transaction';
+import { TenantDatabase } from '../../src/database/tenant-database';
+import { newId } from '../../src/database/uuid';
+import { FindingsIngestionService } from '../../src/findings/ingestion/findings-ingestion.service';
+import { IngestionScan } from '../../src/findings/ingestion/ingestion-record';
 import { createGroup, createRole, invite, inviteMember, Member, uniqueName } from './access-fixtures';
 import { CheckDefinition } from './check-definitions';
 import { adminClient } from './database';
+import { generateRecords } from './finding-generator';
 import { SignedUpUser, signUp } from './http-client';
 import { awsProvider, fixtureFindings, importAndWait } from './scans-fixture';
 import { waitFor } from './tasks-fixture';
@@ -15,7 +21,8 @@ import { SLACK_TOKEN } from './integration-servers';
  * a provider group, a role, a member who joined by invitation, a pending
  * invitation, a mute rule, a daily schedule, a row filter rule, a Slack
  * integration that posted its scan summary, a Mutelist processor (and its
- * backfill task), and tasks. The app must run the workers in process
+ * backfill task), tasks, and an import under way (a batch written, its scan
+ * not yet published). The app must run the workers in process
  * (LocalAppModule, WORKERS_IN_PROCESS=true, a SCAN_SPOOL_DIR), send Slack
  * calls to a receiver (slackTestEnv), load PROWLER_COMPLIANCE_DIR (for a
  * ThreatScore snapshot and compliance reports) and PROWLER_CHECKS_DIR with
@@ -141,6 +148,7 @@ export async function buildTenantWorld(app: TestApp, label: string): Promise<Ten
   const adminRole = (await client.get(`/api/v1/users/${owner.userId}`)).body.data.relationships.roles.data[0].id;
 
   await settle(owner.tenantId);
+  await importUnderWay(app, { tenantId: owner.tenantId, scanId: newId(), providerId: provider.id, scanStartedAt: new Date() });
   const tasks = (await client.get('/api/v1/tasks?page[size]=100')).body.data.map((t: { id: string }) => t.id);
   const ids = {
     tenant: owner.tenantId,
@@ -170,6 +178,14 @@ export async function buildTenantWorld(app: TestApp, label: string): Promise<Ten
 }
 
 /** Waits until none of the tenant's tasks is still to run, so its rows stop changing. */
+/** A batch of a scan whose import is still under way (written, not published), so unpublished_scans holds a row of the tenant. */
+async function importUnderWay(app: TestApp, scan: IngestionScan): Promise<void> {
+  const ingestion = app.app.get(FindingsIngestionService);
+  await ingestion.prepareScan(scan);
+  const records = [...generateRecords({ providerKey: `under-way-${scan.scanId}`, count: 1 })];
+  await rlsTransaction(app.app.get(TenantDatabase).app, scan.tenantId, (m) => ingestion.ingestBatch(m, scan, records));
+}
+
 async function settle(tenantId: string): Promise<void> {
   const admin = await adminClient();
   try {

@@ -4,16 +4,7 @@ import { FindingPartitionsService } from '../storage/finding-partitions.service'
 import { CheckCatalog } from '../checks/check-catalog';
 import { CheckFactsOf, EncodedBatch, ingestBatch, writeBatch } from './ingest-batch';
 import { BatchResult, IngestionRecord, IngestionScan } from './ingestion-record';
-
-/**
- * Records per batch. A batch pays a fixed cost whatever its size (about a
- * dozen statements, truncating the staging tables, moving the provider's
- * findings version, and hashing the links of the tenant's tags to prune
- * stale ones): at 2,000 those took about 15 % of a 100,000-finding
- * import, at 10,000 about 3 % (README, Performance). The reader's first
- * batch is smaller, so writing starts early.
- */
-export const INGESTION_BATCH_SIZE = 10_000;
+import { discardUnpublishedScan, publishScan, TenantStep, unpublishedLeftovers } from './scan-publication';
 
 @Injectable()
 export class FindingsIngestionService {
@@ -43,5 +34,26 @@ export class FindingsIngestionService {
   /** Writes a batch encoded ahead of its transaction (encodeBatch), inside the caller's tenant transaction. */
   writeBatch(manager: EntityManager, scan: IngestionScan, batch: EncodedBatch): Promise<BatchResult> {
     return writeBatch(manager, scan, batch, this.factsOf);
+  }
+
+  /** Makes every batch written of the scan visible at once, inside the caller's tenant transaction (see publishScan). */
+  publishScan(manager: EntityManager, scan: IngestionScan): Promise<boolean> {
+    return publishScan(manager, scan);
+  }
+
+  /**
+   * Removes, `batchSize` rows per transaction, what unpublished scans left of
+   * the provider's: an earlier attempt of `scan`, and scans that stopped
+   * executing without being published or cleaned up.
+   */
+  async discardLeftovers(run: TenantStep, scan: IngestionScan, batchSize: number): Promise<void> {
+    for (const left of await run((m) => unpublishedLeftovers(m, scan.providerId, scan.scanId))) {
+      await discardUnpublishedScan(run, scan.tenantId, left, batchSize);
+    }
+  }
+
+  /** Removes what the unpublished `scan` wrote, `batchSize` rows per transaction. */
+  discard(run: TenantStep, scan: IngestionScan, batchSize: number): Promise<void> {
+    return discardUnpublishedScan(run, scan.tenantId, { scanId: scan.scanId, startedAt: scan.scanStartedAt }, batchSize);
   }
 }

@@ -7,7 +7,7 @@ import {
   INSERT_FINDINGS_SQL,
   LINK_RESOURCES_SQL,
   LINK_TAGS_SQL,
-  RECORD_SCAN_SQL,
+  RECORD_UNPUBLISHED_SCAN_SQL,
   RESOLVE_RESOURCE_IDS_SQL,
   UNLINK_STALE_TAGS_SQL,
   UPSERT_CHECK_FACTS_SQL,
@@ -45,10 +45,11 @@ export async function ingestBatch(manager: EntityManager, scan: IngestionScan, r
 }
 
 /**
- * Writes one encoded batch of a scan inside the current tenant transaction:
+ * Writes one encoded batch of a scan inside the current tenant transaction,
+ * out of readers' sight until the scan is published (scan-publication.ts):
  * resources upserted by (provider, uid), their tags and links, findings with
  * deterministic ids (so a retried batch inserts nothing twice), delta and
- * first_seen_at from finding_latest, which it then moves forward, and muted
+ * first_seen_at from finding_latest as it was before the scan, and muted
  * from the tenant's enabled mute rules. The batch's checks get their
  * categories (the records', else the check definition's) and resource group
  * (the check definition's) in check_metadata.
@@ -62,7 +63,9 @@ export async function writeBatch(manager: EntityManager, scan: IngestionScan, ba
   const { tenantId, scanId, providerId } = scan;
   const { startedAt, payload, checkCategories } = batch;
 
-  await rows(manager, RECORD_SCAN_SQL, [tenantId, scanId, providerId, startedAt]);
+  // Nothing of the batch shows before publication, whose commit waits for the WAL of every batch before it: a batch need not wait for its own flush.
+  await manager.query(`SET LOCAL synchronous_commit = off`);
+  await rows(manager, RECORD_UNPUBLISHED_SCAN_SQL, [tenantId, scanId, providerId, startedAt]);
   if (payload === null) return { findingsInserted: 0, resourcesUpserted: 0 };
   const checks = Object.entries(checkCategories);
   if (checks.length > 0) {
@@ -80,7 +83,7 @@ export async function writeBatch(manager: EntityManager, scan: IngestionScan, ba
 
   let resourcesUpserted = 0;
   if (payload.resourceCount) {
-    resourcesUpserted = await affected(manager, UPSERT_RESOURCES_SQL, [tenantId, providerId]);
+    resourcesUpserted = await affected(manager, UPSERT_RESOURCES_SQL, [tenantId, providerId, scanId]);
     await affected(manager, RESOLVE_RESOURCE_IDS_SQL, [tenantId, providerId]);
   }
   const [inserted] = await rows<{ inserted: number }>(manager, INSERT_FINDINGS_SQL, [tenantId, scanId, providerId, startedAt]);

@@ -6,27 +6,31 @@
  */
 
 /**
- * $1 tenant, $2 scan, $3 provider, $4 scan start. Every batch also moves the
- * provider's findings version (finding_versions): whatever the batch goes on
- * to write (findings, resources, tags, links) commits with it, so a
+ * $1 tenant, $2 scan, $3 provider, $4 scan start. The first batch lists the
+ * scan as unpublished (see publishScan), unless it already was published (a
+ * batch run again after publication writes nothing new). Every batch also
+ * moves the provider's findings version (finding_versions): a resource that
+ * readers already see may get new attributes or tags with it, so a
  * remembered read of this provider's data is never reused past it.
  */
-export const RECORD_SCAN_SQL = `
+export const RECORD_UNPUBLISHED_SCAN_SQL = `
   WITH recorded AS (
-    INSERT INTO scan_ingestions (scan_id, tenant_id, provider_id, started_at)
-    VALUES ($2, $1, $3, $4)
-    ON CONFLICT (scan_id) DO UPDATE SET last_ingested_at = now()
+    INSERT INTO unpublished_scans (scan_id, tenant_id, provider_id, started_at)
+    SELECT $2, $1, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM scan_ingestions WHERE scan_id = $2)
+    ON CONFLICT (scan_id) DO NOTHING
   )
   INSERT INTO finding_versions AS v (tenant_id, provider_id, version) VALUES ($1, $3, 1)
   ON CONFLICT (tenant_id, provider_id) DO UPDATE SET version = v.version + 1`;
 
 /**
- * $1 tenant, $2 provider. Unchanged resources are left alone: a scan sees the
- * same resources every time, and rewriting them all would only churn the table.
+ * $1 tenant, $2 provider, $3 scan. Unchanged resources are left alone: a scan
+ * sees the same resources every time, and rewriting them all would only churn
+ * the table. A resource seen for the first time keeps the scan's id
+ * (first_scan_id): readers see it once that scan is published.
  */
 export const UPSERT_RESOURCES_SQL = `
-  INSERT INTO resources AS r (id, tenant_id, provider_id, uid, name, region, service, type, partition, details, metadata)
-  SELECT s.id, $1, $2, s.uid, s.name, s.region, s.service, s.type, s.partition, s.details, s.metadata FROM resource_stage s
+  INSERT INTO resources AS r (id, tenant_id, provider_id, uid, name, region, service, type, partition, details, metadata, first_scan_id)
+  SELECT s.id, $1, $2, s.uid, s.name, s.region, s.service, s.type, s.partition, s.details, s.metadata, $3 FROM resource_stage s
   ON CONFLICT (tenant_id, provider_id, uid) DO UPDATE
      SET name = EXCLUDED.name, region = EXCLUDED.region, service = EXCLUDED.service, type = EXCLUDED.type,
          partition = EXCLUDED.partition, details = EXCLUDED.details, metadata = EXCLUDED.metadata, updated_at = now()
@@ -39,15 +43,13 @@ export const RESOLVE_RESOURCE_IDS_SQL = `
      SET id = (SELECT r.id FROM resources r WHERE r.tenant_id = $1 AND r.provider_id = $2 AND r.uid = s.uid)`;
 
 /**
- * $1 tenant, $2 scan, $3 provider, $4 scan start. Findings, the running
- * totals and the latest state in one statement: totals and latest state move
- * only by the rows this insert really wrote, so a retried batch changes
- * nothing. delta and first_seen_at are read from the latest state as it was
- * before the statement (one snapshot for the whole statement). A reason the
- * record was staged with (the Mutelist's) comes before a mute rule's, as in
- * Prowler. Mute rules
- * whose scope holds the provider are unnested once per batch and
- * hash-joined, not probed per finding.
+ * $1 tenant, $2 scan, $3 provider, $4 scan start. The batch's findings, with
+ * deterministic ids, so a retried batch inserts nothing twice. delta and
+ * first_seen_at are read from the latest state, which moves only when a scan
+ * is published: every batch of a scan compares with the state as it was
+ * before the scan. A reason the record was staged with (the Mutelist's) comes
+ * before a mute rule's, as in Prowler. Mute rules whose scope holds the
+ * provider are unnested once per batch and hash-joined, not probed per finding.
  */
 export const INSERT_FINDINGS_SQL = `
   WITH rule AS (
@@ -72,20 +74,7 @@ export const INSERT_FINDINGS_SQL = `
       ) latest ON true
       LEFT JOIN rule ON rule.uid = s.uid
     ON CONFLICT (tenant_id, id) DO NOTHING
-    RETURNING id, uid, status, severity, muted, delta
-  ), totals AS (
-    INSERT INTO finding_counts AS c (tenant_id, provider_id, status, severity, muted, delta, findings)
-    SELECT $1, $3, status, severity, muted, COALESCE(delta, ''), count(*) FROM inserted
-     GROUP BY status, severity, muted, COALESCE(delta, '')
-    ON CONFLICT (tenant_id, provider_id, status, severity, muted, delta) DO UPDATE SET findings = c.findings + EXCLUDED.findings
-  ), latest_state AS (
-    -- A scan ingested out of order never overwrites the state of a later one.
-    INSERT INTO finding_latest AS l (tenant_id, provider_id, uid, status, severity, first_seen_at, last_finding_id, last_scan_id)
-    SELECT $1, $3, uid, status, severity, $4, id, $2 FROM inserted
-    ON CONFLICT (tenant_id, provider_id, uid) DO UPDATE
-       SET status = EXCLUDED.status, severity = EXCLUDED.severity,
-           last_finding_id = EXCLUDED.last_finding_id, last_scan_id = EXCLUDED.last_scan_id
-     WHERE l.last_finding_id < EXCLUDED.last_finding_id
+    RETURNING 1
   )
   SELECT count(*)::int AS inserted FROM inserted`;
 

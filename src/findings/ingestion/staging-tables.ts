@@ -41,7 +41,7 @@ const stagedTransactions = new WeakSet<object>();
 /**
  * Empty staging tables for this batch. Creation is re-checked in every new
  * transaction: one that rolled back took its CREATE with it. Within one
- * transaction (an import writes every batch in one) they are truncated, not
+ * transaction (a caller may write several batches in one) they are truncated, not
  * deleted from: deleted rows stay in the table until the transaction ends, so
  * every later batch would scan all the earlier ones again.
  */

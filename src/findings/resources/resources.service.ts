@@ -141,6 +141,8 @@ export class ResourcesService {
   private async selectResources(manager: EntityManager, filters: readonly ParsedFilter[], scope: 'all' | 'latest'): Promise<SqlConditions> {
     const conditions = new SqlConditions();
     conditions.add(`r.provider_id = ANY(${providerScopeSql(conditions, filters)})`);
+    // A resource only a scan still being imported has seen shows once that scan is published.
+    conditions.add('(r.first_scan_id IS NULL OR r.first_scan_id <> ALL(ARRAY(SELECT u.scan_id FROM unpublished_scans u)))');
     const scans = await this.restrictingScans(manager, filters, scope);
     if (scans) addSeenByScans(conditions, scans);
     for (const filter of filters) {

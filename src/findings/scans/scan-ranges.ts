@@ -70,6 +70,13 @@ export async function latestCompletedScans(manager: EntityManager, scopeSql: (c:
 }
 
 /**
+ * Keeps findings (alias `f`) of scans still being imported out of a read no
+ * scan restricts: they show once their scan is published. The array is read
+ * once per statement, and is empty but while an import is under way.
+ */
+export const PUBLISHED_FINDINGS_SQL = 'f.scan_id <> ALL(ARRAY(SELECT u.scan_id FROM unpublished_scans u))';
+
+/**
  * Restricts findings (alias `f`) to the given scans: by scan id, and by the id
  * range their start times span, which is what lets PostgreSQL skip every
  * other partition.

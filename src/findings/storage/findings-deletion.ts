@@ -25,6 +25,7 @@ export const PROVIDER_FINDINGS_TABLES = [
   'finding_counts',
   'finding_versions',
   'scan_ingestions',
+  'unpublished_scans',
 ] as const;
 
 /**
@@ -51,6 +52,19 @@ const FINDINGS_BATCH_SQL = `
   )
   SELECT (SELECT count(*)::int FROM gone) AS findings, (SELECT count(*)::int FROM links) AS links,
          (SELECT d.id FROM doomed d ORDER BY d.id DESC LIMIT 1) AS last`;
+
+export interface ScanFindingsBatch {
+  findings: number;
+  links: number;
+  /** The last id deleted; null when none was left. */
+  last: string | null;
+}
+
+/** Deletes the next batch of a scan's findings and their links, after id `after` and below `before` (FINDINGS_BATCH_SQL). */
+export async function deleteScanFindingsBatch(manager: EntityManager, scanId: string, after: string, before: string, limit: number): Promise<ScanFindingsBatch> {
+  const [row] = await rows<ScanFindingsBatch>(manager, FINDINGS_BATCH_SQL, [scanId, after, before, limit]);
+  return row;
+}
 
 /** One batch of the provider's resources and their tag links, in uid order after $2: $1 provider, $3 batch size. */
 const RESOURCES_BATCH_SQL = `
@@ -81,7 +95,7 @@ const SCAN_ID_CEILING = `uuid7_from_md5(floor(extract(epoch FROM i.started_at) *
 /**
  * Tables small per scan or per provider (summaries per scan and dimension,
  * totals per provider), each statement deleting up to $2 rows of provider $1.
- * scan_ingestions goes last, since the findings are found through it: only
+ * scan_ingestions and unpublished_scans go last, since the findings are found through them: only
  * the rows of the scans this pass went through ($3), and only once none of
  * their findings is left, so a scan batch that committed behind the deletion
  * is found again by the next pass.
@@ -146,6 +160,16 @@ const SMALL_TABLE_STEPS: ReadonlyArray<{ table: string; sql: string; withScans?:
     table: 'scan_ingestions',
     sql: `DELETE FROM scan_ingestions WHERE scan_id IN (
             SELECT i.scan_id FROM scan_ingestions i
+             WHERE i.provider_id = $1 AND i.scan_id = ANY($3::uuid[])
+               AND NOT EXISTS (SELECT 1 FROM findings f
+                                WHERE f.tenant_id = i.tenant_id AND f.id >= ${SCAN_ID_FLOOR} AND f.id < ${SCAN_ID_CEILING} AND f.scan_id = i.scan_id)
+             LIMIT $2)`,
+    withScans: true,
+  },
+  {
+    table: 'unpublished_scans',
+    sql: `DELETE FROM unpublished_scans WHERE scan_id IN (
+            SELECT i.scan_id FROM unpublished_scans i
              WHERE i.provider_id = $1 AND i.scan_id = ANY($3::uuid[])
                AND NOT EXISTS (SELECT 1 FROM findings f
                                 WHERE f.tenant_id = i.tenant_id AND f.id >= ${SCAN_ID_FLOOR} AND f.id < ${SCAN_ID_CEILING} AND f.scan_id = i.scan_id)
@@ -226,9 +250,7 @@ export class ProviderFindingsDeletion {
         }
         const scan = this.scans[0];
         if (!scan) return this.advance('resources');
-        const [row] = await rows<{ findings: number; links: number; last: string | null }>(manager, FINDINGS_BATCH_SQL, [
-          scan.scanId, scan.after, scan.before, this.batchSize,
-        ]);
+        const row = await deleteScanFindingsBatch(manager, scan.scanId, scan.after, scan.before, this.batchSize);
         if (row.last === null) {
           this.scans.shift();
           return {};
@@ -274,11 +296,14 @@ export class ProviderFindingsDeletion {
     this.deletedThisPass = 0;
   }
 
-  /** The provider's ingested scans, oldest first, with the id range each one's findings share. */
+  /** The provider's ingested scans, published or not, oldest first, with the id range each one's findings share. */
   private async loadScans(manager: EntityManager): Promise<ScanToDelete[]> {
     const scans = await rows<{ scan_id: string; started_at: Date }>(
       manager,
-      `SELECT scan_id, started_at FROM scan_ingestions WHERE provider_id = $1 ORDER BY started_at, scan_id`,
+      `SELECT scan_id, started_at FROM scan_ingestions WHERE provider_id = $1
+       UNION
+       SELECT scan_id, started_at FROM unpublished_scans WHERE provider_id = $1
+       ORDER BY started_at, scan_id`,
       [this.providerId],
     );
     return scans.map(({ scan_id, started_at }) => {

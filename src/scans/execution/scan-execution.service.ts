@@ -1,23 +1,24 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { stat } from 'node:fs/promises';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
-import { rows } from '../../database/sql';
+import { affected, rows } from '../../database/sql';
 import { tenantManager, tenantScope } from '../../database/tenant-context';
-import { FindingsIngestionService, INGESTION_BATCH_SIZE } from '../../findings/ingestion/findings-ingestion.service';
+import { FindingsIngestionService } from '../../findings/ingestion/findings-ingestion.service';
 import { IngestionScan } from '../../findings/ingestion/ingestion-record';
+import { TenantStep } from '../../findings/ingestion/scan-publication';
 import { idRangeOfMs } from '../../findings/storage/finding-ids';
 import { tenantMutelist } from '../../processors/mutelist/tenant-mutelist';
 import { ProviderSecretsService } from '../../providers/provider-secrets.service';
 import { deterministicId } from '../../tasks/jobs/deterministic-id';
 import { JobRequest } from '../../tasks/jobs/job-definitions';
-import { JobOutcomeError } from '../../tasks/jobs/job-errors';
+import { JobOutcomeError, SHUTDOWN_REASON } from '../../tasks/jobs/job-errors';
 import { TenantJobContext } from '../../tasks/jobs/job-context';
 import { AFTER_SCAN_WORKFLOW } from '../../tasks/jobs/workflows';
 import { ScanTarget } from '../../tasks/scans/scan-engine';
 import { WorkflowStarter } from '../../tasks/workflows/workflow-starter';
-import { BadRecord, OcsfFormatError, OcsfReadSummary } from '../ocsf/ocsf-stream-reader';
+import { BadRecord, OcsfFormatError } from '../ocsf/ocsf-stream-reader';
 import { forEachEncodedBatch } from './encoded-ocsf-batches';
 
 /** A scan its job has marked executing. `startedAt` stays the same on every attempt: finding ids derive from it. */
@@ -50,6 +51,8 @@ interface StartedRow {
  */
 @Injectable()
 export class ScanExecution {
+  private readonly logger = new Logger('ScanExecution');
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly findings: FindingsIngestionService,
@@ -90,11 +93,15 @@ export class ScanExecution {
 
   /**
    * Stores the findings of a Prowler OCSF file (plain or gzipped) as the
-   * scan's results and completes the scan, all in one transaction: a file
-   * that turns out bad halfway, a cancel or a crash leaves nothing of the
-   * scan visible, and a retry starts clean (ingestion is idempotent per
-   * scan and finding uid besides). The follow-up steps (AFTER_SCAN_WORKFLOW)
-   * are enqueued in the same transaction, through the outbox.
+   * scan's results and completes the scan. Each batch is written in a
+   * transaction of its own, out of readers' sight; one last short
+   * transaction publishes the scan (findings, latest state, totals and new
+   * resources become visible together), completes it and enqueues its
+   * follow-up steps (AFTER_SCAN_WORKFLOW) through the outbox. No transaction
+   * spans the import, so a long one holds back no VACUUM. A file that turns
+   * out bad halfway, a cancel or a failure removes what the batches wrote;
+   * a retried job starts clean, removing what an earlier attempt left (a
+   * worker that died, or one shut down mid-import, leaves it in place).
    *
    * Progress runs from `fromPercent` to 99 with the bytes read; 100 comes
    * with completion.
@@ -103,39 +110,35 @@ export class ScanExecution {
     const ingestionScan: IngestionScan = { tenantId: scan.tenantId, scanId: scan.scanId, providerId: scan.providerId, scanStartedAt: scan.startedAt };
     await this.findings.prepareScan(ingestionScan);
     const size = Math.max(1, (await stat(file)).size);
+    const inTenant: TenantStep = (step) => context.inTenant(step);
+    await this.findings.discardLeftovers(inTenant, ingestionScan, this.config.tasks.deletionBatchSize);
 
-    return context.inTenant(async (manager) => {
+    try {
       const options = {
-        // Read in the ingestion's own transaction: the whole file is muted by one version of the Mutelist.
-        mutelist: await tenantMutelist(manager, scan.provider),
+        // Read once, before the first batch: the whole file is muted by one version of the Mutelist.
+        mutelist: await context.inTenant((manager) => tenantMutelist(manager, scan.provider)),
         expectedProvider: scan.provider,
         expectedAccount: accountOf(scan),
-        batchSize: INGESTION_BATCH_SIZE,
+        batchSize: this.config.scans.ingestionBatchSize,
         maxDecompressedBytes: this.config.scans.importMaxDecompressedBytes,
         maxRecordChars: this.config.scans.recordMaxBytes,
       };
       let findings = 0;
       let shownPercent = fromPercent;
-      let summary: OcsfReadSummary;
-      try {
-        // The next batch is read, parsed and encoded on the worker thread while the database writes this one.
-        summary = await forEachEncodedBatch(file, options, ingestionScan, async (batch) => {
-          context.signal.throwIfAborted();
-          await this.findings.writeBatch(manager, ingestionScan, batch.encoded);
-          findings += batch.records;
-          const percent = Math.min(99, fromPercent + Math.floor(((99 - fromPercent) * batch.progress.inputBytesRead) / size));
-          if (percent > shownPercent) {
-            shownPercent = percent;
-            await context.progress(percent);
-          }
-        }, this.config.scans.encodingThreadHeapMb);
-      } catch (error) {
-        if (error instanceof OcsfFormatError) throw new JobOutcomeError('invalid_file', `The file was not imported. ${error.message}.`);
-        throw error;
-      }
-      // A scan without findings is still a scan that ran: ingestion records it, so it reads as empty rather than missing.
-      if (findings === 0) await this.findings.ingestBatch(manager, ingestionScan, []);
-      const uniqueResources = await this.complete(manager, scan);
+      // The next batch is read, parsed and encoded on the worker thread while the database writes this one.
+      const summary = await forEachEncodedBatch(file, options, ingestionScan, async (batch) => {
+        context.signal.throwIfAborted();
+        await context.inTenant((manager) => this.findings.writeBatch(manager, ingestionScan, batch.encoded));
+        findings += batch.records;
+        const percent = Math.min(99, fromPercent + Math.floor(((99 - fromPercent) * batch.progress.inputBytesRead) / size));
+        if (percent > shownPercent) {
+          shownPercent = percent;
+          await context.progress(percent);
+        }
+      }, this.config.scans.encodingThreadHeapMb);
+      context.signal.throwIfAborted();
+      const uniqueResources = await context.inTenant((manager) => uniqueResourceCount(manager, scan));
+      await context.inTenant((manager) => this.publish(manager, scan, ingestionScan, uniqueResources));
       return {
         scan_id: scan.scanId,
         findings,
@@ -144,47 +147,74 @@ export class ScanExecution {
         records_skipped: summary.recordsSkipped,
         skipped_records: summary.skipped.map(describeSkipped),
       };
-    });
+    } catch (error) {
+      await this.discardAfterFailure(inTenant, ingestionScan, context);
+      if (error instanceof OcsfFormatError) throw new JobOutcomeError('invalid_file', `The file was not imported. ${error.message}.`);
+      throw error;
+    }
   }
 
   /**
-   * Completed, in the ingestion's own transaction, with its follow-up workflow.
-   * Ending the scan also releases the provider's next waiting scan (the
-   * scans trigger). A scan something else ended meanwhile (the stale-task
-   * sweep took its worker for lost) rolls the whole ingestion back.
-   *
-   * The scan's findings are all uncommitted here, so the partition's
-   * statistics know none of them: the planner expects one finding and, given
-   * a plain join, may scan every link of the tenant once per finding
-   * (quadratic: a 20,000-finding import, retried over the dead rows of a
-   * killed attempt, ran into the statement timeout). The lateral look-up,
-   * kept apart by OFFSET 0, probes the links' primary key once per finding
-   * whatever the estimate.
+   * Removes what the failed or cancelled import wrote. Not at shutdown: the
+   * job goes back to the queue, and its next attempt starts clean anyway.
+   * A removal that fails too is left to that next attempt, or to the
+   * provider's next import (discardLeftovers); readers never see the rows.
    */
-  private async complete(manager: EntityManager, scan: StartedScan): Promise<number> {
-    const range = idRangeOfMs(Math.floor(scan.startedAt.getTime()));
-    const [completed] = await rows<{ unique_resource_count: number }>(
+  private async discardAfterFailure(inTenant: TenantStep, scan: IngestionScan, context: TenantJobContext): Promise<void> {
+    if (context.signal.reason === SHUTDOWN_REASON) return;
+    try {
+      await this.findings.discard(inTenant, scan, this.config.tasks.deletionBatchSize);
+    } catch (error) {
+      this.logger.warn(`scan ${scan.scanId}: its unpublished rows stay until the provider's next import (${(error as Error).message})`);
+    }
+  }
+
+  /**
+   * Publishes the scan and completes it, in one transaction, with its
+   * follow-up workflow. Ending the scan also releases the provider's next
+   * waiting scan (the scans trigger). A scan something else ended meanwhile
+   * (the stale-task sweep took its worker for lost) is not published: its
+   * rows are discarded.
+   */
+  private async publish(manager: EntityManager, scan: StartedScan, ingestionScan: IngestionScan, uniqueResources: number): Promise<void> {
+    const completed = await affected(
       manager,
-      `UPDATE scans SET state = 'completed', progress = 100, completed_at = now(), updated_at = now(),
-              unique_resource_count = (
-                SELECT count(DISTINCT l.resource_id)::int
-                  FROM findings f
-                 CROSS JOIN LATERAL (
-                   SELECT resource_id FROM resource_finding_links
-                    WHERE tenant_id = f.tenant_id AND finding_id = f.id
-                   OFFSET 0) l
-                 WHERE f.scan_id = $1 AND f.id >= $2::uuid AND f.id < $3::uuid)
-        WHERE id = $1 AND state = 'executing'
-        RETURNING unique_resource_count`,
-      [scan.scanId, range.from, range.to],
+      `UPDATE scans SET state = 'completed', progress = 100, completed_at = now(), updated_at = now(), unique_resource_count = $2
+        WHERE id = $1 AND state = 'executing'`,
+      [scan.scanId, uniqueResources],
     );
-    if (!completed) throw new JobOutcomeError('scan_ended', 'The scan was ended by something else while its results were being stored; none were kept.');
+    if (completed === 0) throw new JobOutcomeError('scan_ended', 'The scan was ended by something else while its results were being stored; none were kept.');
+    await this.findings.publishScan(manager, ingestionScan);
     // The steps' ids derive from the scan: a scan completes once, but a second start would add nothing either.
     const args = { scanId: scan.scanId, providerId: scan.providerId };
     const stages = AFTER_SCAN_WORKFLOW.map((stage) => stage.map((name) => ({ name, args }) as JobRequest));
     await this.workflows.start(stages, (request) => deterministicId('after-scan', request.name, scan.scanId));
-    return completed.unique_resource_count;
   }
+}
+
+/**
+ * The distinct resources of a scan's findings, counted before publication.
+ * The scan's findings were just written, so the partition's statistics may
+ * not know them yet: the planner may then expect one finding and, given a
+ * plain join, scan every link of the tenant once per finding (quadratic: a
+ * 20,000-finding import, retried over the dead rows of a killed attempt, ran
+ * into the statement timeout). The lateral look-up, kept apart by OFFSET 0,
+ * probes the links' primary key once per finding whatever the estimate.
+ */
+async function uniqueResourceCount(manager: EntityManager, scan: StartedScan): Promise<number> {
+  const range = idRangeOfMs(Math.floor(scan.startedAt.getTime()));
+  const [row] = await rows<{ n: number }>(
+    manager,
+    `SELECT count(DISTINCT l.resource_id)::int AS n
+       FROM findings f
+      CROSS JOIN LATERAL (
+        SELECT resource_id FROM resource_finding_links
+         WHERE tenant_id = f.tenant_id AND finding_id = f.id
+        OFFSET 0) l
+      WHERE f.scan_id = $1 AND f.id >= $2::uuid AND f.id < $3::uuid`,
+    [scan.scanId, range.from, range.to],
+  );
+  return row.n;
 }
 
 function describeSkipped(record: BadRecord): ScanIngestionResult['skipped_records'][number] {
