@@ -11,7 +11,7 @@ import { aggregate, appDataSource, ingestRecords, insertCompletedScan, insertPro
 import { generateRecords } from '../support/finding-generator';
 import { startLoadBalancer } from '../support/haproxy';
 import { signUp } from '../support/http-client';
-import { processCpuMicros, postgresCpuMicros } from '../support/cpu-time';
+import { cpuSpentSince, postgresCpuByProcess, processCpuMicros } from '../support/cpu-time';
 import { load, LoadResult } from '../support/load';
 import { primaryLsn, startStandby } from '../support/standby';
 
@@ -173,13 +173,13 @@ async function main(): Promise<void> {
  */
 async function measuredRound(side: Side, url: string, connections: number, headers: Record<string, string>, database: string): Promise<Round> {
   const server = side.pid ? processCpuMicros(side.pid) : 0;
-  const postgres = postgresCpuMicros(database);
+  const postgres = postgresCpuByProcess(database);
   const loaded = await load(url, connections, SECONDS, headers);
   const requests = Math.max(1, loaded.requests);
   return {
     ...loaded,
     server_cpu_us: side.pid ? Math.round((processCpuMicros(side.pid) - server) / requests) : 0,
-    postgres_cpu_us: Math.round((postgresCpuMicros(database) - postgres) / requests),
+    postgres_cpu_us: Math.round(cpuSpentSince(postgres, postgresCpuByProcess(database)) / requests),
   };
 }
 

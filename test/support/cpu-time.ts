@@ -15,24 +15,35 @@ export function processCpuMicros(pid: number): number {
 }
 
 /**
- * CPU microseconds of the PostgreSQL processes on the machine (postmaster,
- * backends, background workers), or with `database` only of the backends
- * connected to it (their title names it), which other work on the machine
- * does not move. A backend that exits between two readings takes its time
- * with it, so measure over a span in which pools stay open.
+ * CPU microseconds of each PostgreSQL process on the machine (postmaster,
+ * backends, background workers) by pid, or with `database` only of the
+ * backends connected to it (their title names it), which other work on the
+ * machine does not move.
  */
-export function postgresCpuMicros(database?: string): number {
-  let total = 0;
+export function postgresCpuByProcess(database?: string): Map<number, number> {
+  const spent = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
       if (database !== undefined && !readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(` ${database} `)) continue;
-      total += processCpuMicros(Number(entry));
+      spent.set(Number(entry), processCpuMicros(Number(entry)));
     } catch {
       // The process ended while the list was read.
     }
   }
+  return spent;
+}
+
+/**
+ * CPU the processes of `after` spent since `before`: each one's growth, all
+ * of it for a process started in between. A process that exited in between
+ * (a pool closing an idle connection) takes its time with it and counts
+ * nothing, so the figure errs low, never below zero.
+ */
+export function cpuSpentSince(before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): number {
+  let total = 0;
+  for (const [pid, micros] of after) total += micros - Math.min(before.get(pid) ?? 0, micros);
   return total;
 }
