@@ -245,10 +245,13 @@ export class OverviewWidgetsService {
           WHERE s.state = 'completed' AND s.completed_at IS NOT NULL AND s.provider_id = ANY(${scope})
             AND (s.completed_at AT TIME ZONE 'UTC')::date <= ${toParam}::date
           ORDER BY s.provider_id, (s.completed_at AT TIME ZONE 'UTC')::date, s.completed_at DESC, s.id DESC
+       ), carried AS (
+         -- Each provider's last day before the window, found once: probed per row, it made the read quadratic in the days kept.
+         SELECT e.provider_id, max(e.day) AS day FROM daily e WHERE e.day < ${fromParam}::date GROUP BY e.provider_id
        )
-       SELECT d.provider_id, d.scan_id, d.day::text AS day, d.started_at FROM daily d
-        WHERE d.day >= ${fromParam}::date
-           OR d.day = (SELECT max(e.day) FROM daily e WHERE e.provider_id = d.provider_id AND e.day < ${fromParam}::date)`,
+       SELECT d.provider_id, d.scan_id, d.day::text AS day, d.started_at
+         FROM daily d LEFT JOIN carried c ON c.provider_id = d.provider_id
+        WHERE d.day >= ${fromParam}::date OR d.day = c.day`,
       conditions.params,
     );
     const counts = await this.severityCountsOf(
