@@ -5,7 +5,7 @@ import { Endpoint } from '../common/http/endpoint.decorator';
 import { JsonApiQuery, UuidPipe } from '../common/http/request-params';
 import { renderDocument } from '../common/jsonapi/document';
 import { listMeta } from '../common/jsonapi/paging';
-import { DATE_FILTER, FilterSpec, ParsedQuery, QuerySpec } from '../common/jsonapi/query-spec';
+import { DATE_FILTER, ParsedQuery, QuerySpec } from '../common/jsonapi/query-spec';
 import { ParsedResourceBody } from '../common/jsonapi/request-body';
 import { ResourceBody } from '../common/jsonapi/resource-body.decorator';
 import { OutsideTenantTransaction } from '../database/tenant.interceptor';

@@ -13,7 +13,7 @@ import { aggregate, appDataSource, ensurePartitionsSince, insertCompletedScan, i
 import { batches, generateRecords } from '../support/finding-generator';
 import { signUp } from '../support/http-client';
 import { deleteProviderUnderLoad } from '../support/provider-deletion';
-import { load, LoadResult } from '../support/load';
+import { load } from '../support/load';
 import { spawnWorker } from '../support/tasks-fixture';
 
 /**

@@ -1,9 +1,6 @@
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import { Client } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { rlsTransaction } from '../../src/database/rls-transaction';
@@ -13,9 +10,10 @@ import { encodeBatch, writeBatch } from '../../src/findings/ingestion/ingest-bat
 import * as ingestionSql from '../../src/findings/ingestion/ingestion-sql';
 import * as staging from '../../src/findings/ingestion/staging-tables';
 import { forEachEncodedBatch } from '../../src/scans/execution/encoded-ocsf-batches';
-import { generateOcsfRecords, writeOcsfJsonArray } from '../../src/scans/ocsf/ocsf-generator';
+import { generateOcsfRecords } from '../../src/scans/ocsf/ocsf-generator';
 import { readOcsf } from '../../src/scans/ocsf/ocsf-stream-reader';
 import { createBenchEnvironment } from '../support/bench-database';
+import { writeGzippedOcsfFile } from '../support/gzipped-ocsf-file';
 import { appDataSource, insertCompletedScan, insertProviderRow, insertTenant } from '../support/bench-ingestion';
 
 /**
@@ -88,11 +86,7 @@ async function main(): Promise<void> {
     const tenantId = await insertTenant(admin, 'profile ingest');
     const providerId = await insertProviderRow(admin, tenantId, ACCOUNT);
     const file = join(dir, 'scan.ocsf.json.gz');
-    const json = new PassThrough();
-    const written = pipeline(json, createGzip(), createWriteStream(file));
-    await writeOcsfJsonArray(generateOcsfRecords({ providerType: 'aws', accountUid: ACCOUNT, count: FINDINGS, seed: 5 }), json);
-    json.end();
-    await written;
+    await writeGzippedOcsfFile(file, generateOcsfRecords({ providerType: 'aws', accountUid: ACCOUNT, count: FINDINGS, seed: 5 }));
     const startedAt = new Date(Date.now() - 60_000);
     const scan = { tenantId, providerId, scanStartedAt: startedAt, scanId: await insertCompletedScan(admin, tenantId, providerId, startedAt) };
     await admin.query('VACUUM ANALYZE');

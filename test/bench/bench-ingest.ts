@@ -1,10 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { rlsTransaction } from '../../src/database/rls-transaction';
@@ -16,10 +13,11 @@ import { muteRecords } from '../../src/processors/mutelist/mute-records';
 import { MutelistDocument } from '../../src/processors/mutelist/mutelist-document';
 import { CompiledMutelist } from '../../src/processors/mutelist/mutelist-matcher';
 import { IngestionRecord, IngestionScan } from '../../src/findings/ingestion/ingestion-record';
-import { generateOcsfRecords, writeOcsfJsonArray } from '../../src/scans/ocsf/ocsf-generator';
+import { generateOcsfRecords } from '../../src/scans/ocsf/ocsf-generator';
 import { normaliseOcsfFinding, OcsfRecord, RawOcsfFinding } from '../../src/scans/ocsf/ocsf-record';
 import { forEachEncodedBatch } from '../../src/scans/execution/encoded-ocsf-batches';
 import { createBenchEnvironment } from '../support/bench-database';
+import { writeGzippedOcsfFile } from '../support/gzipped-ocsf-file';
 import { appDataSource, ingestRecords, insertCompletedScan, insertProviderRow, insertTenant } from '../support/bench-ingestion';
 import { generateRecords } from '../support/finding-generator';
 
@@ -58,7 +56,7 @@ async function main(): Promise<void> {
     const importProvider = await insertProviderRow(admin, tenantId, IMPORT_ACCOUNT);
     const records = [...generateRecords({ providerKey: 'bench', count: FINDINGS })];
     const file = join(dir, 'scan.ocsf.json.gz');
-    await writeOcsfFile(file, generateOcsfRecords({ providerType: 'aws', accountUid: IMPORT_ACCOUNT, count: FINDINGS, seed: 5 }));
+    await writeGzippedOcsfFile(file, generateOcsfRecords({ providerType: 'aws', accountUid: IMPORT_ACCOUNT, count: FINDINGS, seed: 5 }));
     const mutelist = benchMutelist([...generateOcsfRecords({ providerType: 'aws', accountUid: IMPORT_ACCOUNT, count: 5000, seed: 5 })]);
     let mutedByList = 0;
     await admin.query(`CREATE TABLE plain_findings (LIKE findings INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING CONSTRAINTS INCLUDING INDEXES)`);
@@ -190,14 +188,6 @@ function benchMutelist(sample: RawOcsfFinding[]): MutelistDocument {
 
 function plainCopy(admin: Client, records: IngestionRecord[], scan: IngestionScan): Promise<number> {
   return copyWithClient(admin, `COPY plain_findings (${PLAIN_COLUMNS.join(', ')}) FROM STDIN`, plainCopyPayload(records, scan.tenantId, scan.scanId, scan.providerId, scan.scanStartedAt));
-}
-
-async function writeOcsfFile(path: string, records: Iterable<RawOcsfFinding>): Promise<void> {
-  const json = new PassThrough();
-  const written = pipeline(json, createGzip(), createWriteStream(path));
-  await writeOcsfJsonArray(records, json);
-  json.end();
-  await written;
 }
 
 const PLAIN_COLUMNS = [

@@ -1,15 +1,13 @@
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createGzip } from 'node:zlib';
 import { Client } from 'pg';
-import { generateOcsfRecords, writeOcsfJsonArray } from '../../src/scans/ocsf/ocsf-generator';
+import { generateOcsfRecords } from '../../src/scans/ocsf/ocsf-generator';
 import { createProvider, randomAwsUid } from '../support/access-fixtures';
 import { startApiProcess } from '../support/api-process';
 import { createBenchEnvironment } from '../support/bench-database';
+import { writeGzippedOcsfFile } from '../support/gzipped-ocsf-file';
 import { signUp } from '../support/http-client';
 import { spawnWorker } from '../support/tasks-fixture';
 
@@ -39,7 +37,7 @@ async function main(): Promise<void> {
     const accountUid = randomAwsUid();
     const providerId = await createProvider(owner.client, 'aws', accountUid);
     const file = join(dir, 'scan.ocsf.json.gz');
-    await writeOcsfFile(file, generateOcsfRecords({ providerType: 'aws', accountUid, count: FINDINGS, seed: 11 }));
+    await writeGzippedOcsfFile(file, generateOcsfRecords({ providerType: 'aws', accountUid, count: FINDINGS, seed: 11 }), 1);
 
     const started = Date.now();
     const taskId = await upload(api.baseUrl, owner.access, providerId, file);
@@ -78,14 +76,6 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
     await bench.cleanup();
   }
-}
-
-async function writeOcsfFile(path: string, records: Iterable<unknown>): Promise<void> {
-  const json = new PassThrough();
-  const written = pipeline(json, createGzip({ level: 1 }), createWriteStream(path));
-  await writeOcsfJsonArray(records, json);
-  json.end();
-  await written;
 }
 
 /** POST /api/v1/scans/imports with the file streamed from disk; answers the task id. */

@@ -9,7 +9,7 @@ import { LocalAppModule } from '../../src/local-app.module';
 import { uniqueName } from '../support/access-fixtures';
 import { ApiOperation, apiOperations } from '../support/api-operations';
 import { adminClient } from '../support/database';
-import { ApiClient, HttpResult } from '../support/http-client';
+import { HttpResult } from '../support/http-client';
 import { fixtureFindings, newSpoolDir, uploadImport } from '../support/scans-fixture';
 import { fastQueueEnv } from '../support/tasks-fixture';
 import { SlackServer, slackTestEnv, startSlackServer } from '../support/integration-servers';

@@ -88,9 +88,29 @@ const LATEST_BATCH_SQL = `
   )
   SELECT (SELECT count(*)::int FROM gone) AS deleted, (SELECT max(d.uid) FROM doomed d) AS last`;
 
-/** The id bounds of a scan's millisecond (alias `i` for scan_ingestions), as uuid7_from_md5 with an all-zero hash. */
+/** The id bounds of a scan's millisecond (alias `i` for a scan listing: scan_ingestions, unpublished_scans), as uuid7_from_md5 with an all-zero hash. */
 const SCAN_ID_FLOOR = `uuid7_from_md5(floor(extract(epoch FROM i.started_at) * 1000)::bigint, repeat('0', 32))`;
 const SCAN_ID_CEILING = `uuid7_from_md5(floor(extract(epoch FROM i.started_at) * 1000)::bigint + 1, repeat('0', 32))`;
+
+/**
+ * A table listing scans (scan_id, tenant_id, provider_id, started_at): a
+ * scan's row goes once none of its findings is left, so it still names the
+ * scan while its findings are being deleted.
+ */
+function scanListing(table: 'scan_ingestions' | 'unpublished_scans'): SmallTableStep {
+  return {
+    table,
+    sql: `DELETE FROM ${table} WHERE scan_id IN (
+            SELECT i.scan_id FROM ${table} i
+             WHERE i.provider_id = $1 AND i.scan_id = ANY($3::uuid[])
+               AND NOT EXISTS (SELECT 1 FROM findings f
+                                WHERE f.tenant_id = i.tenant_id AND f.id >= ${SCAN_ID_FLOOR} AND f.id < ${SCAN_ID_CEILING} AND f.scan_id = i.scan_id)
+             LIMIT $2)`,
+    withScans: true,
+  };
+}
+
+type SmallTableStep = { table: string; sql: string; withScans?: true };
 
 /**
  * Tables small per scan or per provider (summaries per scan and dimension,
@@ -100,7 +120,7 @@ const SCAN_ID_CEILING = `uuid7_from_md5(floor(extract(epoch FROM i.started_at) *
  * their findings is left, so a scan batch that committed behind the deletion
  * is found again by the next pass.
  */
-const SMALL_TABLE_STEPS: ReadonlyArray<{ table: string; sql: string; withScans?: true }> = [
+const SMALL_TABLE_STEPS: readonly SmallTableStep[] = [
   {
     table: 'scan_summaries',
     sql: `DELETE FROM scan_summaries WHERE ctid = ANY(ARRAY(
@@ -156,26 +176,8 @@ const SMALL_TABLE_STEPS: ReadonlyArray<{ table: string; sql: string; withScans?:
     sql: `DELETE FROM finding_versions WHERE (tenant_id, provider_id) IN (
             SELECT tenant_id, provider_id FROM finding_versions WHERE provider_id = $1 LIMIT $2)`,
   },
-  {
-    table: 'scan_ingestions',
-    sql: `DELETE FROM scan_ingestions WHERE scan_id IN (
-            SELECT i.scan_id FROM scan_ingestions i
-             WHERE i.provider_id = $1 AND i.scan_id = ANY($3::uuid[])
-               AND NOT EXISTS (SELECT 1 FROM findings f
-                                WHERE f.tenant_id = i.tenant_id AND f.id >= ${SCAN_ID_FLOOR} AND f.id < ${SCAN_ID_CEILING} AND f.scan_id = i.scan_id)
-             LIMIT $2)`,
-    withScans: true,
-  },
-  {
-    table: 'unpublished_scans',
-    sql: `DELETE FROM unpublished_scans WHERE scan_id IN (
-            SELECT i.scan_id FROM unpublished_scans i
-             WHERE i.provider_id = $1 AND i.scan_id = ANY($3::uuid[])
-               AND NOT EXISTS (SELECT 1 FROM findings f
-                                WHERE f.tenant_id = i.tenant_id AND f.id >= ${SCAN_ID_FLOOR} AND f.id < ${SCAN_ID_CEILING} AND f.scan_id = i.scan_id)
-             LIMIT $2)`,
-    withScans: true,
-  },
+  scanListing('scan_ingestions'),
+  scanListing('unpublished_scans'),
 ];
 
 interface ScanToDelete {
