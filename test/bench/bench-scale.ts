@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { ApiProcess, startApiProcess } from '../support/api-process';
-import { BENCH_SERVER_URL, createBenchEnvironment } from '../support/bench-database';
+import { DataSource } from 'typeorm';
+import { BENCH_SERVER_URL, BenchEnvironment, copyBenchEnvironment, createBenchEnvironment } from '../support/bench-database';
 import { appDataSource } from '../support/bench-ingestion';
-import { cursorWalk, WalkResult } from '../support/cursor-walk';
-import { load } from '../support/load';
+import { cursorWalk } from '../support/cursor-walk';
+import { load, LoadResult } from '../support/load';
 import { GROUPS_PAGE, overviewEndpoints } from '../support/overview-endpoints';
 import { deleteProviderUnderLoad } from '../support/provider-deletion';
 import { diskVerdict, serverDisk } from '../support/scale-disk';
@@ -50,7 +51,8 @@ const OPTIONS: ScaleOptions = {
 };
 const CONNECTIONS = env('BENCH_SCALE_CONNECTIONS', 32);
 const DELETE_CONNECTIONS = env('BENCH_SCALE_DELETE_CONNECTIONS', 8);
-const SECONDS = env('BENCH_SCALE_SECONDS', 3);
+const SECONDS = env('BENCH_SCALE_SECONDS', 2);
+const ROUNDS = env('BENCH_SCALE_ROUNDS', 3);
 const WALK_PAGES = env('BENCH_SCALE_WALK_PAGES', 20);
 const PAGE_SIZE = 50;
 const SEARCH = 's3-res-42';
@@ -75,14 +77,48 @@ function log(line: string): void {
   process.stderr.write(`bench:scale: ${line}\n`);
 }
 
+/** One database of the run, with the API process, connections and world that reach it. */
+interface Side {
+  bench: BenchEnvironment;
+  appEnv: Record<string, string>;
+  api: ApiProcess;
+  admin: Client;
+  app: DataSource;
+}
+
+async function openSide(bench: BenchEnvironment): Promise<Side> {
+  // The run is longer than an access token lives by default.
+  const appEnv = { ...bench.env, JWT_ACCESS_TTL_SECONDS: '14400' };
+  const api = await startApiProcess(appEnv);
+  const admin = new Client({ connectionString: bench.env.DATABASE_ADMIN_URL });
+  await admin.connect();
+  const app = await appDataSource(bench.env.DATABASE_URL, 1);
+  return { bench, appEnv, api, admin, app };
+}
+
+async function closeSide(side: Side): Promise<void> {
+  await side.admin.end().catch(() => undefined);
+  await side.app.destroy().catch(() => undefined);
+  await side.api.stop().catch(() => undefined);
+}
+
+interface StageReport {
+  build: StageResult;
+  figures: Record<string, Record<string, Figures>>;
+  sizes: unknown;
+  database_bytes_per_finding: number;
+  plans: unknown;
+}
+
 async function main(): Promise<void> {
-  const invalid = Object.entries({ ...OPTIONS, CONNECTIONS, SECONDS, WALK_PAGES }).filter(([, v]) => !(Number.isFinite(v) && v > 0));
+  const invalid = Object.entries({ ...OPTIONS, CONNECTIONS, SECONDS, WALK_PAGES, ROUNDS }).filter(([, v]) => !(Number.isFinite(v) && v > 0));
   if (invalid.length > 0) throw new Error(`invalid settings: ${invalid.map(([k]) => k).join(', ')}`);
   if (OPTIONS.baselineFindings >= FINDINGS || OPTIONS.tenants < 3 || OPTIONS.smallFindings >= OPTIONS.baselineFindings) {
     throw new Error('BENCH_SCALE_BASELINE_FINDINGS must be below BENCH_SCALE_FINDINGS and above BENCH_SCALE_SMALL_FINDINGS; at least 3 tenants');
   }
+  // Both databases are kept until the end: the baseline's findings count too.
   const disk = await serverDisk(BENCH_SERVER_URL);
-  const verdict = diskVerdict(FINDINGS, disk.freeBytes, disk.walBytes);
+  const verdict = diskVerdict(FINDINGS + OPTIONS.baselineFindings, disk.freeBytes, disk.walBytes);
   if (!verdict.enough) {
     process.stderr.write(`bench:scale: ${verdict.message} (${disk.dataDirectory}); nothing was built\n`);
     process.exit(2);
@@ -92,71 +128,82 @@ async function main(): Promise<void> {
   log(`plans in ${plansDir}`);
 
   const runStarted = Date.now();
-  const bench = await createBenchEnvironment('scale');
-  // The run is longer than an access token lives by default.
-  const appEnv = { ...bench.env, JWT_ACCESS_TTL_SECONDS: '14400' };
-  const stops: Array<() => Promise<void>> = [];
-  const admin = new Client({ connectionString: bench.env.DATABASE_ADMIN_URL });
+  const cleanups: Array<() => Promise<void>> = [];
+  const open: Side[] = [];
   try {
-    const api = await startApiProcess(appEnv);
-    stops.push(api.stop);
-    await admin.connect();
-    const app = await appDataSource(bench.env.DATABASE_URL, 1);
-    stops.push(() => app.destroy());
-    const world = new ScaleWorld(OPTIONS, admin, app, log);
-    await world.createTenants(api.baseUrl);
-    const emptyBytes = await databaseBytes(admin);
+    const baselineBench = await createBenchEnvironment('scale');
+    cleanups.push(baselineBench.cleanup);
+    let baselineSide = await openSide(baselineBench);
+    open.push(baselineSide);
+    const baselineWorld = new ScaleWorld(OPTIONS, baselineSide.admin, baselineSide.app, log);
+    await baselineWorld.createTenants(baselineSide.api.baseUrl);
+    const emptyBytes = await databaseBytes(baselineSide.admin);
+    const report = async (side: Side, build: StageResult) => ({
+      build,
+      sizes: await sizesPerMillion(side.admin, build.findings),
+      database_bytes_per_finding: Math.round(((await databaseBytes(side.admin)) - emptyBytes) / build.findings),
+    });
 
-    const stages: Partial<Record<Stage, { build: StageResult; figures: Record<string, Record<string, Figures>>; sizes: unknown; database_bytes_per_finding: number; plans: unknown }>> = {};
-    for (const [stage, untilDay] of [['baseline', baselineDays(OPTIONS)], ['full', OPTIONS.days]] as const) {
-      log(`${stage}: building to day ${untilDay}`);
-      const build = await world.grow(untilDay);
-      log(`${stage}: ${build.findings} findings (${JSON.stringify(build.seconds)} s); measuring`);
-      const figures: Record<string, Record<string, Figures>> = {};
-      for (const role of ['big', 'small'] as const) figures[role] = await measureTenant(api, world, world.tenant(role));
-      const plans = await capturePlans(appEnv, world, join(plansDir, stage));
-      stages[stage] = {
-        build,
-        figures,
-        sizes: await sizesPerMillion(admin, build.findings),
-        database_bytes_per_finding: Math.round(((await databaseBytes(admin)) - emptyBytes) / build.findings),
-        plans,
-      };
+    log(`baseline: building to day ${baselineDays(OPTIONS)}`);
+    const baselineStage = await report(baselineSide, await baselineWorld.grow(baselineDays(OPTIONS)));
+    log(`baseline: ${baselineStage.build.findings} findings (${JSON.stringify(baselineStage.build.seconds)} s)`);
+
+    // The full size grows on a copy of the baseline database, so both can be measured in alternating rounds.
+    await closeSide(open.pop()!);
+    const copyStarted = Date.now();
+    const fullBench = await copyBenchEnvironment(baselineBench, 'scale_full');
+    cleanups.push(fullBench.cleanup);
+    const copySeconds = Math.round((Date.now() - copyStarted) / 100) / 10;
+    baselineSide = await openSide(baselineBench);
+    open.push(baselineSide);
+    const fullSide = await openSide(fullBench);
+    open.push(fullSide);
+    const fullWorld = baselineWorld.onCopy(fullSide.admin, fullSide.app);
+    log(`full: copied the baseline database in ${copySeconds} s; building to day ${OPTIONS.days}`);
+    const fullStage = await report(fullSide, await fullWorld.grow(OPTIONS.days));
+    log(`full: ${fullStage.build.findings} findings (${JSON.stringify(fullStage.build.seconds)} s); measuring`);
+
+    const pair = { baseline: { side: baselineSide, world: baselineWorld }, full: { side: fullSide, world: fullWorld } };
+    const figures: Record<Stage, Record<string, Record<string, Figures>>> = { baseline: {}, full: {} };
+    const ratios: Record<string, Record<string, number | null>> = {};
+    for (const role of ['big', 'small'] as const) {
+      const measured = await measurePair(pair, role);
+      figures.baseline[role] = measured.baseline;
+      figures.full[role] = measured.full;
+      ratios[role] = measured.ratios;
     }
+    const stages: Record<Stage, StageReport> = {
+      baseline: { ...baselineStage, figures: figures.baseline, plans: await capturePlans(baselineSide.appEnv, baselineWorld, join(plansDir, 'baseline')) },
+      full: { ...fullStage, figures: figures.full, plans: await capturePlans(fullSide.appEnv, fullWorld, join(plansDir, 'full')) },
+    };
 
     log('deleting the biggest provider under load');
-    const deletion = await deleteUnderLoad(admin, api, world, appEnv, stops);
+    await closeSide(baselineSide);
+    open.splice(open.indexOf(baselineSide), 1);
+    const deletion = await deleteUnderLoad(fullSide, fullWorld);
 
-    const ratios: Record<string, Record<string, number | null>> = {};
-    for (const role of ['big', 'small']) {
-      ratios[role] = Object.fromEntries(
-        Object.entries(stages.full!.figures[role]).map(([name, full]) => {
-          const baseline = stages.baseline!.figures[role][name];
-          // A run that completed nothing has no p99 to compare (it counts among failed_requests only if requests failed).
-          return [name, full.requests > 0 && baseline.requests > 0 ? ratio(full.p99_ms, baseline.p99_ms) : null];
-        }),
-      );
-    }
-    const failed = Object.values(stages).flatMap((s) => Object.values(s!.figures).flatMap((byName) => Object.values(byName))).reduce((n, f) => n + f.failed, 0);
+    const failed = Object.values(stages).flatMap((s) => Object.values(s.figures).flatMap((byName) => Object.values(byName))).reduce((n, f) => n + f.failed, 0);
     process.stdout.write(
       JSON.stringify({
         bench: 'scale',
         written_by:
-          "first scan of every provider through the real ingestion path; later daily scans by one set-based INSERT … SELECT per day into the same tables (owner role), doing what the ingestion insert does; each tenant's last aggregate_days days of scans aggregated by the real scan aggregation",
-        findings: stages.full!.build.findings,
-        baseline_findings: stages.baseline!.build.findings,
+          "first scan of every provider through the real ingestion path; later daily scans by one set-based INSERT … SELECT per day into the same tables (owner role), doing what the ingestion insert does; each tenant's last aggregate_days days of scans aggregated by the real scan aggregation; the full size grown on a copy of the baseline database",
+        findings: fullStage.build.findings,
+        baseline_findings: baselineStage.build.findings,
         tenants: OPTIONS.tenants,
         days: OPTIONS.days,
         aggregate_days: OPTIONS.aggregateDays,
-        big_tenant_findings: await tenantFindings(admin, world.tenant('big')),
+        big_tenant_findings: await tenantFindings(fullSide.admin, fullWorld.tenant('big')),
         connections: CONNECTIONS,
         seconds_each: SECONDS,
+        rounds: ROUNDS,
         walk_pages: WALK_PAGES,
         p99_goal: P99_GOAL,
         big_p99_full_over_baseline: ratios.big,
         small_p99_full_over_baseline: ratios.small,
         big_over_goal: Object.entries(ratios.big).filter(([, r]) => r === null || r > P99_GOAL).map(([name]) => name),
         failed_requests: failed,
+        copy_seconds: copySeconds,
         stages,
         deletion,
         plans_dir: plansDir,
@@ -164,9 +211,8 @@ async function main(): Promise<void> {
       }) + '\n',
     );
   } finally {
-    await admin.end().catch(() => undefined);
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
-    await bench.cleanup();
+    for (const side of open.reverse()) await closeSide(side);
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   }
 }
 
@@ -209,27 +255,58 @@ function headersOf(tenant: ScaleTenant): Record<string, string> {
   return { authorization: `Bearer ${tenant.user.access}`, accept: 'application/vnd.api+json' };
 }
 
-/** Every endpoint at CONNECTIONS for SECONDS, after a second of warm-up on the same request. */
-async function measureTenant(api: ApiProcess, world: ScaleWorld, tenant: ScaleTenant): Promise<Record<string, Figures>> {
-  const headers = headersOf(tenant);
-  const figures: Record<string, Figures> = {};
-  for (const [name, endpoint] of Object.entries(endpointsOf(world, tenant))) {
-    const path = `/api/v1/${endpoint.path}`;
-    const run = (seconds: number) =>
-      endpoint.kind === 'walk' ? cursorWalk(api.baseUrl, path, CONNECTIONS, seconds, headers, WALK_PAGES) : load(`${api.baseUrl}${path}`, CONNECTIONS, seconds, headers);
-    await run(1);
-    const result = await run(SECONDS);
-    figures[name] = {
-      requests: result.requests,
-      p50_ms: result.p50_ms,
-      p99_ms: result.p99_ms,
-      rps: result.rps,
-      failed: result.errors + result.non2xx,
-      ...(endpoint.kind === 'walk' ? { deepest_page: (result as WalkResult).deepest_page } : {}),
+/**
+ * Every endpoint of a tenant against both databases: a second of warm-up on
+ * each, then ROUNDS rounds of SECONDS at CONNECTIONS, baseline and full size
+ * alternating, so both see the same machine. A side's figures are the
+ * medians of its rounds (requests and failures summed); the ratio is the
+ * median of the rounds' p99 ratios.
+ */
+async function measurePair(
+  pair: Record<Stage, { side: Side; world: ScaleWorld }>,
+  role: 'big' | 'small',
+): Promise<{ baseline: Record<string, Figures>; full: Record<string, Figures>; ratios: Record<string, number | null> }> {
+  const targets = (['baseline', 'full'] as const).map((stage) => {
+    const { side, world } = pair[stage];
+    const tenant = world.tenant(role);
+    return { stage, baseUrl: side.api.baseUrl, headers: headersOf(tenant), endpoints: endpointsOf(world, tenant) };
+  });
+  const result = { baseline: {} as Record<string, Figures>, full: {} as Record<string, Figures>, ratios: {} as Record<string, number | null> };
+  for (const name of Object.keys(targets[0].endpoints)) {
+    const run = (target: (typeof targets)[number], seconds: number) => {
+      const endpoint = target.endpoints[name];
+      const path = `/api/v1/${endpoint.path}`;
+      return endpoint.kind === 'walk'
+        ? cursorWalk(target.baseUrl, path, CONNECTIONS, seconds, target.headers, WALK_PAGES)
+        : load(`${target.baseUrl}${path}`, CONNECTIONS, seconds, target.headers);
     };
-    if (figures[name].failed > 0) log(`${tenant.plan.label} ${name}: ${figures[name].failed} failed requests`);
+    for (const target of targets) await run(target, 1);
+    const rounds: Record<Stage, Array<LoadResult & { deepest_page?: number }>> = { baseline: [], full: [] };
+    for (let r = 0; r < ROUNDS; r++) for (const target of targets) rounds[target.stage].push(await run(target, SECONDS));
+    for (const target of targets) {
+      const runs = rounds[target.stage];
+      const figures: Figures = {
+        requests: runs.reduce((n, x) => n + x.requests, 0),
+        p50_ms: median(runs.map((x) => x.p50_ms)),
+        p99_ms: median(runs.map((x) => x.p99_ms)),
+        rps: median(runs.map((x) => x.rps)),
+        failed: runs.reduce((n, x) => n + x.errors + x.non2xx, 0),
+        ...(target.endpoints[name].kind === 'walk' ? { deepest_page: Math.min(...runs.map((x) => x.deepest_page ?? 0)) } : {}),
+      };
+      result[target.stage][name] = figures;
+      if (figures.failed > 0) log(`${target.stage} ${role} ${name}: ${figures.failed} failed requests`);
+    }
+    // A round that completed nothing on either side has no p99 to compare (it counts among failed_requests only if requests failed).
+    const perRound = rounds.full.flatMap((full, r) => (full.requests > 0 && rounds.baseline[r].requests > 0 ? [full.p99_ms / Math.max(rounds.baseline[r].p99_ms, 1)] : []));
+    result.ratios[name] = perRound.length > 0 ? Number(median(perRound).toFixed(2)) : null;
   }
-  return figures;
+  return result;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /**
@@ -273,12 +350,18 @@ async function capturePlans(appEnv: Record<string, string>, world: ScaleWorld, d
 }
 
 /** The big tenant's biggest provider deleted through the API while another tenant's filtered findings page is loaded. */
-async function deleteUnderLoad(admin: Client, api: ApiProcess, world: ScaleWorld, appEnv: Record<string, string>, stops: Array<() => Promise<void>>) {
+async function deleteUnderLoad(side: Side, world: ScaleWorld) {
+  const { admin, api, appEnv } = side;
   const worker = await spawnWorker({ ...appEnv, LOG_LEVEL: 'warn' });
-  stops.push(async () => {
+  try {
+    return await deleteWithWorker(admin, api, world);
+  } finally {
     worker.child.kill('SIGTERM');
     await worker.exited;
-  });
+  }
+}
+
+async function deleteWithWorker(admin: Client, api: ApiProcess, world: ScaleWorld) {
   const victim = world.tenant('big');
   const reader = world.tenants.find((t) => t.plan.role === 'other') ?? world.tenant('small');
   const providerId = victim.providerIds[0];

@@ -195,6 +195,16 @@ describe('remembered finding reads', () => {
     const stranger = await signUp(app.baseUrl, 'count-cache-stranger');
     assert.deepEqual(await countThroughCache(awsOnly, stranger.tenantId), { count: 0, counted: true }, 'another tenant never gets this tenant’s entry');
   });
+  it('counts once for requests that miss the same entry together', async () => {
+    // The initplan's sleep keeps the first count running while the others arrive.
+    const slowCount = () =>
+      new SqlConditions().add(`f.provider_id = '${providers.gcp}'`).add("f.check_id LIKE 's3%'").add('(SELECT true FROM pg_sleep(0.3))');
+    const together = await Promise.all(Array.from({ length: 4 }, () => countThroughCache(slowCount)));
+    assert.equal(together.filter((r) => r.counted).length, 1, 'one of the four counted; the others waited for its answer');
+    const expected = (await admin.query(`SELECT count(*)::int AS n FROM findings WHERE provider_id = $1 AND check_id LIKE 's3%'`, [providers.gcp])).rows[0].n;
+    assert.deepEqual(new Set(together.map((r) => r.count)), new Set([expected]));
+    assert.deepEqual(await countThroughCache(slowCount), { count: expected, counted: false });
+  });
   it('resource counts and metadata, remembered for every caller, follow new resources of a provider already counted', async () => {
     const path = `/api/v1/resources?filter[provider]=${providers.aws}&page[size]=1`;
     const metadataPath = `/api/v1/resources/metadata?filter[provider]=${providers.aws}`;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 import { setupDatabase } from '../../src/database/database-setup';
 import { deleteRedisPrefix, dropScratchDatabase } from '../../src/dev/scratch-cleanup';
 
@@ -37,6 +38,39 @@ export async function createBenchEnvironment(label: string): Promise<BenchEnviro
   };
   return {
     env,
+    cleanup: async () => {
+      await dropScratchDatabase(BENCH_SERVER_URL, database);
+      await deleteRedisPrefix(REDIS_URL, prefix);
+    },
+  };
+}
+
+/**
+ * A copy of a bench environment's database (CREATE DATABASE … TEMPLATE, by
+ * file copy where the server has it: far less WAL than copying block by
+ * block), with a Redis prefix of its own. Nothing may be connected to the
+ * source database while it is copied. Dropped by its cleanup.
+ */
+export async function copyBenchEnvironment(source: BenchEnvironment, label: string): Promise<BenchEnvironment> {
+  const runId = randomBytes(4).toString('hex');
+  const database = `cspm_bench_${label}_${runId}`;
+  const prefix = `cspm-bench-${label}-${runId}`;
+  const sourceDatabase = new URL(source.env.DATABASE_ADMIN_URL).pathname.slice(1);
+  const server = new Client({ connectionString: BENCH_SERVER_URL });
+  await server.connect();
+  try {
+    const { rows } = await server.query(`SELECT current_setting('server_version_num')::int >= 150000 AS file_copy`);
+    await server.query(`CREATE DATABASE "${database}" TEMPLATE "${sourceDatabase}"${rows[0].file_copy ? ' STRATEGY FILE_COPY' : ''}`);
+  } finally {
+    await server.end();
+  }
+  const withDatabase = (url: string) => {
+    const copy = new URL(url);
+    copy.pathname = `/${database}`;
+    return copy.toString();
+  };
+  return {
+    env: { ...source.env, DATABASE_URL: withDatabase(source.env.DATABASE_URL), DATABASE_ADMIN_URL: withDatabase(source.env.DATABASE_ADMIN_URL), REDIS_PREFIX: prefix },
     cleanup: async () => {
       await dropScratchDatabase(BENCH_SERVER_URL, database);
       await deleteRedisPrefix(REDIS_URL, prefix);

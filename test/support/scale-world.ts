@@ -168,9 +168,13 @@ const REPLAY_DAY_SQL = `
   )
   SELECT count(*)::int AS inserted FROM inserted`;
 
-/** The first scans' findings, which the later days repeat, with each uid's place in the churn cycle; $1 the first scans. Not an application table. */
+/**
+ * The first scans' findings, which the later days repeat, with each uid's
+ * place in the churn cycle; $1 the first scans. Not an application table.
+ * Logged, so a copy of the database (CREATE DATABASE … TEMPLATE) has its rows.
+ */
 const CREATE_TEMPLATES_SQL = `
-  CREATE UNLOGGED TABLE scale_templates AS
+  CREATE TABLE scale_templates AS
   SELECT f.tenant_id, f.provider_id, f.uid, f.check_id, f.check_title, f.status, f.status_extended, f.severity, f.service,
          f.region, f.resource_type, f.resource_uid, f.compliance,
          (('x' || substr(md5(f.uid), 1, 8))::bit(32)::bigint % ${CHURN_DAYS})::int AS phase
@@ -179,7 +183,7 @@ const CREATE_TEMPLATES_SQL = `
 export class ScaleWorld {
   readonly tenants: ScaleTenant[] = [];
   /** When the last calendar day's scans start (three hours ago, so they have completed); earlier days 24 h apart. */
-  private readonly anchor = Math.floor((Date.now() - 3 * 3600_000) / 1000) * 1000;
+  private anchor = Math.floor((Date.now() - 3 * 3600_000) / 1000) * 1000;
 
   constructor(
     private readonly options: ScaleOptions,
@@ -187,6 +191,14 @@ export class ScaleWorld {
     private readonly app: DataSource,
     private readonly log: (line: string) => void,
   ) {}
+
+  /** The same tenants and history on a copy of this world's database, reached through `admin` and `app`; it grows on its own from here. */
+  onCopy(admin: Client, app: DataSource): ScaleWorld {
+    const copy = new ScaleWorld(this.options, admin, app, this.log);
+    copy.anchor = this.anchor;
+    copy.tenants.push(...this.tenants.map((t) => ({ ...t })));
+    return copy;
+  }
 
   /** Users (through the API: they are who the load signs in as) and providers of every tenant. */
   async createTenants(baseUrl: string): Promise<void> {

@@ -60,15 +60,38 @@ export class FindingReadCache {
   // its other reads of that scope: an overview of two statements costs one version read.
   private readonly versionsOfReadOnlyScopes = new WeakMap<TenantScope, Map<string, string>>();
 
+  // Computations under way, by key and version. Requests that miss the same entry together wait
+  // for one computation: 32 requests counting the same rare check over millions of findings at
+  // once kept every core busy for seconds and completed none of them within it.
+  private readonly computing = new Map<string, Promise<unknown>>();
+
   /** `filters` decide the providers in scope (see providerScopeSql); `compute` runs on a miss. */
   async remember<T>(manager: EntityManager, filters: readonly ParsedFilter[], read: ReadKey, compute: () => Promise<T>): Promise<T> {
     const version = await this.versionOf(manager, filters);
     const key = cacheKey(tenantScope().tenantId, read);
     const cached = this.entries.get(key);
     if (cached && cached.version === version) return cached.value as T;
-    const value = await compute();
-    this.entries.set(key, { version, value });
-    return value;
+    const flight = `${key}\0${version}`;
+    const shared = this.computing.get(flight);
+    if (shared) {
+      // Same tenant, statement and data version: the same answer. Should the computation fail
+      // (its request's transaction ended, say), this request computes on its own.
+      try {
+        return (await shared) as T;
+      } catch {
+        return compute();
+      }
+    }
+    const computation = compute().then((value) => {
+      this.entries.set(key, { version, value });
+      return value;
+    });
+    this.computing.set(flight, computation);
+    try {
+      return await computation;
+    } finally {
+      this.computing.delete(flight);
+    }
   }
 
   /** The rows of one statement, remembered. */
