@@ -118,7 +118,12 @@ async function main(): Promise<void> {
   }
   // Both databases are kept until the end: the baseline's findings count too.
   const disk = await serverDisk(BENCH_SERVER_URL);
-  const verdict = diskVerdict(FINDINGS + OPTIONS.baselineFindings, disk.freeBytes, disk.walBytes);
+  const verdict = diskVerdict(
+    FINDINGS + OPTIONS.baselineFindings,
+    disk.freeBytes,
+    disk.walBytes,
+    `${FINDINGS} findings and the ${OPTIONS.baselineFindings}-finding baseline beside them`,
+  );
   if (!verdict.enough) {
     process.stderr.write(`bench:scale: ${verdict.message} (${disk.dataDirectory}); nothing was built\n`);
     process.exit(2);

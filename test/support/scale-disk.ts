@@ -26,14 +26,15 @@ export interface DiskVerdict {
 /**
  * Whether `findings` findings fit in `freeBytes`: their estimated size plus
  * the WAL PostgreSQL may keep before a checkpoint recycles it (max_wal_size).
+ * `what` names them in the message as the caller asked for them.
  */
-export function diskVerdict(findings: number, freeBytes: number, walBytes: number): DiskVerdict {
+export function diskVerdict(findings: number, freeBytes: number, walBytes: number, what = `${findings} findings`): DiskVerdict {
   const requiredBytes = Math.ceil(findings * BYTES_PER_FINDING + walBytes);
   const enough = requiredBytes <= freeBytes;
   const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
   const message = enough
-    ? `${findings} findings need about ${gib(requiredBytes)}; ${gib(freeBytes)} free`
-    : `not enough disk space for ${findings} findings: about ${gib(requiredBytes)} (${requiredBytes} bytes) required, ` +
+    ? `${what} need about ${gib(requiredBytes)}; ${gib(freeBytes)} free`
+    : `not enough disk space for ${what}: about ${gib(requiredBytes)} (${requiredBytes} bytes) required, ` +
       `${gib(freeBytes)} (${freeBytes} bytes) free where PostgreSQL keeps its data`;
   return { requiredBytes, freeBytes, enough, message };
 }
