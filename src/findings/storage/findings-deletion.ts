@@ -35,23 +35,31 @@ export const PROVIDER_FINDINGS_TABLES = [
  * in id order, so a batch never steps over the index entries earlier
  * batches left dead; the constant id bounds keep each statement on the
  * scan's partition of both tables.
+ * The batch's ids travel as one array, each DELETE matching `= ANY` of it
+ * in an index scan bounded by the batch's last id: joined to a CTE instead,
+ * the planner (which estimates a CTE at one row) compared every row of the
+ * range with every doomed id, a second per batch of 1,000.
  */
 const FINDINGS_BATCH_SQL = `
   WITH doomed AS (
-    SELECT f.tenant_id, f.id FROM findings f
-     WHERE f.id > $2::uuid AND f.id < $3::uuid AND f.scan_id = $1
-     ORDER BY f.id LIMIT $4
+    SELECT array_agg(s.id ORDER BY s.id) AS ids FROM (
+      SELECT f.id FROM findings f
+       WHERE f.id > $2::uuid AND f.id < $3::uuid AND f.scan_id = $1
+       ORDER BY f.id LIMIT $4
+    ) s
   ), links AS (
-    DELETE FROM resource_finding_links l USING doomed d
-     WHERE l.tenant_id = d.tenant_id AND l.finding_id = d.id AND l.finding_id > $2::uuid AND l.finding_id < $3::uuid
+    DELETE FROM resource_finding_links l
+     WHERE l.finding_id = ANY((SELECT ids FROM doomed)::uuid[])
+       AND l.finding_id > $2::uuid AND l.finding_id < $3::uuid AND l.finding_id <= (SELECT ids[array_upper(ids, 1)] FROM doomed)
     RETURNING 1
   ), gone AS (
-    DELETE FROM findings f USING doomed d
-     WHERE f.tenant_id = d.tenant_id AND f.id = d.id AND f.id > $2::uuid AND f.id < $3::uuid
-    RETURNING f.id
+    DELETE FROM findings f
+     WHERE f.id = ANY((SELECT ids FROM doomed)::uuid[])
+       AND f.id > $2::uuid AND f.id < $3::uuid AND f.id <= (SELECT ids[array_upper(ids, 1)] FROM doomed)
+    RETURNING 1
   )
   SELECT (SELECT count(*)::int FROM gone) AS findings, (SELECT count(*)::int FROM links) AS links,
-         (SELECT d.id FROM doomed d ORDER BY d.id DESC LIMIT 1) AS last`;
+         (SELECT ids[array_upper(ids, 1)] FROM doomed) AS last`;
 
 export interface ScanFindingsBatch {
   findings: number;
@@ -66,45 +74,53 @@ export async function deleteScanFindingsBatch(manager: EntityManager, scanId: st
   return row;
 }
 
-/** One batch of the provider's resources and their tag links, in uid order after $2: $1 provider, $3 batch size. */
+/**
+ * One batch of the provider's resources and their tag links, in uid order
+ * after $2: $1 provider, $3 batch size. The ids travel as an array, as in
+ * FINDINGS_BATCH_SQL, so each DELETE finds its rows by index.
+ */
 const RESOURCES_BATCH_SQL = `
   WITH doomed AS (
-    SELECT r.tenant_id, r.id, r.uid FROM resources r WHERE r.provider_id = $1 AND r.uid > $2 ORDER BY r.uid LIMIT $3
+    SELECT array_agg(s.id) AS ids, max(s.uid) AS last FROM (
+      SELECT r.id, r.uid FROM resources r WHERE r.provider_id = $1 AND r.uid > $2 ORDER BY r.uid LIMIT $3
+    ) s
   ), tags AS (
-    DELETE FROM resource_tag_links l USING doomed d WHERE l.tenant_id = d.tenant_id AND l.resource_id = d.id RETURNING 1
+    DELETE FROM resource_tag_links l WHERE l.resource_id = ANY((SELECT ids FROM doomed)::uuid[]) RETURNING 1
   ), gone AS (
-    DELETE FROM resources r USING doomed d WHERE r.id = d.id RETURNING 1
+    DELETE FROM resources r WHERE r.id = ANY((SELECT ids FROM doomed)::uuid[]) RETURNING 1
   )
   SELECT (SELECT count(*)::int FROM gone) AS resources, (SELECT count(*)::int FROM tags) AS tag_links,
-         (SELECT max(d.uid) FROM doomed d) AS last`;
+         (SELECT last FROM doomed) AS last`;
 
-/** One batch of the provider's latest finding states, in uid order after $2: $1 provider, $3 batch size. */
+/** One batch of the provider's latest finding states, in uid order after $2: $1 provider, $3 batch size (uids as an array, as above). */
 const LATEST_BATCH_SQL = `
   WITH doomed AS (
-    SELECT l.tenant_id, l.provider_id, l.uid FROM finding_latest l WHERE l.provider_id = $1 AND l.uid > $2 ORDER BY l.uid LIMIT $3
+    SELECT array_agg(s.uid ORDER BY s.uid) AS uids FROM (
+      SELECT l.uid FROM finding_latest l WHERE l.provider_id = $1 AND l.uid > $2 ORDER BY l.uid LIMIT $3
+    ) s
   ), gone AS (
-    DELETE FROM finding_latest l USING doomed d
-     WHERE l.tenant_id = d.tenant_id AND l.provider_id = d.provider_id AND l.uid = d.uid RETURNING 1
+    DELETE FROM finding_latest l WHERE l.provider_id = $1 AND l.uid = ANY((SELECT uids FROM doomed)::text[]) RETURNING 1
   )
-  SELECT (SELECT count(*)::int FROM gone) AS deleted, (SELECT max(d.uid) FROM doomed d) AS last`;
-
-/** The id bounds of a scan's millisecond (alias `i` for a scan listing: scan_ingestions, unpublished_scans), as uuid7_from_md5 with an all-zero hash. */
-const SCAN_ID_FLOOR = `uuid7_from_md5(floor(extract(epoch FROM i.started_at) * 1000)::bigint, repeat('0', 32))`;
-const SCAN_ID_CEILING = `uuid7_from_md5(floor(extract(epoch FROM i.started_at) * 1000)::bigint + 1, repeat('0', 32))`;
+  SELECT (SELECT count(*)::int FROM gone) AS deleted, (SELECT uids[array_upper(uids, 1)] FROM doomed) AS last`;
 
 /**
  * A table listing scans (scan_id, tenant_id, provider_id, started_at): a
  * scan's row goes once none of its findings is left, so it still names the
- * scan while its findings are being deleted.
+ * scan while its findings are being deleted. $3, $4, $5: the pass's scans
+ * and the bounds of each one's ids. The look for a finding left is a
+ * lateral subquery with LIMIT, which PostgreSQL keeps as a nested loop over
+ * the scans, an index probe each on the scan's partition: as NOT EXISTS it
+ * became an anti join reading every finding of the tenant.
  */
 function scanListing(table: 'scan_ingestions' | 'unpublished_scans'): SmallTableStep {
   return {
     table,
-    sql: `DELETE FROM ${table} WHERE scan_id IN (
-            SELECT i.scan_id FROM ${table} i
-             WHERE i.provider_id = $1 AND i.scan_id = ANY($3::uuid[])
-               AND NOT EXISTS (SELECT 1 FROM findings f
-                                WHERE f.tenant_id = i.tenant_id AND f.id >= ${SCAN_ID_FLOOR} AND f.id < ${SCAN_ID_CEILING} AND f.scan_id = i.scan_id)
+    sql: `DELETE FROM ${table} WHERE provider_id = $1 AND scan_id IN (
+            SELECT s.scan_id FROM unnest($3::uuid[], $4::uuid[], $5::uuid[]) AS s(scan_id, after, before)
+             CROSS JOIN LATERAL (
+               SELECT count(*) AS n FROM (SELECT 1 FROM findings f WHERE f.id > s.after AND f.id < s.before AND f.scan_id = s.scan_id LIMIT 1) one
+             ) left_over
+             WHERE left_over.n = 0
              LIMIT $2)`,
     withScans: true,
   };
@@ -116,7 +132,7 @@ type SmallTableStep = { table: string; sql: string; withScans?: true };
  * Tables small per scan or per provider (summaries per scan and dimension,
  * totals per provider), each statement deleting up to $2 rows of provider $1.
  * scan_ingestions and unpublished_scans go last, since the findings are found through them: only
- * the rows of the scans this pass went through ($3), and only once none of
+ * the rows of the scans this pass went through ($3 to $5), and only once none of
  * their findings is left, so a scan batch that committed behind the deletion
  * is found again by the next pass.
  */
@@ -206,8 +222,8 @@ export type BatchCounts = Record<string, number>;
 export class ProviderFindingsDeletion {
   private phase: Phase = 'findings';
   private scans: ScanToDelete[] | null = null;
-  /** The scans this pass loaded: their findings are gone once the findings phase is over. */
-  private passScans: string[] = [];
+  /** The scans this pass loaded, and their id bounds: their findings are gone once the findings phase is over. */
+  private passScans: { ids: string[]; afters: string[]; befores: string[] } = { ids: [], afters: [], befores: [] };
   private resourceAfter = '';
   private latestAfter = '';
   private smallStep = 0;
@@ -248,7 +264,11 @@ export class ProviderFindingsDeletion {
       case 'findings': {
         if (this.scans === null) {
           this.scans = await this.loadScans(manager);
-          this.passScans = this.scans.map((s) => s.scanId);
+          this.passScans = {
+            ids: this.scans.map((s) => s.scanId),
+            afters: this.scans.map((s) => s.after),
+            befores: this.scans.map((s) => s.before),
+          };
         }
         const scan = this.scans[0];
         if (!scan) return this.advance('resources');
@@ -277,7 +297,7 @@ export class ProviderFindingsDeletion {
       case 'small': {
         const step = SMALL_TABLE_STEPS[this.smallStep];
         if (!step) return null;
-        const deleted = await affected(manager, step.sql, [this.providerId, this.batchSize, ...(step.withScans ? [this.passScans] : [])]);
+        const deleted = await affected(manager, step.sql, [this.providerId, this.batchSize, ...(step.withScans ? [this.passScans.ids, this.passScans.afters, this.passScans.befores] : [])]);
         if (deleted === 0) this.smallStep++;
         return { [step.table]: deleted };
       }
