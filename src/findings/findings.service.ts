@@ -103,21 +103,24 @@ export class FindingsService {
   }
 
   /**
-   * Distinct values of the findings' own columns. Aggregated scans answer
-   * from their summaries; only scans not aggregated yet (still being
-   * ingested) are read row by row, so the cost follows the summaries, not
-   * the findings kept.
+   * Distinct values of the findings' own columns, remembered until the
+   * findings in scope change (FindingReadCache), so requests asking together
+   * share one computation. Aggregated scans answer from their summaries;
+   * only scans not aggregated yet (still being ingested) are read row by
+   * row, so the cost follows the summaries, not the findings kept. Either
+   * way the values are the same, so one entry serves before and after a
+   * scan's aggregation.
    */
   private async findingValues(filters: ParsedQuery['filters'], scope: FindingScope): Promise<FindingMetadata> {
     const manager = tenantManager();
     const selection = await selectFindings(manager, filters, scope, this.rowFilter);
-    if (!summariesCanAnswer(selection)) {
-      const { conditions } = selection;
-      return this.readCache.remember(manager, filters, { sql: `metadata findings f ${conditions.where()}`, params: conditions.params }, () =>
-        this.distinctValues(manager, 'findings f', conditions),
-      );
-    }
+    const { conditions } = selection;
+    return this.readCache.remember(manager, filters, { sql: `metadata findings f ${conditions.where()}`, params: conditions.params }, () =>
+      summariesCanAnswer(selection) ? this.summaryValues(manager, selection, filters) : this.distinctValues(manager, 'findings f', conditions),
+    );
+  }
 
+  private async summaryValues(manager: EntityManager, selection: FindingSelection, filters: ParsedQuery['filters']): Promise<FindingMetadata> {
     const scans = selection.scans ?? (await ingestedScans(manager, (c) => providerScopeSql(c, filters)));
     const aggregated = scans.filter((s) => s.startedAt !== null && s.aggregated);
     const pending = scans.filter((s) => s.startedAt !== null && !s.aggregated);

@@ -205,6 +205,20 @@ describe('remembered finding reads', () => {
     assert.deepEqual(new Set(together.map((r) => r.count)), new Set([expected]));
     assert.deepEqual(await countThroughCache(slowCount), { count: expected, counted: false });
   });
+  it('findings metadata, remembered, follows new findings of the providers it covers, from the list and from the latest scans', async () => {
+    const provider = await insertProvider(admin, owner.tenantId, 'aws');
+    const paths = [`/api/v1/findings/metadata?filter[provider]=${provider}`, `/api/v1/findings/metadata/latest?filter[provider]=${provider}`];
+    const servicesServed = async () => Promise.all(paths.map(async (path) => (await owner.client.get(path)).body.data.attributes.services));
+    assert.deepEqual(await servicesServed(), [[], []]);
+    assert.deepEqual(await servicesServed(), [[], []], 'asked again');
+
+    const startedAt = new Date((scanTime += 60_000));
+    const scanId = await insertScan(admin, owner.tenantId, provider, startedAt);
+    await ingestScan(app, { tenantId: owner.tenantId, scanId, providerId: provider, scanStartedAt: startedAt }, generateRecords({ providerKey: 'cache-metadata', count: 90 }));
+    const { rows } = await admin.query(`SELECT array_agg(DISTINCT service ORDER BY service) AS services FROM findings WHERE provider_id = $1`, [provider]);
+    assert.ok(rows[0].services.length > 0);
+    assert.deepEqual(await servicesServed(), [rows[0].services, rows[0].services]);
+  });
   it('resource counts and metadata, remembered for every caller, follow new resources of a provider already counted', async () => {
     const path = `/api/v1/resources?filter[provider]=${providers.aws}&page[size]=1`;
     const metadataPath = `/api/v1/resources/metadata?filter[provider]=${providers.aws}`;

@@ -114,10 +114,16 @@ async function syncedReplica(port: number): Promise<number | undefined> {
 }
 
 /** Ports whose cluster bus port (port + 10000) is free as well. */
+/**
+ * Ports for the nodes, each with its cluster bus port (+10000) free too, all
+ * below Linux's ephemeral range (32768 up): a client reconnecting to a
+ * killed node's port inside that range can be given that very port as its
+ * own source and connect to itself, and then waits forever for answers.
+ */
 async function clusterPorts(count: number): Promise<number[]> {
   const ports: number[] = [];
   while (ports.length < count) {
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = 10000 + Math.floor(Math.random() * 12000);
     if (ports.includes(port)) continue;
     if ((await isFree(port)) && (await isFree(port + 10000))) ports.push(port);
   }
