@@ -78,10 +78,15 @@ export async function latestCompletedScans(manager: EntityManager, scopeSql: (c:
 
 /**
  * Keeps findings (alias `f`) of scans still being imported out of a read no
- * scan restricts: they show once their scan is published. The array is read
- * once per statement, and is empty but while an import is under way.
+ * scan restricts: they show once their scan is published. An anti join
+ * against unpublished_scans (empty but while an import is under way), which
+ * PostgreSQL estimates from that table's size. Written as `scan_id <> ALL`
+ * an array it cannot see, it was estimated from the number of distinct
+ * scans in a partition: with one or two there (a new month, a new install),
+ * it expected almost no finding to pass and chose to read and sort the whole
+ * partition for a page of 50, 13 times slower than walking the index.
  */
-export const PUBLISHED_FINDINGS_SQL = 'f.scan_id <> ALL(ARRAY(SELECT u.scan_id FROM unpublished_scans u))';
+export const PUBLISHED_FINDINGS_SQL = 'NOT EXISTS (SELECT 1 FROM unpublished_scans u WHERE u.scan_id = f.scan_id)';
 
 /**
  * Restricts findings (alias `f`) to the given scans: by scan id, and by the id
