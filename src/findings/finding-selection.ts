@@ -7,6 +7,7 @@ import { addColumnFilter } from './query/column-filters';
 import { isProviderFilter, providerScopeSql } from './query/provider-scope';
 import { RowFilterSource } from './query/row-filter-source';
 import { SqlConditions } from './query/sql-conditions';
+import { textSearchSql } from './query/text-search';
 import { addScanRestriction, latestCompletedScans, PUBLISHED_FINDINGS_SQL, ScanRange, scansByIds } from './scans/scan-ranges';
 
 /** Filters that are plain columns of both findings and scan_summaries. */
@@ -71,8 +72,7 @@ export async function selectFindings(
       const ids = filter.operator === 'in' ? filter.value : [filter.value];
       conditions.add(`f.id IN (SELECT l.finding_id FROM resource_finding_links l WHERE l.resource_id = ANY(${conditions.param(ids)}::uuid[]))`);
     } else if (filter.field === 'search') {
-      // Prowler: SearchQuery(value, config="simple", search_type="plain") against its text_search column.
-      conditions.add(`to_tsvector('simple', coalesce(f.status_extended, '')) @@ plainto_tsquery('simple', ${conditions.param(filter.value)})`);
+      conditions.add(textSearchSql(`coalesce(f.status_extended, '')`, conditions.param(filter.value)));
     } else if (CHECK_FACT_FILTERS.has(filter.field)) {
       addCheckFactFilter(conditions, 'f', filter);
     } else if (filter.field === 'inserted_at') {

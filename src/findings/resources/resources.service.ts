@@ -11,6 +11,7 @@ import { cappedCount, countFromShortPage, pageNumberMeta } from '../query/page-c
 import { isProviderFilter, providerScopeSql } from '../query/provider-scope';
 import { ROW_FILTER_SOURCE, RowFilterSource } from '../query/row-filter-source';
 import { SqlConditions } from '../query/sql-conditions';
+import { textSearchSql } from '../query/text-search';
 import { idRangeOfMs } from '../storage/finding-ids';
 import { addIdBounds, latestCompletedScans, ScanRange, scanIdBounds, scansByIds } from '../scans/scan-ranges';
 import { RESOURCE_COLUMNS_SQL, ResourceRow } from './resource.resource';
@@ -148,13 +149,13 @@ export class ResourcesService {
     for (const filter of filters) {
       if (isProviderFilter(filter) || filter.field === 'scan') continue;
       if (filter.field === 'search') {
-        // Prowler: SearchQuery(value, config="simple", search_type="plain") against the resource's and its tags' text_search.
-        const query = `plainto_tsquery('simple', ${conditions.param(filter.value)})`;
-        conditions.add(`(to_tsvector('simple', concat_ws(' ', r.uid, r.name, r.region, r.service, r.type)) @@ ${query} OR ${tagsMatch(query)})`);
+        // Prowler: the resource's and its tags' text_search.
+        const query = conditions.param(filter.value);
+        conditions.add(`(${textSearchSql(`concat_ws(' ', r.uid, r.name, r.region, r.service, r.type)`, query)} OR ${tagsMatch(query)})`);
         continue;
       }
       if (filter.field === 'tag' || filter.field === 'tags') {
-        conditions.add(tagsMatch(`plainto_tsquery('simple', ${conditions.param(filter.value)})`));
+        conditions.add(tagsMatch(conditions.param(filter.value)));
         continue;
       }
       if (filter.field === 'groups') {
@@ -203,10 +204,10 @@ function sortValue(row: PagedResourceRow, sql: string): unknown {
   return row[sql.slice('r.'.length) as keyof ResourceRow];
 }
 
-/** Some tag of the resource matches a full-text query (Prowler's tags__text_search over key and value). */
+/** Some tag of the resource matches the searched value (Prowler's tags__text_search over key and value). */
 function tagsMatch(query: string): string {
   return `EXISTS (SELECT 1 FROM resource_tag_links tl JOIN resource_tags t ON t.id = tl.tag_id
-                   WHERE tl.tenant_id = r.tenant_id AND tl.resource_id = r.id AND to_tsvector('simple', t.key || ' ' || t.value) @@ ${query})`;
+                   WHERE tl.tenant_id = r.tenant_id AND tl.resource_id = r.id AND ${textSearchSql(`t.key || ' ' || t.value`, query)})`;
 }
 
 /**
