@@ -108,19 +108,25 @@ export class ResourcesService {
   async withFindingIds(resources: ResourceRow[], scope: FindingScope): Promise<ResourceRow[]> {
     if (resources.length === 0) return resources;
     const manager = tenantManager();
-    const { conditions, scans } = await selectFindings(manager, [], scope, this.rowFilter);
-    conditions.add(`l.resource_id = ANY(${conditions.param(resources.map((r) => r.id))}::uuid[])`);
+    const { conditions: findings, scans } = await selectFindings(manager, [], scope, this.rowFilter);
+    const links = findings.subquery();
+    links.add(`l.resource_id = ANY(${links.param(resources.map((r) => r.id))}::uuid[])`);
     const bounds = scans && scanIdBounds(scans);
-    if (bounds) addIdBounds(conditions, 'l.finding_id', bounds);
+    if (bounds) addIdBounds(links, 'l.finding_id', bounds);
+    // Each link's finding by its key (LIMIT 1 keeps the look-up from being joined as a set): the
+    // latest scans' one-millisecond id ranges look empty to the planner, which, joining, read a
+    // scan's whole range for every link (87 ms instead of 2 for a page at 10,000,000 findings).
     const linked = await rows<{ resource_id: string; ids: string[] }>(
       manager,
       `SELECT latest.resource_id, array_agg(latest.id ORDER BY latest.id) AS ids
          FROM (SELECT DISTINCT ON (l.resource_id, f.uid) l.resource_id, f.id
-                 FROM resource_finding_links l JOIN findings f ON f.tenant_id = l.tenant_id AND f.id = l.finding_id
-                 ${conditions.where()}
+                 FROM resource_finding_links l
+                 CROSS JOIN LATERAL (SELECT f.id, f.uid FROM findings f
+                                      ${findings.where()} AND f.tenant_id = l.tenant_id AND f.id = l.finding_id LIMIT 1) f
+                 ${links.where()}
                 ORDER BY l.resource_id, f.uid, f.id DESC) latest
         GROUP BY latest.resource_id`,
-      conditions.params,
+      findings.params,
     );
     const byResource = new Map(linked.map((row) => [row.resource_id, row.ids]));
     return resources.map((resource) => ({ ...resource, finding_ids: byResource.get(resource.id) ?? [] }));
