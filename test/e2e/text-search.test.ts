@@ -1,8 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from 'pg';
+import { APP_GROUP_ROLE, CURRENT_TENANT } from '../../src/database/rls-policy-sql';
+import { newId } from '../../src/database/uuid';
 import { textSearchSql } from '../../src/findings/query/text-search';
-import { adminClient } from '../support/database';
+import { adminClient, appClient } from '../support/database';
+import { inSchema, scratchSchema } from '../support/rls-policy-check';
 
 /**
  * The search's cheap guard (text-search.ts) must never drop a row the
@@ -67,6 +70,45 @@ describe('findings and resources search: the substring guard before the full-tex
     const differing = rows.filter((r) => Boolean(r.guarded) !== Boolean(r.plain));
     assert.deepEqual(differing, []);
     assert.ok(rows.filter((r) => r.plain).length >= 60, `${rows.filter((r) => r.plain).length} matches`);
+  });
+
+  it('is what a search can do under row-level security: a text index serves the table owner, never the app role', async () => {
+    const schema = await scratchSchema(db);
+    const tenants = [newId(), newId()];
+    const search = `to_tsvector('simple', t) @@ plainto_tsquery('simple', 'word123')`;
+    const planOf = async (client: Client) => {
+      await client.query('BEGIN');
+      try {
+        await client.query(`SELECT set_config('api.tenant_id', $1, true)`, [tenants[0]]);
+        await client.query('SET LOCAL enable_seqscan = off');
+        const { rows } = await client.query(`EXPLAIN SELECT id FROM ${schema}.texts WHERE ${search}`);
+        return rows.map((r) => r['QUERY PLAN'] as string).join('\n');
+      } finally {
+        await client.query('ROLLBACK');
+      }
+    };
+    const app = await appClient();
+    try {
+      await inSchema(db, schema, [
+        `CREATE TABLE texts (tenant_id uuid NOT NULL, id int NOT NULL, t text NOT NULL, PRIMARY KEY (tenant_id, id))`,
+        `INSERT INTO texts SELECT (ARRAY['${tenants[0]}', '${tenants[1]}']::uuid[])[1 + g % 2], g, 'word' || g || ' and more words' FROM generate_series(1, 20000) g`,
+        `CREATE INDEX texts_search ON texts USING gin (to_tsvector('simple', t))`,
+        // As the tenant tables have it, less FORCE: the owner, exempt, shows what the index can do.
+        `ALTER TABLE texts ENABLE ROW LEVEL SECURITY`,
+        `CREATE POLICY texts_select ON texts FOR SELECT USING (tenant_id = ${CURRENT_TENANT})`,
+        `GRANT USAGE ON SCHEMA ${schema} TO ${APP_GROUP_ROLE}`,
+        `GRANT SELECT ON texts TO ${APP_GROUP_ROLE}`,
+        `ANALYZE texts`,
+      ]);
+      assert.match(await planOf(db), /Bitmap Index Scan on texts_search/);
+      // `@@` is not leakproof, so the tenant policy goes first and the search is left to filter its rows.
+      const underPolicy = await planOf(app);
+      assert.doesNotMatch(underPolicy, /texts_search/);
+      assert.match(underPolicy, /Filter: .*@@/);
+    } finally {
+      await app.end();
+      await db.query(`DROP SCHEMA ${schema} CASCADE`);
+    }
   });
 
   it('reads the text of a row the guard rejects no further', async () => {

@@ -113,7 +113,6 @@ async function syncedReplica(port: number): Promise<number | undefined> {
   return /^master_link_status:up/m.test(await cli(replica, 'INFO', 'replication')) ? replica : undefined;
 }
 
-/** Ports whose cluster bus port (port + 10000) is free as well. */
 /**
  * Ports for the nodes, each with its cluster bus port (+10000) free too, all
  * below Linux's ephemeral range (32768 up): a client reconnecting to a

@@ -13,7 +13,7 @@ import { ROW_FILTER_SOURCE, RowFilterSource } from '../query/row-filter-source';
 import { SqlConditions } from '../query/sql-conditions';
 import { textSearchSql } from '../query/text-search';
 import { idRangeOfMs } from '../storage/finding-ids';
-import { addIdBounds, latestCompletedScans, ScanRange, scanIdBounds, scansByIds } from '../scans/scan-ranges';
+import { addIdBounds, latestCompletedScans, publishedSql, ScanRange, scanIdBounds, scansByIds } from '../scans/scan-ranges';
 import { RESOURCE_COLUMNS_SQL, ResourceRow } from './resource.resource';
 import { FindingScope, selectFindings } from '../finding-selection';
 
@@ -109,6 +109,7 @@ export class ResourcesService {
     if (resources.length === 0) return resources;
     const manager = tenantManager();
     const { conditions: findings, scans } = await selectFindings(manager, [], scope, this.rowFilter);
+    findings.add('f.tenant_id = l.tenant_id').add('f.id = l.finding_id');
     const links = findings.subquery();
     links.add(`l.resource_id = ANY(${links.param(resources.map((r) => r.id))}::uuid[])`);
     const bounds = scans && scanIdBounds(scans);
@@ -121,8 +122,7 @@ export class ResourcesService {
       `SELECT latest.resource_id, array_agg(latest.id ORDER BY latest.id) AS ids
          FROM (SELECT DISTINCT ON (l.resource_id, f.uid) l.resource_id, f.id
                  FROM resource_finding_links l
-                 CROSS JOIN LATERAL (SELECT f.id, f.uid FROM findings f
-                                      ${findings.where()} AND f.tenant_id = l.tenant_id AND f.id = l.finding_id LIMIT 1) f
+                 CROSS JOIN LATERAL (SELECT f.id, f.uid FROM findings f ${findings.where()} LIMIT 1) f
                  ${links.where()}
                 ORDER BY l.resource_id, f.uid, f.id DESC) latest
         GROUP BY latest.resource_id`,
@@ -149,7 +149,7 @@ export class ResourcesService {
     const conditions = new SqlConditions();
     conditions.add(`r.provider_id = ANY(${providerScopeSql(conditions, filters)})`);
     // A resource only a scan still being imported has seen shows once that scan is published.
-    conditions.add('(r.first_scan_id IS NULL OR r.first_scan_id <> ALL(ARRAY(SELECT u.scan_id FROM unpublished_scans u)))');
+    conditions.add(publishedSql('r.first_scan_id'));
     const scans = await this.restrictingScans(manager, filters, scope);
     if (scans) addSeenByScans(conditions, scans);
     for (const filter of filters) {

@@ -77,16 +77,22 @@ export async function latestCompletedScans(manager: EntityManager, scopeSql: (c:
 }
 
 /**
- * Keeps findings (alias `f`) of scans still being imported out of a read no
- * scan restricts: they show once their scan is published. An anti join
- * against unpublished_scans (empty but while an import is under way), which
- * PostgreSQL estimates from that table's size. Written as `scan_id <> ALL`
- * an array it cannot see, it was estimated from the number of distinct
- * scans in a partition: with one or two there (a new month, a new install),
- * it expected almost no finding to pass and chose to read and sort the whole
- * partition for a page of 50, 13 times slower than walking the index.
+ * Keeps rows written by scans still being imported out of a read: they show
+ * once their scan is published. `scanColumn` names the row's scan (NULL
+ * passes). An anti join against unpublished_scans (empty but while an import
+ * is under way), which PostgreSQL estimates from that table's size. Written
+ * as `<> ALL` an array it cannot see, it was estimated from the number of
+ * distinct scans in the column: with one or two (a new month's partition, a
+ * new install), it expected almost no row to pass and chose to read and sort
+ * a whole findings partition for a page of 50, 13 times slower than walking
+ * the index.
  */
-export const PUBLISHED_FINDINGS_SQL = 'NOT EXISTS (SELECT 1 FROM unpublished_scans u WHERE u.scan_id = f.scan_id)';
+export function publishedSql(scanColumn: string): string {
+  return `NOT EXISTS (SELECT 1 FROM unpublished_scans u WHERE u.scan_id = ${scanColumn})`;
+}
+
+/** Findings (alias `f`) of published scans, for a read no scan restricts. */
+export const PUBLISHED_FINDINGS_SQL = publishedSql('f.scan_id');
 
 /**
  * Restricts findings (alias `f`) to the given scans: by scan id, and by the id
