@@ -16,9 +16,24 @@ interface ClusterInternals {
  * commands queued meanwhile never settle. This client, and its duplicates
  * (BullMQ's blocking connections), end themselves in that case, as ioredis
  * does for a Cluster closed before it ever connected.
+ *
+ * The pool's emptying sets the status 'close', and what follows (reconnect,
+ * or 'end' when closed on purpose) is decided by a 'close' listener that
+ * each connect() adds once. A connect() given up before adding it (BullMQ
+ * reconnects a worker's blocking client after a failover by disconnect()
+ * then connect()) leaves the next 'close' unanswered: the client stayed in
+ * 'close' for good, a command queued on it never settled, and a worker
+ * closing waited on it for ever. So a 'close' nothing answered is answered
+ * here, the way ioredis answers one.
  */
 export function endingWhenEmpty(cluster: Cluster): Cluster {
   const internals = cluster as unknown as ClusterInternals;
+  cluster.on('close', () => {
+    // ioredis's own listeners run in the same emit, after this one: look once they had their turn.
+    setImmediate(() => {
+      if (internals.status === 'close') internals.handleCloseEvent();
+    });
+  });
   const endIfEmpty = () => {
     if (internals.status !== 'disconnecting' || cluster.nodes().length > 0) return;
     internals.setStatus('close');

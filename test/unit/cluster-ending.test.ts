@@ -46,4 +46,29 @@ describe('a cluster client closed while reconnecting', () => {
     await ends(duplicate, () => duplicate.disconnect());
     original.disconnect();
   });
+
+  it('a pool emptied with no connect() listening for it still ends the client on close', async () => {
+    // ioredis sets 'close' when its pool drains; a connect() given up early never added the
+    // listener that answers it (what a worker's blocking client met after a failover).
+    const port = await freePort();
+    const cluster = endingWhenEmpty(new Cluster([{ host: '127.0.0.1', port }], { lazyConnect: true, clusterRetryStrategy: () => 60000 }));
+    cluster.on('error', () => undefined);
+    const pool = (cluster as unknown as { connectionPool: NodeJS.EventEmitter }).connectionPool;
+    pool.emit('drain');
+    await sleep(50);
+    assert.equal(cluster.status, 'reconnecting', 'a close nobody answered is answered as ioredis would: a reconnect is planned');
+    await ends(cluster, () => cluster.disconnect());
+  });
+
+  it('closed on purpose meanwhile, it ends', async () => {
+    const port = await freePort();
+    const cluster = endingWhenEmpty(new Cluster([{ host: '127.0.0.1', port }], { lazyConnect: true, clusterRetryStrategy: () => 60000 }));
+    cluster.on('error', () => undefined);
+    const ended = once(cluster, 'end');
+    const internals = cluster as unknown as { manuallyClosing: boolean; connectionPool: NodeJS.EventEmitter };
+    internals.manuallyClosing = true;
+    internals.connectionPool.emit('drain');
+    await Promise.race([ended, sleep(3000).then(() => assert.fail(`no 'end' (status ${cluster.status})`))]);
+    assert.equal(cluster.status, 'end');
+  });
 });

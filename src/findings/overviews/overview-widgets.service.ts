@@ -57,9 +57,12 @@ export class OverviewWidgetsService {
 
   /**
    * Findings of the latest scans by attack surface: all of them, the unmuted failed, the muted failed; every type listed.
-   * The checks of the category surfaces are looked up in the same statement
-   * (a sub-select of a few check_metadata rows, run once), so the
-   * summaries are read for a list of check ids alone.
+   * A summary row counts when its check is named by a surface or has a
+   * surface's category, decided on the check_metadata row the statement
+   * joins anyway. (Matched against an array of the category checks built by
+   * a sub-select, every summary row of the latest scans was compared with
+   * each element of that array in turn: PostgreSQL hashes only arrays known
+   * when it plans.)
    */
   async attackSurfaces(filters: readonly ParsedFilter[]): Promise<AttackSurfaceRow[]> {
     const scoped = filters.filter(isProviderFilter);
@@ -68,7 +71,7 @@ export class OverviewWidgetsService {
     const { conditions } = source;
     const categories = conditions.param(surfaceCategories);
     const named = conditions.param(ATTACK_SURFACES.flatMap((s) => s.checks));
-    conditions.add(`f.check_id = ANY(${named}::text[] || ARRAY(SELECT c.check_id FROM check_metadata c WHERE c.categories && ${categories}::text[]))`);
+    conditions.add(`(f.check_id = ANY(${named}::text[]) OR m.categories && ${categories}::text[])`);
     const found = await this.overviews.query<{ provider_type: string; check_id: string; categories: string[]; total: number; failed: number; muted_failed: number }>(
       source,
       scoped,
