@@ -6,10 +6,11 @@ import type { EntityManager } from 'typeorm';
 import { rlsTransaction } from '../../src/database/rls-transaction';
 import * as sql from '../../src/database/sql';
 import { INGESTION_BATCH_SIZE } from '../../src/findings/ingestion/ingestion-record';
-import { encodeBatch, writeBatch } from '../../src/findings/ingestion/ingest-batch';
+import { writeBatch } from '../../src/findings/ingestion/ingest-batch';
 import * as ingestionSql from '../../src/findings/ingestion/ingestion-sql';
 import * as staging from '../../src/findings/ingestion/staging-tables';
 import { forEachEncodedBatch } from '../../src/scans/execution/encoded-ocsf-batches';
+import { encodingCollector } from '../../src/scans/execution/encoding-collector';
 import { generateOcsfRecords } from '../../src/scans/ocsf/ocsf-generator';
 import { readOcsf } from '../../src/scans/ocsf/ocsf-stream-reader';
 import { createBenchEnvironment } from '../support/bench-database';
@@ -121,8 +122,8 @@ async function main(): Promise<void> {
 
     // What the encoding thread does for the whole file, alone on this thread: how close it comes to being the bound.
     const encodeStart = process.hrtime.bigint();
-    const reader = readOcsf(createReadStream(file), { expectedProvider: 'aws', expectedAccount: ACCOUNT, batchSize: BATCH_SIZE });
-    for (let next = await reader.next(); !next.done; next = await reader.next()) await encodeBatch(scan, next.value.records);
+    const reader = readOcsf(createReadStream(file), { expectedProvider: 'aws', expectedAccount: ACCOUNT, batchSize: BATCH_SIZE }, encodingCollector(scan, null));
+    for (let next = await reader.next(); !next.done; next = await reader.next());
     const encodingOnly = Number(process.hrtime.bigint() - encodeStart) / 1e9;
 
     const rounded = (n: number) => Number(n.toFixed(3));

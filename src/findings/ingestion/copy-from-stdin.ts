@@ -95,5 +95,38 @@ const ESCAPED = /[\\\t\n\r\0]/g;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '' };
 
 export function copyRow(fields: Array<string | number | boolean | null | undefined>): string {
-  return fields.map(copyField).join('\t') + '\n';
+  let row = copyField(fields[0]);
+  for (let i = 1; i < fields.length; i++) row += '\t' + copyField(fields[i]);
+  return row + '\n';
+}
+
+/**
+ * COPY text gathered as UTF-8 bytes row by row. A row's string is written
+ * out as soon as it is made, so it dies young: a batch held as thousands of
+ * row strings until its end outlived the young generation, and the garbage
+ * collector copied and then marked every one of them.
+ */
+export class CopyTextBuffer {
+  private bytes = Buffer.allocUnsafe(64 * 1024);
+  private length = 0;
+
+  append(fields: Array<string | number | boolean | null | undefined>): void {
+    const row = copyRow(fields);
+    // A UTF-16 code unit never takes more than 3 bytes in UTF-8.
+    const room = this.length + row.length * 3;
+    if (room > this.bytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(room, this.bytes.length * 2));
+      this.bytes.copy(grown, 0, 0, this.length);
+      this.bytes = grown;
+    }
+    this.length += this.bytes.write(row, this.length);
+  }
+
+  /** The rows appended so far, in a Buffer of their own (it is copied whole to another thread, so it is cut to size). */
+  take(): Buffer {
+    const taken = Buffer.allocUnsafeSlow(this.length);
+    this.bytes.copy(taken, 0, 0, this.length);
+    this.length = 0;
+    return taken;
+  }
 }

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { EntityManager } from 'typeorm';
 import { tenantScope } from '../../database/tenant-context';
 import type { CheckFacts } from '../checks/check-catalog';
@@ -14,7 +15,7 @@ import {
   UPSERT_RESOURCES_SQL,
   UPSERT_TAGS_SQL,
 } from './ingestion-sql';
-import { copyStage, encodeStage, prepareStaging, StagePayload, WIDTH } from './staging-tables';
+import { copyStage, prepareStaging, StageEncoder, StagePayload, WIDTH } from './staging-tables';
 
 /** What the deployment's check definitions say of a check (CheckCatalog.factsOf), if it knows it. */
 export type CheckFactsOf = (checkId: string) => CheckFacts | undefined;
@@ -28,15 +29,53 @@ export interface EncodedBatch {
 }
 
 /**
- * Encodes a batch of a scan's records. It needs no transaction, so the next
- * batch can be encoded while the current one is written (see pipelined).
+ * Encodes a scan's records one at a time into batches ready to be written:
+ * `add` each record, `cut` the batch so far. It needs no transaction, so the
+ * next batch can be encoded while the current one is written (see pipelined).
+ */
+export class ScanBatchEncoder {
+  // Ids carry milliseconds: the start is cut to them so ids and inserted_at agree.
+  private readonly startedAt: Date;
+  private readonly stage: StageEncoder;
+  private checkCategories: Record<string, readonly string[]> = {};
+
+  constructor(scan: IngestionScan) {
+    this.startedAt = new Date(Math.floor(scan.scanStartedAt.getTime()));
+    this.stage = new StageEncoder(this.startedAt.getTime(), scan.scanId);
+  }
+
+  /** Records added since the last cut. */
+  get size(): number {
+    return this.stage.size;
+  }
+
+  add(record: IngestionRecord): void {
+    if (record.categories) this.checkCategories[record.checkId.slice(0, WIDTH.checkId)] = record.categories;
+    this.stage.add(record);
+  }
+
+  cut(): EncodedBatch {
+    const batch = { startedAt: this.startedAt, payload: this.stage.size > 0 ? this.stage.take() : null, checkCategories: this.checkCategories };
+    this.checkCategories = {};
+    return batch;
+  }
+}
+
+/** Records encoded between two yields to the event loop: short enough that a database reply waits at most a few milliseconds. */
+const ENCODE_SLICE = 50;
+
+/**
+ * Encodes a batch of a scan's records on this thread, yielding to the event
+ * loop every ENCODE_SLICE records so that the statements of a batch written
+ * meanwhile are not held up.
  */
 export async function encodeBatch(scan: IngestionScan, records: readonly IngestionRecord[]): Promise<EncodedBatch> {
-  // Ids carry milliseconds: the start is cut to them so ids and inserted_at agree.
-  const startedAt = new Date(Math.floor(scan.scanStartedAt.getTime()));
-  const checkCategories: Record<string, readonly string[]> = {};
-  for (const record of records) if (record.categories) checkCategories[record.checkId.slice(0, WIDTH.checkId)] = record.categories;
-  return { startedAt, payload: records.length ? await encodeStage(startedAt.getTime(), scan.scanId, records) : null, checkCategories };
+  const encoder = new ScanBatchEncoder(scan);
+  for (let index = 0; index < records.length; index++) {
+    if (index > 0 && index % ENCODE_SLICE === 0) await yieldToEventLoop();
+    encoder.add(records[index]);
+  }
+  return encoder.cut();
 }
 
 /** Encodes and writes one batch (see writeBatch). */

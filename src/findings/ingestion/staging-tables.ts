@@ -1,9 +1,8 @@
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { EntityManager } from 'typeorm';
 import { tenantScope } from '../../database/tenant-context';
 import { newId } from '../../database/uuid';
-import { findingId } from '../storage/finding-ids';
-import { copyFromStdin, copyRow } from './copy-from-stdin';
+import { findingIdsOf } from '../storage/finding-ids';
+import { copyFromStdin, CopyTextBuffer } from './copy-from-stdin';
 import { IngestionRecord, IngestionResource } from './ingestion-record';
 
 /**
@@ -64,54 +63,58 @@ export interface StagePayload {
   tagged: boolean;
 }
 
-/** Records encoded between two yields to the event loop: short enough that a database reply waits at most a few milliseconds. */
-const ENCODE_SLICE = 50;
-
 /**
- * Encodes a batch for the staging tables, computing each finding's
- * deterministic id. It touches no connection, so it can run while the
- * previous batch's statements do; it yields to the event loop every
- * ENCODE_SLICE records so that those statements' replies are not held up.
+ * Encodes a scan's records for the staging tables as they come, computing
+ * each finding's deterministic id; `take` hands over the batch so far. It
+ * touches no connection, so it can run while the previous batch's
+ * statements do. Records are written out as bytes at once and only distinct
+ * resources are kept until the batch is taken (a resource appears in many
+ * findings, and the last record that names it describes it).
  */
-export async function encodeStage(startedMs: number, scanId: string, records: readonly IngestionRecord[]): Promise<StagePayload> {
-  const findingRows: string[] = [];
-  const linkRows: string[] = [];
-  // A resource appears in many findings; the last record that names it describes it.
-  const resources = new Map<string, IngestionResource>();
-  for (let index = 0; index < records.length; index++) {
-    if (index > 0 && index % ENCODE_SLICE === 0) await yieldToEventLoop();
-    const record = records[index];
-    const uid = record.uid.slice(0, WIDTH.uid);
-    const id = findingId(startedMs, scanId, uid);
-    findingRows.push(
-      copyRow([
-        id,
-        uid,
-        record.checkId.slice(0, WIDTH.checkId),
-        record.checkTitle,
-        record.status,
-        record.statusExtended,
-        record.severity,
-        record.muted,
-        record.mutedReason ?? null,
-        record.service.slice(0, WIDTH.service),
-        record.region.slice(0, WIDTH.region),
-        record.resourceType.slice(0, WIDTH.resourceType),
-        record.resources[0]?.uid ?? '',
-        JSON.stringify(record.compliance ?? {}),
-      ]),
-    );
-    for (const resource of record.resources) {
-      resources.set(resource.uid, resource);
-      linkRows.push(copyRow([id, resource.uid]));
-    }
+export class StageEncoder {
+  private readonly findings = new CopyTextBuffer();
+  private readonly links = new CopyTextBuffer();
+  private resources = new Map<string, IngestionResource>();
+  private readonly idOf: (uid: string) => string;
+  /** Records added since the last take. */
+  size = 0;
+
+  constructor(startedMs: number, scanId: string) {
+    this.idOf = findingIdsOf(startedMs, scanId);
   }
-  let tagged = false;
-  const resourceRows: string[] = [];
-  for (const resource of resources.values()) {
-    tagged ||= Object.keys(resource.tags ?? {}).length > 0;
-    resourceRows.push(
-      copyRow([
+
+  add(record: IngestionRecord): void {
+    const uid = record.uid.slice(0, WIDTH.uid);
+    const id = this.idOf(uid);
+    this.findings.append([
+      id,
+      uid,
+      record.checkId.slice(0, WIDTH.checkId),
+      record.checkTitle,
+      record.status,
+      record.statusExtended,
+      record.severity,
+      record.muted,
+      record.mutedReason ?? null,
+      record.service.slice(0, WIDTH.service),
+      record.region.slice(0, WIDTH.region),
+      record.resourceType.slice(0, WIDTH.resourceType),
+      record.resources[0]?.uid ?? '',
+      JSON.stringify(record.compliance ?? {}),
+    ]);
+    for (const resource of record.resources) {
+      this.resources.set(resource.uid, resource);
+      this.links.append([id, resource.uid]);
+    }
+    this.size++;
+  }
+
+  take(): StagePayload {
+    let tagged = false;
+    const resources = new CopyTextBuffer();
+    for (const resource of this.resources.values()) {
+      tagged ||= Object.keys(resource.tags ?? {}).length > 0;
+      resources.append([
         newId(),
         resource.uid,
         resource.name,
@@ -122,16 +125,13 @@ export async function encodeStage(startedMs: number, scanId: string, records: re
         resource.partition ?? null,
         resource.details ?? null,
         resource.metadata ?? null,
-      ]),
-    );
+      ]);
+    }
+    const payload = { findings: this.findings.take(), resources: resources.take(), links: this.links.take(), resourceCount: this.resources.size, tagged };
+    this.resources = new Map();
+    this.size = 0;
+    return payload;
   }
-  return {
-    findings: Buffer.from(findingRows.join('')),
-    resources: Buffer.from(resourceRows.join('')),
-    links: Buffer.from(linkRows.join('')),
-    resourceCount: resourceRows.length,
-    tagged,
-  };
 }
 
 /** Copies an encoded batch into the (prepared, empty) staging tables. */

@@ -9,8 +9,19 @@ import { CompiledMutelist, MUTELIST_REASON, MutelistFinding, unrollTags } from '
  * alone are handed on as they are.
  */
 export function muteRecords(mutelist: CompiledMutelist, records: readonly OcsfRecord[]): IngestionRecord[] {
-  const view = new RecordView();
-  return records.map((record) => (mutelist.mutes(view.of(record)) ? { ...record, muted: true, mutedReason: MUTELIST_REASON } : record));
+  const muter = new RecordMuter(mutelist);
+  return records.map((record) => muter.mute(record));
+}
+
+/** muteRecords one record at a time, as a reader hands them over. */
+export class RecordMuter {
+  private readonly view = new RecordView();
+
+  constructor(private readonly mutelist: CompiledMutelist) {}
+
+  mute(record: OcsfRecord): IngestionRecord {
+    return this.mutelist.mutes(this.view.of(record)) ? { ...record, muted: true, mutedReason: MUTELIST_REASON } : record;
+  }
 }
 
 /** One record as the Mutelist reads it, reused from record to record; its tags are unrolled only if an entry asks. */

@@ -1,24 +1,24 @@
 import { createReadStream } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { encodeBatch } from '../../findings/ingestion/ingest-batch';
 import { IngestionScan } from '../../findings/ingestion/ingestion-record';
-import { muteRecords } from '../../processors/mutelist/mute-records';
 import { CompiledMutelist } from '../../processors/mutelist/mutelist-matcher';
 import { OcsfFormatError, readOcsf, ReadOcsfOptions } from '../ocsf/ocsf-stream-reader';
+import { encodingCollector } from './encoding-collector';
 import type { EncodingWorkerData, EncodingWorkerReply } from './encoded-ocsf-batches';
 
 /*
  * The CPU half of an import, on its own thread: reads the spooled OCSF file,
  * parses and normalises its records, and encodes each batch for the staging
  * tables, one batch per 'next' message, so the thread that writes to the
- * database never waits behind a parse. The tenant's Mutelist is compiled
- * once here, for the whole file, and marks the records it mutes.
+ * database never waits behind a parse. Each record is muted and encoded as
+ * the reader accepts it. The tenant's Mutelist is compiled once here, for
+ * the whole file.
  */
 const data = workerData as EncodingWorkerData;
 const scan: IngestionScan = { ...data.scan, scanStartedAt: new Date(data.scan.scanStartedMs) };
 const options: ReadOcsfOptions = data.options;
-const reader = readOcsf(createReadStream(data.file), options);
 const mutelist = data.mutelist ? new CompiledMutelist(data.mutelist) : null;
+const reader = readOcsf(createReadStream(data.file), options, encodingCollector(scan, mutelist));
 const port = parentPort!;
 
 port.on('message', () => {
@@ -29,9 +29,8 @@ async function nextReply(): Promise<EncodingWorkerReply> {
   try {
     const next = await reader.next();
     if (next.done) return { kind: 'done', summary: next.value };
-    const batch = next.value;
-    const records = mutelist ? muteRecords(mutelist, batch.records) : batch.records;
-    return { kind: 'batch', encoded: await encodeBatch(scan, records), records: batch.records.length, progress: batch.progress };
+    const { records, progress } = next.value;
+    return { kind: 'batch', encoded: records.encoded, records: records.records, progress };
   } catch (error) {
     return { kind: 'error', format: error instanceof OcsfFormatError, message: (error as Error).message };
   }

@@ -28,9 +28,42 @@ export interface ReadOcsfOptions {
   maxRecordChars?: number;
 }
 
-export interface OcsfBatch {
-  records: OcsfRecord[];
+/** A batch of accepted records: an array of them, or what a RecordCollector made of them. */
+export interface OcsfBatch<R = OcsfRecord[]> {
+  records: R;
   progress: OcsfReadProgress;
+}
+
+/**
+ * What a batch's accepted records are gathered into until the batch is cut.
+ * readOcsf gathers them in an array; an import encodes each one as it
+ * comes, so a parsed record dies young instead of waiting for its batch.
+ */
+export interface RecordCollector<R> {
+  add(record: OcsfRecord): void;
+  /** Records added since the last cut. */
+  readonly size: number;
+  /** The records added since the last cut, as a batch; the next batch starts empty. */
+  cut(): R;
+}
+
+/** The default collector: the records themselves. */
+class RecordArray implements RecordCollector<OcsfRecord[]> {
+  private records: OcsfRecord[] = [];
+
+  get size(): number {
+    return this.records.length;
+  }
+
+  add(record: OcsfRecord): void {
+    this.records.push(record);
+  }
+
+  cut(): OcsfRecord[] {
+    const records = this.records;
+    this.records = [];
+    return records;
+  }
 }
 
 /** Running totals when the batch was cut, for a progress figure. */
@@ -89,8 +122,8 @@ const DEFAULT_MAX_BAD_RECORDS_REPORTED = 10;
 
 /**
  * Streams a Prowler JSON-OCSF output file, plain or gzipped, as batches of
- * normalised records, holding one batch and one partial record in memory,
- * never the file. The generator's return value is the summary, with the
+ * normalised records (or what `collector` makes of them), holding one batch
+ * and one partial record in memory, never the file. The generator's return value is the summary, with the
  * skipped records' count and first reasons.
  *
  * Throws OcsfFormatError, before yielding the batch it would have been in,
@@ -101,10 +134,17 @@ const DEFAULT_MAX_BAD_RECORDS_REPORTED = 10;
  * scan has no findings at all), never JSON Lines, so a top-level object is
  * refused as not being Prowler output rather than read as one line.
  */
-export async function* readOcsf(input: Readable, options: ReadOcsfOptions = {}): AsyncGenerator<OcsfBatch, OcsfReadSummary> {
+export function readOcsf(input: Readable, options?: ReadOcsfOptions): AsyncGenerator<OcsfBatch, OcsfReadSummary>;
+export function readOcsf<R>(input: Readable, options: ReadOcsfOptions, collector: RecordCollector<R>): AsyncGenerator<OcsfBatch<R>, OcsfReadSummary>;
+export async function* readOcsf<R>(
+  input: Readable,
+  options: ReadOcsfOptions = {},
+  collector: RecordCollector<R> = new RecordArray() as unknown as RecordCollector<R>,
+): AsyncGenerator<OcsfBatch<R>, OcsfReadSummary> {
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
   let cutAt = Math.min(batchSize, FIRST_BATCH_SIZE);
   const intake = new RecordIntake(
+    collector,
     options.expectedProvider?.toLowerCase(),
     options.expectedAccount,
     options.maxBadRecordsReported ?? DEFAULT_MAX_BAD_RECORDS_REPORTED,
@@ -144,10 +184,9 @@ export async function* readOcsf(input: Readable, options: ReadOcsfOptions = {}):
   return intake.summarise(counted.bytes);
 }
 
-/** Sorts parsed elements into accepted records, skipped ones and bad ones, and keeps the tallies. */
-class RecordIntake {
-  private records: OcsfRecord[] = [];
-  /** The text length of the records in `records`. */
+/** Sorts parsed elements into accepted records (handed to the collector), skipped ones and bad ones, and keeps the tallies. */
+class RecordIntake<R> {
+  /** The text length of the records collected since the last cut. */
   pendingChars = 0;
   private readonly badRecords: BadRecord[] = [];
   private readonly skipped: BadRecord[] = [];
@@ -157,13 +196,14 @@ class RecordIntake {
   private firstBadRecordRead = 0;
 
   constructor(
+    private readonly collector: RecordCollector<R>,
     private expectedProvider: string | undefined,
     private readonly expectedAccount: string | undefined,
     private readonly maxReported: number,
   ) {}
 
   get pendingRecords(): number {
-    return this.records.length;
+    return this.collector.size;
   }
 
   hasEnoughBadRecords(window: number): boolean {
@@ -202,7 +242,7 @@ class RecordIntake {
     }
     const normalised = normaliseOcsfFinding(finding);
     if (normalised.record) {
-      this.records.push(normalised.record);
+      this.collector.add(normalised.record);
       return;
     }
     this.recordsSkipped++;
@@ -219,12 +259,10 @@ class RecordIntake {
     throw new OcsfFormatError('Not an importable Prowler OCSF file', this.badRecords.slice(0, Math.max(1, this.maxReported)));
   }
 
-  cutBatch(inputBytesRead: number): OcsfBatch {
-    const records = this.records;
-    this.records = [];
+  cutBatch(inputBytesRead: number): OcsfBatch<R> {
+    this.recordsAccepted += this.collector.size;
     this.pendingChars = 0;
-    this.recordsAccepted += records.length;
-    return { records, progress: { recordsRead: this.recordsRead, recordsSkipped: this.recordsSkipped, inputBytesRead } };
+    return { records: this.collector.cut(), progress: { recordsRead: this.recordsRead, recordsSkipped: this.recordsSkipped, inputBytesRead } };
   }
 
   summarise(inputBytesRead: number): OcsfReadSummary {
