@@ -107,6 +107,34 @@ describe('findings ingestion', () => {
     assert.deepEqual(links.rows.find((r) => r.uid === sample.uid)?.tags, sample.tags);
   });
 
+  it('links a finding to each of its resources, the first and the others, once each, and a retry adds none', async () => {
+    const provider = await insertProvider(admin, tenantId);
+    const startedAt = new Date(Date.now() - 900_000);
+    const scan = { tenantId, scanId: await insertScan(admin, tenantId, provider, startedAt), providerId: provider, scanStartedAt: startedAt };
+    const [plain, several, shared] = [...generateRecords({ providerKey: 'several', count: 3 })];
+    const other = { ...plain.resources[0], uid: `${plain.resources[0].uid}-other`, name: 'other' };
+    // Three resources, one of them named twice; the third record's second resource is the first record's.
+    const records = [
+      plain,
+      { ...several, resources: [several.resources[0], other, several.resources[0]] },
+      { ...shared, resources: [shared.resources[0], plain.resources[0]] },
+    ];
+    const linked = async () =>
+      (
+        await admin.query(
+          `SELECT f.uid, array_agg(r.uid ORDER BY r.uid) AS resources FROM findings f
+             JOIN resource_finding_links l ON l.finding_id = f.id JOIN resources r ON r.id = l.resource_id
+            WHERE f.scan_id = $1 GROUP BY f.uid`,
+          [scan.scanId],
+        )
+      ).rows;
+    const expected = records.map((r) => ({ uid: r.uid, resources: [...new Set(r.resources.map((x) => x.uid))].sort() })).sort((a, b) => a.uid.localeCompare(b.uid));
+    assert.equal(await ingestScan(app, scan, records, { batchSize: 2 }), 3);
+    assert.deepEqual((await linked()).sort((a, b) => a.uid.localeCompare(b.uid)), expected);
+    assert.equal(await ingestScan(app, scan, records), 0);
+    assert.deepEqual((await linked()).sort((a, b) => a.uid.localeCompare(b.uid)), expected);
+  });
+
   it('stores values that need escaping in COPY, and cuts over-long ones', async () => {
     const provider = await insertProvider(admin, tenantId);
     const startedAt = new Date(Date.now() - 600_000);

@@ -39,8 +39,11 @@ describe('COPY text for the staging tables', () => {
     }
   });
 
-  it('encodes a batch record by record: one finding row and one link per resource, each resource once, and starts empty after a take', () => {
+  it('encodes a batch record by record: one finding row, a link for each resource after its first, each resource once, and starts empty after a take', () => {
     const records = [...generateRecords({ providerKey: 'stage', count: 300 })];
+    // Findings with more than one resource: one with two of its own, one naming another finding's.
+    records[10] = { ...records[10], resources: [...records[10].resources, { ...records[10].resources[0], uid: 'arn:aws:s3:::second' }] };
+    records[20] = { ...records[20], resources: [...records[20].resources, records[0].resources[0]] };
     const encoder = new StageEncoder(Date.parse('2026-03-04T05:06:07.089Z'), '01900000-0000-7000-8000-000000000002');
     for (const record of records) encoder.add(record);
     assert.equal(encoder.size, 300);
@@ -48,11 +51,17 @@ describe('COPY text for the staging tables', () => {
     const findingRows = payload.findings.toString().split('\n').slice(0, -1);
     assert.equal(findingRows.length, 300);
     assert.deepEqual(findingRows.map((row) => row.split('\t')[1]), records.map((r) => r.uid));
+    // A finding's first resource is its row's resource_uid; link_stage has the others.
+    assert.deepEqual(findingRows.map((row) => row.split('\t')[12]), records.map((r) => r.resources[0].uid));
     const links = payload.links.toString().split('\n').slice(0, -1);
-    assert.equal(links.length, records.reduce((n, r) => n + r.resources.length, 0));
+    assert.deepEqual(
+      links,
+      records.flatMap((r, i) => r.resources.slice(1).map((resource) => `${findingRows[i].split('\t')[0]}\t${resource.uid}`)),
+    );
     const resourceUids = new Set(records.flatMap((r) => r.resources.map((resource) => resource.uid)));
     assert.equal(payload.resourceCount, resourceUids.size);
     assert.deepEqual(payload.resources.toString().split('\n').slice(0, -1).map((row) => row.split('\t')[1]), [...resourceUids]);
+    assert.equal(links.length, 2);
 
     assert.equal(encoder.size, 0);
     encoder.add(records[0]);

@@ -78,10 +78,17 @@ export const INSERT_FINDINGS_SQL = `
   )
   SELECT count(*)::int AS inserted FROM inserted`;
 
-/** $1 tenant. */
+/**
+ * $1 tenant. A finding's first resource is named by its own staged row, so
+ * most findings need no row of link_stage, which holds the others.
+ */
 export const LINK_RESOURCES_SQL = `
   INSERT INTO resource_finding_links (tenant_id, finding_id, resource_id)
-  SELECT $1, l.finding_id, s.id FROM link_stage l JOIN resource_stage s ON s.uid = l.resource_uid
+  SELECT $1, l.finding_id, s.id
+    FROM (SELECT f.id AS finding_id, f.resource_uid FROM finding_stage f WHERE f.resource_uid <> ''
+          UNION ALL
+          SELECT finding_id, resource_uid FROM link_stage) l
+    JOIN resource_stage s ON s.uid = l.resource_uid
   ON CONFLICT DO NOTHING`;
 
 /** $1 tenant. */

@@ -20,6 +20,7 @@ const CREATE_STAGING_SQL = [
   `CREATE TEMP TABLE IF NOT EXISTS resource_stage (
      id uuid, uid text, name text, region text, service text, type text, tags jsonb, partition text, details text, metadata text
    ) ON COMMIT DELETE ROWS`,
+  // A finding's resources after its first (the first is its row's resource_uid).
   `CREATE TEMP TABLE IF NOT EXISTS link_stage (finding_id uuid, resource_uid text) ON COMMIT DELETE ROWS`,
 ];
 const STAGING_TABLES = ['finding_stage', 'resource_stage', 'link_stage'];
@@ -58,6 +59,7 @@ export async function prepareStaging(manager: EntityManager): Promise<void> {
 export interface StagePayload {
   findings: Buffer;
   resources: Buffer;
+  /** Links to resources after a finding's first. */
   links: Buffer;
   resourceCount: number;
   tagged: boolean;
@@ -102,9 +104,11 @@ export class StageEncoder {
       record.resources[0]?.uid ?? '',
       JSON.stringify(record.compliance ?? {}),
     ]);
-    for (const resource of record.resources) {
+    // The first resource's link comes from the finding's own row (resource_uid); only further ones are staged apart.
+    for (let index = 0; index < record.resources.length; index++) {
+      const resource = record.resources[index];
       this.resources.set(resource.uid, resource);
-      this.links.append([id, resource.uid]);
+      if (index > 0) this.links.append([id, resource.uid]);
     }
     this.size++;
   }
@@ -139,6 +143,6 @@ export async function copyStage(manager: EntityManager, payload: StagePayload): 
   await copyFromStdin(manager, 'finding_stage', FINDING_COLUMNS, payload.findings);
   if (payload.resourceCount > 0) {
     await copyFromStdin(manager, 'resource_stage', RESOURCE_COLUMNS, payload.resources);
-    await copyFromStdin(manager, 'link_stage', LINK_COLUMNS, payload.links);
+    if (payload.links.length > 0) await copyFromStdin(manager, 'link_stage', LINK_COLUMNS, payload.links);
   }
 }
