@@ -66,6 +66,27 @@ describe('OCSF batches encoded on a worker thread', () => {
     assert.equal(summary.recordsRead, 2500);
   });
 
+  it('a file of one batch or none ends with its summary, and stopping early leaves nothing running', async () => {
+    const file = join(dir, 'one-batch.json');
+    writeFileSync(file, JSON.stringify([...generateOcsfRecords({ providerType: 'aws', accountUid: '123456789012', count: 40, seed: 4 })]));
+    const { seen, summary } = await readAll(file, { batchSize: 1000 });
+    assert.deepEqual(seen.map((b) => b.records), [40]);
+    assert.equal(summary.recordsAccepted, 40);
+    const empty = join(dir, 'empty.json');
+    writeFileSync(empty, '[]');
+    const none = await readAll(empty, {});
+    assert.deepEqual(none.seen, []);
+    assert.equal(none.summary.recordsRead, 0);
+
+    // Taken one, closed with more to read: close() stops the thread and nothing rejects afterwards.
+    const many = join(dir, 'many.json.gz');
+    writeFileSync(many, gzipSync(JSON.stringify([...generateOcsfRecords({ providerType: 'aws', accountUid: '123456789012', count: 3000, seed: 5 })])));
+    const batches = new EncodedOcsfBatches(many, { batchSize: 500 }, SCAN);
+    const first = await batches.next();
+    assert.equal(first.done, false);
+    await batches.close();
+  });
+
   it('a file that is not importable fails as an OcsfFormatError with the reader’s reason', async () => {
     const findings = JSON.parse(readFileSync(OCSF_FIXTURE, 'utf8'));
     findings[1].cloud.account.uid = '999999999999';
