@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { rlsTransaction } from '../../src/database/rls-transaction';
-import { copyRow, copyWithClient } from '../../src/findings/ingestion/copy-from-stdin';
+import { CopyTextBuffer, copyWithClient } from '../../src/findings/ingestion/copy-from-stdin';
+import { findingIdsOf } from '../../src/findings/storage/finding-ids';
 import { INGESTION_BATCH_SIZE } from '../../src/findings/ingestion/ingestion-record';
 import { writeBatch } from '../../src/findings/ingestion/ingest-batch';
 import { publishScan } from '../../src/findings/ingestion/scan-publication';
@@ -195,23 +195,18 @@ const PLAIN_COLUMNS = [
   'delta', 'muted', 'first_seen_at', 'service', 'region', 'resource_type', 'resource_uid', 'compliance', 'inserted_at',
 ];
 
-/** The finding rows as ingestion stores them, ids included (computed here as the finding_uuid SQL function does). */
+/** The finding rows as ingestion stores them, ids included, computed as ingestion computes them (findingIdsOf). */
 function plainCopyPayload(records: IngestionRecord[], tenantId: string, scanId: string, providerId: string, startedAt: Date): Buffer {
   const started = startedAt.toISOString();
-  const timeHex = startedAt.getTime().toString(16).padStart(12, '0');
-  return Buffer.from(
-    records
-      .map((r) => {
-        const h = createHash('md5').update(`${scanId}:${r.uid}`).digest('hex');
-        const hex = `${timeHex}7${h.slice(0, 3)}${'89ab'[parseInt(h[3], 16) & 3]}${h.slice(4, 19)}`;
-        const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-        return copyRow([
-          id, tenantId, scanId, providerId, r.uid, r.checkId, r.checkTitle, r.status, r.statusExtended, r.severity,
-          'new', r.muted, started, r.service, r.region, r.resourceType, r.resources[0]?.uid ?? '', JSON.stringify(r.compliance), started,
-        ]);
-      })
-      .join(''),
-  );
+  const idOf = findingIdsOf(startedAt.getTime(), scanId);
+  const rows = new CopyTextBuffer();
+  for (const r of records) {
+    rows.append([
+      idOf(r.uid), tenantId, scanId, providerId, r.uid, r.checkId, r.checkTitle, r.status, r.statusExtended, r.severity,
+      'new', r.muted, started, r.service, r.region, r.resourceType, r.resources[0]?.uid ?? '', JSON.stringify(r.compliance), started,
+    ]);
+  }
+  return rows.take();
 }
 
 main().catch((error) => {

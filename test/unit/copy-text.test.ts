@@ -39,7 +39,7 @@ describe('COPY text for the staging tables', () => {
     }
   });
 
-  it('encodes a batch record by record: one finding row, a link for each resource after its first, each resource once, and starts empty after a take', () => {
+  it('encodes a batch record by record: one finding row, a link for each resource after its first, each resource once, and starts empty after a cut', () => {
     const records = [...generateRecords({ providerKey: 'stage', count: 300 })];
     // Findings with more than one resource: one with two of its own, one naming another finding's.
     records[10] = { ...records[10], resources: [...records[10].resources, { ...records[10].resources[0], uid: 'arn:aws:s3:::second' }] };
@@ -47,7 +47,7 @@ describe('COPY text for the staging tables', () => {
     const encoder = new StageEncoder(Date.parse('2026-03-04T05:06:07.089Z'), '01900000-0000-7000-8000-000000000002');
     for (const record of records) encoder.add(record);
     assert.equal(encoder.size, 300);
-    const payload = encoder.take();
+    const payload = encoder.cut();
     const findingRows = payload.findings.toString().split('\n').slice(0, -1);
     assert.equal(findingRows.length, 300);
     assert.deepEqual(findingRows.map((row) => row.split('\t')[1]), records.map((r) => r.uid));
@@ -65,7 +65,7 @@ describe('COPY text for the staging tables', () => {
 
     assert.equal(encoder.size, 0);
     encoder.add(records[0]);
-    const next = encoder.take();
+    const next = encoder.cut();
     assert.equal(next.findings.toString(), `${findingRows[0]}\n`);
     assert.equal(next.resourceCount, records[0].resources.length);
   });

@@ -55,7 +55,7 @@ export class ScanBatchEncoder {
   }
 
   cut(): EncodedBatch {
-    const batch = { startedAt: this.startedAt, payload: this.stage.size > 0 ? this.stage.take() : null, checkCategories: this.checkCategories };
+    const batch = { startedAt: this.startedAt, payload: this.stage.size > 0 ? this.stage.cut() : null, checkCategories: this.checkCategories };
     this.checkCategories = {};
     return batch;
   }

@@ -67,10 +67,10 @@ export interface StagePayload {
 
 /**
  * Encodes a scan's records for the staging tables as they come, computing
- * each finding's deterministic id; `take` hands over the batch so far. It
+ * each finding's deterministic id; `cut` hands over the batch so far. It
  * touches no connection, so it can run while the previous batch's
  * statements do. Records are written out as bytes at once and only distinct
- * resources are kept until the batch is taken (a resource appears in many
+ * resources are kept until the batch is cut (a resource appears in many
  * findings, and the last record that names it describes it).
  */
 export class StageEncoder {
@@ -78,11 +78,15 @@ export class StageEncoder {
   private readonly links = new CopyTextBuffer();
   private resources = new Map<string, IngestionResource>();
   private readonly idOf: (uid: string) => string;
-  /** Records added since the last take. */
-  size = 0;
+  private added = 0;
 
   constructor(startedMs: number, scanId: string) {
     this.idOf = findingIdsOf(startedMs, scanId);
+  }
+
+  /** Records added since the last cut. */
+  get size(): number {
+    return this.added;
   }
 
   add(record: IngestionRecord): void {
@@ -110,10 +114,10 @@ export class StageEncoder {
       this.resources.set(resource.uid, resource);
       if (index > 0) this.links.append([id, resource.uid]);
     }
-    this.size++;
+    this.added++;
   }
 
-  take(): StagePayload {
+  cut(): StagePayload {
     let tagged = false;
     const resources = new CopyTextBuffer();
     for (const resource of this.resources.values()) {
@@ -133,7 +137,7 @@ export class StageEncoder {
     }
     const payload = { findings: this.findings.take(), resources: resources.take(), links: this.links.take(), resourceCount: this.resources.size, tagged };
     this.resources = new Map();
-    this.size = 0;
+    this.added = 0;
     return payload;
   }
 }

@@ -123,8 +123,8 @@ const DEFAULT_MAX_BAD_RECORDS_REPORTED = 10;
 /**
  * Streams a Prowler JSON-OCSF output file, plain or gzipped, as batches of
  * normalised records (or what `collector` makes of them), holding one batch
- * and one partial record in memory, never the file. The generator's return value is the summary, with the
- * skipped records' count and first reasons.
+ * and one partial record in memory, never the file. The generator's return
+ * value is the summary, with the skipped records' count and first reasons.
  *
  * Throws OcsfFormatError, before yielding the batch it would have been in,
  * when the input is not JSON, not a top-level array, truncated, or holds
