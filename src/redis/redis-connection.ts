@@ -1,6 +1,6 @@
 import Redis, { Cluster, RedisOptions } from 'ioredis';
 import { AppConfig } from '../config/app-config';
-import { endingWhenEmpty } from './cluster-ending';
+import { repairedCluster } from './cluster-repairs';
 
 export function usesRedisCluster(config: AppConfig): boolean {
   return config.redis.clusterNodes.length > 0;
@@ -33,7 +33,7 @@ export function openRedis(config: AppConfig, options: ConnectionOptions): Redis 
     ...(server.username ? { username: decodeURIComponent(server.username) } : {}),
     ...(server.password ? { password: decodeURIComponent(server.password) } : {}),
   };
-  const cluster = endingWhenEmpty(new Cluster(config.redis.clusterNodes, {
+  const cluster = repairedCluster(new Cluster(config.redis.clusterNodes, {
     enableOfflineQueue: enableOfflineQueue ?? true,
     clusterRetryStrategy: retryStrategy ?? ((attempt: number) => Math.min(200 * attempt, 2000)),
     redisOptions: { ...perNode, ...credentials },

@@ -103,6 +103,49 @@ export async function startRedisCluster(): Promise<LocalRedisCluster> {
   };
 }
 
+/** One cluster-enabled node that serves no slot yet: it answers CLUSTER INFO with cluster_state:fail. */
+export interface SlotlessClusterNode {
+  port: number;
+  /** Gives the node every slot: the cluster it makes alone turns ok. */
+  serveAllSlots(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startSlotlessClusterNode(): Promise<SlotlessClusterNode> {
+  const dir = mkdtempSync(join(tmpdir(), 'cspm-redis-node-'));
+  const [port] = await clusterPorts(1);
+  const node = spawn(
+    'redis-server',
+    [
+      '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'),
+      // Alone, the node knows no address of its own to give in CLUSTER SLOTS; and a short node
+      // timeout shortens the wait before a node that served nothing calls its cluster ok.
+      '--cluster-announce-ip', '127.0.0.1', '--cluster-node-timeout', '500',
+      '--save', '', '--appendonly', 'no', '--dir', dir,
+    ],
+    { stdio: 'ignore' },
+  );
+  const stop = async () => {
+    if (node.exitCode === null && node.signalCode === null) node.kill('SIGKILL');
+    await sleep(100);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitForPing(port);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    port,
+    serveAllSlots: async () => {
+      await cli(port, 'CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+      await waitForState([port], 10000);
+    },
+    stop,
+  };
+}
+
 /** The replica of the master on `port` whose replication link is up, if there is one yet. */
 async function syncedReplica(port: number): Promise<number | undefined> {
   const info = await cli(port, 'INFO', 'replication');

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster } from 'ioredis';
-import { endingWhenEmpty } from '../../src/redis/cluster-ending';
+import { repairedCluster } from '../../src/redis/cluster-repairs';
 import { freePort } from '../support/api-process';
+import { startSlotlessClusterNode } from '../support/redis-cluster';
 
 /**
  * A cluster client whose every node is gone sits in 'reconnecting' with an
@@ -12,7 +13,7 @@ import { freePort } from '../support/api-process';
  */
 async function reconnectingCluster(): Promise<Cluster> {
   const port = await freePort();
-  const cluster = endingWhenEmpty(new Cluster([{ host: '127.0.0.1', port }], { clusterRetryStrategy: () => 60000 }));
+  const cluster = repairedCluster(new Cluster([{ host: '127.0.0.1', port }], { clusterRetryStrategy: () => 60000 }));
   cluster.on('error', () => undefined);
   while (cluster.status !== 'reconnecting') await sleep(20);
   return cluster;
@@ -51,7 +52,7 @@ describe('a cluster client closed while reconnecting', () => {
     // ioredis sets 'close' when its pool drains; a connect() given up early never added the
     // listener that answers it (what a worker's blocking client met after a failover).
     const port = await freePort();
-    const cluster = endingWhenEmpty(new Cluster([{ host: '127.0.0.1', port }], { lazyConnect: true, clusterRetryStrategy: () => 60000 }));
+    const cluster = repairedCluster(new Cluster([{ host: '127.0.0.1', port }], { lazyConnect: true, clusterRetryStrategy: () => 60000 }));
     cluster.on('error', () => undefined);
     const pool = (cluster as unknown as { connectionPool: NodeJS.EventEmitter }).connectionPool;
     pool.emit('drain');
@@ -62,7 +63,7 @@ describe('a cluster client closed while reconnecting', () => {
 
   it('closed on purpose meanwhile, it ends', async () => {
     const port = await freePort();
-    const cluster = endingWhenEmpty(new Cluster([{ host: '127.0.0.1', port }], { lazyConnect: true, clusterRetryStrategy: () => 60000 }));
+    const cluster = repairedCluster(new Cluster([{ host: '127.0.0.1', port }], { lazyConnect: true, clusterRetryStrategy: () => 60000 }));
     cluster.on('error', () => undefined);
     const ended = once(cluster, 'end');
     const internals = cluster as unknown as { manuallyClosing: boolean; connectionPool: NodeJS.EventEmitter };
@@ -70,5 +71,48 @@ describe('a cluster client closed while reconnecting', () => {
     internals.connectionPool.emit('drain');
     await Promise.race([ended, sleep(3000).then(() => assert.fail(`no 'end' (status ${cluster.status})`))]);
     assert.equal(cluster.status, 'end');
+  });
+});
+
+describe('connect() on a cluster client whose ready check fails', () => {
+  // A node serving no slot says cluster_state:fail, as a cluster does during a failover:
+  // ioredis refreshes its slots, fails the ready check and reconnects by itself.
+  const failingReadyCheck = async () => {
+    const node = await startSlotlessClusterNode();
+    const cluster = repairedCluster(new Cluster([{ host: '127.0.0.1', port: node.port }], { lazyConnect: true, clusterRetryStrategy: () => 100 }));
+    cluster.on('error', () => undefined);
+    let outcome = 'pending';
+    const connecting = cluster.connect().then(() => (outcome = 'resolved'), (error: Error) => (outcome = `rejected: ${error.message}`));
+    const reconnects = once(cluster, 'reconnecting');
+    await Promise.race([reconnects, sleep(5000).then(() => assert.fail(`no reconnect after the failed ready check (status ${cluster.status})`))]);
+    assert.equal(outcome, 'pending');
+    return { node, cluster, connecting, outcome: () => outcome };
+  };
+  const within = (promise: Promise<unknown>, what: string) => Promise.race([promise, sleep(5000).then(() => assert.fail(what))]);
+
+  it('resolves once a later reconnect finds the cluster ready', async () => {
+    const { node, cluster, connecting, outcome } = await failingReadyCheck();
+    try {
+      await node.serveAllSlots();
+      await within(connecting, `connect() never settled (status ${cluster.status})`);
+      assert.equal(outcome(), 'resolved');
+      assert.equal(cluster.status, 'ready');
+      assert.equal(await cluster.set('{k}key', 'v'), 'OK');
+    } finally {
+      cluster.disconnect();
+      await node.stop();
+    }
+  });
+
+  it('rejects when the client is closed instead', async () => {
+    const { node, cluster, connecting, outcome } = await failingReadyCheck();
+    try {
+      cluster.disconnect();
+      await within(connecting, `connect() never settled (status ${cluster.status})`);
+      assert.match(outcome(), /^rejected: /);
+      assert.equal(cluster.status, 'end');
+    } finally {
+      await node.stop();
+    }
   });
 });

@@ -26,7 +26,7 @@ interface ClusterInternals {
  * closing waited on it for ever. So a 'close' nothing answered is answered
  * here, the way ioredis answers one.
  */
-export function endingWhenEmpty(cluster: Cluster): Cluster {
+function endWhenEmpty(cluster: Cluster): void {
   const internals = cluster as unknown as ClusterInternals;
   cluster.on('close', () => {
     // ioredis's own listeners run in the same emit, after this one: look once they had their turn.
@@ -50,7 +50,58 @@ export function endingWhenEmpty(cluster: Cluster): Cluster {
     endIfEmpty();
     return reply;
   };
+}
+
+/**
+ * ioredis settles a Cluster's connect() when its first ready check passes or
+ * its slot refresh fails. A ready check that fails (CLUSTER INFO says
+ * cluster_state:fail, as during a failover) makes the client reconnect by
+ * itself, but that connect()'s promise then never settles, whatever the client
+ * does next. BullMQ reconnects a worker's blocking client after a blocking call
+ * overran by awaiting connect(): caught in a failover, that worker waited for
+ * ever, and closing it waited on it. Here connect() settles with the client:
+ * resolved once it is ready (whichever reconnect got it there), rejected when
+ * it ends.
+ */
+interface ConnectWaiter {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+function settleConnect(cluster: Cluster): void {
+  const waiting = new Set<ConnectWaiter>();
+  const settleAll = (outcome: (waiter: ConnectWaiter) => void) => () => {
+    for (const waiter of waiting) outcome(waiter);
+    waiting.clear();
+  };
+  cluster.on('ready', settleAll((waiter) => waiter.resolve()));
+  cluster.on('end', settleAll((waiter) => waiter.reject(new Error('Connection is closed.'))));
+  const connect = cluster.connect.bind(cluster);
+  cluster.connect = () =>
+    new Promise<void>((resolve, reject) => {
+      const waiter = { resolve, reject };
+      waiting.add(waiter);
+      connect().then(
+        () => {
+          waiting.delete(waiter);
+          resolve();
+        },
+        (error: Error) => {
+          waiting.delete(waiter);
+          reject(error);
+        },
+      );
+    });
+}
+
+/**
+ * A Cluster, and each of its duplicates (BullMQ's blocking connections), with
+ * the repairs above: every close reaches 'end', every connect() settles.
+ */
+export function repairedCluster(cluster: Cluster): Cluster {
+  endWhenEmpty(cluster);
+  settleConnect(cluster);
   const duplicate = cluster.duplicate.bind(cluster);
-  cluster.duplicate = (startupNodes, options) => endingWhenEmpty(duplicate(startupNodes, options));
+  cluster.duplicate = (startupNodes, options) => repairedCluster(duplicate(startupNodes, options));
   return cluster;
 }
