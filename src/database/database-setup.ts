@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { postgresOptions } from './data-source-options';
@@ -28,7 +29,7 @@ export async function setupDatabase(appUrl: string, adminUrl: string, log: Setup
   const client = new Client({ connectionString: adminUrl });
   await client.connect();
   try {
-    await ensureAppRole(client, appUser, appPassword, log);
+    await retryingCatalogRace(() => ensureAppRole(client, appUser, appPassword, log));
   } finally {
     await client.end();
   }
@@ -40,7 +41,7 @@ export async function setupDatabase(appUrl: string, adminUrl: string, log: Setup
   try {
     const applied = await dataSource.runMigrations({ transaction: 'each' });
     log(applied.length > 0 ? `applied migrations: ${applied.map((m) => m.name).join(', ')}` : 'migrations up to date');
-    await dataSource.query(`GRANT ${APP_GROUP_ROLE} TO "${appUser.replace(/"/g, '""')}"`);
+    await retryingCatalogRace(() => dataSource.query(`GRANT ${APP_GROUP_ROLE} TO "${appUser.replace(/"/g, '""')}"`));
     await dataSource.query(`GRANT CONNECT ON DATABASE "${database.replace(/"/g, '""')}" TO ${APP_GROUP_ROLE}`);
   } finally {
     await dataSource.destroy();
@@ -97,4 +98,27 @@ async function ensureAppRole(client: Client, user: string, password: string, log
     const { rows } = await client.query<{ sql: string }>(`SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text) AS sql`, [user, password]);
     await client.query(rows[0].sql);
   }
+}
+
+/**
+ * The app role and its membership are rows of the server's shared catalogs.
+ * Two setups writing the same row at the same moment (two processes starting,
+ * or setups of two databases sharing one app role) fail one of them with
+ * "tuple concurrently updated", having changed nothing: it runs again.
+ */
+async function retryingCatalogRace<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (attempt >= 5 || !isCatalogRace(error)) throw error;
+      await sleep(20 * attempt + Math.random() * 50);
+    }
+  }
+}
+
+function isCatalogRace(error: unknown): boolean {
+  const failure = error as { code?: string; message?: string; driverError?: { code?: string } };
+  const code = failure.code ?? failure.driverError?.code;
+  return code === 'XX000' && /tuple concurrently (updated|deleted)/.test(failure.message ?? '');
 }

@@ -60,6 +60,30 @@ describe('db:setup', () => {
     }
   });
 
+  it('setups of several databases at once, sharing one app role, all succeed', async () => {
+    // Each sets the shared role's password and membership: rows of the server's shared catalogs.
+    const databases = [0, 1, 2, 3].map((i) => `${database}_${i}`);
+    const maintenance = new URL(server.toString());
+    maintenance.pathname = '/postgres';
+    try {
+      for (let round = 0; round < 3; round++) {
+        const outcomes = await Promise.allSettled(
+          databases.map((name) => {
+            const admin = new URL(adminUrl.toString());
+            admin.pathname = `/${name}`;
+            const app = new URL(appUrl.toString());
+            app.pathname = `/${name}`;
+            return setupDatabase(app.toString(), admin.toString());
+          }),
+        );
+        const failures = outcomes.flatMap((o) => (o.status === 'rejected' ? [(o.reason as Error).message] : []));
+        assert.deepEqual(failures, [], `round ${round}`);
+      }
+    } finally {
+      for (const name of databases) await dropScratchDatabase(maintenance.toString(), name);
+    }
+  });
+
   it('refuses an app role that bypasses row-level security, or the owner role itself', async () => {
     const admin = await adminClient();
     try {
