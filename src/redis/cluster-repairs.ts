@@ -94,13 +94,51 @@ function settleConnect(cluster: Cluster): void {
     });
 }
 
+/** ioredis's keeper of a Cluster's pub/sub connection, left out of its typings. */
+interface ClusterSubscriberInternals {
+  onSubscriberEnd(): void;
+  getInstance(): unknown;
+}
+
+/** How long a cluster client waits before it picks a new node for its pub/sub connection after the last one ended. */
+export const SUBSCRIBER_RESELECT_DELAY_MS = 250;
+
+/**
+ * A Cluster with subscriptions keeps one pub/sub connection to a node of its
+ * pool, and when that connection ends it picks another node at once, with no
+ * pause. Once every node is down (a whole-cluster outage) each pick is
+ * refused straight away and ends again: ioredis opened thousands of
+ * connections a second, holding a core and growing memory by tens of MB a
+ * second until the cluster came back. Here each new pick waits a moment; a
+ * message published meanwhile is missed, as it would be while the node is
+ * down anyway (the cancel bus, this project's subscriber, has the task row to
+ * fall back on).
+ */
+function paceSubscriberReselect(cluster: Cluster): void {
+  const subscriber = (cluster as unknown as { subscriber: ClusterSubscriberInternals }).subscriber;
+  // Bound to its ClusterSubscriber, and a no-op once that is stopped: a late call is harmless.
+  const reselect = subscriber.onSubscriberEnd;
+  let pending: NodeJS.Timeout | undefined;
+  subscriber.onSubscriberEnd = () => {
+    // Only the current connection's end is listened to; if another pick replaced it meanwhile, that one stands.
+    const ended = subscriber.getInstance();
+    clearTimeout(pending);
+    pending = setTimeout(() => {
+      if (subscriber.getInstance() === ended) reselect();
+    }, SUBSCRIBER_RESELECT_DELAY_MS);
+    pending.unref();
+  };
+}
+
 /**
  * A Cluster, and each of its duplicates (BullMQ's blocking connections), with
- * the repairs above: every close reaches 'end', every connect() settles.
+ * the repairs above: every close reaches 'end', every connect() settles, and
+ * its pub/sub connection does not spin through dead nodes.
  */
 export function repairedCluster(cluster: Cluster): Cluster {
   endWhenEmpty(cluster);
   settleConnect(cluster);
+  paceSubscriberReselect(cluster);
   const duplicate = cluster.duplicate.bind(cluster);
   cluster.duplicate = (startupNodes, options) => repairedCluster(duplicate(startupNodes, options));
   return cluster;

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster } from 'ioredis';
-import { repairedCluster } from '../../src/redis/cluster-repairs';
+import { repairedCluster, SUBSCRIBER_RESELECT_DELAY_MS } from '../../src/redis/cluster-repairs';
 import { freePort } from '../support/api-process';
-import { startSlotlessClusterNode } from '../support/redis-cluster';
+import { startRedisCluster, startSlotlessClusterNode } from '../support/redis-cluster';
 
 /**
  * A cluster client whose every node is gone sits in 'reconnecting' with an
@@ -113,6 +113,33 @@ describe('connect() on a cluster client whose ready check fails', () => {
       assert.equal(cluster.status, 'end');
     } finally {
       await node.stop();
+    }
+  });
+});
+
+describe('a subscribed cluster client once every node is down', () => {
+  it('picks a node for its pub/sub connection a few times a second, not thousands', async () => {
+    const local = await startRedisCluster();
+    const cluster = repairedCluster(new Cluster(local.nodes.map(({ port }) => ({ host: '127.0.0.1', port })), { clusterRetryStrategy: () => 500 }));
+    cluster.on('error', () => undefined);
+    try {
+      await cluster.subscribe('channel');
+      const subscriber = (cluster as unknown as { subscriber: { selectSubscriber(): void } }).subscriber;
+      let picks = 0;
+      const select = subscriber.selectSubscriber.bind(subscriber);
+      subscriber.selectSubscriber = () => {
+        picks++;
+        select();
+      };
+      for (const { port } of local.nodes) local.kill(port);
+      const watchedMs = 2000;
+      await sleep(watchedMs);
+      // Paced picks, plus one for each reconnect of the client (every 500 ms) refilling its pool.
+      assert.ok(picks >= 1, 'it does look for a node again');
+      assert.ok(picks <= 3 * (watchedMs / SUBSCRIBER_RESELECT_DELAY_MS), `${picks} picks in ${watchedMs} ms`);
+    } finally {
+      cluster.disconnect();
+      await local.stop();
     }
   });
 });
