@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { Client } from 'pg';
 import { setupDatabase } from '../src/database/database-setup';
 import { startLocalPostgres } from '../src/dev/local-postgres';
@@ -31,7 +31,7 @@ async function main(): Promise<number> {
   appUrl.password = 'cspm-test-app';
   await setupDatabase(appUrl.toString(), adminUrl, (m) => process.stdout.write(`test setup: ${m}\n`));
 
-  const files = findTests(resolve(__dirname, '..', 'test'), process.argv.slice(2));
+  const files = findTests(resolve(__dirname, '..', 'test'), resolve(__dirname, '..', '..', 'test'), process.argv.slice(2));
   const tapDir = mkdtempSync(join(tmpdir(), 'cspm-tap-'));
   const tapFile = join(tapDir, 'results.tap');
   // Every operation the suites call through their HTTP client, one line per call (test/support/openapi-check.ts).
@@ -145,14 +145,19 @@ function withDatabase(server: URL, database: string): string {
   return url.toString();
 }
 
-function findTests(root: string, filters: string[]): string[] {
+/**
+ * The compiled tests under `root` (dist/test) whose TypeScript source is still
+ * under `sources` (test/): tsc never deletes an output, so a test renamed or
+ * removed since the last build would otherwise run on from its stale copy.
+ */
+function findTests(root: string, sources: string, filters: string[]): string[] {
   const found: string[] = [];
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir)) {
       const path = join(dir, entry);
       if (statSync(path).isDirectory()) {
         if (entry !== 'bench') walk(path);
-      } else if (entry.endsWith('.test.js')) found.push(path);
+      } else if (entry.endsWith('.test.js') && existsSync(join(sources, relative(root, path)).replace(/\.js$/, '.ts'))) found.push(path);
     }
   };
   walk(root);
