@@ -98,6 +98,8 @@ function settleConnect(cluster: Cluster): void {
 interface ClusterSubscriberInternals {
   onSubscriberEnd(): void;
   getInstance(): unknown;
+  /** The last connection that held the subscriptions: each new pick disconnects it and takes its channels over. */
+  lastActiveSubscriber?: { status: string; disconnect(): void };
 }
 
 /** How long a cluster client waits before it picks a new node for its pub/sub connection after the last one ended. */
@@ -124,7 +126,12 @@ function paceSubscriberReselect(cluster: Cluster): void {
     const ended = subscriber.getInstance();
     clearTimeout(pending);
     pending = setTimeout(() => {
-      if (subscriber.getInstance() === ended) reselect();
+      if (subscriber.getInstance() !== ended) return;
+      // Disconnecting a connection that already ended adds a listener to its closed socket that
+      // never fires: one more per pick for as long as the outage lasts.
+      const last = subscriber.lastActiveSubscriber;
+      if (last?.status === 'end') last.disconnect = () => undefined;
+      reselect();
     }, SUBSCRIBER_RESELECT_DELAY_MS);
     pending.unref();
   };

@@ -118,13 +118,14 @@ describe('connect() on a cluster client whose ready check fails', () => {
 });
 
 describe('a subscribed cluster client once every node is down', () => {
-  it('picks a node for its pub/sub connection a few times a second, not thousands', async () => {
+  it('picks a node for its pub/sub connection a few times a second, not thousands, leaving nothing behind per pick', async () => {
     const local = await startRedisCluster();
     const cluster = repairedCluster(new Cluster(local.nodes.map(({ port }) => ({ host: '127.0.0.1', port })), { clusterRetryStrategy: () => 500 }));
     cluster.on('error', () => undefined);
     try {
       await cluster.subscribe('channel');
-      const subscriber = (cluster as unknown as { subscriber: { selectSubscriber(): void } }).subscriber;
+      const subscriber = (cluster as unknown as { subscriber: { selectSubscriber(): void; lastActiveSubscriber?: { stream?: NodeJS.EventEmitter } } })
+        .subscriber;
       let picks = 0;
       const select = subscriber.selectSubscriber.bind(subscriber);
       subscriber.selectSubscriber = () => {
@@ -137,6 +138,9 @@ describe('a subscribed cluster client once every node is down', () => {
       // Paced picks, plus one for each reconnect of the client (every 500 ms) refilling its pool.
       assert.ok(picks >= 1, 'it does look for a node again');
       assert.ok(picks <= 3 * (watchedMs / SUBSCRIBER_RESELECT_DELAY_MS), `${picks} picks in ${watchedMs} ms`);
+      // Each pick used to disconnect the long-ended connection again, leaving a listener on its closed socket.
+      const closeListeners = subscriber.lastActiveSubscriber?.stream?.listenerCount('close') ?? 0;
+      assert.ok(closeListeners <= 3, `${closeListeners} close listeners on the ended connection's socket after ${picks} picks`);
     } finally {
       cluster.disconnect();
       await local.stop();
