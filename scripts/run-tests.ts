@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { setupDatabase } from '../src/database/database-setup';
+import { findTests } from './test-files';
 import { startLocalPostgres } from '../src/dev/local-postgres';
 import { countRedisPrefix, deleteRedisPrefix, dropScratchDatabase } from '../src/dev/scratch-cleanup';
 import { openApiDocument, uncalledOperations } from '../test/support/openapi-check';
@@ -143,28 +144,6 @@ function withDatabase(server: URL, database: string): string {
   const url = new URL(server.toString());
   url.pathname = `/${database}`;
   return url.toString();
-}
-
-/**
- * The compiled tests under `root` (dist/test) whose TypeScript source is still
- * under `sources` (test/): tsc never deletes an output, so a test renamed or
- * removed since the last build would otherwise run on from its stale copy.
- */
-function findTests(root: string, sources: string, filters: string[]): string[] {
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir)) {
-      const path = join(dir, entry);
-      if (statSync(path).isDirectory()) {
-        if (entry !== 'bench') walk(path);
-      } else if (entry.endsWith('.test.js') && existsSync(join(sources, relative(root, path)).replace(/\.js$/, '.ts'))) found.push(path);
-    }
-  };
-  walk(root);
-  const chosen = filters.length ? found.filter((f) => filters.some((x) => f.includes(x))) : found;
-  // Given no file, node --test would pick every file under test/ by its own patterns, benchmarks included.
-  if (chosen.length === 0) throw new Error(`No test file matches ${filters.join(', ') || 'the test folder'} (is the build current?)`);
-  return chosen.sort();
 }
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {

@@ -29,11 +29,20 @@ export async function setupDatabase(appUrl: string, adminUrl: string, log: Setup
   const client = new Client({ connectionString: adminUrl });
   await client.connect();
   try {
+    // Setups of one database (processes starting side by side) take turns: two would apply
+    // the same migration at once. The lock is this session's, so it goes when the session ends.
+    await client.query('SELECT pg_advisory_lock($1)', [SETUP_LOCK]);
     await retryingCatalogRace(() => ensureAppRole(client, appUser, appPassword, log));
+    await migrate(adminUrl, appUser, database, log);
   } finally {
     await client.end();
   }
+}
 
+/** The key of the advisory lock a setup holds on its database (advisory locks are per database). */
+const SETUP_LOCK = 7_310_001;
+
+async function migrate(adminUrl: string, appUser: string, database: string, log: SetupLog): Promise<void> {
   const dataSource = new DataSource(
     postgresOptions({ name: 'setup', url: adminUrl, poolSize: 1, statementTimeoutMs: 0, applicationName: 'cspm-api:setup' }, true),
   );
@@ -65,7 +74,9 @@ async function createDatabaseIfMissing(admin: URL, database: string, log: SetupL
       log(`created database ${database}`);
     }
   } catch (error) {
-    if ((error as { code?: string }).code !== '42P04') throw error;
+    // Another setup created it meanwhile: 42P04, or 23505 when both passed the check at once.
+    const code = (error as { code?: string }).code;
+    if (code !== '42P04' && code !== '23505') throw error;
   } finally {
     await client.end();
   }
@@ -102,8 +113,8 @@ async function ensureAppRole(client: Client, user: string, password: string, log
 
 /**
  * The app role and its membership are rows of the server's shared catalogs.
- * Two setups writing the same row at the same moment (two processes starting,
- * or setups of two databases sharing one app role) fail one of them with
+ * Setups of two databases sharing one app role (the setup lock is per
+ * database) writing the same row at the same moment fail one of them with
  * "tuple concurrently updated", having changed nothing: it runs again.
  */
 async function retryingCatalogRace<T>(run: () => Promise<T>): Promise<T> {

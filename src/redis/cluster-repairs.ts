@@ -52,6 +52,11 @@ function endWhenEmpty(cluster: Cluster): void {
   };
 }
 
+interface ConnectWaiter {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
 /**
  * ioredis settles a Cluster's connect() when its first ready check passes or
  * its slot refresh fails. A ready check that fails (CLUSTER INFO says
@@ -63,11 +68,6 @@ function endWhenEmpty(cluster: Cluster): void {
  * resolved once it is ready (whichever reconnect got it there), rejected when
  * it ends.
  */
-interface ConnectWaiter {
-  resolve(): void;
-  reject(error: Error): void;
-}
-
 function settleConnect(cluster: Cluster): void {
   const waiting = new Set<ConnectWaiter>();
   const settleAll = (outcome: (waiter: ConnectWaiter) => void) => () => {

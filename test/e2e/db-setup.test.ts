@@ -84,6 +84,25 @@ describe('db:setup', () => {
     }
   });
 
+  it('setups of one new database at once, as processes starting side by side run them, all succeed', async () => {
+    const name = `${database}_shared`;
+    const admin = new URL(adminUrl.toString());
+    admin.pathname = `/${name}`;
+    const app = new URL(appUrl.toString());
+    app.pathname = `/${name}`;
+    const maintenance = new URL(server.toString());
+    maintenance.pathname = '/postgres';
+    try {
+      const logs: string[][] = [[], [], []];
+      const outcomes = await Promise.allSettled(logs.map((log) => setupDatabase(app.toString(), admin.toString(), (message) => log.push(message))));
+      assert.deepEqual(outcomes.flatMap((o) => (o.status === 'rejected' ? [(o.reason as Error).message] : [])), []);
+      // One of them applied the migrations; the others, waiting their turn, found nothing left to do.
+      assert.equal(logs.filter((log) => log.some((message) => message.startsWith('applied migrations'))).length, 1, JSON.stringify(logs));
+    } finally {
+      await dropScratchDatabase(maintenance.toString(), name);
+    }
+  });
+
   it('refuses an app role that bypasses row-level security, or the owner role itself', async () => {
     const admin = await adminClient();
     try {
