@@ -135,6 +135,24 @@ describe('findings ingestion', () => {
     assert.deepEqual((await linked()).sort((a, b) => a.uid.localeCompare(b.uid)), expected);
   });
 
+  it('stores a uid a scan reports twice once, as its first record says, within a batch and across batches', async () => {
+    const provider = await insertProvider(admin, tenantId);
+    const startedAt = new Date(Date.now() - 800_000);
+    const scan = { tenantId, scanId: await insertScan(admin, tenantId, provider, startedAt), providerId: provider, scanStartedAt: startedAt };
+    const records = [...generateRecords({ providerKey: 'repeated', count: 8 })];
+    const again = (record: IngestionRecord): IngestionRecord => ({ ...record, statusExtended: 'reported again', status: record.status === 'PASS' ? 'FAIL' : 'PASS' });
+    // Batches of 4: the first repeats its own record 0; the second repeats record 1 of the first batch, then the remaining new records.
+    const stream = [records[0], records[1], again(records[0]), records[2], again(records[1]), records[3], records[4], records[5], records[6], records[7]];
+    assert.equal(await ingestScan(app, scan, stream, { batchSize: 4 }), 8);
+    const stored = await admin.query(`SELECT uid, status, status_extended FROM findings WHERE scan_id = $1`, [scan.scanId]);
+    assert.deepEqual(
+      stored.rows.map((r) => [r.uid, r.status, r.status_extended]).sort(),
+      records.map((r) => [r.uid, r.status, r.statusExtended]).sort(),
+    );
+    assert.equal(await count(`SELECT count(*) AS n FROM resource_finding_links l JOIN findings f ON f.id = l.finding_id WHERE f.scan_id = $1`, [scan.scanId]), 8);
+    assert.equal(await count(`SELECT sum(findings) AS n FROM finding_counts WHERE provider_id = $1`, [provider]), 8);
+  });
+
   it('stores values that need escaping in COPY, and cuts over-long ones', async () => {
     const provider = await insertProvider(admin, tenantId);
     const startedAt = new Date(Date.now() - 600_000);

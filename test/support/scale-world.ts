@@ -8,7 +8,7 @@ import { signUp, SignedUpUser } from './http-client';
  * The tenants of the scale benchmark and how their history is written.
  *
  * Every provider's first scan goes through the real ingestion path
- * (ingestRecords: staging tables, INSERT_FINDINGS_SQL and the rest), which
+ * (ingestRecords: staging tables, INSERT_NEW_FINDINGS_SQL and the rest), which
  * writes its resources, tags, links, check facts, latest states and running
  * totals. Every later daily scan is written by one set-based statement per
  * day (REPLAY_DAY_SQL, as the owner role) that repeats the provider's first

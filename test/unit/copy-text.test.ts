@@ -39,29 +39,34 @@ describe('COPY text for the staging tables', () => {
     }
   });
 
-  it('encodes a batch record by record: one finding row, a link for each resource after its first, each resource once, and starts empty after a cut', () => {
+  it('encodes a batch record by record: one finding row per id, a link for each other resource, each resource once, and starts empty after a cut', () => {
     const records = [...generateRecords({ providerKey: 'stage', count: 300 })];
     // Findings with more than one resource: one with two of its own, one naming another finding's.
     records[10] = { ...records[10], resources: [...records[10].resources, { ...records[10].resources[0], uid: 'arn:aws:s3:::second' }] };
-    records[20] = { ...records[20], resources: [...records[20].resources, records[0].resources[0]] };
+    const other = records.find((r) => r.resources[0].uid !== records[20].resources[0].uid)!.resources[0];
+    records[20] = { ...records[20], resources: [...records[20].resources, other, other] };
+    // One naming its own first resource again: linked once, by its row.
+    records[30] = { ...records[30], resources: [...records[30].resources, records[30].resources[0]] };
     const encoder = new StageEncoder(Date.parse('2026-03-04T05:06:07.089Z'), '01900000-0000-7000-8000-000000000002');
     for (const record of records) encoder.add(record);
+    // A uid the batch already holds keeps its first record: the repeat adds nothing.
+    encoder.add({ ...records[40], status: records[40].status === 'PASS' ? 'FAIL' : 'PASS', resources: [other] });
     assert.equal(encoder.size, 300);
     const payload = encoder.cut();
     const findingRows = payload.findings.toString().split('\n').slice(0, -1);
     assert.equal(findingRows.length, 300);
     assert.deepEqual(findingRows.map((row) => row.split('\t')[1]), records.map((r) => r.uid));
+    assert.equal(findingRows[40].split('\t')[4], records[40].status);
     // A finding's first resource is its row's resource_uid; link_stage has the others.
     assert.deepEqual(findingRows.map((row) => row.split('\t')[12]), records.map((r) => r.resources[0].uid));
     const links = payload.links.toString().split('\n').slice(0, -1);
-    assert.deepEqual(
-      links,
-      records.flatMap((r, i) => r.resources.slice(1).map((resource) => `${findingRows[i].split('\t')[0]}\t${resource.uid}`)),
-    );
+    assert.deepEqual(links, [
+      `${findingRows[10].split('\t')[0]}\tarn:aws:s3:::second`,
+      `${findingRows[20].split('\t')[0]}\t${other.uid}`,
+    ]);
     const resourceUids = new Set(records.flatMap((r) => r.resources.map((resource) => resource.uid)));
     assert.equal(payload.resourceCount, resourceUids.size);
     assert.deepEqual(payload.resources.toString().split('\n').slice(0, -1).map((row) => row.split('\t')[1]), [...resourceUids]);
-    assert.equal(links.length, 2);
 
     assert.equal(encoder.size, 0);
     encoder.add(records[0]);

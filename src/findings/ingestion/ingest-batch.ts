@@ -5,8 +5,10 @@ import type { CheckFacts } from '../checks/check-catalog';
 import { affected, rows } from '../../database/sql';
 import { BatchResult, IngestionRecord, IngestionScan } from './ingestion-record';
 import {
-  INSERT_FINDINGS_SQL,
-  LINK_RESOURCES_SQL,
+  INSERT_FINDINGS_SKIPPING_STORED_SQL,
+  INSERT_NEW_FINDINGS_SQL,
+  LINK_NEW_FINDINGS_SQL,
+  LINK_RESOURCES_SKIPPING_STORED_SQL,
   LINK_TAGS_SQL,
   RECORD_UNPUBLISHED_SCAN_SQL,
   RESOLVE_RESOURCE_IDS_SQL,
@@ -125,9 +127,8 @@ export async function writeBatch(manager: EntityManager, scan: IngestionScan, ba
     resourcesUpserted = await affected(manager, UPSERT_RESOURCES_SQL, [tenantId, providerId, scanId]);
     await affected(manager, RESOLVE_RESOURCE_IDS_SQL, [tenantId, providerId]);
   }
-  const [inserted] = await rows<{ inserted: number }>(manager, INSERT_FINDINGS_SQL, [tenantId, scanId, providerId, startedAt]);
+  const inserted = await insertFindings(manager, [tenantId, scanId, providerId, startedAt], payload.resourceCount > 0);
   if (payload.resourceCount) {
-    await affected(manager, LINK_RESOURCES_SQL, [tenantId]);
     if (payload.tagged) {
       await affected(manager, UPSERT_TAGS_SQL, [tenantId]);
       await affected(manager, LINK_TAGS_SQL, [tenantId]);
@@ -135,5 +136,31 @@ export async function writeBatch(manager: EntityManager, scan: IngestionScan, ba
     // Also for an untagged batch: a resource whose tags were all removed loses its links.
     await affected(manager, UNLINK_STALE_TAGS_SQL, [tenantId]);
   }
-  return { findingsInserted: inserted?.inserted ?? 0, resourcesUpserted };
+  return { findingsInserted: inserted, resourcesUpserted };
 }
+
+/**
+ * Inserts the staged findings and their resource links; the number inserted.
+ * The plain statements are tried first under a savepoint: they fail only
+ * when an id is already stored (a batch run again, a uid an earlier batch
+ * held, or the same batch committed meanwhile by another attempt), and then
+ * the statements that skip stored rows run instead.
+ */
+async function insertFindings(manager: EntityManager, params: unknown[], linked: boolean): Promise<number> {
+  const [tenantId] = params;
+  await manager.query('SAVEPOINT new_findings');
+  try {
+    const [inserted] = await rows<{ inserted: number }>(manager, INSERT_NEW_FINDINGS_SQL, params);
+    if (linked) await affected(manager, LINK_NEW_FINDINGS_SQL, [tenantId]);
+    await manager.query('RELEASE SAVEPOINT new_findings');
+    return inserted.inserted;
+  } catch (error) {
+    if ((error as { driverError?: { code?: string } }).driverError?.code !== UNIQUE_VIOLATION) throw error;
+  }
+  await manager.query('ROLLBACK TO SAVEPOINT new_findings');
+  const [inserted] = await rows<{ inserted: number }>(manager, INSERT_FINDINGS_SKIPPING_STORED_SQL, params);
+  if (linked) await affected(manager, LINK_RESOURCES_SKIPPING_STORED_SQL, [tenantId]);
+  return inserted.inserted;
+}
+
+const UNIQUE_VIOLATION = '23505';

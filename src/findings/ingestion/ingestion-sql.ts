@@ -44,14 +44,15 @@ export const RESOLVE_RESOURCE_IDS_SQL = `
 
 /**
  * $1 tenant, $2 scan, $3 provider, $4 scan start. The batch's findings, with
- * deterministic ids, so a retried batch inserts nothing twice. delta and
- * first_seen_at are read from the latest state, which moves only when a scan
- * is published: every batch of a scan compares with the state as it was
- * before the scan. A reason the record was staged with (the Mutelist's) comes
- * before a mute rule's, as in Prowler. Mute rules whose scope holds the
- * provider are unnested once per batch and hash-joined, not probed per finding.
+ * deterministic ids (so a retried batch inserts nothing twice, see the two
+ * variants below). delta and first_seen_at are read from the latest state,
+ * which moves only when a scan is published: every batch of a scan compares
+ * with the state as it was before the scan. A reason the record was staged
+ * with (the Mutelist's) comes before a mute rule's, as in Prowler. Mute rules
+ * whose scope holds the provider are unnested once per batch and hash-joined,
+ * not probed per finding.
  */
-export const INSERT_FINDINGS_SQL = `
+const INSERT_FINDINGS_BODY = `
   WITH rule AS (
     SELECT DISTINCT ON (muted.uid) muted.uid, m.reason
       FROM mute_rules m CROSS JOIN LATERAL unnest(m.finding_uids) AS muted(uid)
@@ -72,7 +73,23 @@ export const INSERT_FINDINGS_SQL = `
         SELECT l.uid, l.status, l.first_seen_at FROM finding_latest l
          WHERE l.tenant_id = $1 AND l.provider_id = $3 AND l.uid = s.uid AND l.last_scan_id <> $2 LIMIT 1
       ) latest ON true
-      LEFT JOIN rule ON rule.uid = s.uid
+      LEFT JOIN rule ON rule.uid = s.uid`;
+
+/**
+ * The findings of a batch none of whose ids is stored yet: the usual case,
+ * as the staged ids are distinct (StageEncoder) and new. A plain insert costs
+ * about half of one that must check each row for a conflict first (an
+ * ON CONFLICT insert writes every row speculatively, then confirms it); a
+ * stored id fails it with a unique violation, and writeBatch then runs
+ * INSERT_FINDINGS_SKIPPING_STORED_SQL instead.
+ */
+export const INSERT_NEW_FINDINGS_SQL = `${INSERT_FINDINGS_BODY}
+    RETURNING 1
+  )
+  SELECT count(*)::int AS inserted FROM inserted`;
+
+/** The same, leaving out findings already stored: a batch run again, or a uid an earlier batch of the scan also held. */
+export const INSERT_FINDINGS_SKIPPING_STORED_SQL = `${INSERT_FINDINGS_BODY}
     ON CONFLICT (tenant_id, id) DO NOTHING
     RETURNING 1
   )
@@ -80,15 +97,21 @@ export const INSERT_FINDINGS_SQL = `
 
 /**
  * $1 tenant. A finding's first resource is named by its own staged row, so
- * most findings need no row of link_stage, which holds the others.
+ * most findings need no row of link_stage, which holds the others. As with
+ * findings, the plain insert serves batches whose findings were all new (their
+ * links cannot exist yet, and the encoder stages each link once).
  */
-export const LINK_RESOURCES_SQL = `
+const LINK_RESOURCES_BODY = `
   INSERT INTO resource_finding_links (tenant_id, finding_id, resource_id)
   SELECT $1, l.finding_id, s.id
     FROM (SELECT f.id AS finding_id, f.resource_uid FROM finding_stage f WHERE f.resource_uid <> ''
           UNION ALL
           SELECT finding_id, resource_uid FROM link_stage) l
-    JOIN resource_stage s ON s.uid = l.resource_uid
+    JOIN resource_stage s ON s.uid = l.resource_uid`;
+
+export const LINK_NEW_FINDINGS_SQL = LINK_RESOURCES_BODY;
+
+export const LINK_RESOURCES_SKIPPING_STORED_SQL = `${LINK_RESOURCES_BODY}
   ON CONFLICT DO NOTHING`;
 
 /** $1 tenant. */

@@ -77,6 +77,8 @@ export class StageEncoder {
   private readonly findings = new CopyTextBuffer();
   private readonly links = new CopyTextBuffer();
   private resources = new Map<string, IngestionResource>();
+  /** Ids staged since the last cut: a uid the batch already holds keeps its first record, as the batch's plain insert needs distinct ids. */
+  private staged = new Set<string>();
   private readonly idOf: (uid: string) => string;
   private added = 0;
 
@@ -92,6 +94,8 @@ export class StageEncoder {
   add(record: IngestionRecord): void {
     const uid = record.uid.slice(0, WIDTH.uid);
     const id = this.idOf(uid);
+    if (this.staged.has(id)) return;
+    this.staged.add(id);
     this.findings.append([
       id,
       uid,
@@ -108,11 +112,12 @@ export class StageEncoder {
       record.resources[0]?.uid ?? '',
       JSON.stringify(record.compliance ?? {}),
     ]);
-    // The first resource's link comes from the finding's own row (resource_uid); only further ones are staged apart.
+    // The first resource's link comes from the finding's own row (resource_uid); only further ones are staged apart, each once.
+    const first = record.resources[0]?.uid;
     for (let index = 0; index < record.resources.length; index++) {
       const resource = record.resources[index];
       this.resources.set(resource.uid, resource);
-      if (index > 0) this.links.append([id, resource.uid]);
+      if (index > 0 && resource.uid !== first && !record.resources.slice(1, index).some((r) => r.uid === resource.uid)) this.links.append([id, resource.uid]);
     }
     this.added++;
   }
@@ -137,6 +142,7 @@ export class StageEncoder {
     }
     const payload = { findings: this.findings.take(), resources: resources.take(), links: this.links.take(), resourceCount: this.resources.size, tagged };
     this.resources = new Map();
+    this.staged = new Set();
     this.added = 0;
     return payload;
   }
