@@ -1,4 +1,5 @@
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { TenantDatabase } from '../../src/database/tenant-database';
 import { FindingsIngestionService } from '../../src/findings/ingestion/findings-ingestion.service';
 import { LocalAppModule } from '../../src/local-app.module';
 import { ScanExecution, StartedScan } from '../../src/scans/execution/scan-execution.service';
+import { SCAN_RUN_LOCK_RETRY_MS } from '../../src/scans/execution/scan-run-lock';
 import { generateOcsfRecords, writeOcsfJsonArray } from '../../src/scans/ocsf/ocsf-generator';
 import { RawOcsfFinding } from '../../src/scans/ocsf/ocsf-record';
 import { CANCEL_REASON, JobOutcomeError } from '../../src/tasks/jobs/job-errors';
@@ -251,6 +253,64 @@ describe('scan imports in batches of their own transactions', () => {
       await count(`SELECT count(*) AS n FROM resources WHERE provider_id = $1`, [clean.id]),
     );
     assert.equal(await count(`SELECT count(*) AS n FROM unpublished_scans WHERE provider_id = $1`, [provider.id]), 0);
+  });
+
+  it('a second attempt of an import, started while the first still runs (a stalled worker lost its job), waits for it and keeps the scan whole', async () => {
+    const provider = await awsProvider(owner.client);
+    const file = await ocsfFile(recordsOf(provider.uid, 900));
+    const scan = await executingScan(provider);
+    let reachedBatch!: () => void;
+    const firstWrote = new Promise<void>((resolve) => (reachedBatch = resolve));
+    let resume!: () => void;
+    const resumed = new Promise<void>((resolve) => (resume = resolve));
+    // As both import handlers run an attempt.
+    const attempt = (context: TenantJobContext) =>
+      execution.exclusively(scan.scanId, context, async () => {
+        const begun = await execution.begin(scan.scanId, context);
+        return begun === 'completed' ? 'already stored' : execution.ingestFile(begun, file, context);
+      });
+
+    // The first attempt stops after a committed batch; the second starts then.
+    const first = attempt(jobContext(async () => {
+      reachedBatch();
+      await resumed;
+    }));
+    await firstWrote;
+    let secondEnded = false;
+    const second = attempt(jobContext()).finally(() => (secondEnded = true));
+    try {
+      await sleep(4 * SCAN_RUN_LOCK_RETRY_MS);
+      assert.equal(secondEnded, false, 'the second attempt waits for the first');
+    } finally {
+      resume();
+    }
+    const [firstResult, secondResult] = await Promise.all([first, second]);
+    assert.equal(typeof firstResult === 'object' && firstResult.findings, 900);
+    assert.equal(secondResult, 'already stored');
+    assert.equal(await count(`SELECT count(*) AS n FROM findings WHERE scan_id = $1`, [scan.scanId]), 900);
+    assert.equal(await count(`SELECT sum(findings) AS n FROM finding_counts WHERE provider_id = $1`, [provider.id]), 900);
+    assert.equal((await readerView(provider.id)).findings.count, 900);
+
+    // A waiting attempt still answers its job's signal (cancel, time limit, shutdown), and a lock ends with its holder.
+    let holding!: () => void;
+    const holds = new Promise<void>((resolve) => (holding = resolve));
+    let release!: () => void;
+    const holder = execution.exclusively(scan.scanId, jobContext(), () => {
+      holding();
+      return new Promise<string>((resolve) => (release = () => resolve('held')));
+    });
+    await holds;
+    const waiting = new AbortController();
+    const cancelled = execution.exclusively(scan.scanId, { ...jobContext(), signal: waiting.signal }, async () => 'ran');
+    try {
+      await sleep(2 * SCAN_RUN_LOCK_RETRY_MS);
+      waiting.abort(CANCEL_REASON);
+      await assert.rejects(cancelled, (error) => error === CANCEL_REASON);
+    } finally {
+      release();
+    }
+    assert.equal(await holder, 'held');
+    assert.equal(await execution.exclusively(scan.scanId, jobContext(), async () => 'ran'), 'ran');
   });
 
   it('a provider deletion removes the rows of its unpublished scans too', async () => {

@@ -20,6 +20,7 @@ import { ScanTarget } from '../../tasks/scans/scan-engine';
 import { WorkflowStarter } from '../../tasks/workflows/workflow-starter';
 import { BadRecord, OcsfFormatError } from '../ocsf/ocsf-stream-reader';
 import { forEachEncodedBatch } from './encoded-ocsf-batches';
+import { withScanRunLock } from './scan-run-lock';
 
 /** A scan its job has marked executing. `startedAt` stays the same on every attempt: finding ids derive from it. */
 export interface StartedScan extends ScanTarget {
@@ -59,6 +60,11 @@ export class ScanExecution {
     private readonly secrets: ProviderSecretsService,
     private readonly workflows: WorkflowStarter,
   ) {}
+
+  /** Runs a scan job's body (begin, and all that follows) as the only attempt of it running (see withScanRunLock). */
+  exclusively<T>(scanId: string, context: TenantJobContext, body: () => Promise<T>): Promise<T> {
+    return withScanRunLock(this.config.database.appUrl, scanId, context.signal, body);
+  }
 
   /**
    * Marks the scan executing (keeping the start of an earlier attempt).

@@ -26,21 +26,23 @@ export class ScanImportHandler {
   @TenantJob({ transaction: 'step' })
   @ProviderJob()
   async process({ scanId, uploadId }: JobArguments['scan-import'], context: TenantJobContext): Promise<unknown> {
-    const scan = await this.execution.begin(scanId, context);
-    if (scan === 'completed') {
-      await this.spool.remove(uploadId);
-      return { scan_id: scanId, note: 'the scan had already been stored' };
-    }
-    if (!(await this.spool.exists(uploadId))) {
-      throw new JobOutcomeError('upload_missing', 'The uploaded file is no longer in the import spool (SCAN_SPOOL_DIR); upload it again.');
-    }
-    try {
-      const result = await this.execution.ingestFile(scan, this.spool.uploadPath(uploadId), context);
-      await this.spool.remove(uploadId);
-      return result;
-    } catch (error) {
-      if (error instanceof JobOutcomeError || context.signal.reason === CANCEL_REASON) await this.spool.remove(uploadId);
-      throw error;
-    }
+    return this.execution.exclusively(scanId, context, async () => {
+      const scan = await this.execution.begin(scanId, context);
+      if (scan === 'completed') {
+        await this.spool.remove(uploadId);
+        return { scan_id: scanId, note: 'the scan had already been stored' };
+      }
+      if (!(await this.spool.exists(uploadId))) {
+        throw new JobOutcomeError('upload_missing', 'The uploaded file is no longer in the import spool (SCAN_SPOOL_DIR); upload it again.');
+      }
+      try {
+        const result = await this.execution.ingestFile(scan, this.spool.uploadPath(uploadId), context);
+        await this.spool.remove(uploadId);
+        return result;
+      } catch (error) {
+        if (error instanceof JobOutcomeError || context.signal.reason === CANCEL_REASON) await this.spool.remove(uploadId);
+        throw error;
+      }
+    });
   }
 }

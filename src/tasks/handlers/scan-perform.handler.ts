@@ -25,17 +25,19 @@ export class ScanPerformHandler {
   @TenantJob({ transaction: 'step' })
   @ProviderJob()
   async process({ scanId, providerId }: JobArguments['scan-perform'], context: TenantJobContext): Promise<unknown> {
-    const scan = await this.execution.begin(scanId, context);
-    if (scan === 'completed') return { scan_id: scanId, note: 'the scan had already been stored' };
-    const output = await this.engine.run(scan, {
-      signal: context.signal,
-      progress: (percent) => context.progress(Math.min(ENGINE_SHARE, percent)),
-      credentials: () => this.execution.credentials(providerId, context),
+    return this.execution.exclusively(scanId, context, async () => {
+      const scan = await this.execution.begin(scanId, context);
+      if (scan === 'completed') return { scan_id: scanId, note: 'the scan had already been stored' };
+      const output = await this.engine.run(scan, {
+        signal: context.signal,
+        progress: (percent) => context.progress(Math.min(ENGINE_SHARE, percent)),
+        credentials: () => this.execution.credentials(providerId, context),
+      });
+      try {
+        return await this.execution.ingestFile(scan, output.ocsfFile, context, ENGINE_SHARE);
+      } finally {
+        await output.dispose();
+      }
     });
-    try {
-      return await this.execution.ingestFile(scan, output.ocsfFile, context, ENGINE_SHARE);
-    } finally {
-      await output.dispose();
-    }
   }
 }
