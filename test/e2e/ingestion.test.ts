@@ -8,6 +8,10 @@ import { generateRecords } from '../support/finding-generator';
 import { ingestScan, insertProvider, insertScan } from '../support/findings-fixtures';
 import { IngestionRecord } from '../../src/findings/ingestion/ingestion-record';
 import { findingId } from '../../src/findings/storage/finding-ids';
+import { rlsTransaction } from '../../src/database/rls-transaction';
+import { rows } from '../../src/database/sql';
+import { TenantDatabase } from '../../src/database/tenant-database';
+import { insertPlainlyUnlessStored } from '../../src/database/unique-violation-fallback';
 
 describe('findings ingestion', () => {
   let admin: Client;
@@ -151,6 +155,29 @@ describe('findings ingestion', () => {
     );
     assert.equal(await count(`SELECT count(*) AS n FROM resource_finding_links l JOIN findings f ON f.id = l.finding_id WHERE f.scan_id = $1`, [scan.scanId]), 8);
     assert.equal(await count(`SELECT sum(findings) AS n FROM finding_counts WHERE provider_id = $1`, [provider]), 8);
+  });
+
+  it('inserts plainly, and only on a stored row runs the statements that tolerate it, in a transaction that goes on', async () => {
+    const provider = await insertProvider(admin, tenantId);
+    const version = `INSERT INTO finding_versions (tenant_id, provider_id, version) VALUES ($1, $2, 7)`;
+    const attempt = (m: Parameters<typeof rows>[0], plainSql: string) =>
+      insertPlainlyUnlessStored(
+        m,
+        async () => (await rows(m, `${plainSql} RETURNING 'plain' AS way`, [tenantId, provider]))[0].way,
+        async () => (await rows(m, `${version} ON CONFLICT DO NOTHING RETURNING 'tolerant' AS way`, [tenantId, provider]))[0]?.way ?? 'skipped',
+      );
+    const database = app.app.get(TenantDatabase).app;
+    assert.equal(await rlsTransaction(database, tenantId, (m) => attempt(m, version)), 'plain');
+    const [again, after] = await rlsTransaction(database, tenantId, async (m) => [
+      await attempt(m, version),
+      (await rows(m, `SELECT version::int FROM finding_versions WHERE provider_id = $1`, [provider]))[0].version,
+    ]);
+    assert.deepEqual([again, after], ['skipped', 7]);
+    // Any other error is the caller's: not retried, the transaction rolled back.
+    await assert.rejects(
+      rlsTransaction(database, tenantId, (m) => attempt(m, `INSERT INTO finding_versions (tenant_id, provider_id, version) VALUES ($1, $2, 'x')`)),
+      (error: any) => error.driverError?.code === '22P02',
+    );
   });
 
   it('stores values that need escaping in COPY, and cuts over-long ones', async () => {

@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { tenantScope } from '../../database/tenant-context';
 import type { CheckFacts } from '../checks/check-catalog';
 import { affected, rows } from '../../database/sql';
+import { insertPlainlyUnlessStored } from '../../database/unique-violation-fallback';
 import { BatchResult, IngestionRecord, IngestionScan } from './ingestion-record';
 import {
   INSERT_FINDINGS_SKIPPING_STORED_SQL,
@@ -141,26 +142,20 @@ export async function writeBatch(manager: EntityManager, scan: IngestionScan, ba
 
 /**
  * Inserts the staged findings and their resource links; the number inserted.
- * The plain statements are tried first under a savepoint: they fail only
- * when an id is already stored (a batch run again, a uid an earlier batch
- * held, or the same batch committed meanwhile by another attempt), and then
- * the statements that skip stored rows run instead.
+ * The plain statements fail only when an id is already stored (a batch run
+ * again, a uid an earlier batch held, or the same batch committed meanwhile
+ * by another attempt); the statements that skip stored rows then run instead.
  */
-async function insertFindings(manager: EntityManager, params: unknown[], linked: boolean): Promise<number> {
+function insertFindings(manager: EntityManager, params: unknown[], linked: boolean): Promise<number> {
   const [tenantId] = params;
-  await manager.query('SAVEPOINT new_findings');
-  try {
-    const [inserted] = await rows<{ inserted: number }>(manager, INSERT_NEW_FINDINGS_SQL, params);
-    if (linked) await affected(manager, LINK_NEW_FINDINGS_SQL, [tenantId]);
-    await manager.query('RELEASE SAVEPOINT new_findings');
+  const insert = (findingsSql: string, linksSql: string) => async () => {
+    const [inserted] = await rows<{ inserted: number }>(manager, findingsSql, params);
+    if (linked) await affected(manager, linksSql, [tenantId]);
     return inserted.inserted;
-  } catch (error) {
-    if ((error as { driverError?: { code?: string } }).driverError?.code !== UNIQUE_VIOLATION) throw error;
-  }
-  await manager.query('ROLLBACK TO SAVEPOINT new_findings');
-  const [inserted] = await rows<{ inserted: number }>(manager, INSERT_FINDINGS_SKIPPING_STORED_SQL, params);
-  if (linked) await affected(manager, LINK_RESOURCES_SKIPPING_STORED_SQL, [tenantId]);
-  return inserted.inserted;
+  };
+  return insertPlainlyUnlessStored(
+    manager,
+    insert(INSERT_NEW_FINDINGS_SQL, LINK_NEW_FINDINGS_SQL),
+    insert(INSERT_FINDINGS_SKIPPING_STORED_SQL, LINK_RESOURCES_SKIPPING_STORED_SQL),
+  );
 }
-
-const UNIQUE_VIOLATION = '23505';
