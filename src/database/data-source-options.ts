@@ -1,6 +1,9 @@
 import { DataSourceOptions } from 'typeorm';
 import { join } from 'node:path';
 
+/** How long opening a connection to PostgreSQL may take before it fails (a pool's, or a client of its own). */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 export interface PoolOptions {
   name: string;
   url: string;
@@ -33,7 +36,7 @@ export function postgresOptions(p: PoolOptions, withMigrations = false): DataSou
       // its locks, until it next writes to the dead socket: the job's next attempt would wait on them.
       // PostgreSQL 14+ checks the client every two seconds while a statement runs, and ends it.
       options: '-c client_connection_check_interval=2000',
-      connectionTimeoutMillis: p.connectTimeoutMs ?? 10000,
+      connectionTimeoutMillis: p.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     },
   };
 }

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { postgresOptions } from './data-source-options';
+import { postgresCode } from './postgres-error';
 import { APP_GROUP_ROLE } from './rls-policy-sql';
 
 export interface SetupLog {
@@ -75,7 +76,7 @@ async function createDatabaseIfMissing(admin: URL, database: string, log: SetupL
     }
   } catch (error) {
     // Another setup created it meanwhile: 42P04, or 23505 when both passed the check at once.
-    const code = (error as { code?: string }).code;
+    const code = postgresCode(error);
     if (code !== '42P04' && code !== '23505') throw error;
   } finally {
     await client.end();
@@ -129,7 +130,5 @@ async function retryingCatalogRace<T>(run: () => Promise<T>): Promise<T> {
 }
 
 function isCatalogRace(error: unknown): boolean {
-  const failure = error as { code?: string; message?: string; driverError?: { code?: string } };
-  const code = failure.code ?? failure.driverError?.code;
-  return code === 'XX000' && /tuple concurrently (updated|deleted)/.test(failure.message ?? '');
+  return postgresCode(error) === 'XX000' && /tuple concurrently (updated|deleted)/.test((error as Error).message ?? '');
 }

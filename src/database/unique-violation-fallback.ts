@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { postgresCode } from './postgres-error';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -18,7 +19,7 @@ export async function insertPlainlyUnlessStored<T>(manager: EntityManager, plain
     await manager.query('RELEASE SAVEPOINT plain_insert');
     return result;
   } catch (error) {
-    if ((error as { driverError?: { code?: string } }).driverError?.code !== UNIQUE_VIOLATION) throw error;
+    if (postgresCode(error) !== UNIQUE_VIOLATION) throw error;
   }
   await manager.query('ROLLBACK TO SAVEPOINT plain_insert');
   return tolerant();

@@ -1,6 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import { ApiError, ApiErrors } from './api-error';
 import { boundedErrorText } from './excerpt';
+import { postgresCode } from '../../database/postgres-error';
 
 export interface JsonApiErrorObject {
   status: string;
@@ -104,10 +105,4 @@ export function mapError(error: unknown): MappedError {
     return { status: fastify.statusCode, errors: [httpStatusError(fastify.statusCode, fastify.code)], unexpected: false };
   }
   return { status: 500, errors: [{ status: '500', code: 'server_error', detail: 'An unexpected error occurred.' }], unexpected: true };
-}
-
-function postgresCode(error: unknown): string | undefined {
-  const candidate = error as { code?: unknown; driverError?: { code?: unknown } };
-  const code = candidate?.driverError?.code ?? (candidate?.constructor?.name === 'DatabaseError' ? candidate.code : undefined);
-  return typeof code === 'string' ? code : undefined;
 }

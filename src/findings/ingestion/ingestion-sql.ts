@@ -77,11 +77,9 @@ const INSERT_FINDINGS_BODY = `
 
 /**
  * The findings of a batch none of whose ids is stored yet: the usual case,
- * as the staged ids are distinct (StageEncoder) and new. A plain insert costs
- * about half of one that must check each row for a conflict first (an
- * ON CONFLICT insert writes every row speculatively, then confirms it); a
- * stored id fails it with a unique violation, and writeBatch then runs
- * INSERT_FINDINGS_SKIPPING_STORED_SQL instead.
+ * as the staged ids are distinct (StageEncoder) and new. Run plainly, with
+ * INSERT_FINDINGS_SKIPPING_STORED_SQL as its fallback (insertFindings in
+ * ingest-batch.ts, see insertPlainlyUnlessStored).
  */
 export const INSERT_NEW_FINDINGS_SQL = `${INSERT_FINDINGS_BODY}
     RETURNING 1
@@ -97,11 +95,11 @@ export const INSERT_FINDINGS_SKIPPING_STORED_SQL = `${INSERT_FINDINGS_BODY}
 
 /**
  * $1 tenant. A finding's first resource is named by its own staged row, so
- * most findings need no row of link_stage, which holds the others. As with
- * findings, the plain insert serves batches whose findings were all new (their
- * links cannot exist yet, and the encoder stages each link once).
+ * most findings need no row of link_stage, which holds the others. For a
+ * batch whose findings were all new: their links cannot exist yet, and the
+ * encoder stages each link once.
  */
-const LINK_RESOURCES_BODY = `
+export const LINK_NEW_FINDINGS_SQL = `
   INSERT INTO resource_finding_links (tenant_id, finding_id, resource_id)
   SELECT $1, l.finding_id, s.id
     FROM (SELECT f.id AS finding_id, f.resource_uid FROM finding_stage f WHERE f.resource_uid <> ''
@@ -109,9 +107,8 @@ const LINK_RESOURCES_BODY = `
           SELECT finding_id, resource_uid FROM link_stage) l
     JOIN resource_stage s ON s.uid = l.resource_uid`;
 
-export const LINK_NEW_FINDINGS_SQL = LINK_RESOURCES_BODY;
-
-export const LINK_RESOURCES_SKIPPING_STORED_SQL = `${LINK_RESOURCES_BODY}
+/** The same, leaving out links already stored (the fallback of LINK_NEW_FINDINGS_SQL). */
+export const LINK_RESOURCES_SKIPPING_STORED_SQL = `${LINK_NEW_FINDINGS_SQL}
   ON CONFLICT DO NOTHING`;
 
 /** $1 tenant. */

@@ -113,11 +113,11 @@ export class StageEncoder {
       JSON.stringify(record.compliance ?? {}),
     ]);
     // The first resource's link comes from the finding's own row (resource_uid); only further ones are staged apart, each once.
-    const first = record.resources[0]?.uid;
-    for (let index = 0; index < record.resources.length; index++) {
-      const resource = record.resources[index];
+    const resources = record.resources;
+    for (let index = 0; index < resources.length; index++) {
+      const resource = resources[index];
       this.resources.set(resource.uid, resource);
-      if (index > 0 && resource.uid !== first && !record.resources.slice(1, index).some((r) => r.uid === resource.uid)) this.links.append([id, resource.uid]);
+      if (index > 0 && resources.findIndex((r) => r.uid === resource.uid) === index) this.links.append([id, resource.uid]);
     }
     this.added++;
   }

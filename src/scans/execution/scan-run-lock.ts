@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
+import { CONNECT_TIMEOUT_MS } from '../../database/data-source-options';
 
 /** How often an attempt waiting for another attempt of the same scan asks for the lock again. */
 export const SCAN_RUN_LOCK_RETRY_MS = 500;
@@ -21,7 +22,7 @@ export const SCAN_RUN_LOCK_RETRY_MS = 500;
  * shutdown (the job's `signal`) still stops it.
  */
 export async function withScanRunLock<T>(databaseUrl: string, scanId: string, signal: AbortSignal, work: () => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: databaseUrl, application_name: 'cspm-api:scan-run-lock' });
+  const client = new Client({ connectionString: databaseUrl, application_name: 'cspm-api:scan-run-lock', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   client.on('error', () => undefined); // A lost session is seen by `work`'s own connections; its lock went with it.
   await client.connect();
   try {
