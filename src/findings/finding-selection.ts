@@ -1,5 +1,4 @@
 import type { EntityManager } from 'typeorm';
-import { ApiError } from '../common/errors/api-error';
 import { ParsedFilter } from '../common/jsonapi/query-spec';
 import { uuidAt, uuidAtMs } from './storage/finding-ids';
 import { addCheckFactFilter, CHECK_FACT_FILTERS } from './query/check-facts';
@@ -7,6 +6,7 @@ import { addColumnFilter } from './query/column-filters';
 import { isProviderFilter, providerScopeSql } from './query/provider-scope';
 import { RowFilterSource } from './query/row-filter-source';
 import { SqlConditions } from './query/sql-conditions';
+import { addSearchWindows, searchWindows } from './query/search-word-ranges';
 import { textSearchSql } from './query/text-search';
 import { addScanRestriction, latestCompletedScans, PUBLISHED_FINDINGS_SQL, ScanRange, scansByIds } from './scans/scan-ranges';
 
@@ -44,18 +44,17 @@ export async function selectFindings(
 ): Promise<FindingSelection> {
   // Prowler's impact is the check's severity: one column, so counts and summaries treat both alike.
   const filters = requested.map((f) => (f.field === 'impact' ? { ...f, field: 'severity' } : f));
-  if (scope === 'all' && filters.some((f) => f.field === 'search') && !filters.some((f) => f.field === 'scan' || f.field === 'inserted_at')) {
-    // A text search reads the text of every finding it may match: a date or scan filter bounds it to a few partitions.
-    throw ApiError.badRequest('required', 'filter[search] needs filter[inserted_at] (or __gte/__lte/__date) or filter[scan], as every Prowler findings read does.', {
-      parameter: 'filter[search]',
-    });
-  }
   const conditions = new SqlConditions();
   conditions.add(`f.provider_id = ANY(${providerScopeSql(conditions, filters)})`);
 
   const scans = await restrictingScans(manager, filters, scope);
   if (scans) addScanRestriction(conditions, scans);
   else conditions.add(PUBLISHED_FINDINGS_SQL);
+  const search = filters.find((f) => f.field === 'search');
+  if (search && !scans) {
+    // Only the providers and days in which every word of the search was seen: no date window is needed.
+    addSearchWindows(conditions, await searchWindows(manager, search.value as string, (c) => providerScopeSql(c, filters)));
+  }
 
   for (const filter of filters) {
     if (SUMMARY_COLUMNS.has(filter.field) || FINDING_ONLY_COLUMNS.has(filter.field)) {

@@ -8,7 +8,8 @@ import { preparedRows, rows } from '../database/sql';
 import { tenantManager } from '../database/tenant-context';
 import { countSource, FindingScope, FindingSelection, selectFindings, summariesCanAnswer, summaryConditions } from './finding-selection';
 import { FINDING_COLUMNS_SQL, FindingRow, findingResource } from './finding.resource';
-import { addKeysetCondition, decodeCursor, nextCursor, orderBySql, orderKeys, SortKey } from './query/keyset-cursor';
+import { walkingInIdOrder } from './query/id-order-walk';
+import { addKeysetCondition, decodeCursor, nextCursor, OrderedKey, orderBySql, orderKeys, SortKey } from './query/keyset-cursor';
 import { checkFactValues, CheckFactValues } from './query/check-facts';
 import { FindingReadCache } from './query/finding-read-cache';
 import { countFromShortPage, PageCount, pageNumberMeta } from './query/page-counts';
@@ -66,14 +67,14 @@ export class FindingsService {
 
     if (page.mode === 'cursor') {
       if (page.cursor) addKeysetCondition(selection.conditions, keys, decodeCursor(keys, page.cursor));
-      const fetched = await this.page(manager, selection.conditions, orderBySql(keys), page.size + 1, 0);
+      const fetched = await this.page(manager, selection, keys, page.size + 1, 0);
       const shown = fetched.slice(0, page.size);
       const cursor = nextCursor(keys, shown, fetched.length > page.size, (row) => keys.map((k) => ROW_KEY[k.sql](row)));
       return { rows: shown, included: await this.graph.included(findingResource, shown, query.include), nextCursor: cursor };
     }
 
     const offset = (page.number - 1) * page.size;
-    const shown = await this.page(manager, selection.conditions, orderBySql(keys), page.size, offset);
+    const shown = await this.page(manager, selection, keys, page.size, offset);
     const count = countFromShortPage(offset, shown.length, page.size) ?? (await this.count(manager, selection));
     return { rows: shown, included: await this.graph.included(findingResource, shown, query.include), meta: pageNumberMeta(page, count) };
   }
@@ -84,14 +85,14 @@ export class FindingsService {
     const manager = tenantManager();
     const selection = await selectFindings(manager, [], 'all', this.rowFilter);
     selection.conditions.add(`f.id = ANY(${selection.conditions.param([...ids])}::uuid[])`);
-    return this.page(manager, selection.conditions, 'f.id', ids.length, 0);
+    return this.pageRows(manager, selection.conditions, 'f.id', ids.length, 0);
   }
 
   async get(id: string, include: readonly string[]): Promise<FindingPage> {
     const manager = tenantManager();
     const selection = await selectFindings(manager, [], 'all', this.rowFilter);
     selection.conditions.add(`f.id = ${selection.conditions.param(id)}::uuid`);
-    const found = await this.page(manager, selection.conditions, 'f.id', 1, 0);
+    const found = await this.pageRows(manager, selection.conditions, 'f.id', 1, 0);
     if (found.length === 0) throw ApiError.notFound('No finding with this id.');
     return { rows: found, included: await this.graph.included(findingResource, found, include) };
   }
@@ -159,6 +160,13 @@ export class FindingsService {
     return { count: Number(row.count), exact: true };
   }
 
+  /** One page of a list read; a text search ordered by id walks the index in that order (id-order-walk.ts). */
+  private page(manager: EntityManager, selection: FindingSelection, keys: readonly OrderedKey[], limit: number, offset: number): Promise<FindingRow[]> {
+    const read = () => this.pageRows(manager, selection.conditions, orderBySql(keys), limit, offset);
+    const searched = selection.filters.some((f) => f.field === 'search');
+    return searched && keys[0].sql === 'f.id' ? walkingInIdOrder(manager, read) : read();
+  }
+
   /**
    * One page, with each finding's resource ids read for just the rows shown.
    * Prepared per connection: its text varies only with the shape of the
@@ -166,7 +174,7 @@ export class FindingsService {
    * it over the partitions cost as much as running it. Timestamps come back
    * as the ISO strings the answer shows (RENDERED_TEXT_TYPES).
    */
-  private page(manager: EntityManager, conditions: SqlConditions, orderBy: string, limit: number, offset: number): Promise<FindingRow[]> {
+  private pageRows(manager: EntityManager, conditions: SqlConditions, orderBy: string, limit: number, offset: number): Promise<FindingRow[]> {
     const params = [...conditions.params, limit, offset];
     return preparedRows<FindingRow>(
       manager,

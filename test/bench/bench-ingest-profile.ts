@@ -8,6 +8,9 @@ import * as sql from '../../src/database/sql';
 import { INGESTION_BATCH_SIZE } from '../../src/findings/ingestion/ingestion-record';
 import { writeBatch } from '../../src/findings/ingestion/ingest-batch';
 import * as ingestionSql from '../../src/findings/ingestion/ingestion-sql';
+import { publishScan } from '../../src/findings/ingestion/scan-publication';
+import { aggregateScan } from '../../src/findings/overviews/scan-aggregation';
+import * as searchWords from '../../src/findings/query/search-word-ranges';
 import * as staging from '../../src/findings/ingestion/staging-tables';
 import { forEachEncodedBatch } from '../../src/scans/execution/encoded-ocsf-batches';
 import { encodingCollector } from '../../src/scans/execution/encoding-collector';
@@ -25,7 +28,9 @@ import { appDataSource, insertCompletedScan, insertProviderRow, insertTenant } f
  * seconds the writing thread waited for the encoding thread, seconds the
  * reading and encoding take alone on one thread, the WAL the import wrote
  * against the WAL of its findings rows alone (copied into a table without
- * row-level security), and the tables' sizes. PROFILE_BATCH_SIZE sets the
+ * row-level security), and the tables' sizes; then what follows an import:
+ * the scan's publication and its aggregation, of which the recording of its
+ * words for text searches apart. PROFILE_BATCH_SIZE sets the
  * batch size; PROFILE_EXPLAIN_BATCH=n prints the plans of the n-th batch's
  * statements (EXPLAIN ANALYZE, BUFFERS) to stderr. Run the built file under
  * `node --cpu-prof` for the Node side.
@@ -76,6 +81,8 @@ mutableSql.affected = timed(statementOf, explained(sql.affected, 0));
 const mutableStaging = staging as { prepareStaging: typeof staging.prepareStaging; copyStage: typeof staging.copyStage };
 mutableStaging.prepareStaging = timed(() => 'prepareStaging', mutableStaging.prepareStaging);
 mutableStaging.copyStage = timed(() => 'copyStage', mutableStaging.copyStage);
+const mutableWords = searchWords as { recordSearchWords: typeof searchWords.recordSearchWords };
+mutableWords.recordSearchWords = timed(() => 'recordSearchWords', mutableWords.recordSearchWords);
 
 async function main(): Promise<void> {
   const bench = await createBenchEnvironment('ingest_profile');
@@ -111,6 +118,15 @@ async function main(): Promise<void> {
     const total = Number(end - start) / 1e9;
     seconds.commit = Number(end - callbackEnd) / 1e9;
     const importWal = (await walLsn(admin)) - walBefore;
+    const importStatements = Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, v]));
+
+    // What follows: publication, then the aggregation the overview queue runs for the scan.
+    const publicationStart = process.hrtime.bigint();
+    await rlsTransaction(app, tenantId, (m) => publishScan(m, scan));
+    const publication = Number(process.hrtime.bigint() - publicationStart) / 1e9;
+    const aggregationStart = process.hrtime.bigint();
+    await rlsTransaction(app, tenantId, (m) => aggregateScan(m, scan.scanId));
+    const aggregation = Number(process.hrtime.bigint() - aggregationStart) / 1e9;
 
     const copyWalBefore = await walLsn(admin);
     await admin.query(`CREATE TABLE plain_findings (LIKE findings INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING CONSTRAINTS INCLUDING INDEXES)`);
@@ -137,7 +153,10 @@ async function main(): Promise<void> {
         writing_s: rounded(Number(writing) / 1e9),
         encoding_alone_s: rounded(encodingOnly),
         waiting_for_encoding_s: rounded(total - seconds.commit - Number(writing) / 1e9),
-        statements_s: Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, rounded(v)])),
+        statements_s: Object.fromEntries(Object.entries(importStatements).map(([k, v]) => [k, rounded(v)])),
+        publication_s: rounded(publication),
+        aggregation_s: rounded(aggregation),
+        of_which_search_words_s: rounded(seconds.recordSearchWords ?? 0),
         import_wal_mb: rounded(importWal / 2 ** 20),
         findings_rows_only_wal_mb: rounded(copyWal / 2 ** 20),
         table_mb: await tableSizes(admin),

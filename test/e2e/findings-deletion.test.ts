@@ -33,6 +33,7 @@ const PROVIDER_ROWS: Record<string, string> = {
   scan_resource_group_summaries: 'SELECT count(*)::int AS n FROM scan_resource_group_summaries WHERE provider_id = $1',
   scan_check_fact_summaries: 'SELECT count(*)::int AS n FROM scan_check_fact_summaries WHERE provider_id = $1',
   compliance_requirement_summaries: 'SELECT count(*)::int AS n FROM compliance_requirement_summaries WHERE provider_id = $1',
+  finding_word_ranges: 'SELECT count(*)::int AS n FROM finding_word_ranges WHERE provider_id = $1',
   scan_ingestions: 'SELECT count(*)::int AS n FROM scan_ingestions WHERE provider_id = $1',
   scans: 'SELECT count(*)::int AS n FROM scans WHERE provider_id = $1',
 };

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { aggregate, ensurePartitionsSince, ingestRecords, insertCompletedScan, insertCompletedScans, insertProviderRow } from './bench-ingestion';
+import { lexemesSql } from '../../src/findings/query/text-search';
 import { generateRecords } from './finding-generator';
 import { signUp, SignedUpUser } from './http-client';
 
@@ -20,8 +21,10 @@ import { signUp, SignedUpUser } from './http-client';
  * findings differ in status from the first scan (as the generator's later
  * scans do), and about 1 % of uids a day are replaced by new ones (a
  * resource re-created), so every day has some `new` and `changed` findings.
- * The scans of the last AGGREGATE_DAYS days (the latest of every provider
- * among them) are then aggregated by the real scan aggregation.
+ * The words of every scan's findings are recorded for text searches
+ * (RECORD_WORDS_SQL). The scans of the last AGGREGATE_DAYS days (the latest
+ * of every provider among them) are then aggregated by the real scan
+ * aggregation.
  */
 export interface ScaleOptions {
   /** All findings at full size. */
@@ -169,6 +172,29 @@ const REPLAY_DAY_SQL = `
   SELECT count(*)::int AS inserted FROM inserted`;
 
 /**
+ * What the scan aggregation records of each scan's words (recordSearchWords),
+ * for every scan not recorded yet, at once: a provider's findings say what
+ * its templates say, passing or not, so its words are those of the
+ * templates' texts in both forms, seen from its first unrecorded scan to its
+ * last. As the owner role.
+ */
+const RECORD_WORDS_SQL = `
+  WITH unrecorded AS (
+    UPDATE scan_ingestions SET words_recorded_at = now() WHERE words_recorded_at IS NULL RETURNING provider_id, started_at
+  ), seen AS (
+    SELECT provider_id, min(started_at) AS first_at, max(started_at) AS last_at FROM unrecorded GROUP BY provider_id
+  ), words AS (
+    SELECT DISTINCT t.tenant_id, t.provider_id, w.word
+      FROM scale_templates t
+     CROSS JOIN LATERAL unnest(${lexemesSql("replace(t.status_extended, ' does not pass ', ' passes ')")}
+                               || ${lexemesSql("replace(t.status_extended, ' passes ', ' does not pass ')")}) AS w(word)
+  )
+  INSERT INTO finding_word_ranges AS r (tenant_id, provider_id, word, first_scan_at, last_scan_at)
+  SELECT w.tenant_id, w.provider_id, w.word, s.first_at, s.last_at FROM words w JOIN seen s ON s.provider_id = w.provider_id
+  ON CONFLICT (tenant_id, word, provider_id) DO UPDATE
+     SET first_scan_at = least(r.first_scan_at, excluded.first_scan_at), last_scan_at = greatest(r.last_scan_at, excluded.last_scan_at)`;
+
+/**
  * The first scans' findings, which the later days repeat, with each uid's
  * place in the churn cycle; $1 the first scans. Not an application table.
  * Logged, so a copy of the database (CREATE DATABASE … TEMPLATE) has its rows.
@@ -284,6 +310,7 @@ export class ScaleWorld {
         daysSinceAnalyze = 0;
       }
     }
+    if (this.tenants.some((t) => t.lastDay > 0)) await this.admin.query(RECORD_WORDS_SQL);
     // Fresh statistics, as after any large ingestion: the aggregation's plans depend on them.
     await this.admin.query('ANALYZE');
     seconds.replay = (Date.now() - started) / 1000;

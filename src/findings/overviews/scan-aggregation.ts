@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { affected, rows } from '../../database/sql';
 import { aggregateFindingGroups } from '../finding-groups/finding-group-aggregation';
+import { recordSearchWords } from '../query/search-word-ranges';
 import { idRangeOfMs } from '../storage/finding-ids';
 
 interface IngestedScan {
@@ -29,7 +30,8 @@ export async function scanBounds(manager: EntityManager, scanId: string): Promis
  * (replacing earlier ones, so it can run again after a retry or a mute), the
  * failed-findings count of the resources it saw, its finding group
  * summaries, its counts per check category and resource group, its
- * distinct resources per resource group, and its resource count. Runs in the caller's tenant transaction; the `overview` queue
+ * distinct resources per resource group, its resource count, and (once) the
+ * words of its findings' text that searches look up. Runs in the caller's tenant transaction; the `overview` queue
  * calls it after each scan.
  */
 export async function aggregateScan(manager: EntityManager, scanId: string): Promise<void> {
@@ -106,4 +108,5 @@ export async function aggregateScan(manager: EntityManager, scanId: string): Pro
       WHERE scan_id = $1`,
     bounds,
   );
+  await recordSearchWords(manager, SCAN_FINDINGS, bounds);
 }

@@ -20,8 +20,16 @@ export function textSearchSql(text: string, query: string): string {
   return `(${text} ILIKE ALL(${wordPatternsSql(query)}) AND to_tsvector('simple', ${text}) @@ plainto_tsquery('simple', ${query}))`;
 }
 
+/**
+ * The words (lexemes) of a text as the search's configuration finds them, as
+ * a text array: a query's own words are those of its text.
+ */
+export function lexemesSql(text: string): string {
+  return `tsvector_to_array(to_tsvector('simple', ${text}))`;
+}
+
 /** `%word%` for each lexeme of the query, LIKE's own characters escaped; computed once per statement. */
 function wordPatternsSql(query: string): string {
   return `ARRAY(SELECT '%' || replace(replace(replace(w, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
-                  FROM unnest(tsvector_to_array(to_tsvector('simple', ${query}))) w)`;
+                  FROM unnest(${lexemesSql(query)}) w)`;
 }

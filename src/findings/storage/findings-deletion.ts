@@ -24,6 +24,7 @@ export const PROVIDER_FINDINGS_TABLES = [
   'threatscore_snapshots',
   'finding_counts',
   'finding_versions',
+  'finding_word_ranges',
   'scan_ingestions',
   'unpublished_scans',
 ] as const;
@@ -191,6 +192,11 @@ const SMALL_TABLE_STEPS: readonly SmallTableStep[] = [
     table: 'finding_versions',
     sql: `DELETE FROM finding_versions WHERE (tenant_id, provider_id) IN (
             SELECT tenant_id, provider_id FROM finding_versions WHERE provider_id = $1 LIMIT $2)`,
+  },
+  {
+    table: 'finding_word_ranges',
+    sql: `DELETE FROM finding_word_ranges WHERE (tenant_id, word, provider_id) IN (
+            SELECT tenant_id, word, provider_id FROM finding_word_ranges WHERE provider_id = $1 LIMIT $2)`,
   },
   scanListing('scan_ingestions'),
   scanListing('unpublished_scans'),
