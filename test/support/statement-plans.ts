@@ -35,7 +35,9 @@ const TENANT_SETTING = /SELECT set_config\('api\.tenant_id', '[0-9a-f-]{36}', tr
 /**
  * EXPLAIN (ANALYZE, BUFFERS) of every read a request ran, as the app role
  * under the tenant setting the request's transaction set, in one transaction
- * that is rolled back. A statement that fails is noted and skipped. Returns
+ * that is rolled back, with the planner settings the request set around a
+ * statement (id-order-walk.ts) set and reset the same way. A statement that
+ * fails is noted and skipped. Returns
  * the text written to `file`: the plans, slowest first.
  */
 export async function explainStatements(appUrl: string, statements: CapturedStatement[], file: string): Promise<{ statements: number; slowest_ms: number }> {
@@ -47,6 +49,10 @@ export async function explainStatements(appUrl: string, statements: CapturedStat
     for (const statement of statements) {
       const setting = TENANT_SETTING.exec(statement.text);
       if (setting) await client.query(setting[0]);
+      if (/^\s*(SET LOCAL|RESET)\b/i.test(statement.text)) {
+        await client.query(statement.text);
+        continue;
+      }
       if (!/^\s*(SELECT|WITH)\b/i.test(statement.text) || /set_config\(/.test(statement.text)) continue;
       await client.query('SAVEPOINT plan');
       try {
