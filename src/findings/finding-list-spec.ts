@@ -44,7 +44,12 @@ export const FINDING_FILTER_SPECS: Record<string, FilterSpec> = {
   inserted_at: DATE_FILTER,
   updated_at: DATE_FILTER,
   /** Prowler's full-text search over the finding's status_extended (and impact_extended, which is not kept here). */
-  search: { type: 'string', operators: ['eq'] },
+  search: {
+    type: 'string',
+    operators: ['eq'],
+    description:
+      "A search term: findings whose status_extended holds every word of it (PostgreSQL full-text search, 'simple' configuration). Needs no date or scan filter.",
+  },
 };
 
 const SORTS = ['severity', 'status', 'check_id', 'inserted_at', 'updated_at'];

@@ -45,7 +45,8 @@ function filterParameters(field: string, spec: FilterSpec): QueryParameter[] {
     const schema: JsonSchema = list
       ? { type: 'string', description: `Comma-separated, at most ${MAX_IN_VALUES} values${spec.values ? ` (${spec.values.join(', ')})` : ''}.` }
       : item;
-    return { name: `filter[${field}${SUFFIX[operator]}]`, in: 'query', required: false, schema, style: 'form', explode: false };
+    const name = `filter[${field}${SUFFIX[operator]}]`;
+    return { name, in: 'query', required: false, ...(spec.description && { description: spec.description }), schema, style: 'form', explode: false };
   });
 }
 

@@ -13,7 +13,10 @@ import { parseQuery } from '../../src/common/jsonapi/query-parser';
 import { SearchWindow, searchWindows } from '../../src/findings/query/search-word-ranges';
 import { idRangeOfMs, uuidAtMs } from '../../src/findings/storage/finding-ids';
 import { IngestionRecord } from '../../src/findings/ingestion/ingestion-record';
+import { QueryRunner } from 'typeorm';
+import { FindingWordRanges1763800000250 } from '../../migrations/1763800000250-finding-word-ranges';
 import { adminClient } from '../support/database';
+import { inSchema, scratchSchema } from '../support/rls-policy-check';
 import { generateRecords } from '../support/finding-generator';
 import { ingestScan, insertProvider, insertScan } from '../support/findings-fixtures';
 import { signUp, SignedUpUser } from '../support/http-client';
@@ -168,5 +171,28 @@ describe('findings search without a date window (finding_word_ranges)', () => {
       assert.doesNotMatch(plan, /Sort|Bitmap|Gather/, plan);
       assert.deepEqual(await setting(m), before);
     }, true);
+  });
+
+  it('the migration records the words of the scans already stored, as the aggregation would have', async () => {
+    const schema = await scratchSchema(admin);
+    try {
+      // The tenant's stored scans and findings, copied where the migration's unqualified names find them first.
+      await inSchema(admin, schema, [
+        `CREATE TABLE scan_ingestions AS SELECT tenant_id, scan_id, provider_id, started_at FROM public.scan_ingestions WHERE tenant_id = '${owner.tenantId}'`,
+        `CREATE TABLE findings AS SELECT tenant_id, scan_id, status_extended FROM public.findings WHERE tenant_id = '${owner.tenantId}'`,
+      ]);
+      const statements: string[] = [];
+      await new FindingWordRanges1763800000250().up({ query: async (sql: string) => void statements.push(sql) } as unknown as QueryRunner);
+      await inSchema(admin, schema, statements);
+      const ranges = async (from: string) =>
+        (await admin.query(`SELECT provider_id, word, first_scan_at, last_scan_at FROM ${from}.finding_word_ranges WHERE tenant_id = $1 ORDER BY provider_id, word`, [owner.tenantId])).rows;
+      const recorded = await ranges('public');
+      assert.ok(recorded.length > 20, `${recorded.length} words`);
+      assert.deepEqual(await ranges(schema), recorded);
+      const { rows } = await admin.query(`SELECT count(*)::int AS n FROM ${schema}.scan_ingestions WHERE words_recorded_at IS NULL`);
+      assert.equal(rows[0].n, 0);
+    } finally {
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { aggregate, ensurePartitionsSince, ingestRecords, insertCompletedScan, insertCompletedScans, insertProviderRow } from './bench-ingestion';
+import { upsertWordRangesSql } from '../../src/findings/query/search-word-ranges';
 import { lexemesSql } from '../../src/findings/query/text-search';
 import { generateRecords } from './finding-generator';
 import { signUp, SignedUpUser } from './http-client';
@@ -189,10 +190,7 @@ const RECORD_WORDS_SQL = `
      CROSS JOIN LATERAL unnest(${lexemesSql("replace(t.status_extended, ' does not pass ', ' passes ')")}
                                || ${lexemesSql("replace(t.status_extended, ' passes ', ' does not pass ')")}) AS w(word)
   )
-  INSERT INTO finding_word_ranges AS r (tenant_id, provider_id, word, first_scan_at, last_scan_at)
-  SELECT w.tenant_id, w.provider_id, w.word, s.first_at, s.last_at FROM words w JOIN seen s ON s.provider_id = w.provider_id
-  ON CONFLICT (tenant_id, word, provider_id) DO UPDATE
-     SET first_scan_at = least(r.first_scan_at, excluded.first_scan_at), last_scan_at = greatest(r.last_scan_at, excluded.last_scan_at)`;
+  ${upsertWordRangesSql('SELECT w.tenant_id, w.provider_id, w.word, s.first_at, s.last_at FROM words w JOIN seen s ON s.provider_id = w.provider_id')}`;
 
 /**
  * The first scans' findings, which the later days repeat, with each uid's

@@ -23,6 +23,8 @@ export interface FilterSpec {
   anyValueIn?: boolean;
   /** The plain name takes a comma list, read as `__in` (Prowler's `resources` is a UUIDInFilter under a plain name). */
   list?: boolean;
+  /** What the filter does, for the OpenAPI document, where its name does not say it. */
+  description?: string;
 }
 
 /** A timestamp filter as Prowler has them: a day (`eq`, `__date`) and bounds. */

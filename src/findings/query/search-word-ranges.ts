@@ -22,6 +22,20 @@ export interface SearchWindow {
   to: string;
 }
 
+/**
+ * Widens the ranges of the words `select` gives (tenant_id, provider_id,
+ * word, first_scan_at, last_scan_at), adding the words not seen before; a
+ * range that already covers its row is left unwritten.
+ */
+export function upsertWordRangesSql(select: string): string {
+  return `INSERT INTO finding_word_ranges AS r (tenant_id, provider_id, word, first_scan_at, last_scan_at)
+  ${select}
+  ON CONFLICT (tenant_id, word, provider_id) DO UPDATE
+     SET first_scan_at = least(r.first_scan_at, excluded.first_scan_at),
+         last_scan_at = greatest(r.last_scan_at, excluded.last_scan_at)
+   WHERE r.first_scan_at > excluded.first_scan_at OR r.last_scan_at < excluded.last_scan_at`;
+}
+
 interface RecordedScan {
   tenant_id: string;
   provider_id: string;
@@ -46,16 +60,12 @@ export async function recordSearchWords(manager: EntityManager, scanFindings: st
   if (!scan) return;
   await affected(
     manager,
-    `INSERT INTO finding_word_ranges AS r (tenant_id, provider_id, word, first_scan_at, last_scan_at)
+    upsertWordRangesSql(`
      SELECT $4::uuid, $5::uuid, w.word, $6::timestamptz, $6::timestamptz
        FROM (SELECT DISTINCT w.word FROM findings f
               CROSS JOIN LATERAL unnest(${lexemesSql("coalesce(f.status_extended, '')")}) AS w(word)
               WHERE ${scanFindings}) w
-      ORDER BY w.word
-     ON CONFLICT (tenant_id, word, provider_id) DO UPDATE
-        SET first_scan_at = least(r.first_scan_at, excluded.first_scan_at),
-            last_scan_at = greatest(r.last_scan_at, excluded.last_scan_at)
-      WHERE r.first_scan_at > excluded.first_scan_at OR r.last_scan_at < excluded.last_scan_at`,
+      ORDER BY w.word`),
     [...bounds, scan.tenant_id, scan.provider_id, scan.started_at],
   );
 }
