@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { encodeBatch } from '../../src/findings/ingestion/ingest-batch';
 import { IngestionScan } from '../../src/findings/ingestion/ingestion-record';
@@ -85,6 +86,30 @@ describe('OCSF batches encoded on a worker thread', () => {
     const first = await batches.next();
     assert.equal(first.done, false);
     await batches.close();
+  });
+
+  it('batch sizes follow the slower side: short while the writer waits, whole while it is busy', async () => {
+    const records = [...generateOcsfRecords({ providerType: 'aws', accountUid: '123456789012', count: 12_000, seed: 6 })];
+    const file = join(dir, 'adaptive.json.gz');
+    writeFileSync(file, gzipSync(JSON.stringify(records)));
+    const sizesWhenWriting = async (writeMs: number) => {
+      const sizes: number[] = [];
+      const uids: string[] = [];
+      await forEachEncodedBatch(file, { batchSize: 4000 }, SCAN, async (batch) => {
+        sizes.push(batch.records);
+        uids.push(...batch.encoded.payload!.findings.toString().trimEnd().split('\n').map((row) => row.split('\t')[1]));
+        if (writeMs > 0) await setTimeout(writeMs);
+      });
+      assert.deepEqual(uids, records.map((r) => (r.finding_info as { uid: string }).uid), 'every record once, in order');
+      return sizes;
+    };
+    // A writer done at once waits for every batch: each is cut once it holds 1,000 records (as soon as the thread
+    // hears the writer waits), never left to reach 4,000.
+    const eager = await sizesWhenWriting(0);
+    assert.ok(eager.slice(0, -1).every((size) => size >= 1000 && size < 4000), `sizes ${eager}`);
+    assert.ok(eager.length >= 4, `sizes ${eager}`);
+    // A writer that takes a second per batch finds the next one whole when it asks.
+    assert.deepEqual(await sizesWhenWriting(1000), [1000, 4000, 4000, 3000]);
   });
 
   it('a file that is not importable fails as an OcsfFormatError with the reader’s reason', async () => {

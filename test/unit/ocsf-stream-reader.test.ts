@@ -198,6 +198,18 @@ describe("readOcsf on Prowler's example output", () => {
     );
   });
 
+  it('cuts a later batch at 1,000 records too while its consumer says it is waiting, and at the batch size otherwise', async () => {
+    const findings = [...generateOcsfRecords({ providerType: 'aws', accountUid: '123456789012', count: 9000, seed: 9 })];
+    let waiting = false;
+    const sizes: number[] = [];
+    for await (const batch of readOcsf(Readable.from([JSON.stringify(findings)]), { batchSize: 3000, consumerWaiting: () => waiting })) {
+      sizes.push(batch.records.length);
+      // Waiting from the third batch on: the consumer is asked at every record, not only when a batch starts.
+      waiting = sizes.length >= 2;
+    }
+    assert.deepEqual(sizes, [1000, 3000, 1000, 1000, 1000, 1000, 1000]);
+  });
+
   it('accepts the provider type the scan expects, in any case', async () => {
     const { summary } = await readAll(inChunks(FIXTURE_BYTES), { expectedProvider: 'AWS' });
     assert.equal(summary.recordsAccepted, 5);

@@ -107,7 +107,7 @@ export async function writeBatch(manager: EntityManager, scan: IngestionScan, ba
 
   // Nothing of the batch shows before publication, whose commit waits for the WAL of every batch before it: a batch need not wait for its own flush.
   await manager.query(`SET LOCAL synchronous_commit = off`);
-  await rows(manager, RECORD_UNPUBLISHED_SCAN_SQL, [tenantId, scanId, providerId, startedAt]);
+  const [{ has_latest: hasLatest }] = await rows<{ has_latest: boolean }>(manager, RECORD_UNPUBLISHED_SCAN_SQL, [tenantId, scanId, providerId, startedAt]);
   if (payload === null) return { findingsInserted: 0, resourcesUpserted: 0 };
   const checks = Object.entries(checkCategories);
   if (checks.length > 0) {
@@ -128,7 +128,7 @@ export async function writeBatch(manager: EntityManager, scan: IngestionScan, ba
     resourcesUpserted = await affected(manager, UPSERT_RESOURCES_SQL, [tenantId, providerId, scanId]);
     await affected(manager, RESOLVE_RESOURCE_IDS_SQL, [tenantId, providerId]);
   }
-  const inserted = await insertFindings(manager, [tenantId, scanId, providerId, startedAt], payload.resourceCount > 0);
+  const inserted = await insertFindings(manager, [tenantId, scanId, providerId, startedAt, hasLatest], payload.resourceCount > 0);
   if (payload.resourceCount) {
     if (payload.tagged) {
       await affected(manager, UPSERT_TAGS_SQL, [tenantId]);

@@ -23,6 +23,9 @@ export interface EncodingWorkerData {
   scan: Omit<IngestionScan, 'scanStartedAt'> & { scanStartedMs: number };
 }
 
+/** 'next' asks for the next batch; 'hurry' says the writer now waits for the one asked for (see the worker). */
+export type EncodingWorkerRequest = 'next' | 'hurry';
+
 export type EncodingWorkerReply =
   | { kind: 'batch'; encoded: EncodedBatch; records: number; progress: OcsfReadProgress }
   | { kind: 'done'; summary: OcsfReadSummary }
@@ -78,6 +81,11 @@ export class EncodedOcsfBatches implements AsyncIterator<EncodedOcsfBatch, OcsfR
     }
   }
 
+  /** The writer is free: the batch asked for, if it has not arrived, is cut short as soon as it holds the reader's early-cut size. */
+  hurry(): void {
+    if (this.waiting) this.post('hurry');
+  }
+
   async close(): Promise<void> {
     this.worker.removeAllListeners('exit');
     await this.worker.terminate();
@@ -88,8 +96,12 @@ export class EncodedOcsfBatches implements AsyncIterator<EncodedOcsfBatch, OcsfR
     if (this.waiting) return Promise.reject(new Error('EncodedOcsfBatches: one batch at a time'));
     return new Promise((resolve, reject) => {
       this.waiting = { resolve, reject };
-      this.worker.postMessage('next');
+      this.post('next');
     });
+  }
+
+  private post(request: EncodingWorkerRequest): void {
+    this.worker.postMessage(request);
   }
 
   private fail(error: Error): void {
@@ -112,8 +124,10 @@ function asBuffers(payload: StagePayload): StagePayload {
 
 /**
  * Reads and encodes `file` on the encoding thread and hands each batch, in
- * order, to `write`, while the next one is prepared; answers the reader's
- * summary. The thread is stopped however it ends.
+ * order, to `write`, while the next one is prepared; once a batch is
+ * written, the one being read is cut short if need be, so batch sizes adapt
+ * to whichever side is slower. Answers the reader's summary. The thread is
+ * stopped however it ends.
  */
 export async function forEachEncodedBatch(
   file: string,
@@ -124,7 +138,7 @@ export async function forEachEncodedBatch(
 ): Promise<OcsfReadSummary> {
   const batches = new EncodedOcsfBatches(file, options, scan, heapMb);
   try {
-    return await pipelined(batches, async (batch) => batch, write);
+    return await pipelined(batches, async (batch) => batch, write, () => batches.hurry());
   } finally {
     await batches.close();
   }

@@ -4,7 +4,7 @@ import { IngestionScan } from '../../findings/ingestion/ingestion-record';
 import { CompiledMutelist } from '../../processors/mutelist/mutelist-matcher';
 import { OcsfFormatError, readOcsf, ReadOcsfOptions } from '../ocsf/ocsf-stream-reader';
 import { encodingCollector } from './encoding-collector';
-import type { EncodingWorkerData, EncodingWorkerReply } from './encoded-ocsf-batches';
+import type { EncodingWorkerData, EncodingWorkerReply, EncodingWorkerRequest } from './encoded-ocsf-batches';
 
 /*
  * The CPU half of an import, on its own thread: reads the spooled OCSF file,
@@ -12,16 +12,27 @@ import type { EncodingWorkerData, EncodingWorkerReply } from './encoded-ocsf-bat
  * tables, one batch per 'next' message, so the thread that writes to the
  * database never waits behind a parse. Each record is muted and encoded as
  * the reader accepts it. The tenant's Mutelist is compiled once here, for
- * the whole file.
+ * the whole file. A 'hurry' message says the writer is waiting for the batch
+ * being read: it is then cut as soon as it holds the reader's early-cut
+ * size, so the writer takes what is ready instead of idling until a whole
+ * batch is (the first large batch, above all, is read while only a small one
+ * is written).
  */
 const data = workerData as EncodingWorkerData;
 const scan: IngestionScan = { ...data.scan, scanStartedAt: new Date(data.scan.scanStartedMs) };
 const options: ReadOcsfOptions = data.options;
 const mutelist = data.mutelist ? new CompiledMutelist(data.mutelist) : null;
-const reader = readOcsf(createReadStream(data.file), options, encodingCollector(scan, mutelist));
+let writerWaiting = false;
+const reader = readOcsf(createReadStream(data.file), { ...options, consumerWaiting: () => writerWaiting }, encodingCollector(scan, mutelist));
 const port = parentPort!;
 
-port.on('message', () => {
+port.on('message', (message: EncodingWorkerRequest) => {
+  if (message === 'hurry') {
+    writerWaiting = true;
+    return;
+  }
+  // Messages arrive in order: a 'hurry' that came after its batch was sent is cleared here, before the next batch starts.
+  writerWaiting = false;
   void nextReply().then((reply) => port.postMessage(reply));
 });
 

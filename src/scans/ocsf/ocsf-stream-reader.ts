@@ -20,6 +20,12 @@ export interface ReadOcsfOptions {
   expectedAccount?: string;
   /** Records per yielded batch; 1000 by default. The first batch holds at most FIRST_BATCH_SIZE of them. */
   batchSize?: number;
+  /**
+   * Whether whoever takes the batches is waiting for one now. While it
+   * answers true, a batch is cut as soon as it holds FIRST_BATCH_SIZE records
+   * instead of batchSize. Without it, only the first batch is cut early.
+   */
+  consumerWaiting?: () => boolean;
   /** How many skipped records (and, in an error, bad records) are described; 10 by default. */
   maxBadRecordsReported?: number;
   /** The most bytes the file may have once decompressed (SCAN_IMPORT_MAX_DECOMPRESSED_BYTES); unbounded by default. */
@@ -113,7 +119,8 @@ const DEFAULT_BATCH_SIZE = 1000;
 /**
  * The first batch is cut early: whoever writes the batches waits for it
  * with nothing to do, while every later one is read as the one before is
- * written.
+ * written. A later batch is cut at this size too when its writer is already
+ * waiting for it (ReadOcsfOptions.consumerWaiting).
  */
 const FIRST_BATCH_SIZE = 1000;
 /** A batch is also cut once its records' text reaches this many characters, so large records make smaller batches. */
@@ -142,7 +149,9 @@ export async function* readOcsf<R>(
   collector: RecordCollector<R> = new RecordArray() as unknown as RecordCollector<R>,
 ): AsyncGenerator<OcsfBatch<R>, OcsfReadSummary> {
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
-  let cutAt = Math.min(batchSize, FIRST_BATCH_SIZE);
+  const earlyCutAt = Math.min(batchSize, FIRST_BATCH_SIZE);
+  let firstBatch = true;
+  const cutNow = (pending: number) => pending >= batchSize || (pending >= earlyCutAt && (firstBatch || options.consumerWaiting?.() === true));
   const intake = new RecordIntake(
     collector,
     options.expectedProvider?.toLowerCase(),
@@ -165,10 +174,10 @@ export async function* readOcsf<R>(
         intake.take(element);
         // Bad records are gathered for a batch's worth of records, to name more than the first, and no batch leaves meanwhile.
         if (intake.hasEnoughBadRecords(batchSize)) intake.failIfBadRecords();
-        if (intake.pendingRecords >= cutAt || intake.pendingChars >= MAX_BATCH_CHARS) {
+        if (cutNow(intake.pendingRecords) || intake.pendingChars >= MAX_BATCH_CHARS) {
           intake.failIfBadRecords();
           yield intake.cutBatch(counted.bytes);
-          cutAt = batchSize;
+          firstBatch = false;
         }
       }
     }
