@@ -10,6 +10,7 @@ import { writeBatch } from '../../src/findings/ingestion/ingest-batch';
 import * as ingestionSql from '../../src/findings/ingestion/ingestion-sql';
 import { publishScan } from '../../src/findings/ingestion/scan-publication';
 import { aggregateScan } from '../../src/findings/overviews/scan-aggregation';
+import { analyzeOutgrownPartitions } from '../../src/findings/storage/finding-partitions';
 import * as searchWords from '../../src/findings/query/search-word-ranges';
 import * as staging from '../../src/findings/ingestion/staging-tables';
 import { forEachEncodedBatch } from '../../src/scans/execution/encoded-ocsf-batches';
@@ -18,7 +19,7 @@ import { generateOcsfRecords } from '../../src/scans/ocsf/ocsf-generator';
 import { readOcsf } from '../../src/scans/ocsf/ocsf-stream-reader';
 import { createBenchEnvironment } from '../support/bench-database';
 import { writeGzippedOcsfFile } from '../support/gzipped-ocsf-file';
-import { appDataSource, insertCompletedScan, insertProviderRow, insertTenant } from '../support/bench-ingestion';
+import { appDataSource, clientRunner, insertCompletedScan, insertProviderRow, insertTenant } from '../support/bench-ingestion';
 
 /**
  * `npm run bench:ingest-profile`: where an OCSF file import's time goes.
@@ -29,8 +30,9 @@ import { appDataSource, insertCompletedScan, insertProviderRow, insertTenant } f
  * reading and encoding take alone on one thread, the WAL the import wrote
  * against the WAL of its findings rows alone (copied into a table without
  * row-level security), and the tables' sizes; then what follows an import:
- * the scan's publication and its aggregation, of which the recording of its
- * words for text searches apart. PROFILE_BATCH_SIZE sets the
+ * the scan's publication, the ANALYZE of its month partitions that the
+ * overview job runs first (their statistics predate the scan), and its
+ * aggregation, of which the recording of its words for text searches apart. PROFILE_BATCH_SIZE sets the
  * batch size; PROFILE_EXPLAIN_BATCH=n prints the plans of the n-th batch's
  * statements (EXPLAIN ANALYZE, BUFFERS) to stderr. Run the built file under
  * `node --cpu-prof` for the Node side.
@@ -124,6 +126,10 @@ async function main(): Promise<void> {
     const publicationStart = process.hrtime.bigint();
     await rlsTransaction(app, tenantId, (m) => publishScan(m, scan));
     const publication = Number(process.hrtime.bigint() - publicationStart) / 1e9;
+    // As the overview job does: the scan's month partitions analyzed first when the scan outgrew their statistics.
+    const statisticsStart = process.hrtime.bigint();
+    const analyzed = await analyzeOutgrownPartitions(clientRunner(admin), scan.scanStartedAt);
+    const statistics = Number(process.hrtime.bigint() - statisticsStart) / 1e9;
     const aggregationStart = process.hrtime.bigint();
     await rlsTransaction(app, tenantId, (m) => aggregateScan(m, scan.scanId));
     const aggregation = Number(process.hrtime.bigint() - aggregationStart) / 1e9;
@@ -155,6 +161,8 @@ async function main(): Promise<void> {
         waiting_for_encoding_s: rounded(total - seconds.commit - Number(writing) / 1e9),
         statements_s: Object.fromEntries(Object.entries(importStatements).map(([k, v]) => [k, rounded(v)])),
         publication_s: rounded(publication),
+        statistics_s: rounded(statistics),
+        partitions_analyzed: analyzed,
         aggregation_s: rounded(aggregation),
         of_which_search_words_s: rounded(seconds.recordSearchWords ?? 0),
         import_wal_mb: rounded(importWal / 2 ** 20),

@@ -6,7 +6,10 @@ import { FindingPartitionsService } from '../../src/findings/storage/finding-par
 import { addMonths, partitionsOfMonth } from '../../src/findings/storage/finding-partitions';
 import { FINDING_PARTITIONS_EVERY_MS, FINDING_PARTITIONS_SCHEDULER_ID } from '../../src/tasks/handlers/finding-partitions.handler';
 import { adminClient } from '../support/database';
-import { fastQueueEnv, inspectQueue, waitFor } from '../support/tasks-fixture';
+import { insertTenant } from '../support/bench-ingestion';
+import { generateRecords } from '../support/finding-generator';
+import { ingestScan, insertProvider, insertScan } from '../support/findings-fixtures';
+import { enqueue, fastQueueEnv, inspectQueue, waitFor, waitForTaskEnd } from '../support/tasks-fixture';
 import { startTestApp, TestApp } from '../support/test-app';
 
 /** The monthly partitions of findings and resource_finding_links: the scheduled job that keeps them, and how they are made. */
@@ -80,5 +83,67 @@ describe('finding partitions', () => {
     } finally {
       await reader.end();
     }
+  });
+
+  it('a scan that outgrew its month partitions’ statistics has them analyzed before its overview is aggregated, and only then', async () => {
+    // A month no other test writes to, past the ones the partition job keeps.
+    const month = addMonths(new Date(), 41);
+    const names = partitionsOfMonth(month).map((p) => p.name);
+    await app.app.get(FindingPartitionsService).ensureUpcoming(month, 0);
+    // Autovacuum must not analyze them behind the test's back.
+    for (const name of names) await admin.query(`ALTER TABLE ${name} SET (autovacuum_enabled = false)`);
+    const tenantId = await insertTenant(admin, 'partition statistics');
+    const providerId = await insertProvider(admin, tenantId, 'aws', '616161616161');
+    const statistics = async () =>
+      (
+        await admin.query(
+          `SELECT c.relname AS name, c.reltuples::int AS rows, s.analyze_count::int AS analyzed, s.n_mod_since_analyze::int AS changed
+             FROM pg_class c JOIN pg_stat_all_tables s ON s.relid = c.oid WHERE c.relname = ANY($1) ORDER BY c.relname`,
+          [names],
+        )
+      ).rows;
+    let day = 0;
+    const scanOf = async (findings: number) => {
+      const startedAt = new Date(month.getTime() + ++day * 86_400_000);
+      const scanId = await insertScan(admin, tenantId, providerId, startedAt);
+      await ingestScan(app, { tenantId, scanId, providerId, scanStartedAt: startedAt }, generateRecords({ providerKey: 'stats', count: findings, scanIndex: day }), { aggregate: false });
+      // The writes' change counts reach the statistics system within about a second of their commits.
+      await waitFor('the change counts', async () => (await statistics()).every((t) => t.changed >= findings) || undefined);
+      return scanId;
+    };
+    const aggregate = async (scanId: string) => {
+      const task = await enqueue(app, tenantId, { name: 'scan-overview', args: { scanId, providerId } });
+      assert.equal((await waitForTaskEnd(task.id, 30000)).state, 'completed');
+      const [summaries] = (await admin.query(`SELECT count(*)::int AS n FROM scan_summaries WHERE scan_id = $1`, [scanId])).rows;
+      assert.ok(summaries.n > 0, 'the scan was aggregated');
+    };
+
+    // Never analyzed: the planner would take the partitions for nearly empty.
+    const first = await scanOf(2000);
+    assert.ok((await statistics()).every((t) => t.rows < 0 && t.analyzed === 0), JSON.stringify(await statistics()));
+    await aggregate(first);
+    const analyzed = await statistics();
+    assert.deepEqual(analyzed.map((t) => [t.name, t.analyzed, t.changed]), names.sort().map((name) => [name, 1, 0]));
+    assert.equal(analyzed.find((t) => t.name === names.find((n) => n.startsWith('findings_')))!.rows, 2000);
+
+    // Aggregated again, and then a scan of fewer rows than a tenth of them (and 50): the statistics stand.
+    await aggregate(first);
+    await aggregate(await scanOf(100));
+    assert.ok((await statistics()).every((t) => t.analyzed === 1), JSON.stringify(await statistics()));
+
+    // A scan past the threshold whose partitions another session holds locked (a VACUUM): the aggregation does not wait for it.
+    const third = await scanOf(1000);
+    const locker = await adminClient();
+    try {
+      await locker.query('BEGIN');
+      await locker.query(`LOCK TABLE ${names[0]} IN SHARE UPDATE EXCLUSIVE MODE`);
+      await aggregate(third);
+      assert.ok((await statistics()).every((t) => t.analyzed === 1), JSON.stringify(await statistics()));
+    } finally {
+      await locker.query('ROLLBACK');
+      await locker.end();
+    }
+    await aggregate(third);
+    assert.ok((await statistics()).every((t) => t.analyzed === 2 && t.changed === 0), JSON.stringify(await statistics()));
   });
 });

@@ -10,7 +10,7 @@ import { publishScan } from '../../src/findings/ingestion/scan-publication';
 import { IngestionRecord, IngestionScan } from '../../src/findings/ingestion/ingestion-record';
 import { aggregateScanCompliance } from '../../src/findings/compliance/compliance-aggregation';
 import { aggregateScan } from '../../src/findings/overviews/scan-aggregation';
-import { createMonthPartitions } from '../../src/findings/storage/finding-partitions';
+import { createMonthPartitions, SqlRunner } from '../../src/findings/storage/finding-partitions';
 import { batches } from './finding-generator';
 
 /**
@@ -51,9 +51,14 @@ export async function insertCompletedScans(admin: Client, scans: Array<{ tenantI
   return ids;
 }
 
+/** A pg client as the SqlRunner the partition functions take (rows, as a TypeORM manager answers). */
+export function clientRunner(admin: Client): SqlRunner {
+  return { query: (sql: string, params?: unknown[]) => admin.query(sql, params).then((r) => r.rows) };
+}
+
 /** Partitions for every month from `from` to two months after now, as the partition job would keep them. */
 export async function ensurePartitionsSince(admin: Client, from: Date): Promise<void> {
-  const runner = { query: (sql: string, params?: unknown[]) => admin.query(sql, params).then((r) => r.rows) };
+  const runner = clientRunner(admin);
   const end = new Date();
   end.setUTCMonth(end.getUTCMonth() + 2);
   for (let month = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), 1)); month <= end; month.setUTCMonth(month.getUTCMonth() + 1)) {

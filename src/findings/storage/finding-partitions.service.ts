@@ -1,7 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { TenantDatabase } from '../../database/tenant-database';
 import { JobOutcomeError } from '../../tasks/jobs/job-errors';
-import { addMonths, createMonthPartitions, partitionsOfMonth } from './finding-partitions';
+import { addMonths, analyzeOutgrownPartitions, createMonthPartitions, partitionsOfMonth } from './finding-partitions';
 
 /** Months ahead of the current one the partition job keeps created. */
 export const PARTITION_MONTHS_AHEAD = 2;
@@ -14,6 +14,7 @@ export const PARTITION_MONTHS_AHEAD = 2;
 @Injectable()
 export class FindingPartitionsService {
   private readonly knownMonths = new Set<string>();
+  private readonly logger = new Logger('FindingPartitionsService');
 
   constructor(private readonly database: TenantDatabase) {}
 
@@ -39,6 +40,30 @@ export class FindingPartitionsService {
     if (this.database.hasOwnerRole) return this.create(date);
     await this.requireExisting(date);
     return [];
+  }
+
+  /**
+   * Brings the statistics of the month's partitions of `date` up to date
+   * when a scan has outgrown them (see analyzeOutgrownPartitions), before
+   * the scan is aggregated. A new month's partition is never analyzed when
+   * its first scans arrive, and autovacuum comes up to a minute later (more
+   * when its workers are busy): meanwhile the planner takes the partition
+   * for nearly empty, and a 100,000-finding scan's aggregation took 10 s
+   * instead of 2.3 s. Best effort: without the owner role, or when the
+   * partition is locked (a VACUUM after a deletion), the aggregation runs on
+   * the statistics there are. Returns the partitions analyzed.
+   */
+  async analyzeOutgrown(date: Date): Promise<string[]> {
+    if (!this.database.hasOwnerRole) return [];
+    try {
+      return await this.database.adminTransaction(async (manager) => {
+        await manager.query(`SET LOCAL lock_timeout = '1s'`);
+        return analyzeOutgrownPartitions(manager, date);
+      });
+    } catch (error) {
+      this.logger.warn(`the partitions of ${monthKey(date)} keep their statistics: ${(error as Error).message}`);
+      return [];
+    }
   }
 
   private async requireExisting(date: Date): Promise<void> {

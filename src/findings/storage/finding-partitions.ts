@@ -78,3 +78,29 @@ export async function createMonthPartitions(runner: SqlRunner, date: Date): Prom
   }
   return created;
 }
+
+/**
+ * $1 partition names. Those whose statistics no longer describe them: never
+ * analyzed, or changed by more rows since their last analysis than
+ * autovacuum's own threshold (50 rows and a tenth of the table). The change
+ * counts come from the statistics system, which may lag a second behind the
+ * last commits; a scan large enough to matter is well past the threshold.
+ */
+const OUTGROWN_STATISTICS_SQL = `
+  SELECT c.relname AS name FROM pg_class c LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid
+   WHERE c.oid IN (SELECT to_regclass(name) FROM unnest($1::text[]) AS name)
+     AND (c.reltuples < 0 OR COALESCE(s.n_mod_since_analyze, 0) > 50 + 0.1 * c.reltuples)
+   ORDER BY c.relname`;
+
+/**
+ * ANALYZE of the partitions of the month of `date` whose statistics are
+ * outgrown; returns their names. Runs as the owner role (only an owner may
+ * analyze a table), inside the caller's transaction.
+ */
+export async function analyzeOutgrownPartitions(runner: SqlRunner, date: Date): Promise<string[]> {
+  const names = partitionsOfMonth(date).map((partition) => partition.name);
+  const outgrown = (await runner.query(OUTGROWN_STATISTICS_SQL, [names])) as Array<{ name: string }>;
+  // Names made from dates (partitionsOfMonth), never from input.
+  for (const { name } of outgrown) await runner.query(`ANALYZE ${name}`);
+  return outgrown.map((row) => row.name);
+}
