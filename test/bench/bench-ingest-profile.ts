@@ -60,17 +60,24 @@ function timed<F extends (...args: never[]) => Promise<unknown>>(label: (...args
   }) as F;
 }
 
-/** With PROFILE_EXPLAIN_BATCH=n, the n-th batch's statements run under EXPLAIN (ANALYZE, BUFFERS), their plans to stderr. */
+/**
+ * With PROFILE_EXPLAIN_BATCH=n, the n-th batch's statements also run under
+ * EXPLAIN (ANALYZE, BUFFERS), their plans to stderr: each inside a savepoint
+ * rolled back before the statement runs for real, so the batch goes on with
+ * the results it needs (their times then include the explained run).
+ */
 const EXPLAIN_BATCH = process.env.PROFILE_EXPLAIN_BATCH === undefined ? -1 : Number(process.env.PROFILE_EXPLAIN_BATCH);
 let currentBatch = 0;
 
-function explained<R>(run: (m: EntityManager, text: string, params?: unknown[]) => Promise<R>, empty: R) {
+function explained<R>(run: (m: EntityManager, text: string, params?: unknown[]) => Promise<R>) {
   return async (m: EntityManager, text: string, params?: unknown[]): Promise<R> => {
     const label = statementOf(m, text);
     if (currentBatch !== EXPLAIN_BATCH || label === 'other') return run(m, text, params);
+    await m.query('SAVEPOINT profile_explain');
     const plan = await plainRows<{ 'QUERY PLAN': string }>(m, `EXPLAIN (ANALYZE, BUFFERS) ${text}`, params);
+    await m.query('ROLLBACK TO SAVEPOINT profile_explain');
     process.stderr.write(`--- ${label}\n${plan.map((line) => line['QUERY PLAN']).join('\n')}\n`);
-    return empty;
+    return run(m, text, params);
   };
 }
 
@@ -78,8 +85,8 @@ function explained<R>(run: (m: EntityManager, text: string, params?: unknown[]) 
 const mutableSql = sql as { rows: typeof sql.rows; affected: typeof sql.affected };
 const statementOf = (_m: EntityManager, text: string): string => statementLabels.get(text) ?? 'other';
 const plainRows = sql.rows;
-mutableSql.rows = timed(statementOf, explained(plainRows, []) as typeof sql.rows);
-mutableSql.affected = timed(statementOf, explained(sql.affected, 0));
+mutableSql.rows = timed(statementOf, explained(plainRows) as typeof sql.rows);
+mutableSql.affected = timed(statementOf, explained(sql.affected));
 const mutableStaging = staging as { prepareStaging: typeof staging.prepareStaging; copyStage: typeof staging.copyStage };
 mutableStaging.prepareStaging = timed(() => 'prepareStaging', mutableStaging.prepareStaging);
 mutableStaging.copyStage = timed(() => 'copyStage', mutableStaging.copyStage);
