@@ -46,8 +46,6 @@ export interface AppConfig {
     replicaMaxLagMs: number;
     poolSize: number;
     statementTimeoutMs: number;
-    /** PostgreSQL's JIT compilation for this process's statements (DATABASE_JIT); off unless asked for. */
-    jit: boolean;
   };
   /**
    * clusterNodes: the seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES); empty for one server at `url`,
@@ -242,7 +240,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     REPLICA_MAX_LAG_MS: num({ default: 5000 }),
     DATABASE_POOL_SIZE: num({ default: 10 }),
     DATABASE_STATEMENT_TIMEOUT_MS: num({ default: 30000 }),
-    DATABASE_JIT: bool({ default: false }),
     REDIS_URL: url({ default: 'redis://127.0.0.1:6379' }),
     REDIS_PREFIX: str({ default: 'cspm' }),
     REDIS_CLUSTER_NODES: str({ default: '' }),
@@ -372,7 +369,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
       replicaMaxLagMs: e.REPLICA_MAX_LAG_MS,
       poolSize: e.DATABASE_POOL_SIZE,
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
-      jit: e.DATABASE_JIT,
     },
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX, clusterNodes: parseClusterNodes(e.REDIS_CLUSTER_NODES) },
     jwt: {

@@ -12,8 +12,6 @@ export interface PoolOptions {
   applicationName: string;
   /** How long opening a connection may take; 10 s unless given. */
   connectTimeoutMs?: number;
-  /** PostgreSQL's JIT compilation as the server sets it; off unless true (see postgresOptions). */
-  jit?: boolean;
 }
 
 /** Compiled migrations live beside the compiled sources in dist/migrations. */
@@ -37,10 +35,7 @@ export function postgresOptions(p: PoolOptions, withMigrations = false): DataSou
       // A process killed mid-statement (a worker's SIGKILL) would leave its statement running, holding
       // its locks, until it next writes to the dead socket: the job's next attempt would wait on them.
       // PostgreSQL 14+ checks the client every two seconds while a statement runs, and ends it.
-      // JIT compiles a statement whose estimated cost is high, and under row-level security estimates
-      // often are: compiling took 975 ms of a 1.6 s count at 10,000,000 findings, and a 100,000-finding
-      // scan's aggregation ran 3.0-3.2 s without it against 3.7-4.1 s with it.
-      options: `-c client_connection_check_interval=2000${p.jit ? '' : ' -c jit=off'}`,
+      options: '-c client_connection_check_interval=2000',
       connectionTimeoutMillis: p.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     },
   };

@@ -27,7 +27,6 @@ function pool(name: string, pick: (c: AppConfig) => string, sizeShare = 1, repli
         url: pick(config),
         poolSize: Math.max(1, Math.round(config.database.poolSize * sizeShare)),
         statementTimeoutMs: config.database.statementTimeoutMs,
-        jit: config.database.jit,
         applicationName: `cspm-api:${name}`,
         // An unreachable replica must cost a read little before it falls back to the primary.
         connectTimeoutMs: replica && config.database.replicaConfigured ? REPLICA_CONNECT_TIMEOUT_MS : undefined,
