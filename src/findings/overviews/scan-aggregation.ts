@@ -35,6 +35,10 @@ export async function scanBounds(manager: EntityManager, scanId: string): Promis
  * calls it after each scan.
  */
 export async function aggregateScan(manager: EntityManager, scanId: string): Promise<void> {
+  // One aggregation of a scan at a time (the overview job, a Mutelist backfill, a mute rule): two at once
+  // would each delete the rows the other has not committed yet, then insert the same keys. The second
+  // waits for the first's commit and then replaces its rows.
+  await rows(manager, `SELECT pg_advisory_xact_lock(hashtextextended('cspm:aggregate-scan:' || $1::text, 0))`, [scanId]);
   await affected(manager, `DELETE FROM scan_summaries WHERE scan_id = $1`, [scanId]);
   await affected(manager, `DELETE FROM scan_overview_summaries WHERE scan_id = $1`, [scanId]);
   await affected(manager, `DELETE FROM scan_resource_group_summaries WHERE scan_id = $1`, [scanId]);
