@@ -6,7 +6,7 @@ import { affected, rows } from '../../database/sql';
 import { currentPrincipal, tenantManager } from '../../database/tenant-context';
 import { newId } from '../../database/uuid';
 import { selectFindings } from '../finding-selection';
-import { aggregateScan } from '../overviews/scan-aggregation';
+import { aggregateScan, lockScanAggregations } from '../overviews/scan-aggregation';
 import { addColumnFilter, containsPattern } from '../query/column-filters';
 import { ROW_FILTER_SOURCE, RowFilterSource } from '../query/row-filter-source';
 import { SqlConditions } from '../query/sql-conditions';
@@ -121,6 +121,7 @@ export class MuteRulesService {
   private async refreshSummaries(scanIds: readonly string[]): Promise<void> {
     if (scanIds.length === 0) return;
     const manager = tenantManager();
+    await lockScanAggregations(manager, scanIds);
     await affected(manager, `UPDATE scan_ingestions SET aggregated_at = NULL WHERE scan_id = ANY($1::uuid[])`, [scanIds]);
     const latest = await latestCompletedScans(manager, () => `ARRAY(SELECT p.id FROM providers p WHERE p.deleted_at IS NULL)`);
     for (const scan of latest) if (scanIds.includes(scan.scanId)) await aggregateScan(manager, scan.scanId);

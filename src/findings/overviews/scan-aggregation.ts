@@ -34,11 +34,21 @@ export async function scanBounds(manager: EntityManager, scanId: string): Promis
  * words of its findings' text that searches look up. Runs in the caller's tenant transaction; the `overview` queue
  * calls it after each scan.
  */
+/**
+ * One aggregation of a scan at a time (the overview job, a Mutelist backfill, a mute rule): two at
+ * once would each delete the rows the other has not committed yet, then insert the same keys. The
+ * second waits for the first's commit and then replaces its rows. A transaction that writes rows the
+ * aggregation also writes (scan_ingestions) takes these locks first, in id order, so that neither
+ * waits for the other's rows while holding its lock.
+ */
+export async function lockScanAggregations(manager: EntityManager, scanIds: readonly string[]): Promise<void> {
+  for (const scanId of [...scanIds].sort()) {
+    await rows(manager, `SELECT pg_advisory_xact_lock(hashtextextended('cspm:aggregate-scan:' || $1::text, 0))`, [scanId]);
+  }
+}
+
 export async function aggregateScan(manager: EntityManager, scanId: string): Promise<void> {
-  // One aggregation of a scan at a time (the overview job, a Mutelist backfill, a mute rule): two at once
-  // would each delete the rows the other has not committed yet, then insert the same keys. The second
-  // waits for the first's commit and then replaces its rows.
-  await rows(manager, `SELECT pg_advisory_xact_lock(hashtextextended('cspm:aggregate-scan:' || $1::text, 0))`, [scanId]);
+  await lockScanAggregations(manager, [scanId]);
   await affected(manager, `DELETE FROM scan_summaries WHERE scan_id = $1`, [scanId]);
   await affected(manager, `DELETE FROM scan_overview_summaries WHERE scan_id = $1`, [scanId]);
   await affected(manager, `DELETE FROM scan_resource_group_summaries WHERE scan_id = $1`, [scanId]);
