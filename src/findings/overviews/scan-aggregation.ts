@@ -26,15 +26,6 @@ export async function scanBounds(manager: EntityManager, scanId: string): Promis
 }
 
 /**
- * Fills the summaries of one scan and the coarser ones the overviews read
- * (replacing earlier ones, so it can run again after a retry or a mute), the
- * failed-findings count of the resources it saw, its finding group
- * summaries, its counts per check category and resource group, its
- * distinct resources per resource group, its resource count, and (once) the
- * words of its findings' text that searches look up. Runs in the caller's tenant transaction; the `overview` queue
- * calls it after each scan.
- */
-/**
  * One aggregation of a scan at a time (the overview job, a Mutelist backfill, a mute rule): two at
  * once would each delete the rows the other has not committed yet, then insert the same keys. The
  * second waits for the first's commit and then replaces its rows. A transaction that writes rows the
@@ -47,6 +38,15 @@ export async function lockScanAggregations(manager: EntityManager, scanIds: read
   }
 }
 
+/**
+ * Fills the summaries of one scan and the coarser ones the overviews read
+ * (replacing earlier ones, so it can run again after a retry or a mute), the
+ * failed-findings count of the resources it saw, its finding group
+ * summaries, its counts per check category and resource group, its
+ * distinct resources per resource group, its resource count, and (once) the
+ * words of its findings' text that searches look up. Runs in the caller's tenant transaction; the `overview` queue
+ * calls it after each scan.
+ */
 export async function aggregateScan(manager: EntityManager, scanId: string): Promise<void> {
   await lockScanAggregations(manager, [scanId]);
   await affected(manager, `DELETE FROM scan_summaries WHERE scan_id = $1`, [scanId]);

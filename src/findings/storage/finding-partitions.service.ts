@@ -48,8 +48,8 @@ export class FindingPartitionsService {
    * the scan is aggregated. A new month's partition is never analyzed when
    * its first scans arrive, and autovacuum comes up to a minute later (more
    * when its workers are busy): meanwhile the planner takes the partition
-   * for nearly empty, and a 100,000-finding scan's aggregation took 10 s
-   * instead of 2.3 s. Best effort: without the owner role, or when the
+   * for nearly empty, and a 100,000-finding scan's aggregation took 8.5-10 s
+   * instead of 4.0-5.6 s (bench:ingest-profile). Best effort: without the owner role, or when the
    * partition is locked (a VACUUM after a deletion), the aggregation runs on
    * the statistics there are. Returns the partitions analyzed.
    */
