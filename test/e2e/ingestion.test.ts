@@ -209,4 +209,48 @@ describe('findings ingestion', () => {
     const resource = await admin.query(`SELECT name FROM resources WHERE provider_id = $1`, [provider]);
     assert.equal(resource.rows[0].name, expected);
   });
+
+  it("keeps a resource's tag links to what its latest record says, across batches and scans", async () => {
+    const provider = await insertProvider(admin, tenantId);
+    const record = (uid: string, resource: string, tags: Record<string, string>): IngestionRecord => ({
+      uid,
+      checkId: 'ec2_tagged',
+      checkTitle: 'Tagged',
+      status: 'PASS',
+      statusExtended: 'passes',
+      severity: 'low',
+      muted: false,
+      region: 'eu-west-1',
+      service: 'ec2',
+      resourceType: 'AwsEc2Instance',
+      resources: [{ uid: resource, name: resource, region: 'eu-west-1', service: 'ec2', type: 'AwsEc2Instance', tags }],
+      compliance: {},
+    });
+    const tagsOf = async () => {
+      const result = await admin.query(
+        `SELECT r.uid, array_agg(t.key || '=' || t.value ORDER BY t.key) AS tags FROM resources r
+           JOIN resource_tag_links l ON l.resource_id = r.id JOIN resource_tags t ON t.id = l.tag_id
+          WHERE r.provider_id = $1 GROUP BY r.uid`,
+        [provider],
+      );
+      return Object.fromEntries(result.rows.map((r) => [r.uid, r.tags]));
+    };
+    const importScan = async (minutesAgo: number, records: IngestionRecord[]) => {
+      const startedAt = new Date(Date.now() - minutesAgo * 60_000);
+      const scanId = await insertScan(admin, tenantId, provider, startedAt);
+      await ingestScan(app, { tenantId, scanId, providerId: provider, scanStartedAt: startedAt }, records, { batchSize: 1 });
+    };
+
+    // One import whose second batch names the first batch's resource again with other tags: the later record wins.
+    await importScan(30, [
+      record('f1', 'res-a', { env: 'prod', team: 'one' }),
+      record('f2', 'res-a', { env: 'prod', team: 'two' }),
+      record('f3', 'res-b', { owner: 'x' }),
+    ]);
+    assert.deepEqual(await tagsOf(), { 'res-a': ['env=prod', 'team=two'], 'res-b': ['owner=x'] });
+
+    // A later scan: a tag changes its value, one goes, one is added, and a resource loses all of its tags.
+    await importScan(20, [record('f1', 'res-a', { team: 'two', cost: 'low' }), record('f3', 'res-b', {})]);
+    assert.deepEqual(await tagsOf(), { 'res-a': ['cost=low', 'team=two'] });
+  });
 });

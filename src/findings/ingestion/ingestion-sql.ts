@@ -40,10 +40,14 @@ export const UPSERT_RESOURCES_SQL = `
    WHERE (r.name, r.region, r.service, r.type, r.partition, r.details, r.metadata)
          IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.region, EXCLUDED.service, EXCLUDED.type, EXCLUDED.partition, EXCLUDED.details, EXCLUDED.metadata)`;
 
-/** $1 tenant, $2 provider. The staged resources take the ids they are stored under (one key look-up each). */
+/**
+ * $1 tenant, $2 provider. The staged resources take the ids they are stored
+ * under (one key look-up each). A resource the upsert inserted keeps its
+ * staged id, a new random one; any other was stored before the batch.
+ */
 export const RESOLVE_RESOURCE_IDS_SQL = `
   UPDATE resource_stage s
-     SET id = (SELECT r.id FROM resources r WHERE r.tenant_id = $1 AND r.provider_id = $2 AND r.uid = s.uid)`;
+     SET (id, stored_before) = (SELECT r.id, r.id <> s.id FROM resources r WHERE r.tenant_id = $1 AND r.provider_id = $2 AND r.uid = s.uid)`;
 
 /**
  * $1 tenant, $2 scan, $3 provider, $4 scan start, $5 whether the provider
@@ -133,12 +137,25 @@ export const LINK_TAGS_SQL = `
     JOIN resource_tags t ON t.tenant_id = $1 AND t.key = tag.key AND t.value = tag.value
   ON CONFLICT DO NOTHING`;
 
-/** $1 tenant. A resource's tags are what its latest record says: links to tags it no longer has go. */
+/**
+ * $1 tenant. A resource's tags are what its latest record says: links to tags
+ * it no longer has go. Only a resource stored before the batch can have
+ * links; each one's are found through its key (OFFSET 0 keeps that look-up
+ * per resource, whatever the statistics say), and the stale ones deleted by
+ * their row addresses. Joined as a set, the planner read every tag link of
+ * the tenant for every batch, a cost that grew with the tenant rather than
+ * with the batch.
+ */
 export const UNLINK_STALE_TAGS_SQL = `
   DELETE FROM resource_tag_links l
-   USING resource_stage s, resource_tags t
-   WHERE l.tenant_id = $1 AND l.resource_id = s.id AND t.id = l.tag_id
-     AND NOT (s.tags ? t.key AND s.tags ->> t.key = t.value)`;
+   WHERE l.ctid = ANY(ARRAY(
+     SELECT x.link
+       FROM resource_stage s
+      CROSS JOIN LATERAL (
+        SELECT k.ctid AS link, k.tag_id FROM resource_tag_links k WHERE k.tenant_id = $1 AND k.resource_id = s.id OFFSET 0
+      ) x
+       JOIN resource_tags t ON t.id = x.tag_id
+      WHERE s.stored_before AND NOT (s.tags ? t.key AND s.tags ->> t.key = t.value)))`;
 
 /**
  * $1 tenant, $2 the batch's checks as {check id: {categories, resource_group}}.

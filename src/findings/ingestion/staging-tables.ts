@@ -16,9 +16,11 @@ const CREATE_STAGING_SQL = [
      id uuid, uid text, check_id text, check_title text, status text, status_extended text, severity text, muted boolean,
      muted_reason text, service text, region text, resource_type text, resource_uid text, compliance jsonb
    ) ON COMMIT DELETE ROWS`,
-  // One row per distinct resource of the batch; `id` becomes the stored resource's id after the upsert.
+  // One row per distinct resource of the batch; `id` becomes the stored resource's id after the upsert,
+  // and `stored_before` says whether the resource was stored before this batch.
   `CREATE TEMP TABLE IF NOT EXISTS resource_stage (
-     id uuid, uid text, name text, region text, service text, type text, tags jsonb, partition text, details text, metadata text
+     id uuid, uid text, name text, region text, service text, type text, tags jsonb, partition text, details text, metadata text,
+     stored_before boolean
    ) ON COMMIT DELETE ROWS`,
   // A finding's resources after its first (the first is its row's resource_uid).
   `CREATE TEMP TABLE IF NOT EXISTS link_stage (finding_id uuid, resource_uid text) ON COMMIT DELETE ROWS`,
