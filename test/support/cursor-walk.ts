@@ -8,8 +8,10 @@ export interface WalkResult extends LoadResult {
 /**
  * `connections` concurrent clients, each opening `firstPath` in cursor mode
  * and following its `links.next` until there is none or `maxPages` pages were
- * read, then starting over, for `seconds`: the latency of every page request
- * (first and following alike) as one distribution.
+ * read (with 1, the page alone), then starting over, for `seconds`: the
+ * latency of every page request (first and following alike) as one
+ * distribution. No request starts after `seconds`; each one started is
+ * measured to its end.
  */
 export async function cursorWalk(
   baseUrl: string,
