@@ -153,10 +153,7 @@ export class FindingsService {
 
   private async count(manager: EntityManager, selection: FindingSelection): Promise<PageCount> {
     const source = countSource(selection);
-    if (source === null) {
-      const count = () => this.readCache.count(manager, selection.conditions, selection.filters);
-      return isTextSearch(selection) ? walkingInIdOrder(manager, count) : count();
-    }
+    if (source === null) return this.readCache.count(manager, selection.conditions, selection.filters);
     const table = source === 'totals' ? 'finding_counts f' : 'scan_summaries f';
     const conditions = summaryConditions(selection, source === 'summaries');
     const [row] = await preparedRows<{ count: string }>(manager, `SELECT COALESCE(sum(f.findings), 0) AS count FROM ${table} ${conditions.where()}`, conditions.params);
@@ -166,7 +163,8 @@ export class FindingsService {
   /** One page of a list read; a text search ordered by id walks the index in that order (id-order-walk.ts). */
   private page(manager: EntityManager, selection: FindingSelection, keys: readonly OrderedKey[], limit: number, offset: number): Promise<FindingRow[]> {
     const read = () => this.pageRows(manager, selection.conditions, orderBySql(keys), limit, offset);
-    return isTextSearch(selection) && keys[0].sql === 'f.id' ? walkingInIdOrder(manager, read) : read();
+    const searched = selection.filters.some((f) => f.field === 'search');
+    return searched && keys[0].sql === 'f.id' ? walkingInIdOrder(manager, read) : read();
   }
 
   /**
@@ -194,10 +192,6 @@ export class FindingsService {
     );
   }
 
-}
-
-function isTextSearch(selection: FindingSelection): boolean {
-  return selection.filters.some((f) => f.field === 'search');
 }
 
 function mergeMetadata(parts: readonly FindingMetadata[]): FindingMetadata {

@@ -22,10 +22,7 @@ const SETTINGS: Record<string, string> = {
  * 1,800,000-finding tenant, against 3 ms walked newest first, which stops as
  * soon as the page is full. Only for reads ordered by id first: any other
  * order needs every row before the first one is known, which the default
- * plan does well. A search's capped count (page-counts.ts) is walked the
- * same way: it stops at the cap instead of reading every candidate row, and
- * when fewer rows match it reads them all without the JIT compilation the
- * default plan's estimate sets off.
+ * plan does well.
  *
  * The settings are transaction-local and put back once the page is read; a
  * failed read ends its transaction, and the settings with it.
