@@ -7,7 +7,7 @@ import { addMonths, analyzeOutgrownPartitions, partitionsOfMonth } from '../../s
 import { FINDING_PARTITIONS_EVERY_MS, FINDING_PARTITIONS_SCHEDULER_ID } from '../../src/tasks/handlers/finding-partitions.handler';
 import { adminClient } from '../support/database';
 import { scratchSchema } from '../support/rls-policy-check';
-import { insertTenant } from '../support/bench-ingestion';
+import { clientRunner, insertTenant } from '../support/bench-ingestion';
 import { generateRecords } from '../support/finding-generator';
 import { ingestScan, insertProvider, insertScan } from '../support/findings-fixtures';
 import { enqueue, fastQueueEnv, inspectQueue, waitFor, waitForTaskEnd } from '../support/tasks-fixture';
@@ -106,7 +106,7 @@ describe('finding partitions', () => {
     const month = addMonths(new Date(), 43);
     const names = partitionsOfMonth(month).map((p) => p.name).sort();
     const schema = await scratchSchema(admin);
-    const runner = { query: (sql: string, params?: unknown[]) => admin.query(sql, params).then((r) => r.rows) };
+    const runner = clientRunner(admin);
     const analyzeOutgrown = async () => {
       await admin.query('BEGIN');
       try {

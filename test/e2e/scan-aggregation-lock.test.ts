@@ -8,6 +8,7 @@ import { adminClient } from '../support/database';
 import { generateRecords } from '../support/finding-generator';
 import { ingestScan, insertProvider, insertScan } from '../support/findings-fixtures';
 import { signUp } from '../support/http-client';
+import { waitFor } from '../support/tasks-fixture';
 import { startTestApp, TestApp } from '../support/test-app';
 
 /**
@@ -80,11 +81,7 @@ describe('one aggregation of a scan at a time', () => {
     });
 
     try {
-      const deadline = Date.now() + 10_000;
-      while ((await waitingForAdvisoryLock()) === 0) {
-        assert.ok(Date.now() < deadline, 'the second aggregation never waited for the first');
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await waitFor('the second aggregation to wait for the first', async () => (await waitingForAdvisoryLock()) > 0, 10_000);
       assert.equal(secondFinished, false);
     } finally {
       release();

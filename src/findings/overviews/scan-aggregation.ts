@@ -33,9 +33,12 @@ export async function scanBounds(manager: EntityManager, scanId: string): Promis
  * waits for the other's rows while holding its lock.
  */
 export async function lockScanAggregations(manager: EntityManager, scanIds: readonly string[]): Promise<void> {
-  for (const scanId of [...scanIds].sort()) {
-    await rows(manager, `SELECT pg_advisory_xact_lock(hashtextextended('cspm:aggregate-scan:' || $1::text, 0))`, [scanId]);
-  }
+  await rows(
+    manager,
+    `SELECT pg_advisory_xact_lock(hashtextextended('cspm:aggregate-scan:' || s.id::text, 0))
+       FROM (SELECT DISTINCT id FROM unnest($1::uuid[]) AS u(id) ORDER BY id) s`,
+    [scanIds],
+  );
 }
 
 /**
