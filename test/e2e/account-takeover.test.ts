@@ -21,11 +21,17 @@ describe('account takeover from a stolen access token', () => {
   it('the password cannot be changed without the current one', async () => {
     const victim = await signUp(app.baseUrl, 'victim');
     const stolen = new ApiClient(app.baseUrl, victim.access);
-    const patch = (attributes: Record<string, string>) => stolen.patch(`/api/v1/users/${victim.userId}`, { data: { type: 'users', id: victim.userId, attributes } });
+    const patch = (attributes: Record<string, string | null>) => stolen.patch(`/api/v1/users/${victim.userId}`, { data: { type: 'users', id: victim.userId, attributes } });
 
     const without = await patch({ password: NEW_PASSWORD });
     assert.equal(without.status, 400, JSON.stringify(without.body));
     assert.equal(without.body.errors[0].code, 'current_password_required');
+    // Sent as null, an optional attribute is one left out.
+    const nullCurrent = await patch({ password: NEW_PASSWORD, current_password: null });
+    assert.equal(nullCurrent.status, 400, JSON.stringify(nullCurrent.body));
+    assert.equal(nullCurrent.body.errors[0].code, 'current_password_required');
+    const nullPassword = await patch({ password: null, current_password: null });
+    assert.equal(nullPassword.status, 200, JSON.stringify(nullPassword.body));
     const guessed = await patch({ password: NEW_PASSWORD, current_password: 'Guessed-Password-1!' });
     assert.equal(guessed.status, 403);
     assert.equal(guessed.body.errors[0].code, 'current_password_invalid');
