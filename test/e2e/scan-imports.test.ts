@@ -59,6 +59,8 @@ describe('scan imports', () => {
         SCAN_IMPORT_MAX_BYTES: String(MAX_BYTES),
         SCAN_IMPORT_MAX_DECOMPRESSED_BYTES: String(MAX_DECOMPRESSED_BYTES),
         SCAN_RECORD_MAX_BYTES: String(MAX_RECORD_BYTES),
+        // Small batches: an import crosses many batch boundaries, where a cancel is seen.
+        SCAN_INGESTION_BATCH_SIZE: '500',
       },
       LocalAppModule,
     );
@@ -260,7 +262,11 @@ describe('scan imports', () => {
 
   it('a cancel while the file is being ingested stops it: task and scan end cancelled, nothing is kept', async () => {
     const { id: providerId, uid } = await awsProvider(owner.client);
-    const file = gzipSync(Buffer.from(JSON.stringify([...generateOcsfRecords({ providerType: 'aws', accountUid: uid, count: 30000, seed: 21 })])));
+    // Within every size limit, so that only the cancel can end it early (a file past SCAN_IMPORT_MAX_DECOMPRESSED_BYTES
+    // raced the cancel: it failed at the limit when the reader got there first).
+    const json = Buffer.from(JSON.stringify([...generateOcsfRecords({ providerType: 'aws', accountUid: uid, count: 9000, seed: 21 })]));
+    assert.ok(json.length < MAX_DECOMPRESSED_BYTES, `${json.length} bytes decompressed`);
+    const file = gzipSync(json);
     assert.ok(file.length < MAX_BYTES, `${file.length} bytes`);
     const accepted = await uploadImport(owner.client, { provider_id: providerId }, file);
     assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
