@@ -1,5 +1,6 @@
-import { IsDefined, IsEmail, IsISO8601, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsDefined, IsEmail, IsISO8601, IsString, Length, MaxLength } from 'class-validator';
 import { Example } from '../common/jsonapi/example';
+import { Omittable } from '../common/jsonapi/omittable';
 
 const EMAIL_MESSAGE = { message: 'email must be a valid email address' };
 
@@ -9,12 +10,12 @@ export class CreateInvitationAttributes {
    * Default: seven days from now. No example: the accepted window moves with
    * the clock (24 hours to 7 days ahead), so any fixed date goes stale.
    */
-  @IsOptional() @IsISO8601({ strict: true }) expires_at?: string;
+  @Omittable() @IsISO8601({ strict: true }) expires_at?: string;
 }
 
 export class UpdateInvitationAttributes {
-  @Example('ana.souza@example.com') @IsOptional() @IsEmail({}, EMAIL_MESSAGE) @MaxLength(254) email?: string;
-  @IsOptional() @IsISO8601({ strict: true }) expires_at?: string;
+  @Example('ana.souza@example.com') @Omittable() @IsEmail({}, EMAIL_MESSAGE) @MaxLength(254) email?: string;
+  @Omittable() @IsISO8601({ strict: true }) expires_at?: string;
 }
 
 export class AcceptInvitationAttributes {

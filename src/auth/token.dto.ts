@@ -1,11 +1,12 @@
-import { IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsString, IsUUID, MaxLength } from 'class-validator';
 import { Example } from '../common/jsonapi/example';
+import { Omittable } from '../common/jsonapi/omittable';
 
 export class SignInAttributes {
   @Example('ana@example.com') @IsString() @IsNotEmpty() @MaxLength(254) email!: string;
   @Example('Correct-Horse-9-Battery') @IsString() @IsNotEmpty() @MaxLength(1024) password!: string;
   /** The contract's optional tenant choice at sign-in, checked against the user's memberships. */
-  @Example('3f0c9d2e-8a41-4b6e-9c1d-2e7f5a8b4c60') @IsOptional() @IsUUID() tenant_id?: string;
+  @Example('3f0c9d2e-8a41-4b6e-9c1d-2e7f5a8b4c60') @Omittable() @IsUUID() tenant_id?: string;
 }
 
 export class RefreshAttributes {

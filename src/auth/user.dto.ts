@@ -1,18 +1,19 @@
-import { IsEmail, IsNotEmpty, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsEmail, IsNotEmpty, IsString, Length, MaxLength } from 'class-validator';
 import { Example } from '../common/jsonapi/example';
+import { Omittable } from '../common/jsonapi/omittable';
 
 export class SignUpAttributes {
   @Example('Ana Souza') @IsString() @Length(3, 150) name!: string;
   @Example('ana@example.com') @IsEmail({}, { message: 'email must be a valid email address' }) @MaxLength(254) email!: string;
   @Example('Correct-Horse-9-Battery') @IsString() @IsNotEmpty() password!: string;
-  @Example('Acme Corp') @IsOptional() @IsString() @MaxLength(150) company_name?: string;
+  @Example('Acme Corp') @Omittable() @IsString() @MaxLength(150) company_name?: string;
 }
 
 export class UpdateUserAttributes {
-  @Example('Ana M. Souza') @IsOptional() @IsString() @Length(3, 150) name?: string;
-  @Example('ana.souza@example.com') @IsOptional() @IsEmail({}, { message: 'email must be a valid email address' }) @MaxLength(254) email?: string;
-  @Example('Stapled-Battery-4-Horse') @IsOptional() @IsString() @IsNotEmpty() password?: string;
-  @Example('Acme Corp') @IsOptional() @IsString() @MaxLength(150) company_name?: string;
+  @Example('Ana M. Souza') @Omittable() @IsString() @Length(3, 150) name?: string;
+  @Example('ana.souza@example.com') @Omittable() @IsEmail({}, { message: 'email must be a valid email address' }) @MaxLength(254) email?: string;
+  @Example('Stapled-Battery-4-Horse') @Omittable() @IsString() @IsNotEmpty() password?: string;
+  @Example('Acme Corp') @Omittable() @IsString() @MaxLength(150) company_name?: string;
   /** Needed to change the password or the email. */
-  @Example('Correct-Horse-9-Battery') @IsOptional() @IsString() @IsNotEmpty() @MaxLength(1024) current_password?: string;
+  @Example('Correct-Horse-9-Battery') @Omittable() @IsString() @IsNotEmpty() @MaxLength(1024) current_password?: string;
 }

@@ -176,21 +176,18 @@ export class UsersService {
     if (!credentials) throw ApiError.notFound();
     const newEmail = attributes.email?.trim();
     const emailChange = newEmail !== undefined && newEmail.toLowerCase() !== credentials.email.toLowerCase() ? newEmail : undefined;
-    // An optional attribute sent as null is one left out, as the OpenAPI document describes them (nullable, not required).
-    const password = attributes.password ?? undefined;
-    const currentPassword = attributes.current_password ?? undefined;
-    if (password !== undefined || emailChange !== undefined) {
+    if (attributes.password !== undefined || emailChange !== undefined) {
       // A thief with an access token guesses the password here: the account's sign-in budget applies.
-      if (currentPassword !== undefined) await this.guesses.consume(credentials.email);
-      await requireCurrentPassword(credentials.password, currentPassword);
+      if (attributes.current_password !== undefined) await this.guesses.consume(credentials.email);
+      await requireCurrentPassword(credentials.password, attributes.current_password);
     }
 
     const changes: Parameters<typeof updateUser>[1] = {};
     if (attributes.name !== undefined) changes.name = attributes.name;
     if (attributes.company_name !== undefined) changes.company_name = attributes.company_name;
-    if (password !== undefined) {
-      checkPasswordPolicy(password, emailChange ?? credentials.email);
-      changes.password = await hashPassword(password);
+    if (attributes.password !== undefined) {
+      checkPasswordPolicy(attributes.password, emailChange ?? credentials.email);
+      changes.password = await hashPassword(attributes.password);
     }
     await updateUser(id, changes);
     if (changes.password !== undefined) await this.tokens.revokeAllSessionsOfUser(id);

@@ -2,6 +2,7 @@ import { getMetadataStorage } from 'class-validator';
 import type { ValidationMetadata } from 'class-validator/types/metadata/ValidationMetadata';
 import type { JsonSchema } from '../common/jsonapi/attribute-schema';
 import { exampleOf } from '../common/jsonapi/example';
+import { attributeNullability } from '../common/jsonapi/omittable';
 import type { BodyOptions } from '../common/jsonapi/request-body';
 
 /** What each class-validator constraint says in JSON Schema; constraints not listed add nothing. */
@@ -32,7 +33,7 @@ const ARRAY_CONSTRAINTS = new Set(['isArray', 'arrayMinSize', 'arrayMaxSize']);
 
 export interface ClassSchema {
   schema: JsonSchema;
-  /** Properties without @IsOptional: a create body must send them. */
+  /** Properties without @IsOptional or @Omittable: a create body must send them. */
   required: string[];
   /** The @Example value of each property that has one. */
   example: Record<string, unknown>;
@@ -44,13 +45,16 @@ export interface ClassSchema {
  */
 export function classSchema(target: Function): ClassSchema {
   const metadata = getMetadataStorage().getTargetValidationMetadatas(target, '', true, false) as ValidationMetadata[];
+  const nullability = attributeNullability(target);
   const byProperty = new Map<string, ValidationMetadata[]>();
   for (const entry of metadata) byProperty.set(entry.propertyName, [...(byProperty.get(entry.propertyName) ?? []), entry]);
   const properties: Record<string, JsonSchema> = {};
   const required: string[] = [];
   const example: Record<string, unknown> = {};
   for (const [name, entries] of byProperty) {
-    const optional = entries.some((entry) => entry.type === 'conditionalValidation' && entry.name === 'isOptional');
+    // @IsOptional and @Omittable (a condition without a name) both let a body leave the property out; only @IsOptional lets it be null.
+    const optional = entries.some((entry) => entry.type === 'conditionalValidation');
+    const nullable = nullability.get(name) === true;
     let own: JsonSchema = {};
     let items: JsonSchema | undefined;
     for (const entry of entries) {
@@ -62,8 +66,7 @@ export function classSchema(target: Function): ClassSchema {
     }
     if (items) own = { type: 'array', ...own, items };
     if (own.enum && !own.type) own = { type: 'string', ...own };
-    // @IsOptional lets null through as well as a missing member.
-    if (optional) own = withNull(own);
+    if (nullable) own = withNull(own);
     const declared = exampleOf(target, name);
     if (declared.found) {
       own = { ...own, examples: [declared.value] };

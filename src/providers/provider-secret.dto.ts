@@ -1,6 +1,7 @@
 import { IsDefined, IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { SECRET_TYPES, SecretType } from './secret-schemas';
 import { Example } from '../common/jsonapi/example';
+import { Omittable } from '../common/jsonapi/omittable';
 
 /** `secret` is checked field by field against the provider's credential shapes by validateSecret. */
 export class CreateProviderSecretAttributes {
@@ -11,6 +12,6 @@ export class CreateProviderSecretAttributes {
 
 export class UpdateProviderSecretAttributes {
   @Example('Prowler scan role') @IsOptional() @IsString() @Length(3, 100) name?: string | null;
-  @Example('role') @IsOptional() @IsIn(SECRET_TYPES) secret_type?: SecretType;
-  @Example({ role_arn: 'arn:aws:iam::123456789012:role/ProwlerScan', external_id: 'acme-prowler-7f3a' }) @IsOptional() secret?: unknown;
+  @Example('role') @Omittable() @IsIn(SECRET_TYPES) secret_type?: SecretType;
+  @Example({ role_arn: 'arn:aws:iam::123456789012:role/ProwlerScan', external_id: 'acme-prowler-7f3a' }) @Omittable() secret?: unknown;
 }

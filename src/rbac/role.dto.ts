@@ -1,14 +1,15 @@
-import { IsBoolean, IsDefined, IsOptional, IsString, Length } from 'class-validator';
+import { IsBoolean, IsDefined, IsString, Length } from 'class-validator';
 import { Example } from '../common/jsonapi/example';
+import { Omittable } from '../common/jsonapi/omittable';
 
 class RolePermissionAttributes {
-  @Example(false) @IsOptional() @IsBoolean() manage_users?: boolean;
-  @Example(false) @IsOptional() @IsBoolean() manage_account?: boolean;
-  @Example(false) @IsOptional() @IsBoolean() manage_billing?: boolean;
-  @Example(false) @IsOptional() @IsBoolean() manage_providers?: boolean;
-  @Example(false) @IsOptional() @IsBoolean() manage_integrations?: boolean;
-  @Example(true) @IsOptional() @IsBoolean() manage_scans?: boolean;
-  @Example(true) @IsOptional() @IsBoolean() unlimited_visibility?: boolean;
+  @Example(false) @Omittable() @IsBoolean() manage_users?: boolean;
+  @Example(false) @Omittable() @IsBoolean() manage_account?: boolean;
+  @Example(false) @Omittable() @IsBoolean() manage_billing?: boolean;
+  @Example(false) @Omittable() @IsBoolean() manage_providers?: boolean;
+  @Example(false) @Omittable() @IsBoolean() manage_integrations?: boolean;
+  @Example(true) @Omittable() @IsBoolean() manage_scans?: boolean;
+  @Example(true) @Omittable() @IsBoolean() unlimited_visibility?: boolean;
 }
 
 /** Permissions left out of a new role are off. */
@@ -17,5 +18,5 @@ export class CreateRoleAttributes extends RolePermissionAttributes {
 }
 
 export class UpdateRoleAttributes extends RolePermissionAttributes {
-  @Example('Senior auditor') @IsOptional() @IsString() @Length(1, 255) name?: string;
+  @Example('Senior auditor') @Omittable() @IsString() @Length(1, 255) name?: string;
 }

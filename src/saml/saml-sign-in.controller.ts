@@ -4,7 +4,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import Redis from 'ioredis';
-import { IsOptional, IsString, Length } from 'class-validator';
+import { IsString, Length } from 'class-validator';
 import { ApiError } from '../common/errors/api-error';
 import { Endpoint } from '../common/http/endpoint.decorator';
 import { Example } from '../common/jsonapi/example';
@@ -15,11 +15,12 @@ import { APP_CONFIG } from '../config/config.module';
 import { REDIS } from '../redis/redis.module';
 import { TokenThrottleGuard } from '../auth/token-throttle.guard';
 import { SamlSignInService } from './saml-sign-in.service';
+import { Omittable } from '../common/jsonapi/omittable';
 
 class SamlInitiateAttributes {
   /** Prowler's UI sends the whole email address here; a bare domain works too. */
   @Example('ana@example.com') @IsString() @Length(1, 254) email_domain!: string;
-  @Example('https://app.example.com/api/auth/callback/saml') @IsOptional() @IsString() @Length(1, 2000) callback_url?: string;
+  @Example('https://app.example.com/api/auth/callback/saml') @Omittable() @IsString() @Length(1, 2000) callback_url?: string;
 }
 
 /** How long the one-time id a finished sign-in hands the UI stays good. */
@@ -38,7 +39,7 @@ export class SamlSignInController {
 
   /** What Prowler's sign-in page calls: 302 to the IdP with a signed-in request, 403 for a domain no tenant configured. */
   @Post('auth/saml/initiate')
-  @Endpoint({ summary: 'Start a SAML sign-in for an email address: redirects (302) to the IdP', public: true, status: 302 })
+  @Endpoint({ summary: 'Start a SAML sign-in for an email address: redirects (302) to the IdP', public: true, status: 302, errors: [403] })
   async initiate(@ResourceBody({ type: 'saml-initiate', attributes: SamlInitiateAttributes }) { attributes }: ParsedResourceBody<SamlInitiateAttributes>, @Res({ passthrough: true }) reply: FastifyReply) {
     reply.header('location', await this.saml.initiate(attributes.email_domain));
   }

@@ -1,6 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { validate, ValidationError } from 'class-validator';
 import { ApiError, ApiErrors } from '../errors/api-error';
+import { attributeNullability } from './omittable';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DATA_MEMBERS = new Set(['type', 'id', 'attributes', 'relationships']);
@@ -51,11 +52,16 @@ export async function parseResourceBody<T extends object>(body: unknown, options
   const rawAttributes = data.attributes === undefined ? {} : data.attributes;
   if (!isPlainObject(rawAttributes)) throw ApiError.badRequest('invalid', 'data.attributes must be an object.', { pointer: '/data/attributes' });
   const attributes = Object.fromEntries(Object.entries(rawAttributes).filter(([key]) => options.acceptsTenantId || !IGNORED_ATTRIBUTES.has(key)));
+  // A null is refused on its own, before the property's other rules, unless the attribute may be cleared (@IsOptional).
+  const nullable = attributeNullability(options.attributes);
+  const nulls = Object.keys(attributes).filter((name) => attributes[name] === null && nullable.get(name) === false);
+  if (nulls.length > 0) throw new ApiErrors(nulls.map((name) => ApiError.badRequest('null', `${name} may not be null.`, { pointer: `/data/attributes/${name}` })));
   const instance = plainToInstance(options.attributes, attributes, { enableImplicitConversion: false });
   const errors = await validate(instance as object, {
     whitelist: true,
     forbidNonWhitelisted: true,
-    skipMissingProperties: options.id !== undefined,
+    // An update leaves out what it keeps; null is a value, checked as any other (@IsOptional says where it may be sent).
+    skipUndefinedProperties: options.id !== undefined,
     validationError: { target: false, value: false },
   });
   if (errors.length > 0) throw new ApiErrors(errors.flatMap((e) => toApiErrors(e, '/data/attributes')));
@@ -116,7 +122,7 @@ function readIdentifier(item: unknown, type: string, pointer: string): ResourceI
 function toApiErrors(error: ValidationError, base: string): ApiError[] {
   const pointer = `${base}/${error.property}`;
   const own = Object.entries(error.constraints ?? {}).map(([constraint, message]) =>
-    ApiError.badRequest(constraint === 'whitelistValidation' ? 'invalid' : constraint === 'isDefined' ? 'required' : 'invalid',
+    ApiError.badRequest(constraint === 'isDefined' ? 'required' : 'invalid',
       constraint === 'whitelistValidation' ? `Unknown attribute '${error.property}'.` : message,
       { pointer }),
   );
