@@ -22,7 +22,7 @@ export async function affected(manager: EntityManager, sql: string, params: unkn
 }
 
 interface PgClientLike {
-  query(config: { name: string; text: string; values: unknown[]; types?: TypeParsers }): Promise<{ rows: unknown[] }>;
+  query(config: { name?: string; text: string; values: unknown[]; types?: TypeParsers }): Promise<{ rows: unknown[] }>;
 }
 
 const statementNames = new Map<string, string>();
@@ -37,12 +37,22 @@ function statementName(sql: string): string {
 }
 
 /**
+ * The most statements preparedRows keeps prepared on one pooled connection.
+ * Past it a new text runs unnamed (planned on each call): a client cycling
+ * through filter shapes and page sizes cannot grow a backend's memory without
+ * bound, while the texts a connection met first, the common ones, stay
+ * prepared.
+ */
+export const MAX_PREPARED_PER_CONNECTION = 256;
+const preparedOn = new WeakMap<PgClientLike, Set<string>>();
+
+/**
  * Rows of a fixed, hot statement through a named prepared statement: PostgreSQL
  * plans it once per connection instead of on every call, which for the
  * per-request principal query was most of its cost. Only for SQL whose text
- * does not vary with input (each distinct text stays prepared on every
- * pooled connection). `types` replaces pg's type parsers for this statement's
- * columns (see wire-text-types).
+ * does not vary with input values (each distinct text stays prepared on the
+ * pooled connection, up to MAX_PREPARED_PER_CONNECTION). `types` replaces
+ * pg's type parsers for this statement's columns (see wire-text-types).
  */
 export async function preparedRows<T = Record<string, unknown>>(manager: EntityManager, sql: string, params: unknown[] = [], types?: TypeParsers): Promise<T[]> {
   const client = (manager.queryRunner as unknown as { databaseConnection?: PgClientLike } | undefined)?.databaseConnection;
@@ -50,6 +60,10 @@ export async function preparedRows<T = Record<string, unknown>>(manager: EntityM
     if (types) throw new Error('preparedRows: type parsers need a pg connection');
     return rows<T>(manager, sql, params);
   }
-  const result = await client.query({ name: statementName(sql), text: sql, values: params, ...(types ? { types } : {}) });
+  const name = statementName(sql);
+  const prepared = preparedOn.get(client) ?? new Set<string>();
+  preparedOn.set(client, prepared);
+  if (!prepared.has(name) && prepared.size < MAX_PREPARED_PER_CONNECTION) prepared.add(name);
+  const result = await client.query({ ...(prepared.has(name) ? { name } : {}), text: sql, values: params, ...(types ? { types } : {}) });
   return result.rows as T[];
 }

@@ -170,19 +170,27 @@ export class FindingsService {
   /**
    * One page, with each finding's resource ids read for just the rows shown.
    * Prepared per connection: its text varies only with the shape of the
-   * filters and sort (values, limit and offset are parameters), and planning
-   * it over the partitions cost as much as running it. Timestamps come back
-   * as the ISO strings the answer shows (RENDERED_TEXT_TYPES).
+   * filters and sort and the page size (filter values and a later page's
+   * offset are parameters), and planning it over the partitions cost as much
+   * as running it. The first page of a list and every cursor page (offset 0)
+   * carry their LIMIT as a literal: as a parameter, PostgreSQL costs the
+   * statement's generic plan as if it read a tenth of the rows, judges it
+   * worse than planning each call, and so plans every call again (0.5-1 ms,
+   * as long as the read). Timestamps come back as the ISO strings the answer
+   * shows (RENDERED_TEXT_TYPES).
    */
   private pageRows(manager: EntityManager, conditions: SqlConditions, orderBy: string, limit: number, offset: number): Promise<FindingRow[]> {
-    const params = [...conditions.params, limit, offset];
+    if (!Number.isSafeInteger(limit) || limit < 0) throw new Error(`pageRows: a page's limit is a whole number, not ${limit}`);
+    const firstRows = offset === 0;
+    const params = firstRows ? [...conditions.params] : [...conditions.params, limit, offset];
+    const limitSql = firstRows ? `LIMIT ${limit}` : `LIMIT $${params.length - 1} OFFSET $${params.length}`;
     return preparedRows<FindingRow>(
       manager,
       `SELECT page.*, ARRAY(SELECT l.resource_id FROM resource_finding_links l
                              WHERE l.tenant_id = page.tenant_id AND l.finding_id = page.id ORDER BY l.resource_id) AS resource_ids,
               m.categories, m.resource_group
          FROM (SELECT ${FINDING_COLUMNS_SQL}, f.tenant_id FROM findings f ${conditions.where()}
-                ORDER BY ${orderBy} LIMIT $${params.length - 1} OFFSET $${params.length}) page
+                ORDER BY ${orderBy} ${limitSql}) page
          -- One key look-up per row shown: joined as a set, the tenant's whole check list was read into a hash for every page.
          LEFT JOIN LATERAL (SELECT k.categories, k.resource_group FROM check_metadata k
                              WHERE k.tenant_id = page.tenant_id AND k.check_id = page.check_id LIMIT 1) m ON true
