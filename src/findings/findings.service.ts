@@ -85,7 +85,8 @@ export class FindingsService {
     const manager = tenantManager();
     const selection = await selectFindings(manager, [], 'all', this.rowFilter);
     selection.conditions.add(`f.id = ANY(${selection.conditions.param([...ids])}::uuid[])`);
-    return this.pageRows(manager, selection.conditions, 'f.id', ids.length, 0);
+    // The ids bound the rows: no LIMIT, so every such read shares one statement whatever its number of ids.
+    return this.pageRows(manager, selection.conditions, 'f.id', null, 0);
   }
 
   async get(id: string, include: readonly string[]): Promise<FindingPage> {
@@ -176,14 +177,14 @@ export class FindingsService {
    * carry their LIMIT as a literal: as a parameter, PostgreSQL costs the
    * statement's generic plan as if it read a tenth of the rows, judges it
    * worse than planning each call, and so plans every call again (0.5-1 ms,
-   * as long as the read). Timestamps come back as the ISO strings the answer
-   * shows (RENDERED_TEXT_TYPES).
+   * as long as the read). A read by ids passes no limit (null). Timestamps
+   * come back as the ISO strings the answer shows (RENDERED_TEXT_TYPES).
    */
-  private pageRows(manager: EntityManager, conditions: SqlConditions, orderBy: string, limit: number, offset: number): Promise<FindingRow[]> {
-    if (!Number.isSafeInteger(limit) || limit < 0) throw new Error(`pageRows: a page's limit is a whole number, not ${limit}`);
+  private pageRows(manager: EntityManager, conditions: SqlConditions, orderBy: string, limit: number | null, offset: number): Promise<FindingRow[]> {
+    if (limit !== null && (!Number.isSafeInteger(limit) || limit < 0)) throw new Error(`pageRows: a page's limit is a whole number, not ${limit}`);
     const firstRows = offset === 0;
     const params = firstRows ? [...conditions.params] : [...conditions.params, limit, offset];
-    const limitSql = firstRows ? `LIMIT ${limit}` : `LIMIT $${params.length - 1} OFFSET $${params.length}`;
+    const limitSql = !firstRows ? `LIMIT $${params.length - 1} OFFSET $${params.length}` : limit === null ? '' : `LIMIT ${limit}`;
     return preparedRows<FindingRow>(
       manager,
       `SELECT page.*, ARRAY(SELECT l.resource_id FROM resource_finding_links l

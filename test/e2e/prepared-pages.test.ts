@@ -70,6 +70,18 @@ describe('prepared findings pages', () => {
     assert.equal((await pageStatements()).length, before + 1);
   });
 
+  it('findings included by id share one statement, whatever their number', async () => {
+    const byIds = async () => (await reads.query(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement LIKE '%f.id = ANY(%'`))[0].n as number;
+    const included = new Set<number>();
+    for (const size of [1, 2, 3, 4]) {
+      const answer = await world.owner.client.get(`/api/v1/resources?include=findings&page[size]=${size}`);
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      included.add((answer.body.included ?? []).filter((item: { type: string }) => item.type === 'findings').length);
+    }
+    assert.ok(included.size > 1, `the pages included different numbers of findings: ${[...included]}`);
+    assert.equal(await byIds(), 1);
+  });
+
   it('a connection keeps at most MAX_PREPARED_PER_CONNECTION statements; past it, new texts still answer', async () => {
     await database.transaction(async (manager) => {
       const held = (await manager.query(`SELECT count(*)::int AS n FROM pg_prepared_statements`))[0].n as number;
