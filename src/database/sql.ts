@@ -25,26 +25,28 @@ interface PgClientLike {
   query(config: { name?: string; text: string; values: unknown[]; types?: TypeParsers }): Promise<{ rows: unknown[] }>;
 }
 
-const statementNames = new Map<string, string>();
-
-function statementName(sql: string): string {
-  let name = statementNames.get(sql);
-  if (!name) {
-    name = `s_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
-    statementNames.set(sql, name);
-  }
-  return name;
-}
-
 /**
  * The most statements preparedRows keeps prepared on one pooled connection.
  * Past it a new text runs unnamed (planned on each call): a client cycling
- * through filter shapes and page sizes cannot grow a backend's memory without
- * bound, while the texts a connection met first, the common ones, stay
- * prepared.
+ * through filter shapes and page sizes cannot grow a backend's memory, nor
+ * this process's, without bound, while the texts a connection met first, the
+ * common ones, stay prepared.
  */
 export const MAX_PREPARED_PER_CONNECTION = 256;
-const preparedOn = new WeakMap<PgClientLike, Set<string>>();
+/** Per pooled connection, the statement name of each text prepared on it. */
+const preparedOn = new WeakMap<PgClientLike, Map<string, string>>();
+
+/** The name `sql` is prepared under on this connection, or undefined once the connection holds its most. */
+function statementName(client: PgClientLike, sql: string): string | undefined {
+  let prepared = preparedOn.get(client);
+  if (!prepared) preparedOn.set(client, (prepared = new Map()));
+  let name = prepared.get(sql);
+  if (name === undefined && prepared.size < MAX_PREPARED_PER_CONNECTION) {
+    name = `s_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+    prepared.set(sql, name);
+  }
+  return name;
+}
 
 /**
  * Rows of a fixed, hot statement through a named prepared statement: PostgreSQL
@@ -60,10 +62,7 @@ export async function preparedRows<T = Record<string, unknown>>(manager: EntityM
     if (types) throw new Error('preparedRows: type parsers need a pg connection');
     return rows<T>(manager, sql, params);
   }
-  const name = statementName(sql);
-  const prepared = preparedOn.get(client) ?? new Set<string>();
-  preparedOn.set(client, prepared);
-  if (!prepared.has(name) && prepared.size < MAX_PREPARED_PER_CONNECTION) prepared.add(name);
-  const result = await client.query({ ...(prepared.has(name) ? { name } : {}), text: sql, values: params, ...(types ? { types } : {}) });
+  const name = statementName(client, sql);
+  const result = await client.query({ ...(name ? { name } : {}), text: sql, values: params, ...(types ? { types } : {}) });
   return result.rows as T[];
 }

@@ -8,6 +8,7 @@ import { IsString, Length } from 'class-validator';
 import { ApiError } from '../common/errors/api-error';
 import { Endpoint } from '../common/http/endpoint.decorator';
 import { Example } from '../common/jsonapi/example';
+import { Omittable } from '../common/jsonapi/omittable';
 import { ParsedResourceBody } from '../common/jsonapi/request-body';
 import { ResourceBody } from '../common/jsonapi/resource-body.decorator';
 import { AppConfig } from '../config/app-config';
@@ -15,7 +16,6 @@ import { APP_CONFIG } from '../config/config.module';
 import { REDIS } from '../redis/redis.module';
 import { TokenThrottleGuard } from '../auth/token-throttle.guard';
 import { SamlSignInService } from './saml-sign-in.service';
-import { Omittable } from '../common/jsonapi/omittable';
 
 class SamlInitiateAttributes {
   /** Prowler's UI sends the whole email address here; a bare domain works too. */

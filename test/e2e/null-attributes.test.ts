@@ -122,6 +122,7 @@ describe('null body attributes: a 400 where the document forbids null, never a 5
   it('answers each null as its schema says', async () => {
     const failures: string[] = [];
     let nullable = 0;
+    let cleared = 0;
     for (const operation of operations) {
       const { path, stored } = await concretePath(operation.path);
       const id = operation.method === 'POST' ? undefined : path.match(/\/([0-9a-f-]{36})$/)?.[1];
@@ -130,8 +131,14 @@ describe('null body attributes: a 400 where the document forbids null, never a 5
         const what = `${operation.method} ${operation.path} ${name}: null -> ${answer.status} ${JSON.stringify(answer.body).slice(0, 240)}`;
         if (answer.status >= 500) failures.push(what);
         else if (!stored && answer.status === 404) continue; // no such resource to change here (mute rules need findings, SAML an IdP)
-        else if (mayBeNull(schema)) nullable++;
-        else {
+        else if (mayBeNull(schema)) {
+          nullable++;
+          // On a stored resource, a null the document allows clears the attribute.
+          if (operation.method === 'PATCH' && answer.status === 200) {
+            if (answer.body.data.attributes[name] === null) cleared++;
+            else failures.push(`${what} (not cleared)`);
+          }
+        } else {
           const pointers = (answer.body?.errors ?? []).map((error: { source?: { pointer?: string } }) => error.source?.pointer);
           if (answer.status !== 400 || !pointers.includes(`/data/attributes/${name}`)) failures.push(what);
           else if (!operation.data.properties!.attributes.required?.includes(name) && answer.body.errors.some((error: { code: string }) => error.code !== 'null')) {
@@ -144,6 +151,8 @@ describe('null body attributes: a 400 where the document forbids null, never a 5
     assert.deepEqual(failures, []);
     // The attributes Prowler lets clear (a provider's alias, a secret's or a scan's name) and our rules' optional texts.
     assert.ok(nullable >= 8, `${nullable} nullable attributes were sent`);
+    // A provider's alias, a secret's and a scan's name, a rule's description and group key, each on a stored resource.
+    assert.ok(cleared >= 5, `${cleared} attributes cleared by PATCH`);
     // The owner still signs in and reads their tenant: no null reached a stored row.
     assert.equal((await owner.client.get(`/api/v1/tenants/${owner.tenantId}`)).status, 200);
     assert.equal((await owner.client.get('/api/v1/users/me')).body.data.attributes.email, owner.email);

@@ -12,13 +12,22 @@ export function Omittable(): PropertyDecorator {
   return ValidateIf((_object, value) => value !== undefined);
 }
 
-/** The properties of a body's attributes class and whether each may be null (declared @IsOptional). */
+const nullabilityOf = new WeakMap<Function, Map<string, boolean>>();
+
+/**
+ * The properties of a body's attributes class and whether each may be null
+ * (declared @IsOptional). Worked out once per class: every request body is
+ * checked against it.
+ */
 export function attributeNullability(target: Function): Map<string, boolean> {
+  let nullable = nullabilityOf.get(target);
+  if (nullable) return nullable;
+  nullable = new Map<string, boolean>();
   const metadata = getMetadataStorage().getTargetValidationMetadatas(target, '', true, false) as ValidationMetadata[];
-  const nullable = new Map<string, boolean>();
   for (const entry of metadata) {
     const optional = entry.type === 'conditionalValidation' && entry.name === 'isOptional';
     nullable.set(entry.propertyName, (nullable.get(entry.propertyName) ?? false) || optional);
   }
+  nullabilityOf.set(target, nullable);
   return nullable;
 }
