@@ -330,6 +330,29 @@ describe('readOcsf normalisation', () => {
     assert.equal(records[1].uid, (FIXTURE_FINDINGS[1].finding_info as RawOcsfFinding).uid);
   });
 
+  it('reads records whatever their layout, when a nested value or a later separator breaks the layout of the first two', async () => {
+    const findings = Array.from({ length: 40 }, (_, index) => withField(fixtureCopy()[index % 5], 'finding_info.uid', `finding-${index}`));
+    const twoResources = findings[2];
+    withField(twoResources, 'resources', [...(twoResources.resources as unknown[]), { ...(twoResources.resources as RawOcsfFinding[])[0], uid: 'second-resource' }]);
+    const compact = findings.map((finding) => JSON.stringify(finding));
+    // Record 2's resources laid out like the records themselves ("},\n{"): the end guessed from the layout falls inside it.
+    compact[2] = compact[2].replace('},{"cloud_partition"', '},\n{"cloud_partition"');
+    assert.ok(compact[2].includes('},\n{'));
+    // From record 10 on, records share lines: the layout learnt no longer holds.
+    const text = `[\n${compact.slice(0, 10).join(',\n')},\n${compact.slice(10).join(', ')}\n]`;
+
+    for (const chunkSize of [undefined, 7, 1000]) {
+      const { records } = await readAll(fromText(text, chunkSize));
+      assert.deepEqual(records.map((record) => record.uid), findings.map((_, index) => `finding-${index}`), `chunks of ${chunkSize}`);
+      assert.deepEqual(records[2].resources.map((resource) => resource.uid).slice(1), ['second-resource']);
+    }
+
+    // A record that is not JSON, after records taken on the layout's word, is named with its line.
+    const broken = `[\n${compact.slice(0, 6).join(',\n')},\n{"class_uid": 2004, "status_code": FAIL},\n${compact[6]}\n]`;
+    const { error } = await readError(fromText(broken));
+    assert.deepEqual(error.badRecords.map((record) => [record.index, record.line]), [[6, 9]]);
+  });
+
   it('reads an empty file, as Prowler leaves when a scan finds nothing, and an empty array, as no records', async () => {
     for (const text of ['', ' \n', '[]', ' [ \n ] \n']) {
       const { batches, summary } = await readAll(fromText(text));

@@ -227,7 +227,7 @@ class RecordIntake<R> {
     let finding: RawOcsfFinding;
     try {
       // The splitter cuts elements from '{' to its matching '}', so what parses is an object.
-      finding = JSON.parse(element.text) as RawOcsfFinding;
+      finding = (element.parsed ?? JSON.parse(element.text)) as RawOcsfFinding;
     } catch (error) {
       this.addBadRecord({ ...position, problems: [`not valid JSON (${(error as Error).message})`] });
       return;
@@ -366,6 +366,8 @@ interface ArrayElementText {
   text: string;
   index: number;
   line: number;
+  /** The element already parsed, when the splitter had to parse it to know where it ends (see TopLevelArraySplitter). */
+  parsed?: unknown;
 }
 
 type SplitterState = 'beforeArray' | 'afterOpeningBracket' | 'afterComma' | 'afterElement' | 'inElement' | 'afterArray';
@@ -378,15 +380,35 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 const NEWLINE = 0x0a;
+/** Each missed guess costs a search of the rest of the chunk, and maybe a parse: a file that keeps defeating them is followed exactly. */
+const MAX_MISSED_GUESSES = 16;
 
 /**
  * Cuts the text of a top-level JSON array of objects into the texts of its
  * elements, fed in chunks of any size. It follows only what it must to find
  * where an element ends (depth, strings and their escapes); JSON.parse checks
  * each element's own syntax.
+ *
+ * Following every string and brace took a sixth of an import's parsing
+ * thread, so once the file's layout is known it guesses instead: writers put
+ * the same separator between all elements, and where it holds a line break
+ * (Prowler's indented output, or one record per line) it cannot occur inside
+ * a string, which holds no raw line break. The first `}` + separator + `{`
+ * after an element's start is then taken for its end, and JSON.parse decides:
+ * a text that starts at the element's own `{` and parses is that element,
+ * whole. A guess that does not parse (a nested value laid out like the
+ * array's elements, an element that goes on into the next chunk, bad JSON)
+ * costs one failed parse, and the element is followed exactly as before.
  */
 class TopLevelArraySplitter {
   private state: SplitterState = 'beforeArray';
+  /** What lies between the first two elements, gathered while the layout is being learnt; null once it is. */
+  private separator: string | null = null;
+  private layoutLearnt = false;
+  /** `}` + separator + `{`, when the separator holds a line break: what ends every element but the last. */
+  private elementEnd: string | null = null;
+  /** Guesses missed in a row: past MAX_MISSED_GUESSES the layout is not what was learnt, and guessing stops. */
+  private missedGuesses = 0;
   private depth = 0;
   private inString = false;
   private escaped = false;
@@ -404,6 +426,13 @@ class TopLevelArraySplitter {
     let position = 0;
     while (position < text.length) {
       if (this.state === 'inElement') {
+        const guessed = this.elementChars === 0 ? this.guessElement(text, position) : null;
+        if (guessed) {
+          elements.push(guessed);
+          position += guessed.text.length;
+          this.state = 'afterElement';
+          continue;
+        }
         const end = this.scanElement(text, position);
         // Checked before the piece is kept: one record must not grow without bound in memory.
         this.countElementChars((end < 0 ? text.length : end) - position);
@@ -415,10 +444,12 @@ class TopLevelArraySplitter {
         elements.push({ text: this.pieces.join(''), index: this.elementCount++, line: this.elementLine });
         this.pieces = [];
         this.state = 'afterElement';
+        if (!this.layoutLearnt) this.separator ??= '';
         position = end;
         continue;
       }
       const code = text.charCodeAt(position);
+      if (this.separator !== null) this.learnLayout(code);
       if (code === NEWLINE) {
         this.line++;
       } else if (!isWhitespace(code)) {
@@ -474,6 +505,45 @@ class TopLevelArraySplitter {
       case 'inElement':
         throw new Error('opensElement() is only called between elements');
     }
+  }
+
+  /**
+   * The element starting at `from` (its `{`), when the file's separator ends
+   * it within this chunk and what it encloses parses; null to follow it exactly.
+   */
+  private guessElement(text: string, from: number): ArrayElementText | null {
+    if (this.elementEnd === null) return null;
+    const close = text.indexOf(this.elementEnd, from);
+    if (close < 0 || close + 1 - from > this.maxElementChars) return this.missedGuess();
+    const candidate = text.slice(from, close + 1);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(candidate);
+    } catch {
+      return this.missedGuess();
+    }
+    this.missedGuesses = 0;
+    const element = { text: candidate, index: this.elementCount++, line: this.elementLine, parsed };
+    for (let newline = candidate.indexOf('\n'); newline >= 0; newline = candidate.indexOf('\n', newline + 1)) this.line++;
+    return element;
+  }
+
+  /** An element that goes on into the next chunk misses too, but the next one is found again; a file laid out otherwise never is. */
+  private missedGuess(): null {
+    if (++this.missedGuesses > MAX_MISSED_GUESSES) this.elementEnd = null;
+    return null;
+  }
+
+  /** Gathers what lies between the first two elements, from the first one's `}` to the next `{`. */
+  private learnLayout(code: number): void {
+    if (code !== OPEN_BRACE) {
+      this.separator += String.fromCharCode(code);
+      return;
+    }
+    const separator = this.separator ?? '';
+    this.elementEnd = separator.includes('\n') ? `}${separator}{` : null;
+    this.separator = null;
+    this.layoutLearnt = true;
   }
 
   private countElementChars(chars: number): void {
