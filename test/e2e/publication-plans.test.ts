@@ -1,0 +1,90 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import { rlsTransaction } from '../../src/database/rls-transaction';
+import { ingestBatch } from '../../src/findings/ingestion/ingest-batch';
+import { IngestionScan } from '../../src/findings/ingestion/ingestion-record';
+import { publishScan } from '../../src/findings/ingestion/scan-publication';
+import { partitionsOfMonth } from '../../src/findings/storage/finding-partitions';
+import { adminClient } from '../support/database';
+import { appDataSource, ensurePartitionsSince, insertCompletedScan, insertProviderRow, insertTenant } from '../support/bench-ingestion';
+import { batches, generateRecords } from '../support/finding-generator';
+
+const FINDINGS = 3000;
+
+/**
+ * Publication reads every finding of the scan it publishes, twice (the
+ * running totals, the latest state), while the month partition's statistics
+ * still predate them. The plans it runs are read back from PostgreSQL's
+ * auto_explain, as notices on the publishing connection.
+ */
+describe('scan publication plans', () => {
+  let admin: Client;
+  let app: DataSource;
+  let explaining: DataSource;
+  const plans: string[] = [];
+
+  before(async () => {
+    admin = await adminClient();
+    app = await appDataSource(process.env.DATABASE_URL!, 1);
+    // One connection, opened as the server's superuser (auto_explain is loaded per session), then acting as the app role.
+    explaining = await appDataSource(process.env.DATABASE_ADMIN_URL!, 1);
+    const appRole = new URL(process.env.DATABASE_URL!).username;
+    const runner = explaining.createQueryRunner();
+    const connection = (await runner.connect()) as Client;
+    connection.on('notice', (notice) => {
+      if (notice.message?.startsWith('duration:')) plans.push(notice.message);
+    });
+    await runner.query(
+      `LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; SET auto_explain.log_level = notice; SET client_min_messages = notice; SET ROLE ${appRole}`,
+    );
+    await runner.release();
+  });
+  after(async () => {
+    await explaining.destroy();
+    await app.destroy();
+    await admin.end();
+  });
+
+  it("reads the scan's findings page by page in heap order, not row by row through the primary key, and puts the planner's settings back", async () => {
+    const tenantId = await insertTenant(admin, 'publication plans');
+    const providerId = await insertProviderRow(admin, tenantId, '123456789012');
+    const startedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+    await ensurePartitionsSince(admin, startedAt);
+    const scan: IngestionScan = { tenantId, providerId, scanStartedAt: startedAt, scanId: await insertCompletedScan(admin, tenantId, providerId, startedAt) };
+    // Statistics taken before the scan's rows exist, as they are when a scan is published (the overview job takes them after).
+    const [findingsPartition] = partitionsOfMonth(startedAt);
+    await admin.query(`ANALYZE ${findingsPartition.name}`);
+    for (const batch of batches(generateRecords({ providerKey: 'plans', count: FINDINGS }), 1000)) {
+      await rlsTransaction(app, tenantId, (m) => ingestBatch(m, scan, batch));
+    }
+
+    const settingsAfter = await rlsTransaction(explaining, tenantId, async (m) => {
+      assert.equal(await publishScan(m, scan), true);
+      return (await m.query(`SELECT current_setting('enable_indexscan') AS indexscan, current_setting('enable_sort') AS sort, current_setting('jit') AS jit`))[0];
+    });
+    assert.deepEqual(settingsAfter, { indexscan: 'on', sort: 'on', jit: 'on' });
+
+    const planOf = (table: string) => {
+      const found = plans.filter((plan) => plan.includes(`INSERT INTO ${table}`) && plan.includes(findingsPartition.name));
+      assert.equal(found.length, 1, `one plan of the ${table} statement reading ${findingsPartition.name}: ${plans.join('\n\n')}`);
+      return found[0];
+    };
+    for (const table of ['finding_counts', 'finding_latest']) {
+      const plan = planOf(table);
+      assert.match(plan, new RegExp(`Bitmap Heap Scan on ${findingsPartition.name}`), plan);
+      assert.doesNotMatch(plan, /(?<!Bitmap )Index (Only )?Scan/, plan);
+    }
+    // The totals hash their handful of groups rather than sort the scan's rows to group them.
+    assert.match(planOf('finding_counts'), /HashAggregate/);
+    assert.doesNotMatch(planOf('finding_counts'), /Sort/);
+
+    const stored = await admin.query(
+      `SELECT (SELECT sum(findings)::int FROM finding_counts WHERE provider_id = $1) AS totals,
+              (SELECT count(*)::int FROM finding_latest WHERE provider_id = $1 AND last_scan_id = $2) AS latest`,
+      [providerId, scan.scanId],
+    );
+    assert.deepEqual(stored.rows[0], { totals: FINDINGS, latest: FINDINGS });
+  });
+});
