@@ -7,6 +7,7 @@ import { ingestBatch } from '../../src/findings/ingestion/ingest-batch';
 import { IngestionScan } from '../../src/findings/ingestion/ingestion-record';
 import { publishScan } from '../../src/findings/ingestion/scan-publication';
 import { partitionsOfMonth } from '../../src/findings/storage/finding-partitions';
+import { uniqueResourceCount } from '../../src/scans/execution/scan-execution.service';
 import { adminClient } from '../support/database';
 import { appDataSource, ensurePartitionsSince, insertCompletedScan, insertProviderRow, insertTenant } from '../support/bench-ingestion';
 import { batches, generateRecords } from '../support/finding-generator';
@@ -15,7 +16,8 @@ const FINDINGS = 3000;
 
 /**
  * Publication reads every finding of the scan it publishes, twice (the
- * running totals, the latest state), while the month partition's statistics
+ * running totals, the latest state), and an import counts the scan's
+ * distinct resources just before, while the month partition's statistics
  * still predate them. The plans it runs are read back from PostgreSQL's
  * auto_explain, as notices on the publishing connection.
  */
@@ -47,7 +49,7 @@ describe('scan publication plans', () => {
     await admin.end();
   });
 
-  it("reads the scan's findings page by page in heap order, not row by row through the primary key, and puts the planner's settings back", async () => {
+  it("reads the scan's findings page by page in heap order, not row by row through the primary key, joins by hashing, and puts the planner's settings back", async () => {
     const tenantId = await insertTenant(admin, 'publication plans');
     const providerId = await insertProviderRow(admin, tenantId, '123456789012');
     const startedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
@@ -60,25 +62,38 @@ describe('scan publication plans', () => {
       await rlsTransaction(app, tenantId, (m) => ingestBatch(m, scan, batch));
     }
 
-    const settingsAfter = await rlsTransaction(explaining, tenantId, async (m) => {
+    const { resources, settingsAfter } = await rlsTransaction(explaining, tenantId, async (m) => {
+      const counted = await uniqueResourceCount(m, { scanId: scan.scanId, startedAt });
       assert.equal(await publishScan(m, scan), true);
-      return (await m.query(`SELECT current_setting('enable_indexscan') AS indexscan, current_setting('enable_sort') AS sort, current_setting('jit') AS jit`))[0];
+      const settings = `SELECT current_setting('enable_indexscan') AS indexscan, current_setting('enable_nestloop') AS nestloop,
+                               current_setting('enable_mergejoin') AS mergejoin, current_setting('enable_sort') AS sort, current_setting('jit') AS jit`;
+      return { resources: counted, settingsAfter: (await m.query(settings))[0] };
     });
-    assert.deepEqual(settingsAfter, { indexscan: 'on', sort: 'on', jit: 'on' });
+    assert.deepEqual(settingsAfter, { indexscan: 'on', nestloop: 'on', mergejoin: 'on', sort: 'on', jit: 'on' });
 
-    const planOf = (table: string) => {
-      const found = plans.filter((plan) => plan.includes(`INSERT INTO ${table}`) && plan.includes(findingsPartition.name));
-      assert.equal(found.length, 1, `one plan of the ${table} statement reading ${findingsPartition.name}: ${plans.join('\n\n')}`);
+    const planOf = (statement: string) => {
+      const found = plans.filter((plan) => plan.includes(statement) && plan.includes(findingsPartition.name));
+      assert.equal(found.length, 1, `one plan of the ${statement} statement reading ${findingsPartition.name}: ${plans.join('\n\n')}`);
       return found[0];
     };
-    for (const table of ['finding_counts', 'finding_latest']) {
-      const plan = planOf(table);
+    for (const statement of ['INSERT INTO finding_counts', 'INSERT INTO finding_latest', 'SELECT DISTINCT l.resource_id']) {
+      const plan = planOf(statement);
       assert.match(plan, new RegExp(`Bitmap Heap Scan on ${findingsPartition.name}`), plan);
       assert.doesNotMatch(plan, /(?<!Bitmap )Index (Only )?Scan/, plan);
     }
     // The totals hash their handful of groups rather than sort the scan's rows to group them.
-    assert.match(planOf('finding_counts'), /HashAggregate/);
-    assert.doesNotMatch(planOf('finding_counts'), /Sort/);
+    assert.match(planOf('INSERT INTO finding_counts'), /HashAggregate/);
+    assert.doesNotMatch(planOf('INSERT INTO finding_counts'), /Sort/);
+    // The scan's distinct resources: its links and its findings each read once, joined by hashing, not probed per finding.
+    const resourcesPlan = planOf('SELECT DISTINCT l.resource_id');
+    assert.match(resourcesPlan, /Hash Join/);
+    assert.doesNotMatch(resourcesPlan, /Nested Loop|Merge Join/);
+    const stagedResources = await admin.query(
+      `SELECT count(DISTINCT l.resource_id)::int AS n FROM resource_finding_links l JOIN findings f ON f.id = l.finding_id WHERE f.scan_id = $1`,
+      [scan.scanId],
+    );
+    assert.equal(resources, stagedResources.rows[0].n);
+    assert.ok(resources > 0);
 
     const stored = await admin.query(
       `SELECT (SELECT sum(findings)::int FROM finding_counts WHERE provider_id = $1) AS totals,

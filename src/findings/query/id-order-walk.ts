@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { withLocalSettings } from '../../database/local-settings';
 
 /** What the planner may not do for such a read, and each setting's reason (see walkingInIdOrder). */
 const SETTINGS: Record<string, string> = {
@@ -27,10 +28,6 @@ const SETTINGS: Record<string, string> = {
  * The settings are transaction-local and put back once the page is read; a
  * failed read ends its transaction, and the settings with it.
  */
-export async function walkingInIdOrder<T>(manager: EntityManager, read: () => Promise<T>): Promise<T> {
-  const names = Object.keys(SETTINGS);
-  await manager.query(names.map((name) => `SET LOCAL ${name} = ${SETTINGS[name]}`).join('; '));
-  const result = await read();
-  await manager.query(names.map((name) => `RESET ${name}`).join('; '));
-  return result;
+export function walkingInIdOrder<T>(manager: EntityManager, read: () => Promise<T>): Promise<T> {
+  return withLocalSettings(manager, SETTINGS, read);
 }

@@ -9,6 +9,7 @@ import { FindingsIngestionService } from '../../findings/ingestion/findings-inge
 import { IngestionScan } from '../../findings/ingestion/ingestion-record';
 import { TenantStep } from '../../findings/ingestion/scan-publication';
 import { idRangeOfMs } from '../../findings/storage/finding-ids';
+import { readingWholeScan } from '../../findings/storage/whole-scan-reads';
 import { tenantMutelist } from '../../processors/mutelist/tenant-mutelist';
 import { ProviderSecretsService } from '../../providers/provider-secrets.service';
 import { deterministicId } from '../../tasks/jobs/deterministic-id';
@@ -200,25 +201,29 @@ export class ScanExecution {
 
 /**
  * The distinct resources of a scan's findings, counted before publication.
- * The scan's findings were just written, so the partition's statistics may
- * not know them yet: the planner may then expect one finding and, given a
- * plain join, scan every link of the tenant once per finding (quadratic: a
+ * The scan's findings were just written, so the partition's statistics do
+ * not know them yet, and the planner expects one finding: given a plain join
+ * it would scan every link of the tenant once per finding (quadratic: a
  * 20,000-finding import, retried over the dead rows of a killed attempt, ran
- * into the statement timeout). The lateral look-up, kept apart by OFFSET 0,
- * probes the links' primary key once per finding whatever the estimate.
+ * into the statement timeout), and a probe per finding visits the links in
+ * random order. The links of the scan's id range and the scan's findings are
+ * each read in heap order and joined by hashing instead (readingWholeScan),
+ * whatever the estimates; the range may hold links of another scan that
+ * started in the same millisecond, which the join leaves out.
  */
-async function uniqueResourceCount(manager: EntityManager, scan: StartedScan): Promise<number> {
+export async function uniqueResourceCount(manager: EntityManager, scan: Pick<StartedScan, 'scanId' | 'startedAt'>): Promise<number> {
   const range = idRangeOfMs(Math.floor(scan.startedAt.getTime()));
-  const [row] = await rows<{ n: number }>(
-    manager,
-    `SELECT count(DISTINCT l.resource_id)::int AS n
-       FROM findings f
-      CROSS JOIN LATERAL (
-        SELECT resource_id FROM resource_finding_links
-         WHERE tenant_id = f.tenant_id AND finding_id = f.id
-        OFFSET 0) l
-      WHERE f.scan_id = $1 AND f.id >= $2::uuid AND f.id < $3::uuid`,
-    [scan.scanId, range.from, range.to],
+  const [row] = await readingWholeScan(manager, () =>
+    rows<{ n: number }>(
+      manager,
+      `SELECT count(*)::int AS n FROM (
+         SELECT DISTINCT l.resource_id
+           FROM findings f
+           JOIN resource_finding_links l ON l.tenant_id = f.tenant_id AND l.finding_id = f.id
+          WHERE f.scan_id = $1 AND f.id >= $2::uuid AND f.id < $3::uuid AND l.finding_id >= $2::uuid AND l.finding_id < $3::uuid
+       ) scan_resources`,
+      [scan.scanId, range.from, range.to],
+    ),
   );
   return row.n;
 }
