@@ -6,6 +6,7 @@ import { rlsTransaction } from '../../src/database/rls-transaction';
 import { ingestBatch } from '../../src/findings/ingestion/ingest-batch';
 import { IngestionScan } from '../../src/findings/ingestion/ingestion-record';
 import { publishScan } from '../../src/findings/ingestion/scan-publication';
+import { aggregateScanCompliance } from '../../src/findings/compliance/compliance-aggregation';
 import { partitionsOfMonth } from '../../src/findings/storage/finding-partitions';
 import { uniqueResourceCount } from '../../src/scans/execution/scan-execution.service';
 import { adminClient } from '../support/database';
@@ -16,9 +17,10 @@ const FINDINGS = 3000;
 
 /**
  * Publication reads every finding of the scan it publishes, twice (the
- * running totals, the latest state), and an import counts the scan's
- * distinct resources just before, while the month partition's statistics
- * still predate them. The plans it runs are read back from PostgreSQL's
+ * running totals, the latest state), an import counts the scan's distinct
+ * resources just before, and the compliance job summarises them beside the
+ * overview job, all while the month partition's statistics may still
+ * predate them. The plans it runs are read back from PostgreSQL's
  * auto_explain, as notices on the publishing connection.
  */
 describe('scan publication plans', () => {
@@ -65,6 +67,9 @@ describe('scan publication plans', () => {
     const { resources, settingsAfter } = await rlsTransaction(explaining, tenantId, async (m) => {
       const counted = await uniqueResourceCount(m, { scanId: scan.scanId, startedAt });
       assert.equal(await publishScan(m, scan), true);
+      // The compliance job runs beside the overview job, which takes the statistics: it may read before they are.
+      const compliance = await aggregateScanCompliance(m, scan.scanId);
+      assert.ok(compliance.check_rows > 0 && compliance.requirement_rows > 0);
       const settings = `SELECT current_setting('enable_indexscan') AS indexscan, current_setting('enable_nestloop') AS nestloop,
                                current_setting('enable_mergejoin') AS mergejoin, current_setting('enable_sort') AS sort, current_setting('jit') AS jit`;
       return { resources: counted, settingsAfter: (await m.query(settings))[0] };
@@ -76,7 +81,8 @@ describe('scan publication plans', () => {
       assert.equal(found.length, 1, `one plan of the ${statement} statement reading ${findingsPartition.name}: ${plans.join('\n\n')}`);
       return found[0];
     };
-    for (const statement of ['INSERT INTO finding_counts', 'INSERT INTO finding_latest', 'SELECT DISTINCT l.resource_id']) {
+    const reads = ['INSERT INTO finding_counts', 'INSERT INTO finding_latest', 'SELECT DISTINCT l.resource_id', 'INSERT INTO scan_check_summaries', 'INSERT INTO compliance_requirement_summaries'];
+    for (const statement of reads) {
       const plan = planOf(statement);
       assert.match(plan, new RegExp(`Bitmap Heap Scan on ${findingsPartition.name}`), plan);
       assert.doesNotMatch(plan, /(?<!Bitmap )Index (Only )?Scan/, plan);

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { affected, rows } from '../../database/sql';
 import { SCAN_FINDINGS, scanBounds } from '../overviews/scan-aggregation';
+import { readingWholeScan } from '../storage/whole-scan-reads';
 import { CHECK_COUNTS_SQL } from './check-counts-sql';
 import { FINDING_REQUIREMENTS_JOIN, FRAMEWORK_KEY_SQL, REQUIREMENT_COUNTS_SQL, REQUIREMENT_ID_SQL } from './finding-requirements-sql';
 
@@ -27,6 +28,12 @@ export async function aggregateScanCompliance(manager: EntityManager, scanId: st
   await affected(manager, `DELETE FROM scan_check_summaries WHERE scan_id = $1`, [scanId]);
   const bounds = await scanBounds(manager, scanId);
   if (!bounds) return { check_rows: 0, requirement_rows: 0 };
+  // This job runs beside the overview job, which analyzes the scan's partitions first: its statistics may still predate the scan.
+  return readingWholeScan(manager, () => writeScanCompliance(manager, bounds));
+}
+
+/** Both summaries of the scan within `bounds` (SCAN_FINDINGS), each one GROUP BY over its findings. */
+async function writeScanCompliance(manager: EntityManager, bounds: [string, string, string]): Promise<ComplianceRowsWritten> {
   const [checks] = await rows<{ count: number }>(
     manager,
     `WITH written AS (
