@@ -402,9 +402,8 @@ const MAX_MISSED_GUESSES = 16;
  */
 class TopLevelArraySplitter {
   private state: SplitterState = 'beforeArray';
-  /** What lies between the first two elements, gathered while the layout is being learnt; null once it is. */
+  /** What lies between the first two elements, gathered from the first one's end to the second's start; null otherwise. */
   private separator: string | null = null;
-  private layoutLearnt = false;
   /** `}` + separator + `{`, when the separator holds a line break: what ends every element but the last. */
   private elementEnd: string | null = null;
   /** Guesses missed in a row: past MAX_MISSED_GUESSES the layout is not what was learnt, and guessing stops. */
@@ -444,7 +443,8 @@ class TopLevelArraySplitter {
         elements.push({ text: this.pieces.join(''), index: this.elementCount++, line: this.elementLine });
         this.pieces = [];
         this.state = 'afterElement';
-        if (!this.layoutLearnt) this.separator ??= '';
+        // The first element is always followed exactly (nothing is learnt yet): the separator starts after it.
+        if (this.elementCount === 1) this.separator = '';
         position = end;
         continue;
       }
@@ -543,7 +543,6 @@ class TopLevelArraySplitter {
     const separator = this.separator ?? '';
     this.elementEnd = separator.includes('\n') ? `}${separator}{` : null;
     this.separator = null;
-    this.layoutLearnt = true;
   }
 
   private countElementChars(chars: number): void {
