@@ -232,6 +232,15 @@ describe('scans through the Prowler CLI engine (a stand-in executable) and one s
     rmSync(hold);
     assert.equal((await waitForTaskEnd(waiting.taskId, 30000)).state, 'completed');
     assert.equal((await scanRow(lost.scanId)).state, 'failed');
+    // The lost job runs on beside the waiting one, and removes what it wrote once its publication is refused:
+    // it holds the scan's run lock (withScanRunLock) until then.
+    await waitFor('the lost scan’s job to end', async () => {
+      const held = await adminRows(
+        `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND ((classid::bigint << 32) | objid::bigint) = hashtextextended('scan-run:' || $1, 0)`,
+        [lost.scanId],
+      );
+      return held.length === 0;
+    });
     const [findings] = await adminRows<{ n: number }>(`SELECT count(*)::int AS n FROM findings WHERE scan_id = $1`, [lost.scanId]);
     assert.equal(findings.n, 0, 'the lost scan’s late results were rolled back, not stored');
   });
