@@ -210,6 +210,33 @@ describe('findings ingestion', () => {
     assert.equal(resource.rows[0].name, expected);
   });
 
+  it('stores each finding with its own compliance map, whether its batch shares the map with other findings or not', async () => {
+    const provider = await insertProvider(admin, tenantId);
+    const startedAt = new Date(Date.now() - 590_000);
+    const scanId = await insertScan(admin, tenantId, provider, startedAt);
+    const maps: Array<Record<string, string[]>> = [{ 'CIS-2.0': ['1.1'] }, { 'CIS-2.0': ['1.1'], 'ISO27001-2013': ['A.9'] }, {}, { 'CIS-2.0': ['1.2'] }];
+    const records: IngestionRecord[] = Array.from({ length: 12 }, (_, index) => ({
+      uid: `compliance-${index}`,
+      checkId: `check_${index % 4}`,
+      checkTitle: 'Mapped',
+      status: 'FAIL',
+      statusExtended: 'fails',
+      severity: 'medium',
+      muted: false,
+      region: 'eu-west-1',
+      service: 'ec2',
+      resourceType: 'AwsEc2Instance',
+      resources: [],
+      // Three findings share each map but the last, which one finding alone has.
+      compliance: index === 11 ? { 'PCI-4.0': ['7.2.1'] } : maps[index % 4],
+    }));
+    await ingestScan(app, { tenantId, scanId, providerId: provider, scanStartedAt: startedAt }, records);
+    const stored = await admin.query(`SELECT uid, compliance FROM findings WHERE scan_id = $1`, [scanId]);
+    const byUid = new Map(stored.rows.map((row: { uid: string; compliance: unknown }) => [row.uid, row.compliance]));
+    assert.equal(byUid.size, records.length);
+    for (const record of records) assert.deepEqual(byUid.get(record.uid), record.compliance, record.uid);
+  });
+
   it("keeps a resource's tag links to what its latest record says, across batches and scans", async () => {
     const provider = await insertProvider(admin, tenantId);
     const record = (uid: string, resource: string, tags: Record<string, string>): IngestionRecord => ({

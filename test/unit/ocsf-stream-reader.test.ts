@@ -198,7 +198,7 @@ describe("readOcsf on Prowler's example output", () => {
     );
   });
 
-  it('cuts a later batch at 1,000 records too while its consumer says it is waiting, and at the batch size otherwise', async () => {
+  it('cuts a later batch at half the batch size while its consumer says it is waiting, and at the batch size otherwise', async () => {
     const findings = [...generateOcsfRecords({ providerType: 'aws', accountUid: '123456789012', count: 9000, seed: 9 })];
     let waiting = false;
     const sizes: number[] = [];
@@ -207,7 +207,7 @@ describe("readOcsf on Prowler's example output", () => {
       // Waiting from the third batch on: the consumer is asked at every record, not only when a batch starts.
       waiting = sizes.length >= 2;
     }
-    assert.deepEqual(sizes, [1000, 3000, 1000, 1000, 1000, 1000, 1000]);
+    assert.deepEqual(sizes, [1000, 3000, 1500, 1500, 1500, 500]);
   });
 
   it('accepts the provider type the scan expects, in any case', async () => {
@@ -373,6 +373,14 @@ describe('readOcsf refusing bad input', () => {
     assert.match(error.message, /Not a JSON file/);
     const { error: binary } = await readError(inChunks(Buffer.from([0x5b, 0xff, 0xfe])));
     assert.match(binary.message, /not UTF-8/);
+  });
+
+  it('refuses a character cut short, whether plain ASCII chunks or the end of the file follow it', async () => {
+    // '[{"a":"é"}]' with the second byte of é missing: ASCII chunks after it are still decoded as UTF-8, not copied as they are.
+    const cutShort = Readable.from([Buffer.from('[{"a":"'), Buffer.from([0xc3]), Buffer.from('"}]')]);
+    assert.match((await readError(cutShort)).error.message, /not UTF-8/);
+    const atTheEnd = Readable.from([Buffer.from(JSON.stringify([FIXTURE_FINDINGS[0]])), Buffer.from([0xc3])]);
+    assert.match((await readError(atTheEnd)).error.message, /not UTF-8/);
   });
 
   it('refuses a top-level object instead of an array', async () => {

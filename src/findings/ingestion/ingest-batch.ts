@@ -128,7 +128,7 @@ export async function writeBatch(manager: EntityManager, scan: IngestionScan, ba
     resourcesUpserted = await affected(manager, UPSERT_RESOURCES_SQL, [tenantId, providerId, scanId]);
     await affected(manager, RESOLVE_RESOURCE_IDS_SQL, [tenantId, providerId]);
   }
-  const inserted = await insertFindings(manager, [tenantId, scanId, providerId, startedAt, hasLatest], payload.resourceCount > 0);
+  const inserted = await insertFindings(manager, [tenantId, scanId, providerId, startedAt, hasLatest, payload.compliances], payload.resourceCount > 0);
   if (payload.resourceCount) {
     if (payload.tagged) {
       await affected(manager, UPSERT_TAGS_SQL, [tenantId]);

@@ -51,7 +51,9 @@ export const RESOLVE_RESOURCE_IDS_SQL = `
 
 /**
  * $1 tenant, $2 scan, $3 provider, $4 scan start, $5 whether the provider
- * has any latest state (RECORD_UNPUBLISHED_SCAN_SQL's has_latest). The
+ * has any latest state (RECORD_UNPUBLISHED_SCAN_SQL's has_latest), $6 the
+ * batch's distinct compliance maps, a JSON array each staged row indexes
+ * (StagePayload.compliances). The
  * batch's findings, with deterministic ids (so a retried batch inserts
  * nothing twice, see the two variants below). delta and first_seen_at are
  * read from the latest state, which moves only when a scan is published:
@@ -75,7 +77,7 @@ const INSERT_FINDINGS_BODY = `
     SELECT s.id, $1, $2, $3, s.uid, s.check_id, s.check_title, s.status, s.status_extended, s.severity,
            CASE WHEN latest.uid IS NULL THEN 'new' WHEN latest.status <> s.status THEN 'changed' END,
            s.muted OR rule.reason IS NOT NULL, COALESCE(s.muted_reason, rule.reason),
-           COALESCE(latest.first_seen_at, $4), s.service, s.region, s.resource_type, s.resource_uid, s.compliance, $4
+           COALESCE(latest.first_seen_at, $4), s.service, s.region, s.resource_type, s.resource_uid, $6::jsonb -> s.compliance_key, $4
       FROM finding_stage s
       -- LIMIT 1 keeps this a key look-up per staged row: joined as a set, the planner
       -- may read the provider's whole latest state for every batch.

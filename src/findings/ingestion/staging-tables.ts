@@ -12,9 +12,10 @@ import { IngestionRecord, IngestionResource } from './ingestion-record';
  * with every transaction.
  */
 const CREATE_STAGING_SQL = [
+  // compliance_key indexes the batch's distinct compliance maps (StagePayload.compliances).
   `CREATE TEMP TABLE IF NOT EXISTS finding_stage (
      id uuid, uid text, check_id text, check_title text, status text, status_extended text, severity text, muted boolean,
-     muted_reason text, service text, region text, resource_type text, resource_uid text, compliance jsonb
+     muted_reason text, service text, region text, resource_type text, resource_uid text, compliance_key int
    ) ON COMMIT DELETE ROWS`,
   // One row per distinct resource of the batch; `id` becomes the stored resource's id after the upsert,
   // and `stored_before` says whether the resource was stored before this batch.
@@ -29,7 +30,7 @@ const STAGING_TABLES = ['finding_stage', 'resource_stage', 'link_stage'];
 
 const FINDING_COLUMNS = [
   'id', 'uid', 'check_id', 'check_title', 'status', 'status_extended', 'severity', 'muted', 'muted_reason',
-  'service', 'region', 'resource_type', 'resource_uid', 'compliance',
+  'service', 'region', 'resource_type', 'resource_uid', 'compliance_key',
 ] as const;
 const RESOURCE_COLUMNS = ['id', 'uid', 'name', 'region', 'service', 'type', 'tags', 'partition', 'details', 'metadata'] as const;
 const LINK_COLUMNS = ['finding_id', 'resource_uid'] as const;
@@ -63,6 +64,12 @@ export interface StagePayload {
   resources: Buffer;
   /** Links to resources after a finding's first. */
   links: Buffer;
+  /**
+   * The batch's distinct compliance maps as one JSON array, which each
+   * finding row indexes (compliance_key): the findings of a check share one
+   * map, so PostgreSQL parses each once per batch instead of once per finding.
+   */
+  compliances: string;
   resourceCount: number;
   tagged: boolean;
 }
@@ -81,6 +88,8 @@ export class StageEncoder {
   private resources = new Map<string, IngestionResource>();
   /** Ids staged since the last cut: a uid the batch already holds keeps its first record, as the batch's plain insert needs distinct ids. */
   private staged = new Set<string>();
+  /** Each distinct compliance map's JSON text and its index in the batch's array. */
+  private complianceKeys = new Map<string, number>();
   private readonly idOf: (uid: string) => string;
   private added = 0;
 
@@ -112,7 +121,7 @@ export class StageEncoder {
       record.region.slice(0, WIDTH.region),
       record.resourceType.slice(0, WIDTH.resourceType),
       record.resources[0]?.uid ?? '',
-      JSON.stringify(record.compliance ?? {}),
+      this.complianceKey(JSON.stringify(record.compliance ?? {})),
     ]);
     // The first resource's link comes from the finding's own row (resource_uid); only further ones are staged apart, each once.
     const resources = record.resources;
@@ -122,6 +131,15 @@ export class StageEncoder {
       if (index > 0 && resources.findIndex((r) => r.uid === resource.uid) === index) this.links.append([id, resource.uid]);
     }
     this.added++;
+  }
+
+  private complianceKey(compliance: string): number {
+    let key = this.complianceKeys.get(compliance);
+    if (key === undefined) {
+      key = this.complianceKeys.size;
+      this.complianceKeys.set(compliance, key);
+    }
+    return key;
   }
 
   cut(): StagePayload {
@@ -142,8 +160,16 @@ export class StageEncoder {
         resource.metadata ?? null,
       ]);
     }
-    const payload = { findings: this.findings.take(), resources: resources.take(), links: this.links.take(), resourceCount: this.resources.size, tagged };
+    const payload = {
+      findings: this.findings.take(),
+      resources: resources.take(),
+      links: this.links.take(),
+      compliances: `[${[...this.complianceKeys.keys()].join(',')}]`,
+      resourceCount: this.resources.size,
+      tagged,
+    };
     this.resources = new Map();
+    this.complianceKeys = new Map();
     this.staged = new Set();
     this.added = 0;
     return payload;

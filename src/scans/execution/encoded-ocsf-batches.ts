@@ -81,7 +81,7 @@ export class EncodedOcsfBatches implements AsyncIterator<EncodedOcsfBatch, OcsfR
     }
   }
 
-  /** The writer is free: the batch asked for, if it has not arrived, is cut short as soon as it holds the reader's early-cut size. */
+  /** The writer is free: the batch asked for, if it has not arrived, is cut short as soon as it holds half a batch. */
   hurry(): void {
     if (this.waiting) this.post('hurry');
   }

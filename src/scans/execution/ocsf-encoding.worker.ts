@@ -13,16 +13,21 @@ import type { EncodingWorkerData, EncodingWorkerReply, EncodingWorkerRequest } f
  * database never waits behind a parse. Each record is muted and encoded as
  * the reader accepts it. The tenant's Mutelist is compiled once here, for
  * the whole file. A 'hurry' message says the writer is waiting for the batch
- * being read: it is then cut as soon as it holds the reader's early-cut
- * size, so the writer takes what is ready instead of idling until a whole
- * batch is (the first large batch, above all, is read while only a small one
- * is written).
+ * being read: it is then cut as soon as it holds half a batch, so the
+ * writer takes what is ready instead of idling until a whole batch is.
  */
 const data = workerData as EncodingWorkerData;
 const scan: IngestionScan = { ...data.scan, scanStartedAt: new Date(data.scan.scanStartedMs) };
 const options: ReadOcsfOptions = data.options;
 const mutelist = data.mutelist ? new CompiledMutelist(data.mutelist) : null;
 let writerWaiting = false;
+/**
+ * The batch after the one last sent, read as soon as that one leaves: the
+ * writer asks for a batch only once it starts writing the one before, so
+ * without it this thread idled whenever it had been quicker, and the writer
+ * then waited whenever it was not.
+ */
+let readAhead: Promise<EncodingWorkerReply> | null = null;
 const reader = readOcsf(createReadStream(data.file), { ...options, consumerWaiting: () => writerWaiting }, encodingCollector(scan, mutelist));
 const port = parentPort!;
 
@@ -33,7 +38,12 @@ port.on('message', (message: EncodingWorkerRequest) => {
   }
   // Messages arrive in order: a 'hurry' that came after its batch was sent is cleared here, before the next batch starts.
   writerWaiting = false;
-  void nextReply().then((reply) => port.postMessage(reply));
+  const reply = readAhead ?? nextReply();
+  readAhead = null;
+  void reply.then((sent) => {
+    port.postMessage(sent);
+    if (sent.kind === 'batch') readAhead = nextReply();
+  });
 });
 
 async function nextReply(): Promise<EncodingWorkerReply> {
