@@ -122,7 +122,7 @@ export class CopyTextBuffer {
     this.length += this.bytes.write(row, this.length);
   }
 
-  /** The rows appended so far, in a Buffer of their own (it is copied whole to another thread, so it is cut to size). */
+  /** The rows appended so far, in a Buffer that owns its memory, cut to size: the encoding thread hands it over to the writing thread whole (transferred, not copied). */
   take(): Buffer {
     const taken = Buffer.allocUnsafeSlow(this.length);
     this.bytes.copy(taken, 0, 0, this.length);

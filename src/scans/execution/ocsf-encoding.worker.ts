@@ -41,10 +41,16 @@ port.on('message', (message: EncodingWorkerRequest) => {
   const reply = readAhead ?? nextReply();
   readAhead = null;
   void reply.then((sent) => {
-    port.postMessage(sent);
+    port.postMessage(sent, transferable(sent));
     if (sent.kind === 'batch') readAhead = nextReply();
   });
 });
+
+/** A batch's COPY text moves to the writing thread rather than being copied there: each part owns its memory (CopyTextBuffer.take). */
+function transferable(reply: EncodingWorkerReply): ArrayBuffer[] {
+  const payload = reply.kind === 'batch' ? reply.encoded.payload : null;
+  return payload ? [payload.findings, payload.resources, payload.links].map((part) => part.buffer as ArrayBuffer) : [];
+}
 
 async function nextReply(): Promise<EncodingWorkerReply> {
   try {
