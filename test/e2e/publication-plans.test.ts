@@ -4,11 +4,13 @@ import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { rlsTransaction } from '../../src/database/rls-transaction';
 import { ingestBatch } from '../../src/findings/ingestion/ingest-batch';
-import { IngestionScan } from '../../src/findings/ingestion/ingestion-record';
+import { IngestionRecord, IngestionScan } from '../../src/findings/ingestion/ingestion-record';
 import { publishScan } from '../../src/findings/ingestion/scan-publication';
 import { aggregateScanCompliance } from '../../src/findings/compliance/compliance-aggregation';
 import { partitionsOfMonth } from '../../src/findings/storage/finding-partitions';
 import { uniqueResourceCount } from '../../src/scans/execution/scan-execution.service';
+import { generateOcsfRecords } from '../../src/scans/ocsf/ocsf-generator';
+import { normaliseOcsfFinding } from '../../src/scans/ocsf/ocsf-record';
 import { adminClient } from '../support/database';
 import { appDataSource, ensurePartitionsSince, insertCompletedScan, insertProviderRow, insertTenant } from '../support/bench-ingestion';
 import { batches, generateRecords } from '../support/finding-generator';
@@ -107,5 +109,28 @@ describe('scan publication plans', () => {
       [providerId, scan.scanId],
     );
     assert.deepEqual(stored.rows[0], { totals: FINDINGS, latest: FINDINGS });
+  });
+
+  it('joins a batch’s staging tables, which have no statistics, by hashing rather than sorting both sides', async () => {
+    const tenantId = await insertTenant(admin, 'staging joins');
+    const providerId = await insertProviderRow(admin, tenantId, '210987654321');
+    const startedAt = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
+    await ensurePartitionsSince(admin, startedAt);
+    const scan: IngestionScan = { tenantId, providerId, scanStartedAt: startedAt, scanId: await insertCompletedScan(admin, tenantId, providerId, startedAt) };
+    const seen = plans.length;
+    // Records as an import stages them (resources with their details and metadata), whose pages the planner costs.
+    const records: IngestionRecord[] = [];
+    for (const raw of generateOcsfRecords({ providerType: 'aws', accountUid: '210987654321', count: 5000, seed: 3 })) {
+      const { record } = normaliseOcsfFinding(raw);
+      if (record) records.push(record);
+    }
+    await rlsTransaction(explaining, tenantId, (m) => ingestBatch(m, scan, records));
+
+    const links = plans.slice(seen).filter((plan) => plan.includes('INSERT INTO resource_finding_links'));
+    assert.equal(links.length, 1, plans.slice(seen).join('\n\n'));
+    assert.match(links[0], /Hash Join/, links[0]);
+    assert.doesNotMatch(links[0], /Merge Join|Sort Key/, links[0]);
+    const stored = await admin.query(`SELECT count(*)::int AS n FROM resource_finding_links l JOIN findings f ON f.id = l.finding_id WHERE f.scan_id = $1`, [scan.scanId]);
+    assert.equal(stored.rows[0].n, records.reduce((sum, record) => sum + new Set(record.resources.map((r) => r.uid)).size, 0));
   });
 });

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TenantDatabase } from '../../src/database/tenant-database';
 import { LocalAppModule } from '../../src/local-app.module';
 import { TasksRepository } from '../../src/tasks/tasks.repository';
+import { scanRunLockKey } from '../../src/scans/execution/scan-run-lock';
 import { createProvider } from '../support/access-fixtures';
 import { SignedUpUser, signUp } from '../support/http-client';
 import { awsProvider, newSpoolDir, scanAccount, writeProwlerStandIn } from '../support/scans-fixture';
@@ -236,8 +237,8 @@ describe('scans through the Prowler CLI engine (a stand-in executable) and one s
     // it holds the scan's run lock (withScanRunLock) until then.
     await waitFor('the lost scan’s job to end', async () => {
       const held = await adminRows(
-        `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND ((classid::bigint << 32) | objid::bigint) = hashtextextended('scan-run:' || $1, 0)`,
-        [lost.scanId],
+        `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)`,
+        [scanRunLockKey(lost.scanId)],
       );
       return held.length === 0;
     });

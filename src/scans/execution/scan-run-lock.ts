@@ -21,12 +21,17 @@ export const SCAN_RUN_LOCK_RETRY_MS = 500;
  * waiting attempt polls rather than blocks, so a cancel, a time limit or a
  * shutdown (the job's `signal`) still stops it.
  */
+/** The text whose hashtextextended(key, 0) is the scan's advisory lock key. */
+export function scanRunLockKey(scanId: string): string {
+  return `scan-run:${scanId}`;
+}
+
 export async function withScanRunLock<T>(databaseUrl: string, scanId: string, signal: AbortSignal, work: () => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: databaseUrl, application_name: 'cspm-api:scan-run-lock', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   client.on('error', () => undefined); // A lost session is seen by `work`'s own connections; its lock went with it.
   await client.connect();
   try {
-    const key = `scan-run:${scanId}`;
+    const key = scanRunLockKey(scanId);
     while (!(await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked`, [key])).rows[0].locked) {
       await sleep(SCAN_RUN_LOCK_RETRY_MS, undefined, { signal }).catch(() => signal.throwIfAborted());
     }
