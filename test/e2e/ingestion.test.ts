@@ -210,6 +210,35 @@ describe('findings ingestion', () => {
     assert.equal(resource.rows[0].name, expected);
   });
 
+  it('stores compliance maps and tags holding a NUL or half a surrogate pair, which jsonb refuses, without them', async () => {
+    const provider = await insertProvider(admin, tenantId);
+    const startedAt = new Date(Date.now() - 580_000);
+    const scanId = await insertScan(admin, tenantId, provider, startedAt);
+    const record: IngestionRecord = {
+      uid: 'jsonb-awkward',
+      checkId: 'ec2_awkward_json',
+      checkTitle: 'Awkward JSON',
+      status: 'FAIL',
+      statusExtended: 'fails',
+      severity: 'low',
+      muted: false,
+      region: 'eu-west-1',
+      service: 'ec2',
+      resourceType: 'AwsEc2Instance',
+      resources: [{ uid: 'arn:jsonb-awkward', name: 'n', region: 'eu-west-1', service: 'ec2', type: 'AwsEc2Instance', tags: { 'k\u00001': 'v\ud800', 'back\\u0000slash': 'x' } }],
+      compliance: { 'CIS\u0000-2.0': ['1.1\udc00', 'a\\u0000b'], 'ISO-\ud83d\udd12': ['A.9'] },
+    };
+    await ingestScan(app, { tenantId, scanId, providerId: provider, scanStartedAt: startedAt }, [record]);
+    const [stored] = (await admin.query(`SELECT compliance FROM findings WHERE scan_id = $1`, [scanId])).rows;
+    assert.deepEqual(stored.compliance, { 'CIS-2.0': ['1.1\ufffd', 'a\\u0000b'], 'ISO-\ud83d\udd12': ['A.9'] });
+    const tags = await admin.query(
+      `SELECT t.key, t.value FROM resource_tags t JOIN resource_tag_links l ON l.tag_id = t.id JOIN resources r ON r.id = l.resource_id
+        WHERE r.provider_id = $1 ORDER BY t.key`,
+      [provider],
+    );
+    assert.deepEqual(tags.rows, [{ key: 'back\\u0000slash', value: 'x' }, { key: 'k1', value: 'v\ufffd' }]);
+  });
+
   it('stores each finding with its own compliance map, whether its batch shares the map with other findings or not', async () => {
     const provider = await insertProvider(admin, tenantId);
     const startedAt = new Date(Date.now() - 590_000);

@@ -9,7 +9,8 @@ import { excerpt } from '../errors/excerpt';
  * as 400 naming where they were, before any handler runs.
  */
 export const MAX_STRING_LENGTH = 65536;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/** Half a surrogate pair: not text, and no UTF-8 encoding of it exists. */
+export const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 function problem(value: string): string | undefined {
   if (value.length > MAX_STRING_LENGTH) return `is longer than ${MAX_STRING_LENGTH} characters`;

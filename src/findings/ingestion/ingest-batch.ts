@@ -5,6 +5,7 @@ import type { CheckFacts } from '../checks/check-catalog';
 import { affected, rows } from '../../database/sql';
 import { insertPlainlyUnlessStored } from '../../database/unique-violation-fallback';
 import { BatchResult, IngestionRecord, IngestionScan } from './ingestion-record';
+import { jsonbText } from './jsonb-text';
 import {
   INSERT_FINDINGS_SKIPPING_STORED_SQL,
   INSERT_NEW_FINDINGS_SQL,
@@ -119,7 +120,7 @@ export async function writeBatch(manager: EntityManager, scan: IngestionScan, ba
         return [checkId, { categories: categories.length > 0 ? categories : (known?.categories ?? []), resource_group: known?.resourceGroup ?? null }];
       }),
     );
-    await affected(manager, UPSERT_CHECK_FACTS_SQL, [tenantId, JSON.stringify(facts)]);
+    await affected(manager, UPSERT_CHECK_FACTS_SQL, [tenantId, jsonbText(facts)]);
   }
 
   await prepareStaging(manager);

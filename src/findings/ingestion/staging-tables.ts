@@ -4,6 +4,7 @@ import { newId } from '../../database/uuid';
 import { findingIdsOf } from '../storage/finding-ids';
 import { copyFromStdin, CopyTextBuffer } from './copy-from-stdin';
 import { IngestionRecord, IngestionResource } from './ingestion-record';
+import { jsonbText } from './jsonb-text';
 
 /**
  * Session temporary tables a batch is copied into before the `INSERT … SELECT`
@@ -121,7 +122,7 @@ export class StageEncoder {
       record.region.slice(0, WIDTH.region),
       record.resourceType.slice(0, WIDTH.resourceType),
       record.resources[0]?.uid ?? '',
-      this.complianceKey(JSON.stringify(record.compliance ?? {})),
+      this.complianceKey(jsonbText(record.compliance ?? {})),
     ]);
     // The first resource's link comes from the finding's own row (resource_uid); only further ones are staged apart, each once.
     const resources = record.resources;
@@ -154,7 +155,7 @@ export class StageEncoder {
         resource.region.slice(0, WIDTH.region),
         resource.service.slice(0, WIDTH.service),
         resource.type.slice(0, WIDTH.resourceType),
-        JSON.stringify(resource.tags ?? {}),
+        jsonbText(resource.tags ?? {}),
         resource.partition ?? null,
         resource.details ?? null,
         resource.metadata ?? null,
