@@ -219,7 +219,7 @@ describe('findings ingestion', () => {
       checkId: 'ec2_awkward_json',
       checkTitle: 'Awkward JSON',
       status: 'FAIL',
-      statusExtended: 'fails',
+      statusExtended: 'fails\ud800',
       severity: 'low',
       muted: false,
       region: 'eu-west-1',
@@ -229,7 +229,8 @@ describe('findings ingestion', () => {
       compliance: { 'CIS\u0000-2.0': ['1.1\udc00', 'a\\u0000b'], 'ISO-\ud83d\udd12': ['A.9'] },
     };
     await ingestScan(app, { tenantId, scanId, providerId: provider, scanStartedAt: startedAt }, [record]);
-    const [stored] = (await admin.query(`SELECT compliance FROM findings WHERE scan_id = $1`, [scanId])).rows;
+    const [stored] = (await admin.query(`SELECT status_extended, compliance FROM findings WHERE scan_id = $1`, [scanId])).rows;
+    assert.equal(stored.status_extended, 'fails\ufffd', 'as in the text columns');
     assert.deepEqual(stored.compliance, { 'CIS-2.0': ['1.1\ufffd', 'a\\u0000b'], 'ISO-\ud83d\udd12': ['A.9'] });
     const tags = await admin.query(
       `SELECT t.key, t.value FROM resource_tags t JOIN resource_tag_links l ON l.tag_id = t.id JOIN resources r ON r.id = l.resource_id
