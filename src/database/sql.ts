@@ -21,6 +21,17 @@ export async function affected(manager: EntityManager, sql: string, params: unkn
   return isUpdateResult(result) ? result[1] : result.length;
 }
 
+/**
+ * The number of rows an INSERT wrote, from its command tag: no RETURNING
+ * rows to build, gather and count. Needs the manager of a transaction (its
+ * query runner).
+ */
+export async function inserted(manager: EntityManager, sql: string, params: unknown[] = []): Promise<number> {
+  if (!manager.queryRunner) throw new Error('inserted() runs in a transaction');
+  const result = await manager.queryRunner.query(sql, params, true);
+  return result.affected ?? 0;
+}
+
 interface PgClientLike {
   query(config: { name?: string; text: string; values: unknown[]; types?: TypeParsers }): Promise<{ rows: unknown[] }>;
 }

@@ -82,11 +82,12 @@ function explained<R>(run: (m: EntityManager, text: string, params?: unknown[]) 
 }
 
 // The batch path calls these through their modules' exports, so replacing the exports times every call.
-const mutableSql = sql as { rows: typeof sql.rows; affected: typeof sql.affected };
+const mutableSql = sql as { rows: typeof sql.rows; affected: typeof sql.affected; inserted: typeof sql.inserted };
 const statementOf = (_m: EntityManager, text: string): string => statementLabels.get(text) ?? 'other';
 const plainRows = sql.rows;
 mutableSql.rows = timed(statementOf, explained(plainRows) as typeof sql.rows);
 mutableSql.affected = timed(statementOf, explained(sql.affected));
+mutableSql.inserted = timed(statementOf, explained(sql.inserted));
 const mutableStaging = staging as { prepareStaging: typeof staging.prepareStaging; copyStage: typeof staging.copyStage };
 mutableStaging.prepareStaging = timed(() => 'prepareStaging', mutableStaging.prepareStaging);
 mutableStaging.copyStage = timed(() => 'copyStage', mutableStaging.copyStage);

@@ -4,10 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { QueryRunner } from 'typeorm';
+import { WrittenRowChecks1763800000260 } from '../../migrations/1763800000260-written-row-checks';
 import { tenantIsolation } from '../../src/database/rls-policy-sql';
 import { LocalAppModule } from '../../src/local-app.module';
 import { adminClient, appClient } from '../support/database';
-import { inSchema, policyProblems, printedCurrentTenant, schemaPolicies, scratchSchema } from '../support/rls-policy-check';
+import { inSchema, policyProblems, PrintedTenant, printedCurrentTenant, schemaPolicies, scratchSchema } from '../support/rls-policy-check';
 import { newSpoolDir } from '../support/scans-fixture';
 import { fastQueueEnv } from '../support/tasks-fixture';
 import { SlackServer, slackTestEnv, startSlackServer } from '../support/integration-servers';
@@ -21,7 +23,7 @@ describe('row-level security in the catalog and as the app role', () => {
   let app: TestApp;
   let slack: SlackServer;
   let world: TenantWorld;
-  let currentTenant: string;
+  let currentTenant: PrintedTenant;
   const spoolDir = newSpoolDir('catalog');
   const checks = writeCheckDefinitions(worldCheckDefinitions());
   const reportsDir = mkdtempSync(join(tmpdir(), 'cspm-catalog-reports-'));
@@ -98,12 +100,53 @@ describe('row-level security in the catalog and as the app role', () => {
         `ALTER POLICY unchecked_update ON unchecked WITH CHECK (true)`,
         ...tenantTable('near_miss'),
         `ALTER POLICY near_miss_delete ON near_miss USING (tenant_id = current_setting('api.tenant_id', true)::uuid)`,
+        ...tenantTable('per_row'),
+        `ALTER POLICY per_row_insert ON per_row WITH CHECK (tenant_id = NULLIF(current_setting('api.tenant_id', true), '')::uuid)`,
       ]);
       const problems = policyProblems(await schemaPolicies(admin, schema), currentTenant);
       const tablesWithProblems = [...new Set(problems.map((p) => p.split('.')[0]))].sort();
-      assert.deepEqual(tablesWithProblems, ['extra', 'near_miss', 'unchecked', 'widened'], problems.join('\n'));
+      assert.deepEqual(tablesWithProblems, ['extra', 'near_miss', 'per_row', 'unchecked', 'widened'], problems.join('\n'));
       assert.ok(problems.some((p) => p.startsWith('widened.widened_select (SELECT): USING is true')), problems.join('\n'));
     } finally {
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    }
+  });
+
+  it('the written-row checks migration reads the tenant once per statement in tables isolated before it, and leaves other policies alone', async () => {
+    const schema = await scratchSchema(admin);
+    const perRow = `NULLIF(current_setting('api.tenant_id', true), '')::uuid`;
+    const checks = async () =>
+      Object.fromEntries(
+        (await admin.query<{ policyname: string; with_check: string }>(`SELECT policyname, with_check FROM pg_policies WHERE schemaname = $1 AND with_check IS NOT NULL`, [schema])).rows.map(
+          (row) => [row.policyname, row.with_check.includes('SELECT')],
+        ),
+      );
+    const migrate = async (step: 'up' | 'down') => {
+      const runner = { query: async (sql: string, params?: unknown[]) => (await admin.query(sql, params)).rows } as unknown as QueryRunner;
+      await admin.query('BEGIN');
+      await admin.query(`SET LOCAL search_path TO ${schema}`);
+      await new WrittenRowChecks1763800000260()[step](runner);
+      await admin.query('COMMIT');
+    };
+    try {
+      await inSchema(admin, schema, [
+        // As tenantIsolation wrote them before: the tenant read for every row.
+        `CREATE TABLE older (tenant_id uuid NOT NULL)`,
+        `CREATE POLICY older_insert ON older FOR INSERT WITH CHECK (tenant_id = ${perRow})`,
+        `CREATE POLICY older_update ON older FOR UPDATE USING (tenant_id = ${perRow}) WITH CHECK (tenant_id = ${perRow})`,
+        `CREATE TABLE tenants_like (id uuid NOT NULL)`,
+        `CREATE POLICY tenants_like_insert ON tenants_like FOR INSERT WITH CHECK (id = ${perRow})`,
+        `CREATE POLICY older_audit ON older FOR INSERT WITH CHECK (tenant_id = ${perRow} AND true)`,
+      ]);
+      assert.deepEqual(await checks(), { older_insert: false, older_update: false, tenants_like_insert: false, older_audit: false });
+      await migrate('up');
+      assert.deepEqual(await checks(), { older_insert: true, older_update: true, tenants_like_insert: true, older_audit: false });
+      const update = await admin.query(`SELECT qual FROM pg_policies WHERE schemaname = $1 AND policyname = 'older_update'`, [schema]);
+      assert.doesNotMatch(update.rows[0].qual, /SELECT/, 'reads keep the plain comparison');
+      await migrate('down');
+      assert.deepEqual(await checks(), { older_insert: false, older_update: false, tenants_like_insert: false, older_audit: false });
+    } finally {
+      await admin.query('ROLLBACK').catch(() => undefined);
       await admin.query(`DROP SCHEMA ${schema} CASCADE`);
     }
   });

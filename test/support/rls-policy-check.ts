@@ -22,24 +22,38 @@ export interface PolicyRow {
 const normalise = (sql: string | null) => (sql === null ? null : sql.replace(/\s+/g, ' ').trim());
 
 /**
- * The current-tenant expression as PostgreSQL prints it: applies the
- * project's own tenantIsolation() to a table in a scratch schema and reads
- * the policy back, so the check follows the helper every migration uses.
+ * The current-tenant expressions as PostgreSQL prints them: what reads
+ * compare with (`read`), and what written rows are checked against
+ * (`written`, the same read once per statement). Applies the project's own
+ * tenantIsolation() to a table in a scratch schema and reads the policies
+ * back, so the check follows the helper every migration uses.
  */
-export async function printedCurrentTenant(admin: Client): Promise<string> {
+export interface PrintedTenant {
+  read: string;
+  written: string;
+}
+
+export async function printedCurrentTenant(admin: Client): Promise<PrintedTenant> {
   const schema = await scratchSchema(admin);
   try {
     await inSchema(admin, schema, ['CREATE TABLE reference (tenant_id uuid NOT NULL)', ...tenantIsolation('reference')]);
-    const { rows } = await admin.query<{ qual: string }>(`SELECT qual FROM pg_policies WHERE schemaname = $1 AND policyname = 'reference_select'`, [schema]);
-    const match = /^\(tenant_id = (.+)\)$/s.exec(normalise(rows[0].qual)!);
-    if (!match) throw new Error(`unexpected reference policy: ${rows[0].qual}`);
-    return match[1];
+    const { rows } = await admin.query<{ qual: string; with_check: string }>(
+      `SELECT (SELECT qual FROM pg_policies WHERE schemaname = $1 AND policyname = 'reference_select') AS qual,
+              (SELECT with_check FROM pg_policies WHERE schemaname = $1 AND policyname = 'reference_insert') AS with_check`,
+      [schema],
+    );
+    const [read, written] = [rows[0].qual, rows[0].with_check].map((printed) => {
+      const match = /^\(tenant_id = (.+)\)$/s.exec(normalise(printed)!);
+      if (!match) throw new Error(`unexpected reference policy: ${printed}`);
+      return match[1];
+    });
+    return { read, written };
   } finally {
     await admin.query(`DROP SCHEMA ${schema} CASCADE`);
   }
 }
 
-/** The expression a table's policies must hold. */
+/** The expression a table's policies must hold: `currentTenant` is the printed read or written form. */
 export function requiredComparison(table: string, currentTenant: string): string {
   if (table === 'tenants') return `(id = ${currentTenant})`;
   if (table === 'users') return `(EXISTS ( SELECT 1 FROM memberships m WHERE ((m.user_id = users.id) AND (m.tenant_id = ${currentTenant}))))`;
@@ -51,10 +65,12 @@ export function requiredComparison(table: string, currentTenant: string): string
 }
 
 /** Problems with one table's policies: each names the table, the policy and what is wrong. */
-export function policyProblems(policies: PolicyRow[], currentTenant: string): string[] {
+export function policyProblems(policies: PolicyRow[], currentTenant: PrintedTenant): string[] {
   const problems: string[] = [];
   for (const policy of policies) {
-    const required = requiredComparison(policy.tablename, currentTenant);
+    const required = requiredComparison(policy.tablename, currentTenant.read);
+    // Written rows are checked against the tenant read once per statement; the policies of users and their proofs are of their own shape.
+    const requiredCheck = ['users', 'email_verifications'].includes(policy.tablename) ? required : requiredComparison(policy.tablename, currentTenant.written);
     const qual = normalise(policy.qual);
     const check = normalise(policy.with_check);
     const where = `${policy.tablename}.${policy.policyname} (${policy.cmd})`;
@@ -62,8 +78,8 @@ export function policyProblems(policies: PolicyRow[], currentTenant: string): st
     const writesRow = ['INSERT', 'UPDATE', 'ALL'].includes(policy.cmd);
     if (usesRow && qual !== required) problems.push(`${where}: USING is ${qual ?? 'missing'}, not ${required}`);
     // Without WITH CHECK, PostgreSQL checks new rows with USING (for UPDATE and ALL).
-    if (writesRow && check !== required && !(check === null && policy.cmd !== 'INSERT' && qual === required)) {
-      problems.push(`${where}: WITH CHECK is ${check ?? 'missing'}, not ${required}`);
+    if (writesRow && check !== requiredCheck && !(check === null && policy.cmd !== 'INSERT' && qual === required)) {
+      problems.push(`${where}: WITH CHECK is ${check ?? 'missing'}, not ${requiredCheck}`);
     }
   }
   return problems;

@@ -2,7 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { EntityManager } from 'typeorm';
 import { tenantScope } from '../../database/tenant-context';
 import type { CheckFacts } from '../checks/check-catalog';
-import { affected, rows } from '../../database/sql';
+import { affected, inserted, rows } from '../../database/sql';
 import { insertPlainlyUnlessStored } from '../../database/unique-violation-fallback';
 import { BatchResult, IngestionRecord, IngestionScan } from './ingestion-record';
 import { jsonbText } from './jsonb-text';
@@ -152,9 +152,9 @@ export async function writeBatch(manager: EntityManager, scan: IngestionScan, ba
 function insertFindings(manager: EntityManager, params: unknown[], linked: boolean): Promise<number> {
   const [tenantId] = params;
   const insert = (findingsSql: string, linksSql: string) => async () => {
-    const [inserted] = await rows<{ inserted: number }>(manager, findingsSql, params);
+    const findings = await inserted(manager, findingsSql, params);
     if (linked) await affected(manager, linksSql, [tenantId]);
-    return inserted.inserted;
+    return findings;
   };
   return insertPlainlyUnlessStored(
     manager,

@@ -70,7 +70,7 @@ const INSERT_FINDINGS_BODY = `
       FROM mute_rules m CROSS JOIN LATERAL unnest(m.finding_uids) AS muted(uid)
      WHERE m.enabled AND (m.provider_ids IS NULL OR $3 = ANY(m.provider_ids))
      ORDER BY muted.uid, m.inserted_at, m.id
-  ), inserted AS (
+  )
     INSERT INTO findings (id, tenant_id, scan_id, provider_id, uid, check_id, check_title, status, status_extended,
                           severity, delta, muted, muted_reason, first_seen_at, service, region, resource_type,
                           resource_uid, compliance, inserted_at)
@@ -91,19 +91,14 @@ const INSERT_FINDINGS_BODY = `
  * The findings of a batch none of whose ids is stored yet: the usual case,
  * as the staged ids are distinct (StageEncoder) and new. Run plainly, with
  * INSERT_FINDINGS_SKIPPING_STORED_SQL as its fallback (insertFindings in
- * ingest-batch.ts, see insertPlainlyUnlessStored).
+ * ingest-batch.ts, see insertPlainlyUnlessStored). The rows written are
+ * counted from the command tag (`inserted` in database/sql.ts).
  */
-export const INSERT_NEW_FINDINGS_SQL = `${INSERT_FINDINGS_BODY}
-    RETURNING 1
-  )
-  SELECT count(*)::int AS inserted FROM inserted`;
+export const INSERT_NEW_FINDINGS_SQL = INSERT_FINDINGS_BODY;
 
 /** The same, leaving out findings already stored: a batch run again, or a uid an earlier batch of the scan also held. */
 export const INSERT_FINDINGS_SKIPPING_STORED_SQL = `${INSERT_FINDINGS_BODY}
-    ON CONFLICT (tenant_id, id) DO NOTHING
-    RETURNING 1
-  )
-  SELECT count(*)::int AS inserted FROM inserted`;
+    ON CONFLICT (tenant_id, id) DO NOTHING`;
 
 /**
  * $1 tenant. A finding's first resource is named by its own staged row, so

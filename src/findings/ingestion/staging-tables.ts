@@ -91,6 +91,8 @@ export class StageEncoder {
   private staged = new Set<string>();
   /** Each distinct compliance map's JSON text and its index in the batch's array. */
   private complianceKeys = new Map<string, number>();
+  /** By check, the last compliance map seen and its index: a check's findings share one map, which then needs no JSON text. */
+  private checkCompliance = new Map<string, { compliance: Record<string, string[]>; frameworks: string[]; key: number }>();
   private readonly idOf: (uid: string) => string;
   private added = 0;
 
@@ -122,7 +124,7 @@ export class StageEncoder {
       record.region.slice(0, WIDTH.region),
       record.resourceType.slice(0, WIDTH.resourceType),
       record.resources[0]?.uid ?? '',
-      this.complianceKey(jsonbText(record.compliance ?? {})),
+      this.complianceKeyOf(record.checkId, record.compliance ?? {}),
     ]);
     // The first resource's link comes from the finding's own row (resource_uid); only further ones are staged apart, each once.
     const resources = record.resources;
@@ -134,12 +136,16 @@ export class StageEncoder {
     this.added++;
   }
 
-  private complianceKey(compliance: string): number {
-    let key = this.complianceKeys.get(compliance);
+  private complianceKeyOf(checkId: string, compliance: Record<string, string[]>): number {
+    const known = this.checkCompliance.get(checkId);
+    if (known && sameCompliance(known.compliance, known.frameworks, compliance)) return known.key;
+    const text = jsonbText(compliance);
+    let key = this.complianceKeys.get(text);
     if (key === undefined) {
       key = this.complianceKeys.size;
-      this.complianceKeys.set(compliance, key);
+      this.complianceKeys.set(text, key);
     }
+    this.checkCompliance.set(checkId, { compliance, frameworks: Object.keys(compliance), key });
     return key;
   }
 
@@ -171,10 +177,29 @@ export class StageEncoder {
     };
     this.resources = new Map();
     this.complianceKeys = new Map();
+    this.checkCompliance = new Map();
     this.staged = new Set();
     this.added = 0;
     return payload;
   }
+}
+
+/**
+ * Whether two compliance maps would give the same JSON text: the same
+ * frameworks in the same order (`frameworks`, a's keys), each with the same
+ * requirement ids. Cheaper than the text, and allocates nothing.
+ */
+function sameCompliance(a: Record<string, string[]>, frameworks: string[], b: Record<string, string[]>): boolean {
+  if (a === b) return true;
+  let count = 0;
+  for (const framework in b) {
+    if (frameworks[count++] !== framework) return false;
+    const left = a[framework];
+    const right = b[framework];
+    if (left.length !== right.length) return false;
+    for (let i = 0; i < left.length; i++) if (left[i] !== right[i]) return false;
+  }
+  return count === frameworks.length;
 }
 
 /** Copies an encoded batch into the (prepared, empty) staging tables. */

@@ -141,7 +141,8 @@ export function normaliseOcsfFinding(finding: RawOcsfFinding): NormaliseResult {
   const region =
     text(field(finding, 'cloud', 'region')) ?? text(field(rawResources[0], 'region')) ?? text(field(rawResources[0], 'namespace')) ?? '';
   // Prowler check ids are `<service>_<what is checked>`, so the prefix stands in for a missing group.name.
-  const checkService = checkId.split('_')[0];
+  const underscore = checkId.indexOf('_');
+  const checkService = underscore < 0 ? checkId : checkId.slice(0, underscore);
   const resources = rawResources.map((resource) => normaliseResource(resource, region, checkService));
 
   return {
@@ -170,17 +171,19 @@ function normaliseResource(resource: unknown, findingRegion: string, checkServic
   const details = text(field(resource, 'data', 'details'));
   const partition = text(field(resource, 'cloud_partition'));
   const metadata = field(resource, 'data', 'metadata');
-  return {
+  const normalised: OcsfResource = {
     uid: text(field(resource, 'uid')) ?? '',
     name: text(field(resource, 'name')) ?? '',
     region: text(field(resource, 'region')) ?? text(field(resource, 'namespace')) ?? findingRegion,
     service: text(field(resource, 'group', 'name')) ?? checkService,
     type: text(field(resource, 'type')) ?? '',
     tags: tagsFromLabels(field(resource, 'labels')),
-    ...(details ? { details } : {}),
-    ...(partition ? { partition } : {}),
-    ...(isObject(metadata) ? { metadata: JSON.stringify(metadata) } : {}),
   };
+  // Set only when present, as before, without building an object per optional field.
+  if (details) normalised.details = details;
+  if (partition) normalised.partition = partition;
+  if (isObject(metadata)) normalised.metadata = JSON.stringify(metadata);
+  return normalised;
 }
 
 /**
@@ -210,7 +213,9 @@ function tagsFromLabels(labels: unknown): Record<string, string> {
   return tags;
 }
 
+/** The compliance map with requirement ids as strings; Prowler's own, already in that form, is taken as it is rather than copied. */
 function complianceOf(value: unknown): Record<string, string[]> {
+  if (isObject(value) && isComplianceMap(value)) return value;
   const compliance: Record<string, string[]> = {};
   if (!isObject(value)) return compliance;
   for (const [framework, requirements] of Object.entries(value)) {
@@ -222,9 +227,18 @@ function complianceOf(value: unknown): Record<string, string[]> {
   return compliance;
 }
 
+function isComplianceMap(value: Record<string, unknown>): value is Record<string, string[]> {
+  for (const framework in value) {
+    const requirements = value[framework];
+    if (!Array.isArray(requirements)) return false;
+    for (let i = 0; i < requirements.length; i++) if (typeof requirements[i] !== 'string') return false;
+  }
+  return true;
+}
+
 /** Prowler writes a check's categories as a list of names such as 'internet-exposed'; anything else is left out. */
 function categoriesOf(value: unknown): string[] {
-  if (!Array.isArray(value)) return [];
+  if (!Array.isArray(value) || value.length === 0) return [];
   const names = value.filter((c): c is string => typeof c === 'string').map((c) => c.trim().toLowerCase().slice(0, 100));
   return [...new Set(names.filter((c) => c.length > 0))];
 }
@@ -272,12 +286,11 @@ function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-function field(value: unknown, ...path: string[]): unknown {
-  let current = value;
-  for (const key of path) {
-    if (!isObject(current)) return undefined;
-    current = current[key];
-  }
+/** value.first.second.third, undefined where a step is not an object. Fixed parameters rather than a rest array: it runs a dozen times per record. */
+function field(value: unknown, first: string, second?: string, third?: string): unknown {
+  let current = isObject(value) ? value[first] : undefined;
+  if (second !== undefined) current = isObject(current) ? current[second] : undefined;
+  if (third !== undefined) current = isObject(current) ? current[third] : undefined;
   return current;
 }
 
