@@ -4,6 +4,8 @@ import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
+import { execFileSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { encodeBatch } from '../../src/findings/ingestion/ingest-batch';
 import { IngestionScan } from '../../src/findings/ingestion/ingestion-record';
@@ -144,6 +146,37 @@ describe('OCSF batches encoded on a worker thread', () => {
       await batches.close();
     }
     assert.ok(process.memoryUsage().heapUsed < 256 * 1024 * 1024, 'this thread never held the record');
+  });
+
+  it('an import takes the thread started, modules loaded, when the one before it ended', async () => {
+    const file = join(dir, 'spare.json');
+    writeFileSync(file, JSON.stringify([...generateOcsfRecords({ providerType: 'aws', accountUid: '123456789012', count: 30, seed: 7 })]));
+    const first = await readAll(file, {});
+    // Thread ids only grow: a thread started now is younger than the spare started when the import above closed.
+    const probe = new Worker('', { eval: true });
+    const probeId = probe.threadId;
+    await probe.terminate();
+    const batches = new EncodedOcsfBatches(file, {}, SCAN);
+    try {
+      assert.ok(batches.threadId < probeId, `thread ${batches.threadId} was started after ${probeId}`);
+      const batch = await batches.next();
+      assert.equal(batch.done, false);
+      assert.equal(batch.value.records, 30);
+      assert.equal(batch.value.encoded.payload!.findings.toString(), first.seen[0].findings, 'the spare reads what it is told, as a fresh thread does');
+    } finally {
+      await batches.close();
+    }
+  });
+
+  it('a spare thread does not keep the process alive', () => {
+    const file = join(dir, 'spare-exit.json');
+    writeFileSync(file, JSON.stringify([...generateOcsfRecords({ providerType: 'aws', accountUid: '123456789012', count: 5, seed: 8 })]));
+    const module = join(__dirname, '..', '..', 'src', 'scans', 'execution', 'encoded-ocsf-batches.js');
+    const scan = `{ ...${JSON.stringify(SCAN)}, scanStartedAt: new Date(0) }`;
+    const script = `require(${JSON.stringify(module)}).forEachEncodedBatch(${JSON.stringify(file)}, {}, ${scan}, async () => {}).then((s) => console.log('read', s.recordsRead))`;
+    // Without unref the spare would hold the event loop open, and this would time out.
+    const output = execFileSync(process.execPath, ['-e', script], { timeout: 20_000, encoding: 'utf8' });
+    assert.equal(output.trim(), 'read 5');
   });
 
   it('a missing file fails with the reading error, not a hang', async () => {

@@ -23,6 +23,11 @@ export interface EncodingWorkerData {
   scan: Omit<IngestionScan, 'scanStartedAt'> & { scanStartedMs: number };
 }
 
+/** The first message a thread gets: what it reads. */
+export interface EncodingWorkerStart {
+  start: EncodingWorkerData;
+}
+
 /** 'next' asks for the next batch; 'hurry' says the writer now waits for the one asked for (see the worker). */
 export type EncodingWorkerRequest = 'next' | 'hurry';
 
@@ -34,6 +39,40 @@ export type EncodingWorkerReply =
 const WORKER_SCRIPT = join(__dirname, 'ocsf-encoding.worker.js');
 /** The encoding thread's heap unless SCAN_ENCODING_THREAD_HEAP_MB says otherwise. */
 export const DEFAULT_ENCODING_HEAP_MB = 1024;
+
+/**
+ * Encoding threads started ahead of their import, one per heap size: a
+ * thread takes about 50 ms to start and load its modules, and the writer
+ * waited that long for every import's first batch. An import takes the spare
+ * and, once done, starts the next one (while its scan is published, which
+ * leaves a core idle). Spares do not keep the process alive.
+ */
+const spares = new Map<number, Worker>();
+
+function takeEncodingThread(heapMb: number): Worker {
+  const spare = spares.get(heapMb);
+  if (!spare) return startEncodingThread(heapMb);
+  spares.delete(heapMb);
+  spare.ref();
+  return spare;
+}
+
+function keepSpareEncodingThread(heapMb: number): void {
+  if (spares.has(heapMb)) return;
+  const spare = startEncodingThread(heapMb);
+  spare.unref();
+  const forget = () => {
+    if (spares.get(heapMb) === spare) spares.delete(heapMb);
+  };
+  spare.on('error', forget);
+  spare.on('exit', forget);
+  spares.set(heapMb, spare);
+}
+
+function startEncodingThread(heapMb: number): Worker {
+  // A bounded heap: a file that needs more fails its import, instead of taking the whole process's memory.
+  return new Worker(WORKER_SCRIPT, { resourceLimits: { maxOldGenerationSizeMb: heapMb } });
+}
 
 /** The one request in flight: the thread answers requests in order, one at a time. */
 interface Waiter {
@@ -55,12 +94,12 @@ export class EncodedOcsfBatches implements AsyncIterator<EncodedOcsfBatch, OcsfR
   private waiting: Waiter | null = null;
   private failure: Error | null = null;
 
-  constructor(file: string, options: EncodingOptions, scan: IngestionScan, heapMb = DEFAULT_ENCODING_HEAP_MB) {
+  constructor(file: string, options: EncodingOptions, scan: IngestionScan, private readonly heapMb = DEFAULT_ENCODING_HEAP_MB) {
     const { scanStartedAt, ...rest } = scan;
     const { mutelist = null, ...readOptions } = options;
-    const workerData: EncodingWorkerData = { file, options: readOptions, mutelist, scan: { ...rest, scanStartedMs: scanStartedAt.getTime() } };
-    // A bounded heap: a file that needs more fails its import, instead of taking the whole process's memory.
-    this.worker = new Worker(WORKER_SCRIPT, { workerData, resourceLimits: { maxOldGenerationSizeMb: heapMb } });
+    const start: EncodingWorkerData = { file, options: readOptions, mutelist, scan: { ...rest, scanStartedMs: scanStartedAt.getTime() } };
+    this.worker = takeEncodingThread(heapMb);
+    this.worker.postMessage({ start } satisfies EncodingWorkerStart);
     this.worker.on('message', (reply: EncodingWorkerReply) => this.settle((w) => w.resolve(reply)));
     this.worker.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code !== 'ERR_WORKER_OUT_OF_MEMORY') return this.fail(error);
@@ -81,6 +120,11 @@ export class EncodedOcsfBatches implements AsyncIterator<EncodedOcsfBatch, OcsfR
     }
   }
 
+  /** The thread that reads the file. */
+  get threadId(): number {
+    return this.worker.threadId;
+  }
+
   /** The writer is free: the batch asked for, if it has not arrived, is cut short as soon as it holds half a batch. */
   hurry(): void {
     if (this.waiting) this.post('hurry');
@@ -89,6 +133,7 @@ export class EncodedOcsfBatches implements AsyncIterator<EncodedOcsfBatch, OcsfR
   async close(): Promise<void> {
     this.worker.removeAllListeners('exit');
     await this.worker.terminate();
+    keepSpareEncodingThread(this.heapMb);
   }
 
   private request(): Promise<EncodingWorkerReply> {

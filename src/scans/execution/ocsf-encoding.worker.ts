@@ -1,10 +1,10 @@
 import { createReadStream } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { IngestionScan } from '../../findings/ingestion/ingestion-record';
 import { CompiledMutelist } from '../../processors/mutelist/mutelist-matcher';
-import { OcsfFormatError, readOcsf, ReadOcsfOptions } from '../ocsf/ocsf-stream-reader';
+import { OcsfFormatError, readOcsf } from '../ocsf/ocsf-stream-reader';
 import { encodingCollector } from './encoding-collector';
-import type { EncodingWorkerData, EncodingWorkerReply, EncodingWorkerRequest } from './encoded-ocsf-batches';
+import type { EncodingWorkerData, EncodingWorkerReply, EncodingWorkerRequest, EncodingWorkerStart } from './encoded-ocsf-batches';
 
 /*
  * The CPU half of an import, on its own thread: reads the spooled OCSF file,
@@ -15,11 +15,11 @@ import type { EncodingWorkerData, EncodingWorkerReply, EncodingWorkerRequest } f
  * the whole file. A 'hurry' message says the writer is waiting for the batch
  * being read: it is then cut as soon as it holds half a batch, so the
  * writer takes what is ready instead of idling until a whole batch is.
+ *
+ * The thread may be started before its import is known (a spare, see
+ * encoded-ocsf-batches.ts): the first message says which file to read, for
+ * which scan, and it serves that one import.
  */
-const data = workerData as EncodingWorkerData;
-const scan: IngestionScan = { ...data.scan, scanStartedAt: new Date(data.scan.scanStartedMs) };
-const options: ReadOcsfOptions = data.options;
-const mutelist = data.mutelist ? new CompiledMutelist(data.mutelist) : null;
 let writerWaiting = false;
 /**
  * The batch after the one last sent, read as soon as that one leaves: the
@@ -28,10 +28,14 @@ let writerWaiting = false;
  * then waited whenever it was not.
  */
 let readAhead: Promise<EncodingWorkerReply> | null = null;
-const reader = readOcsf(createReadStream(data.file), { ...options, consumerWaiting: () => writerWaiting }, encodingCollector(scan, mutelist));
+let reader: ReturnType<typeof openReader> | null = null;
 const port = parentPort!;
 
-port.on('message', (message: EncodingWorkerRequest) => {
+port.on('message', (message: EncodingWorkerStart | EncodingWorkerRequest) => {
+  if (typeof message === 'object') {
+    reader = openReader(message.start);
+    return;
+  }
   if (message === 'hurry') {
     writerWaiting = true;
     return;
@@ -46,6 +50,12 @@ port.on('message', (message: EncodingWorkerRequest) => {
   });
 });
 
+function openReader(data: EncodingWorkerData) {
+  const scan: IngestionScan = { ...data.scan, scanStartedAt: new Date(data.scan.scanStartedMs) };
+  const mutelist = data.mutelist ? new CompiledMutelist(data.mutelist) : null;
+  return readOcsf(createReadStream(data.file), { ...data.options, consumerWaiting: () => writerWaiting }, encodingCollector(scan, mutelist));
+}
+
 /** A batch's COPY text moves to the writing thread rather than being copied there: each part owns its memory (CopyTextBuffer.take). */
 function transferable(reply: EncodingWorkerReply): ArrayBuffer[] {
   const payload = reply.kind === 'batch' ? reply.encoded.payload : null;
@@ -54,6 +64,7 @@ function transferable(reply: EncodingWorkerReply): ArrayBuffer[] {
 
 async function nextReply(): Promise<EncodingWorkerReply> {
   try {
+    if (!reader) throw new Error('the encoding thread was asked for a batch before it was told what to read');
     const next = await reader.next();
     if (next.done) return { kind: 'done', summary: next.value };
     const { records, progress } = next.value;
