@@ -129,12 +129,15 @@ function excepted(exceptions: CompiledExceptions, finding: MutelistFinding): boo
   );
 }
 
+// Plain loops: these run for every entry of every finding, and some()/every() took a new closure each time.
 function anyMatches(patterns: readonly RegExp[], value: string): boolean {
-  return patterns.some((pattern) => pattern.test(value));
+  for (let i = 0; i < patterns.length; i++) if (patterns[i].test(value)) return true;
+  return false;
 }
 
 function allMatch(patterns: readonly RegExp[], value: string): boolean {
-  return patterns.every((pattern) => pattern.test(value));
+  for (let i = 0; i < patterns.length; i++) if (!patterns[i].test(value)) return false;
+  return true;
 }
 
 /** Tags as Prowler hands them to its Mutelist: "key=value" pairs joined by " | ", here in key order so every path writes them alike. */
