@@ -11,6 +11,7 @@ import { createBenchEnvironment } from '../support/bench-database';
 import { appDataSource, ingestRecords, insertCompletedScan, insertProviderRow, insertTenant } from '../support/bench-ingestion';
 import { generateRecords } from '../support/finding-generator';
 import { checksOf, frameworksFor, PROWLER_COMPLIANCE_DIR, withRealChecks } from '../support/prowler-compliance';
+import { median } from '../support/median';
 
 /**
  * `node dist/test/bench/bench-compliance.js` (after `npm run build`): the
@@ -105,12 +106,6 @@ async function main(): Promise<void> {
     await admin.end();
     await bench.cleanup();
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 main().catch((error) => {

@@ -14,6 +14,7 @@ import { signUp } from '../support/http-client';
 import { cpuSpentSince, postgresCpuByProcess, processCpuMicros } from '../support/cpu-time';
 import { load, LoadResult } from '../support/load';
 import { primaryLsn, startStandby } from '../support/standby';
+import { median } from '../support/median';
 
 /**
  * `npm run bench:findings`: a fresh database holding FINDINGS findings of
@@ -189,12 +190,6 @@ async function routedReads(baseUrl: string): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const match of text.matchAll(/^db_replica_routed_reads_total\{target="(\w+)",reason="(\w+)"\} (\d+)/gm)) counts[`${match[1]}:${match[2]}`] = Number(match[3]);
   return counts;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /** Tenants through the API (users to sign in as), their providers and scans as rows, findings through ingestion. */

@@ -20,6 +20,7 @@ import { createBenchEnvironment } from '../support/bench-database';
 import { writeGzippedOcsfFile } from '../support/gzipped-ocsf-file';
 import { appDataSource, ingestRecords, insertCompletedScan, insertProviderRow, insertTenant } from '../support/bench-ingestion';
 import { generateRecords } from '../support/finding-generator';
+import { median } from '../support/median';
 
 /**
  * `npm run bench:ingest`: findings per second through the batch path
@@ -118,12 +119,6 @@ async function main(): Promise<void> {
     await admin.end();
     await bench.cleanup();
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /**

@@ -53,24 +53,28 @@ export async function printedCurrentTenant(admin: Client): Promise<PrintedTenant
   }
 }
 
-/** The expression a table's policies must hold: `currentTenant` is the printed read or written form. */
-export function requiredComparison(table: string, currentTenant: string): string {
-  if (table === 'tenants') return `(id = ${currentTenant})`;
-  if (table === 'users') return `(EXISTS ( SELECT 1 FROM memberships m WHERE ((m.user_id = users.id) AND (m.tenant_id = ${currentTenant}))))`;
+/**
+ * The expression a table's policies must hold, for reads (USING) or for
+ * written rows (WITH CHECK). tenantIsolation's checks on written rows read
+ * the tenant once per statement; the policies of users and their email
+ * proofs, of their own shape, use the same expression for both.
+ */
+export function requiredComparison(table: string, currentTenant: PrintedTenant, written = false): string {
+  if (table === 'users') return `(EXISTS ( SELECT 1 FROM memberships m WHERE ((m.user_id = users.id) AND (m.tenant_id = ${currentTenant.read}))))`;
   // A user's pending email proofs follow the user: reachable through a membership in the current tenant.
   if (table === 'email_verifications') {
-    return `(EXISTS ( SELECT 1 FROM memberships m WHERE ((m.user_id = email_verifications.user_id) AND (m.tenant_id = ${currentTenant}))))`;
+    return `(EXISTS ( SELECT 1 FROM memberships m WHERE ((m.user_id = email_verifications.user_id) AND (m.tenant_id = ${currentTenant.read}))))`;
   }
-  return `(tenant_id = ${currentTenant})`;
+  const tenant = written ? currentTenant.written : currentTenant.read;
+  return table === 'tenants' ? `(id = ${tenant})` : `(tenant_id = ${tenant})`;
 }
 
 /** Problems with one table's policies: each names the table, the policy and what is wrong. */
 export function policyProblems(policies: PolicyRow[], currentTenant: PrintedTenant): string[] {
   const problems: string[] = [];
   for (const policy of policies) {
-    const required = requiredComparison(policy.tablename, currentTenant.read);
-    // Written rows are checked against the tenant read once per statement; the policies of users and their proofs are of their own shape.
-    const requiredCheck = ['users', 'email_verifications'].includes(policy.tablename) ? required : requiredComparison(policy.tablename, currentTenant.written);
+    const required = requiredComparison(policy.tablename, currentTenant);
+    const requiredCheck = requiredComparison(policy.tablename, currentTenant, true);
     const qual = normalise(policy.qual);
     const check = normalise(policy.with_check);
     const where = `${policy.tablename}.${policy.policyname} (${policy.cmd})`;

@@ -5,6 +5,11 @@ import { CONNECT_TIMEOUT_MS } from '../../database/data-source-options';
 /** How often an attempt waiting for another attempt of the same scan asks for the lock again. */
 export const SCAN_RUN_LOCK_RETRY_MS = 500;
 
+/** The text whose hashtextextended(key, 0) is the scan's advisory lock key. */
+export function scanRunLockKey(scanId: string): string {
+  return `scan-run:${scanId}`;
+}
+
 /**
  * Runs `work` while holding the scan's run lock, so that one attempt of a
  * scan's job runs at a time. BullMQ hands a job to another worker when its
@@ -21,11 +26,6 @@ export const SCAN_RUN_LOCK_RETRY_MS = 500;
  * waiting attempt polls rather than blocks, so a cancel, a time limit or a
  * shutdown (the job's `signal`) still stops it.
  */
-/** The text whose hashtextextended(key, 0) is the scan's advisory lock key. */
-export function scanRunLockKey(scanId: string): string {
-  return `scan-run:${scanId}`;
-}
-
 export async function withScanRunLock<T>(databaseUrl: string, scanId: string, signal: AbortSignal, work: () => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: databaseUrl, application_name: 'cspm-api:scan-run-lock', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   client.on('error', () => undefined); // A lost session is seen by `work`'s own connections; its lock went with it.
